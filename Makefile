@@ -1,0 +1,48 @@
+# nianbao — make help lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help setup lock demo test lint bench corpus clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
+
+setup: $(STAMP) ## create .venv from requirements.lock and install nianbao (editable)
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@if command -v uv >/dev/null 2>&1 || $(BIN)/pip install -q uv >/dev/null 2>&1; then \
+	    UV=$$(command -v uv || echo $(BIN)/uv); \
+	    VIRTUAL_ENV=$(VENV) $$UV pip sync -q requirements.lock && \
+	    VIRTUAL_ENV=$(VENV) $$UV pip install -q --no-deps -e . ; \
+	else \
+	    $(BIN)/pip install -q -r requirements.lock && $(BIN)/pip install -q --no-deps -e . ; \
+	fi
+	@touch $@
+
+lock: ## re-resolve requirements.lock from the ranges in pyproject.toml (needs uv)
+	uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+demo: setup ## start the sandbox portal, harvest it into var/warehouse.db, show the results
+	$(BIN)/python -m nianbao.demo
+
+test: setup ## run the whole test suite (PostgreSQL tests included)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: setup ## ruff and mypy over the packages
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench: setup ## benchmarks: figures to var/bench/*.json and a table
+	$(BIN)/python -m benchmarks $(BENCH)
+
+corpus: setup ## regenerate the sandbox corpus (LibreOffice and CJK fonts for some forms)
+	$(BIN)/python -m sandbox generate
+
+clean: ## remove var/ (warehouse, raw store, benchmarks); keeps .venv
+	rm -rf var

@@ -1,0 +1,93 @@
+"""The report record: the canonical JSON contract of shared/spec/FORMAT.md, plus provenance."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Severity = Literal["error", "warning", "info"]
+CellValue = int | float | None
+
+EMPTY_MARKERS: frozenset[str] = frozenset({"", "/", "-", "—", "——", "－", "无", "/ ", "─", "–", "空"})
+
+
+class Finding(BaseModel):
+    """What a rule found: its id, how bad, which cells, and why (Chinese and English)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    rule: str
+    severity: Severity
+    cells: list[str] = Field(default_factory=list)
+    message: str
+    message_en: str = ""
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+
+class OcrPage(BaseModel):
+    page: int
+    confidence: float
+
+
+class Provenance(BaseModel):
+    """Where a record came from: the document version and how it was read."""
+
+    model_config = ConfigDict(extra="allow")
+
+    sha256: str | None = None
+    url: str | None = None
+    source_id: str | None = None
+    listing_title: str | None = None
+    published: str | None = None
+    content_type: str | None = None
+    reader: str | None = None
+    pages: int | None = None
+    ocr_pages: list[OcrPage] = Field(default_factory=list)
+    extractor_version: str | None = None
+    duration_ms: float | None = None
+
+
+class ReportRecord(BaseModel):
+    """One document's report: the canonical cells, the six sections, the findings.
+
+    `cells` holds every cell the document prints and only those; a printed cell
+    without a number is None, never 0. `raw` keeps each cell's printed string.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    agency: str | None = None
+    year: int | None = None
+    format: Literal["2021", "2019", "2014", "unknown"] = "unknown"
+    title: str | None = None
+    cells: dict[str, CellValue] = Field(default_factory=dict)
+    raw: dict[str, str] = Field(default_factory=dict)
+    sections: dict[str, str] = Field(default_factory=dict)
+    findings: list[Finding] = Field(default_factory=list)
+    agency_level: str | None = None
+    agency_kind: str | None = None
+    provenance: Provenance = Field(default_factory=Provenance)
+
+    def value(self, key: str) -> CellValue:
+        return self.cells.get(key)
+
+    def has(self, key: str) -> bool:
+        return key in self.cells
+
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.is_error]
+
+    def to_json(self) -> str:
+        return self.model_dump_json(exclude_none=False)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> ReportRecord:
+        return cls.model_validate_json(text)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ReportRecord:
+        return cls.model_validate(data)
