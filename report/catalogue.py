@@ -8,7 +8,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from typing import Literal
 
 from report.labels import label_segments, normalise_label
@@ -213,13 +213,13 @@ def subtables(format: str | None = None) -> tuple[SubTable, ...]:
     return CATALOGUE.get(format, ())
 
 
-@lru_cache(maxsize=None)
+@cache
 def cell_specs(format: str) -> dict[str, CellSpec]:
     """Every canonical cell of a format, by key."""
     return {spec.key: spec for st in CATALOGUE.get(format, ()) for spec in st.cells()}
 
 
-@lru_cache(maxsize=None)
+@cache
 def all_cell_specs() -> dict[str, CellSpec]:
     """Every canonical cell of every format; a 2021 spec wins where keys coincide."""
     merged: dict[str, CellSpec] = {}
@@ -233,7 +233,7 @@ def formats_with_key(key: str) -> tuple[str, ...]:
 
 
 # ---------------------------------------------------------------- resolving labels
-@lru_cache(maxsize=None)
+@cache
 def _spellings(table: str, axis: Axis, format: str | None) -> dict[str, str]:
     """normalised spelling → key, for one table and axis (and optionally one format)."""
     index: dict[str, str] = {}
@@ -288,7 +288,7 @@ def _fuzzy(folded: str, index: dict[str, str]) -> str | None:
     return best_key if best_score - rival >= 0.05 else None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _column_spellings(format: str, table: str) -> frozenset[str]:
     return frozenset(normalise_label(s) for st in CATALOGUE[format] if st.table == table
                      for column in st.columns for s in column.spellings())
