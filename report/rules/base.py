@@ -1,0 +1,111 @@
+"""What every rule works with: a read-only view of the printed cells, and the hit a check yields.
+
+How printed-but-empty cells count (shared/spec/FORMAT.md keeps them as None, never 0):
+an identity is checked only when each of its two sides has at least one printed cell
+and at least one of its cells holds a number; then a blank (None) or unprinted cell
+counts as 0. A blank row, or a table the document does not print, is skipped. A cell
+that prints text instead of a number (增98, 0/0) is unknown, not 0: DOM reports it and
+the identities through it are skipped, so one bad cell gives one finding, not three.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from numbers import Number
+
+from report.catalogue import all_cell_specs
+from report.record import CellValue, ReportRecord, Severity
+from report.values import parse_cell
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One thing a check found; the validator adds the rule id and severity."""
+
+    cells: tuple[str, ...]
+    message: str
+    message_en: str
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+Check = Callable[["ReportRecord", "ReportRecord | None"], Iterable[Hit]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A registry row: id, severity, what it checks (Chinese and English), and the check."""
+
+    id: str
+    severity: Severity
+    title: str
+    description: str
+    check: Check
+
+
+class Cells:
+    """The printed cells of a record: `printed` tells whether a key is in the document,
+    `unreadable` whether it prints text instead of a number (增98, 0/0)."""
+
+    def __init__(self, record: ReportRecord) -> None:
+        self.values = record.cells
+        self.raw = record.raw
+
+    def unreadable(self, key: str) -> bool:
+        if self.number(key) is not None or not self.raw.get(key):
+            return False
+        spec = all_cell_specs().get(key)
+        return parse_cell(self.raw[key], spec.kind if spec else "count").problem is not None
+
+    def printed(self, key: str) -> bool:
+        return key in self.values
+
+    def number(self, key: str) -> int | float | None:
+        return _as_number(self.values.get(key))
+
+    def any_printed(self, keys: Iterable[str]) -> bool:
+        return any(key in self.values for key in keys)
+
+    def any_number(self, keys: Iterable[str]) -> bool:
+        return any(self.number(key) is not None for key in keys)
+
+
+def _as_number(value: CellValue) -> int | float | None:
+    if isinstance(value, bool) or not isinstance(value, Number):
+        return None
+    return value  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class Identity:
+    """sum(left) = sum(right), over canonical keys; `left` names the printed total(s)."""
+
+    left: tuple[str, ...]
+    right: tuple[str, ...]
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return (*self.left, *self.right)
+
+    def broken(self, cells: Cells) -> tuple[int | float, int | float] | None:
+        """(left sum, right sum) when the identity is checkable and does not hold."""
+        if not cells.any_printed(self.left) or not cells.any_printed(self.right):
+            return None
+        if not cells.any_number(self.keys) or any(cells.unreadable(key) for key in self.keys):
+            return None
+        left = sum(cells.number(key) or 0 for key in self.left)
+        right = sum(cells.number(key) or 0 for key in self.right)
+        return None if _equal(left, right) else (left, right)
+
+
+def _equal(a: int | float, b: int | float) -> bool:
+    if isinstance(a, int) and isinstance(b, int):
+        return a == b
+    return abs(a - b) < 1e-6
+
+
+def fmt(value: int | float) -> str:
+    """A number as the report would print it (no trailing .0)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return f"{value:g}" if isinstance(value, float) else str(value)

@@ -1,0 +1,53 @@
+"""PROSE: figures the sections quote must agree with the tables."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from report.record import ReportRecord
+from report.rules.base import Cells, Hit, fmt
+
+# Between a subject and its figure: no sentence break, no digits, not the other subject.
+_GAP = r"(?:(?!诉讼|复议)[^。；;，,、\d]){0,8}?"
+
+
+@dataclass(frozen=True)
+class Quote:
+    name: str
+    name_en: str
+    pattern: re.Pattern[str]
+    cells: tuple[str, ...]
+
+
+QUOTES: tuple[Quote, ...] = (
+    Quote("受理政府信息公开申请", "applications received",
+          re.compile(r"(?:受理|收到|新收)[^。；;，,\d]{0,24}?申请" + _GAP + r"(\d+)件"), ("t3.new.total",)),
+    Quote("行政复议", "administrative reviews",
+          re.compile(r"行政复议" + _GAP + r"(\d+)(?:件|起)"), ("t4.review.total",)),
+    Quote("行政诉讼", "lawsuits",
+          re.compile(r"行政诉讼" + _GAP + r"(\d+)(?:件|起)"),
+          ("t4.suit_direct.total", "t4.suit_after_review.total")),
+)
+
+
+def prose_text(record: ReportRecord) -> str:
+    """All section text, full-width digits folded and white space removed (2024 年 → 2024年)."""
+    text = unicodedata.normalize("NFKC", "\n".join(record.sections.values()))
+    return re.sub(r"[ \t\u3000]+", "", text)
+
+
+def check_prose(record: ReportRecord, previous: ReportRecord | None = None) -> Iterator[Hit]:
+    text = prose_text(record)
+    cells = Cells(record)
+    for quote in QUOTES:
+        quoted = [int(match) for match in quote.pattern.findall(text)]
+        if not quoted or not cells.any_number(quote.cells):
+            continue
+        table = sum(cells.number(key) or 0 for key in quote.cells)
+        if table not in quoted:
+            yield Hit(quote.cells,
+                      f"正文称{quote.name} {quoted[0]} 件，但表格为 {fmt(table)}",
+                      f"the text quotes {quoted[0]} {quote.name_en} but the tables print {fmt(table)}")
