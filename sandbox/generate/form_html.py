@@ -1,0 +1,80 @@
+"""HTML report pages: the report as the body of a CMS article page of its site's family.
+
+Each page takes its table markup style from its seed (html_render.HtmlStyle) and
+its frame from its CMS family (html_pages). Variant `gbk` pages are encoded in GBK
+and declare gb2312/gbk in a `<meta charset>` and/or only a Content-Type http-equiv.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from sandbox.agencies import Publication, agency, publication_figures, publications, seed_for
+from sandbox.corpus import Truth
+from sandbox.generate.html_pages import Page, encode_page
+from sandbox.generate.html_render import HtmlStyle, pick_style, report_body
+from sandbox.generate.html_truth import MEDIA_TYPES, report_truth, write_truth
+
+# GBK pages: (declared charset, which declarations the page carries).
+GBK_DECLARATIONS = {
+    ("jlp-erlang", 2020): ("gb2312", "meta"),
+    ("qiaokou-health", 2021): ("gbk", "http-equiv"),
+    ("weishan-liangcheng", 2020): ("gb2312", "both"),
+}
+OTHER_ARTICLES = ("关于公布{year}年度行政权力事项清单的通知", "{short}{year}年法治政府建设情况报告",
+                  "{year}年政府信息公开指南")
+
+
+def style_for(publication: Publication) -> HtmlStyle:
+    return pick_style(random.Random(f"html:{seed_for(publication.slug, publication.year)}"))
+
+
+def related_titles(publication: Publication) -> tuple[str, ...]:
+    """The site's other reports and articles, as the related-links box lists them."""
+    who = agency(publication.slug)
+    reports = [f"{who.name}{p.year}年政府信息公开工作年度报告" for p in publications()
+               if p.slug == publication.slug and p.year != publication.year]
+    short = who.name.replace("人民政府", "")
+    others = [title.format(year=publication.year, short=short) for title in OTHER_ARTICLES]
+    return tuple(reports[-3:] + others[:2])
+
+
+def page_for(publication: Publication) -> tuple[Page, HtmlStyle]:
+    figures = publication_figures(publication)
+    who = agency(publication.slug)
+    style = style_for(publication)
+    charset, declaration = GBK_DECLARATIONS.get((publication.slug, publication.year), ("utf-8", "both"))
+    if publication.variant == "gbk" and charset == "utf-8":
+        raise ValueError(f"{publication.name}: a gbk page needs an entry in GBK_DECLARATIONS")
+    body = report_body(figures.record, style, who.name, publication.published)
+    page = Page(who, figures.record.title or "", publication.published, body, related_titles(publication),
+                charset, declaration)
+    return page, style
+
+
+def notes_for(publication: Publication, page: Page, style: HtmlStyle) -> str:
+    notes = [f"{page.agency.family} article page; {style.describe()}"]
+    if page.charset != "utf-8":
+        notes.append(f"encoded GBK, declared {page.charset} via {page.charset_meta}")
+    variant_notes = {
+        "mixed-formats": "表二 printed with the 2019 columns, 表三/表四 in the 2021 form",
+        "2019-format-late": "a 2021 report printed entirely in the 2019 format (（六）其他处理 one row)",
+        "text-in-cell": "表三 商业企业 本年新收 printed as the text 增98 (cell null, raw kept)",
+    }
+    if publication.variant in variant_notes:
+        notes.append(variant_notes[publication.variant])
+    if publication.year <= 2020:
+        notes.append("2019 trial format: 表二 five blocks, （六）其他处理 one row")
+    return "; ".join(notes)
+
+
+def build(out_dir: Path) -> list[Truth]:
+    truths = []
+    for publication in publications("html"):
+        page, style = page_for(publication)
+        file = f"{publication.name}.html"
+        (out_dir / file).write_bytes(encode_page(page))
+        truth = report_truth(publication, file, MEDIA_TYPES["html"], notes_for(publication, page, style))
+        truths.append(write_truth(out_dir, truth))
+    return truths
