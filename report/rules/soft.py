@@ -57,11 +57,12 @@ def check_stock(record: ReportRecord, previous: ReportRecord | None = None) -> I
     now, before = Cells(record), Cells(previous)
     for row, name in (("rules", "规章"), ("normative_docs", "行政规范性文件")):
         keys = (f"t2.{row}.in_force", f"t2.{row}.issued", f"t2.{row}.repealed")
-        in_force, issued, repealed = (now.number(key) for key in keys)
+        figures = [now.number(key) for key in keys]
         in_force_before = before.number(f"t2.{row}.in_force")
-        if None in (in_force, issued, repealed, in_force_before):
+        if in_force_before is None or any(figure is None for figure in figures):
             continue
-        expected = in_force_before + issued - repealed  # type: ignore[operator]
+        in_force, issued, repealed = (figure or 0 for figure in figures)
+        expected = in_force_before + issued - repealed
         if expected != in_force:
             yield Hit(keys,
                       f"表二 {name}：现行有效件数 印为 {fmt(in_force)}，但上年现行有效 {fmt(in_force_before)}"
