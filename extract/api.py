@@ -1,0 +1,197 @@
+"""bytes → ReportRecord: sniff, read, map, describe. Never raises for bad input."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from extract.mapper import MappedTables, Mapper, decide_format
+from extract.metadata import agency_kind, agency_level, resolve_metadata
+from extract.model import Document, ReaderError, finding
+from extract.sniff import DocType, sniff
+from report.record import Finding, Provenance, ReportRecord
+
+log = logging.getLogger(__name__)
+
+
+class Hints(BaseModel):
+    """What the crawler knew about the document (all optional)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    url: str | None = None
+    listing_title: str | None = None
+    agency: str | None = None
+    year: int | None = None
+    source_id: str | None = None
+    published: str | None = None
+    sha256: str | None = None
+    content_type: str | None = None
+
+
+def _version() -> str:
+    from extract import __version__
+
+    return __version__
+
+
+def extract_bytes(data: bytes, *, hints: Hints | None = None, ocr: bool = True) -> ReportRecord:
+    """The canonical record of one document. Problems become findings, never exceptions."""
+    started = time.perf_counter()
+    hints = hints or Hints()
+    doc_type = sniff(data)
+    record: ReportRecord
+    try:
+        document = read_document(data, doc_type, ocr=ocr)
+    except ReaderError as exc:
+        record = ReportRecord(findings=[finding(exc.rule, exc.message, exc.message_en, exc.severity)])
+        document = Document(reader=doc_type)
+    except Exception as exc:  # a reader bug must not lose the document
+        log.exception("reader %s failed", doc_type)
+        record = ReportRecord(findings=[finding(
+            "extract-error", f"读取失败：{type(exc).__name__}: {exc}",
+            f"the {doc_type} reader failed: {type(exc).__name__}: {exc}")])
+        document = Document(reader=doc_type)
+    else:
+        record = build_record(document, hints)
+    record.provenance = _provenance(data, hints, document, doc_type, started)
+    return record
+
+
+def extract_file(path: str | Path, hints: Hints | None = None, *, ocr: bool = True) -> ReportRecord:
+    path = Path(path)
+    if path.is_dir():
+        from extract.readers.html import read_flipbook
+
+        started = time.perf_counter()
+        try:
+            document = read_flipbook(path)
+            record = build_record(document, hints or Hints())
+        except ReaderError as exc:
+            document = Document(reader="flipbook")
+            record = ReportRecord(findings=[finding(exc.rule, exc.message, exc.message_en, exc.severity)])
+        pages = b"".join(p.read_bytes() for p in sorted(path.iterdir()) if p.is_file())
+        record.provenance = _provenance(pages, hints or Hints(), document, "html", started)
+        return record
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        record = ReportRecord(findings=[finding("unreadable-file", f"无法读取文件：{exc}", f"cannot read the file: {exc}")])
+        return record
+    return extract_bytes(data, hints=hints, ocr=ocr)
+
+
+def read_document(data: bytes, doc_type: DocType, *, ocr: bool = True) -> Document:
+    readers: dict[str, Callable[[], Document]] = {
+        "pdf": lambda: _pdf(data, ocr),
+        "html": lambda: _html(data),
+        "docx": lambda: _docx(data),
+        "xlsx": lambda: _sheet(data, "xlsx"),
+        "xls": lambda: _sheet(data, "xls"),
+        "doc": lambda: _legacy(data, "doc"),
+        "wps": lambda: _legacy(data, "wps"),
+        "image": lambda: _image(data, ocr),
+        "text": lambda: _text(data),
+    }
+    if doc_type == "empty":
+        raise ReaderError("empty-file", "文件为空", "the file is empty")
+    reader = readers.get(doc_type)
+    if reader is None:
+        raise ReaderError("unknown-type", f"无法识别的文件类型（{doc_type}）",
+                          f"unrecognised document type ({doc_type})")
+    return reader()
+
+
+def _pdf(data: bytes, ocr: bool) -> Document:
+    from extract.readers.pdf import read_pdf
+
+    return read_pdf(data, ocr=ocr)
+
+
+def _html(data: bytes) -> Document:
+    from extract.readers.html import read_html
+
+    return read_html(data)
+
+
+def _docx(data: bytes) -> Document:
+    from extract.readers.office import read_docx
+
+    return read_docx(data)
+
+
+def _sheet(data: bytes, kind: str) -> Document:
+    from extract.readers.office import read_sheet
+
+    return read_sheet(data, kind)
+
+
+def _legacy(data: bytes, kind: str) -> Document:
+    from extract.readers.office import read_legacy
+
+    return read_legacy(data, kind, convert=lambda converted: read_document(converted, sniff(converted)))
+
+
+def _image(data: bytes, ocr: bool) -> Document:
+    if not ocr:
+        raise ReaderError("needs-ocr", "图片文档需要 OCR", "an image document needs OCR", "warning")
+    from extract.readers.ocr import read_image
+
+    return read_image(data)
+
+
+def _text(data: bytes) -> Document:
+    from extract.readers.text import read_text
+
+    return read_text(data)
+
+
+def build_record(document: Document, hints: Hints) -> ReportRecord:
+    mapped = Mapper().feed(document.rows)
+    body = "\n".join(mapped.lead_lines) + "\n" + "\n".join(mapped.sections.values())
+    meta = resolve_metadata(mapped.lead_lines, body, meta_title=document.meta_title,
+                            listing_title=hints.listing_title, hint_agency=hints.agency,
+                            hint_year=hints.year, url=hints.url)
+    fmt = decide_format(mapped.subtable_formats, meta.year, bool(mapped.cells), body)
+    findings = list(document.findings) + _findings(mapped, meta.lookalike, document)
+    return ReportRecord(
+        agency=meta.agency, year=meta.year, format=fmt, title=meta.title,  # type: ignore[arg-type]
+        cells=mapped.cells, raw=mapped.raw, sections=mapped.sections, findings=findings,
+        agency_level=agency_level(meta.agency), agency_kind=agency_kind(meta.agency),
+    )
+
+
+def _findings(mapped: MappedTables, lookalike: str | None, document: Document) -> list[Finding]:
+    found: list[Finding] = []
+    if lookalike and (len(mapped.cells) < 20 or not mapped.sections):
+        found.append(finding("not-a-report", f"不是政府信息公开工作年度报告（{lookalike}）",
+                             f"not an annual disclosure report ({lookalike})"))
+    elif lookalike:
+        found.append(finding("not-a-report", f"标题显示不是年度报告（{lookalike}）",
+                             f"the title says this is not an annual report ({lookalike})"))
+    elif not mapped.cells:
+        has_report_words = any("年度报告" in line for line in mapped.lead_lines) or bool(mapped.sections)
+        if has_report_words:
+            found.append(finding("no-tables", "报告中没有找到统计表", "no report tables found", "warning"))
+        elif not any(f.rule == "needs-ocr" for f in document.findings):
+            found.append(finding("not-a-report", "文档看起来不是年度报告", "the document does not look like an annual report"))
+    for key, problem in sorted(mapped.problems.items()):
+        found.append(finding("cell-text", f"单元格 {key} 印有非数字内容：{mapped.raw.get(key, '')}",
+                             f"cell {key} prints text instead of a number ({problem}): {mapped.raw.get(key, '')}",
+                             "warning", [key]))
+    return found
+
+
+def _provenance(data: bytes, hints: Hints, document: Document, doc_type: str, started: float) -> Provenance:
+    return Provenance(
+        sha256=hints.sha256 or hashlib.sha256(data).hexdigest(), url=hints.url, source_id=hints.source_id,
+        listing_title=hints.listing_title, published=hints.published,
+        content_type=hints.content_type or doc_type, reader=document.reader, pages=document.pages,
+        ocr_pages=document.ocr_pages, extractor_version=_version(),
+        duration_ms=round((time.perf_counter() - started) * 1000, 2),
+    )

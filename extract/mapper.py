@@ -1,0 +1,556 @@
+"""The ONE mapper: a stream of neutral rows → canonical cells, by label.
+
+Rows are read in order with a little state: which table we are in (from the
+section headings and 第二十条 headings), the column map built from the header
+rows above the figures (label → key through `report.catalogue.resolve`, each
+column with its horizontal extent), a label still waiting for its figures (a
+label broken over rows), and the current section for the prose.
+
+Figures are placed by the column whose extent they sit under, never by their
+count. Only a reader that knows no positions (a plain text layer) falls back to
+the catalogue's column order, and then only within one labelled row.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+
+from extract.model import Cell, Row
+from report.catalogue import (
+    CATALOGUE,
+    T3_COLUMNS,
+    T4_COLUMNS,
+    T4_ROWS,
+    all_cell_specs,
+    cell_specs,
+    column_formats,
+    resolve,
+    resolve_section,
+)
+from report.labels import normalise_label
+from report.values import fold_number_text, parse_cell
+
+_NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?(?:万?元)?$")
+_T2_HEADING = re.compile(r"^第[二十]+条第[（(][一二三四五六七八九十]+[）)]项")
+_FOOTER = re.compile(r"^[-—–－]\s*\d{1,3}\s*[-—–－]$|^第\d+页(?:共\d+页)?$|^\d+/\d+$")
+_BARE_NUMBER = re.compile(r"^\d{1,3}$")
+# Words that only ever appear in a header band.
+_HEADER_WORDS = frozenset(normalise_label(w) for w in (
+    "信息内容", "申请人情况", "法人或其他组织", "行政诉讼", "行政复议", "指标", "单位", "统计数",
+))
+_TABLES = ("t2", "t3", "t4")
+_SECTION_TABLE = {"proactive": "t2", "applications": "t3", "review_litigation": "t4"}
+_T4_GROUPS = tuple(line.key for line in T4_ROWS)
+_EMPTY = frozenset({"", "/", "-", "—", "——", "－", "无", "─", "–", "空", "//"})
+
+
+def is_number_text(text: str) -> bool:
+    return bool(_NUMBER.match(fold_number_text(text)))
+
+
+def is_value_text(text: str) -> bool:
+    """A figure or a printed-empty marker."""
+    folded = fold_number_text(text)
+    return folded in _EMPTY or bool(_NUMBER.match(folded))
+
+
+@dataclass
+class Column:
+    key: str
+    label: str
+    x0: float | None = None
+    x1: float | None = None
+    group: str | None = None  # 表四: review / suit_direct / suit_after_review
+
+
+@dataclass
+class ColumnMap:
+    table: str
+    columns: list[Column]
+    space: str | None
+    formats: set[str] = field(default_factory=set)
+    unit: str | None = None
+
+    @property
+    def positioned(self) -> bool:
+        return all(c.x0 is not None for c in self.columns) and bool(self.columns)
+
+
+@dataclass
+class _OpenRow:
+    """A row whose figures may still continue on the next line (text layers)."""
+
+    prefix: str
+    columns: list[Column]
+    values: list[str]
+    column_map: ColumnMap
+
+
+@dataclass
+class MappedTables:
+    cells: dict[str, int | float | None] = field(default_factory=dict)
+    raw: dict[str, str] = field(default_factory=dict)
+    problems: dict[str, str] = field(default_factory=dict)
+    sections: dict[str, str] = field(default_factory=dict)
+    subtable_formats: list[str] = field(default_factory=list)
+    lead_lines: list[str] = field(default_factory=list)  # prose before the first section
+    unresolved: list[str] = field(default_factory=list)
+    tables_seen: set[str] = field(default_factory=set)
+
+
+class Mapper:
+    def __init__(self) -> None:
+        self.out = MappedTables()
+        self.context: str | None = None
+        self.section: str | None = None
+        self.section_parts: dict[str, list[str]] = {}
+        self.columns: ColumnMap | None = None
+        self.header_rows: list[Row] = []
+        self.pending: list[str] = []
+        self.open_row: _OpenRow | None = None
+
+    # ------------------------------------------------------------ driving
+    def feed(self, rows: list[Row]) -> MappedTables:
+        for row in rows:
+            self._row(row)
+        self._close_open_row()
+        self.out.sections = {key: "".join(parts).strip() for key, parts in self.section_parts.items()}
+        return self.out
+
+    def _row(self, row: Row) -> None:
+        row = Row([Cell(_clean(c.text), c.x0, c.x1) for c in row.cells], row.page, row.space, row.gridded)
+        if not row.compact or _FOOTER.match(row.compact):
+            return
+        if _BARE_NUMBER.match(row.compact) and self.open_row is None and self.columns is None:
+            return  # a page number
+        if self._section_heading(row):
+            return
+        if _T2_HEADING.match(normalise_text(row.compact)) and len(row.compact) < 24:
+            self._enter_table("t2")
+            return
+        if self.context or self.columns:
+            if self._header_row(row):
+                self._close_open_row()
+                self.header_rows.append(row)
+                return
+            if self.header_rows and self._has_figures(row):
+                self._finish_header()
+            if self._data_row(row):
+                return
+        self._prose(row)
+
+    def _section_heading(self, row: Row) -> bool:
+        text = row.text.strip()
+        if len(row.compact) > 40 or len([c for c in row.cells if c.text]) > 2:
+            return False
+        key = resolve_section(text)
+        if key is None:
+            return False
+        self._close_open_row()
+        self.section = key
+        self.section_parts.setdefault(key, [])
+        self._enter_table(_SECTION_TABLE.get(key))
+        return True
+
+    def _enter_table(self, table: str | None) -> None:
+        self._close_open_row()
+        self.context = table
+        self.columns = None
+        self.header_rows = []
+        self.pending = []
+
+    def _prose(self, row: Row) -> None:
+        text = "".join(c.text for c in row.cells).replace("\n", "")
+        if self.section is None:
+            self.out.lead_lines.append(text)
+        else:
+            self.section_parts[self.section].append(text)
+
+    # ------------------------------------------------------------ header bands
+    def _header_row(self, row: Row) -> bool:
+        if self._has_figures(row):
+            return False
+        texts = _header_texts(row)
+        if not texts:
+            return False
+        for text in texts:
+            folded = normalise_label(text)
+            if folded in _HEADER_WORDS:
+                return True
+            if any(resolve(text, table, "column") for table in _TABLES) and not _row_key_any(text):
+                return True
+        return False
+
+    def _has_figures(self, row: Row) -> bool:
+        return any(is_number_text(c.text) for c in row.cells)
+
+    def _finish_header(self) -> None:
+        band = self.header_rows
+        self.header_rows = []
+        positioned = all(c.positioned for r in band for c in r.cells)
+        best: ColumnMap | None = None
+        best_score = -1.0
+        for table in _TABLES:
+            candidate = _columns_from_band(band, table, positioned)
+            score = len({(c.group, c.key) for c in candidate.columns}) + (0.5 if table == self.context else 0)
+            if table == "t4" and not any(c.group for c in candidate.columns) and positioned:
+                score -= 1
+            if candidate.columns and score > best_score:
+                best, best_score = candidate, score
+        if best is None:
+            return
+        if best.table == "t2":
+            labels = [t for r in band for t in _header_texts(r)]
+            best.formats = column_formats(labels, "t2")
+            best.unit = "元" if any("(元)" in normalise_text(t) or "（元）" in t for t in labels) else None
+            if any("万元" in t for t in labels):
+                best.unit = "万元"
+        best.space = band[-1].space
+        self.columns = best
+        self.context = best.table
+        self.pending = []
+
+    # ------------------------------------------------------------ figures
+    def _data_row(self, row: Row) -> bool:
+        columns = self.columns
+        if columns is None or not columns.positioned or not all(c.positioned for c in row.cells):
+            return self._text_row(row, columns)
+        placed, label_cells = self._place(row, columns)
+        label = " ".join(c.text for c in label_cells if c.text.strip())
+        if not placed:
+            return self._label_only(label, columns)
+        joined = "".join(self.pending) + label
+        row_key = self._row_key(joined, columns) or self._row_key(label, columns)
+        self.pending = []
+        if row_key is None and columns.table != "t4":
+            if label or joined:
+                self.out.unresolved.append(joined or label)
+            return True
+        self._emit(row_key, placed, columns, row)
+        return True
+
+    def _label_only(self, label: str, columns: ColumnMap | None) -> bool:
+        """A row without figures: a label waiting for its figures, or prose."""
+        if not label:
+            return True
+        if label.rstrip().endswith("。") or len(normalise_text(label)) > 60:
+            return False
+        if self.open_row and columns and not self._row_key(label, columns):
+            self._close_open_row()
+        self.pending.append(label)
+        del self.pending[:-6]
+        return True
+
+    def _text_row(self, row: Row, columns: ColumnMap | None) -> bool:
+        """A row whose figures have no positions (a text layer): trailing figures in catalogue order."""
+        labels, figures = _split_trailing(row)
+        label = " ".join(c.text for c in labels if c.text.strip())
+        if not any(is_number_text(c.text) for c in figures) and not row.gridded:
+            return self._label_only(" ".join(c.text for c in row.cells if c.text.strip()), columns)
+        if not label and not self.pending and self.open_row:
+            self._continue_open_row([(None, c) for c in figures])
+            return True
+        self._close_open_row()
+        joined = "".join(self.pending) + label
+        table = columns.table if columns else self.context
+        if table is None:
+            return False
+        formats = columns.formats if columns else set()
+        target = self._catalogue_columns(table, joined, label, formats)
+        self.pending = []
+        if target is None:
+            if joined:
+                self.out.unresolved.append(joined)
+            return bool(joined) or table is not None
+        row_key, column_map = target
+        placed: list[tuple[Column | None, Cell]] = list(zip(column_map.columns, figures, strict=False))
+        if len(figures) > len(column_map.columns):
+            placed = list(zip(column_map.columns, figures[-len(column_map.columns):], strict=False))
+        self._emit(row_key, placed, column_map, row)
+        return True
+
+    def _catalogue_columns(self, table: str, joined: str, label: str,
+                           formats: set[str]) -> tuple[str | None, ColumnMap] | None:
+        """The catalogue's own columns for the sub-table this row label belongs to."""
+        if table == "t4":
+            group = resolve(label, "t4", "row") if label else None
+            if group:
+                return group, ColumnMap("t4", [Column(c.key, c.label) for c in T4_COLUMNS], None)
+            columns = [Column(c.key, c.label, group=g) for g in _T4_GROUPS for c in T4_COLUMNS]
+            return None, ColumnMap("t4", columns, None)
+        if table == "t3":
+            row_key = resolve(joined, "t3", "row") or resolve(label, "t3", "row")
+            if row_key is None:
+                return None
+            return row_key, ColumnMap("t3", [Column(c.key, c.label) for c in T3_COLUMNS], None)
+        order = sorted(formats) if formats else ["2021", "2019"]
+        for fmt in order:
+            row_key = resolve(joined, "t2", "row", fmt) or resolve(label, "t2", "row", fmt)
+            for st in CATALOGUE[fmt]:
+                if st.table == "t2" and row_key in {r.key for r in st.rows}:
+                    return row_key, ColumnMap("t2", [Column(c.key, c.label) for c in st.columns], None,
+                                              {fmt} if formats or fmt == "2021" else {fmt})
+        return None
+
+    def _row_key(self, label: str, columns: ColumnMap) -> str | None:
+        if not label.strip():
+            return None
+        formats = sorted(columns.formats) if columns.table == "t2" and len(columns.formats) == 1 else [None]
+        return resolve(label, columns.table, "row", formats[0])
+
+    def _place(self, row: Row, columns: ColumnMap) -> tuple[list[tuple[Column | None, Cell]], list[Cell]]:
+        """Split a row into (column, figure cell) pairs and label cells."""
+        if columns.positioned and all(c.positioned for c in row.cells) and (
+                row.space == columns.space or not row.gridded):
+            return _place_by_position(row, columns)
+        if columns.positioned and row.gridded and row.space != columns.space:
+            return _place_by_order(row, columns, trailing_only=False)
+        return _place_by_order(row, columns, trailing_only=True)
+
+    def _emit(self, row_key: str | None, placed: list[tuple[Column | None, Cell]], columns: ColumnMap,
+              row: Row) -> None:
+        self.out.tables_seen.add(columns.table)
+        if columns.table == "t2":
+            fmt = sorted(columns.formats)[0] if len(columns.formats) == 1 else None
+            if fmt:
+                self.out.subtable_formats.append(fmt)
+        targets = [col for col in columns.columns if columns.table != "t4" or col.group or row_key]
+        by_column = {id(col): cell for col, cell in placed if col is not None}
+        complete = True
+        for col in targets:
+            if columns.table == "t4":
+                group = col.group or row_key
+                if group is None:
+                    continue
+                key = f"t4.{group}.{col.key}"
+            else:
+                key = f"{columns.table}.{row_key}.{col.key}"
+            cell = by_column.get(id(col))
+            if cell is None:
+                complete = False
+                if not row.gridded and not columns.positioned:
+                    continue
+            self._store(key, cell.text if cell else "", columns)
+        if not complete and not columns.positioned and row_key:
+            self.open_row = _OpenRow(f"{columns.table}.{row_key}", targets,
+                                     [c.text for _, c in placed], columns)
+
+    def _store(self, key: str, raw: str, columns: ColumnMap) -> None:
+        specs = all_cell_specs()
+        fmt_specs = [cell_specs(f) for f in sorted(columns.formats)] if columns.formats else []
+        spec = next((s[key] for s in fmt_specs if key in s), None) or specs.get(key)
+        if spec is None:
+            self.out.unresolved.append(key)
+            return
+        if key in self.out.cells and self.out.raw.get(key, "").strip() and not raw.strip():
+            return  # a figure already read wins over a blank repeat
+        parsed = parse_cell(raw.strip(), spec.kind, columns.unit)
+        self.out.cells[key] = parsed.value
+        self.out.raw[key] = raw.strip()
+        if parsed.problem:
+            self.out.problems[key] = parsed.problem
+
+    def _continue_open_row(self, placed: list[tuple[Column | None, Cell]]) -> None:
+        assert self.open_row is not None
+        self.open_row.values += [c.text for _, c in placed]
+        if len(self.open_row.values) >= len(self.open_row.columns):
+            self._close_open_row()
+
+    def _close_open_row(self) -> None:
+        open_row, self.open_row = self.open_row, None
+        if open_row is None:
+            return
+        values = open_row.values[-len(open_row.columns):]
+        for col, raw in zip(open_row.columns, values, strict=False):
+            table, _, row_key = open_row.prefix.partition(".")
+            key = f"t4.{col.group or row_key}.{col.key}" if table == "t4" else f"{open_row.prefix}.{col.key}"
+            self._store(key, raw, open_row.column_map)
+
+
+# ---------------------------------------------------------------- helpers
+def normalise_text(text: str) -> str:
+    return unicodedata.normalize("NFKC", "".join(text.split()))
+
+
+def _clean(text: str) -> str:
+    return (text or "").replace("\u3000", " ").replace("\xa0", " ").strip()
+
+
+def _header_texts(row: Row) -> list[str]:
+    """Header labels of a row; a text layer's line is split at its spaces."""
+    texts: list[str] = []
+    for cell in row.cells:
+        if not cell.text.strip():
+            continue
+        texts += [cell.text] if cell.positioned else cell.text.split()
+    return texts
+
+
+def _row_key_any(text: str) -> bool:
+    folded = normalise_label(text)
+    if len(folded) <= 2:
+        return False
+    return any(resolve(text, table, "row") for table in ("t2", "t3"))
+
+
+def _columns_from_band(band: list[Row], table: str, positioned: bool) -> ColumnMap:
+    header_cells = [(i, c) for i, r in enumerate(band) for c in r.cells if c.text.strip()]
+    columns: list[Column] = []
+    groups: list[tuple[str, float | None, float | None]] = []
+    unresolved: list[tuple[int, Cell]] = []
+    for index, cell in header_cells:
+        key = resolve(cell.text, table, "column")
+        group = resolve(cell.text, "t4", "row") if table == "t4" else None
+        if group:
+            groups.append((group, cell.x0, cell.x1))
+        elif key:
+            columns.append(Column(key, cell.text, cell.x0, cell.x1))
+        else:
+            unresolved.append((index, cell))
+    if positioned:
+        for text, x0, x1 in _stacks(unresolved):
+            key = resolve(text, table, "column")
+            group = resolve(text, "t4", "row") if table == "t4" else None
+            if group:
+                groups.append((group, x0, x1))
+            elif key:
+                columns.append(Column(key, text, x0, x1))
+        columns = _dedupe_positioned(columns)
+        columns.sort(key=lambda c: c.x0 or 0.0)
+        for col in columns:
+            centre = ((col.x0 or 0) + (col.x1 or 0)) / 2
+            inside = [(g, x0, x1) for g, x0, x1 in groups
+                      if x0 is not None and x1 is not None and x0 - 1 <= centre <= x1 + 1]
+            if inside:
+                col.group = min(inside, key=lambda g: (g[2] or 0) - (g[1] or 0))[0]
+    else:
+        seen: set[str] = set()
+        columns = [c for c in columns if not (c.key in seen or seen.add(c.key))]  # type: ignore[func-returns-value]
+    return ColumnMap(table, columns, None)
+
+
+def _stacks(cells: list[tuple[int, Cell]]) -> list[tuple[str, float, float]]:
+    """Header fragments stacked in one column (商业 / 企业) joined top to bottom."""
+    stacks: list[list[tuple[int, Cell]]] = []
+    for index, cell in sorted(cells, key=lambda ic: (ic[0], ic[1].x0 or 0)):
+        for stack in stacks:
+            last = stack[-1][1]
+            if stack[-1][0] < index and _similar_extent(last, cell):
+                stack.append((index, cell))
+                break
+        else:
+            stacks.append([(index, cell)])
+    result = []
+    for stack in stacks:
+        text = "".join(c.text for _, c in stack)
+        x0 = min(c.x0 or 0.0 for _, c in stack)
+        x1 = max(c.x1 or 0.0 for _, c in stack)
+        result.append((text, x0, x1))
+    return result
+
+
+def _similar_extent(a: Cell, b: Cell) -> bool:
+    assert a.x0 is not None and a.x1 is not None and b.x0 is not None and b.x1 is not None
+    overlap = min(a.x1, b.x1) - max(a.x0, b.x0)
+    wider = max(a.x1 - a.x0, b.x1 - b.x0, 1e-6)
+    narrower = max(min(a.x1 - a.x0, b.x1 - b.x0), 1e-6)
+    return overlap > 0 and (overlap / wider >= 0.5 or (overlap / narrower >= 0.8 and wider < 3 * narrower))
+
+
+def _dedupe_positioned(columns: list[Column]) -> list[Column]:
+    """One column per extent: a header cell repeated down a rowspan counts once."""
+    kept: list[Column] = []
+    for col in columns:
+        twin = next((k for k in kept if k.key == col.key and _overlap(k, col) > 0.5), None)
+        if twin is None:
+            kept.append(col)
+    return kept
+
+
+def _overlap(a: Column, b: Column) -> float:
+    if a.x0 is None or a.x1 is None or b.x0 is None or b.x1 is None:
+        return 0.0
+    inter = min(a.x1, b.x1) - max(a.x0, b.x0)
+    return inter / max(min(a.x1 - a.x0, b.x1 - b.x0), 1e-6)
+
+
+def _place_by_position(row: Row, columns: ColumnMap) -> tuple[list[tuple[Column | None, Cell]], list[Cell]]:
+    placed: dict[int, tuple[Column, Cell]] = {}
+    labels: list[Cell] = []
+    spacing = _median_spacing(columns)
+    for cell in row.cells:
+        assert cell.x0 is not None and cell.x1 is not None
+        width = max(cell.x1 - cell.x0, 1e-6)
+        scored = [(min(cell.x1, c.x1 or 0) - max(cell.x0, c.x0 or 0), c) for c in columns.columns]
+        best_overlap, best = max(scored, key=lambda s: s[0])
+        column: Column | None = None
+        if best_overlap >= 0.5 * width or (row.gridded and best_overlap >= 0.5 * ((best.x1 or 0) - (best.x0 or 0))):
+            column = best
+        elif not row.gridded and is_value_text(cell.text) and cell.text.strip():
+            nearest = min(columns.columns, key=lambda c: abs(((c.x0 or 0) + (c.x1 or 0)) / 2 - cell.centre))
+            if abs(((nearest.x0 or 0) + (nearest.x1 or 0)) / 2 - cell.centre) < 0.75 * spacing:
+                column = nearest
+        if column is None or (not is_value_text(cell.text) and not row.gridded and _looks_like_label(cell.text)):
+            labels.append(cell)
+            continue
+        previous = placed.get(id(column))
+        if previous is None or (not previous[1].text.strip() and cell.text.strip()):
+            placed[id(column)] = (column, cell)
+    return list(placed.values()), labels
+
+
+def _looks_like_label(text: str) -> bool:
+    return len(normalise_text(text)) > 4
+
+
+def _median_spacing(columns: ColumnMap) -> float:
+    centres = sorted(((c.x0 or 0) + (c.x1 or 0)) / 2 for c in columns.columns)
+    gaps = sorted(b - a for a, b in zip(centres, centres[1:], strict=False) if b - a > 0)
+    return gaps[len(gaps) // 2] if gaps else 50.0
+
+
+def _split_trailing(row: Row) -> tuple[list[Cell], list[Cell]]:
+    cells = [c for c in row.cells if c.text.strip() or row.gridded]
+    split = len(cells)
+    while split > 0 and is_value_text(cells[split - 1].text):
+        split -= 1
+    return cells[:split], cells[split:]
+
+
+def _place_by_order(row: Row, columns: ColumnMap, *, trailing_only: bool) -> tuple[
+        list[tuple[Column | None, Cell]], list[Cell]]:
+    """No positions to go by: the figures at the end of the row, in the columns' order."""
+    cells = [c for c in row.cells if c.text.strip() or row.gridded]
+    split = len(cells)
+    while split > 0 and (is_value_text(cells[split - 1].text)):
+        split -= 1
+    labels, figures = cells[:split], cells[split:]
+    if not trailing_only:
+        figures = [c for c in cells if is_value_text(c.text)]
+        labels = [c for c in cells if not is_value_text(c.text)]
+    figures = [c for c in figures if c.text.strip() or row.gridded]
+    if not figures:
+        return [], labels
+    ordered = sorted(columns.columns, key=lambda c: c.x0 or 0.0) if columns.positioned else columns.columns
+    if len(figures) > len(ordered):
+        labels += figures[:-len(ordered)]
+        figures = figures[-len(ordered):]
+    placed: list[tuple[Column | None, Cell]] = list(zip(ordered, figures, strict=False))
+    return placed, labels
+
+
+def decide_format(subtable_formats: list[str], year: int | None, has_tables: bool,
+                  lead_text: str = "") -> str:
+    votes = Counter(subtable_formats)
+    if votes:
+        return max(sorted(votes), key=lambda f: (votes[f], f))
+    if year is not None and 2019 <= year <= 2020 and has_tables:
+        return "2019"
+    if has_tables:
+        return "2021"
+    if "统计数" in lead_text and "指标" in lead_text:
+        return "2014"
+    return "unknown"

@@ -1,0 +1,135 @@
+"""Agency, report year and title: from the document first, then from what the crawler knew."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+_REPORT_WORDS = ("年度报告", "年报")
+_YEAR_IN_TITLE = re.compile(r"((?:19|20)\d{2})\s*年(?:度)?")
+_PERIOD = re.compile(r"统计期限自\s*((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
+_PERIOD_LOOSE = re.compile(r"(?:统计期限|统计时限|统计时间|数据统计期|统计区间)[^。]{0,12}?((?:19|20)\d{2})\s*年")
+_TITLE_TAIL = re.compile(r"(?:政府)?信息公开(?:工作)?年度报告.*$|政务公开工作年度报告.*$|年度报告.*$")
+_NOISE = re.compile(r"[_\-|｜—]+[^_\-|｜—]*(?:网|门户|平台)$")
+_SUFFIX_TITLE = re.compile(r"^(.*?(?:19|20)\d{2}\s*年(?:度)?.*?(?:年度报告|年报))")
+_LOOKALIKE = re.compile(r"图解|解读|一图读懂|半年|上半年|下半年|季度|第[一二三四]季|月报|统计月")
+
+
+@dataclass
+class Metadata:
+    title: str | None
+    agency: str | None
+    year: int | None
+    lookalike: str | None = None  # why the title says this is not an annual report
+
+
+def compact(text: str) -> str:
+    """Spaces between CJK characters and digits as a text layer prints them, removed."""
+    folded = unicodedata.normalize("NFKC", text or "")
+    return re.sub(r"\s+", "", folded)
+
+
+def title_from_lines(lines: list[str]) -> str | None:
+    """The report title from the first lines (it often wraps over two or three)."""
+    joined = ""
+    for line in lines[:6]:
+        text = compact(line)
+        if not text or re.fullmatch(r"[-—]?\d+[-—]?", text):
+            continue
+        joined += text
+        if any(word in joined for word in _REPORT_WORDS):
+            match = _SUFFIX_TITLE.match(joined)
+            title = match.group(1) if match else joined
+            return title if len(title) <= 80 else None
+        if len(joined) > 80:
+            return None
+    return None
+
+
+def clean_listing_title(title: str | None) -> str | None:
+    if not title:
+        return None
+    text = compact(title)
+    text = _NOISE.sub("", text)
+    match = _SUFFIX_TITLE.match(text)
+    return match.group(1) if match else text or None
+
+
+def agency_from_title(title: str | None) -> str | None:
+    if not title:
+        return None
+    match = _YEAR_IN_TITLE.search(title)
+    prefix = title[: match.start()] if match else _TITLE_TAIL.sub("", title)
+    prefix = prefix.strip("《》“”\"' ：:")
+    if len(prefix) < 2 or not re.search(r"[\u4e00-\u9fff]", prefix):
+        return None
+    return prefix
+
+
+def year_from_text(text: str) -> int | None:
+    """The statistics period sentence (统计期限自2024年1月1日…) names the report year."""
+    folded = compact(text)
+    match = _PERIOD.search(folded) or _PERIOD_LOOSE.search(folded)
+    return int(match.group(1)) if match else None
+
+
+def year_from_title(title: str | None) -> int | None:
+    if not title:
+        return None
+    match = _YEAR_IN_TITLE.search(compact(title))
+    return int(match.group(1)) if match else None
+
+
+def resolve_metadata(lead_lines: list[str], body_text: str, *, meta_title: str | None,
+                     listing_title: str | None, hint_agency: str | None, hint_year: int | None,
+                     url: str | None = None) -> Metadata:
+    title = title_from_lines(lead_lines) or clean_listing_title(meta_title if _is_report_title(meta_title) else None) \
+        or clean_listing_title(listing_title)
+    agency = agency_from_title(title) or hint_agency or agency_from_title(clean_listing_title(listing_title))
+    year = (year_from_text(body_text) or year_from_title(title) or hint_year
+            or year_from_title(listing_title) or _year_from_url(url))
+    lookalike = None
+    for candidate in (title, listing_title):
+        if candidate and _LOOKALIKE.search(compact(candidate)):
+            lookalike = compact(candidate)
+            break
+    return Metadata(title, agency, year, lookalike)
+
+
+def _is_report_title(title: str | None) -> bool:
+    return bool(title) and any(word in compact(title or "") for word in _REPORT_WORDS)
+
+
+def _year_from_url(url: str | None) -> int | None:
+    if not url:
+        return None
+    match = re.search(r"(?<!\d)(20[12]\d)(?:nb|年报|ndbg)", url)
+    return int(match.group(1)) if match else None
+
+
+_LEVEL_RULES = (
+    ("township", re.compile(r"(?:乡|镇|街道|街道办事处)(?:人民政府)?$|(?:乡|镇)人民政府|街道办事处")),
+    ("province", re.compile(r"^[^市县区]{2,4}(?:省|自治区)(?:人民政府)?(?:办公厅)?$|^(?:北京|天津|上海|重庆)市人民政府$")),
+    ("county", re.compile(r"(?:县|区|旗|县级市)")),
+    ("prefecture", re.compile(r"(?:市|州|盟)")),
+    ("province", re.compile(r"(?:省|自治区)")),
+)
+
+
+def agency_level(agency: str | None) -> str | None:
+    """A coarse level from the agency's name (the registry knows better)."""
+    if not agency:
+        return None
+    for level, pattern in _LEVEL_RULES:
+        if pattern.search(agency):
+            return level
+    return None
+
+
+def agency_kind(agency: str | None) -> str | None:
+    if not agency:
+        return None
+    if agency.endswith(("人民政府", "政府", "街道办事处", "管委会", "管理委员会")):
+        return "government"
+    return "department"

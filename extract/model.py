@@ -1,0 +1,78 @@
+"""The neutral grid every reader produces and the one mapper consumes.
+
+A document is a stream of rows in reading order. A row is a list of cells; a
+cell is its printed text and, when the reader knows it, its horizontal extent.
+Rows of one printed table share a coordinate system (`space`): grid column
+indices for HTML/DOCX/XLSX, page points for PDF and OCR. Prose lines are rows
+too (usually of one cell). Readers never decide what a cell means.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from report.record import Finding, OcrPage
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    x0: float | None = None
+    x1: float | None = None
+
+    @property
+    def positioned(self) -> bool:
+        return self.x0 is not None and self.x1 is not None
+
+    @property
+    def centre(self) -> float:
+        assert self.x0 is not None and self.x1 is not None
+        return (self.x0 + self.x1) / 2
+
+
+@dataclass
+class Row:
+    cells: list[Cell]
+    page: int = 1
+    # Rows of one table share a coordinate space; None for free text lines.
+    space: str | None = None
+    # True when the row is a line of a ruled/marked-up table (a box per cell).
+    gridded: bool = False
+
+    @property
+    def text(self) -> str:
+        return " ".join(c.text for c in self.cells if c.text)
+
+    @property
+    def compact(self) -> str:
+        return "".join("".join(c.text.split()) for c in self.cells)
+
+
+@dataclass
+class Document:
+    """What a reader hands to the mapper."""
+
+    rows: list[Row] = field(default_factory=list)
+    reader: str = "unknown"
+    pages: int | None = None
+    ocr_pages: list[OcrPage] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    # A title as the document's own metadata states it (HTML <title>, PDF info).
+    meta_title: str | None = None
+
+
+class ReaderError(Exception):
+    """A reader cannot read this document; `rule` is the finding to record."""
+
+    def __init__(self, rule: str, message: str, message_en: str, severity: str = "error") -> None:
+        super().__init__(message_en)
+        self.rule = rule
+        self.message = message
+        self.message_en = message_en
+        self.severity = severity
+
+
+def finding(rule: str, message: str, message_en: str, severity: str = "error",
+            cells: list[str] | None = None) -> Finding:
+    return Finding(rule=rule, severity=severity, message=message, message_en=message_en,  # type: ignore[arg-type]
+                   cells=cells or [])

@@ -1,0 +1,249 @@
+"""PDF → rows. pypdfium2 reads every page's plain text fast; pdfplumber reads the
+pages that hold tables cell by cell; pages without a usable text layer go to OCR.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pypdfium2 as pdfium
+
+from extract.model import Cell, Document, ReaderError, Row, finding
+
+log = logging.getLogger(__name__)
+
+# Words that only a page with one of the report's tables prints.
+_TABLE_MARKERS = re.compile(
+    r"信息内容|本年制发|处理决定|新制作数量|申请人情况|自然人|本年新收|予以公开|不予公开|无法提供|不予处理|"
+    r"结转下年度|结果维持|结果\s*\n?\s*维持|复议后起诉|收费金额|上一年项目"
+)
+_COMMON = set(
+    "政府信息公开工作年度报告的情况和一二三四五六七八九十年月日本区县市省局委办人民主动申请处理"
+    "行政复议诉讼规章文件数量总计其他不予法律网站平台建设监督保障存在问题改进事项规范性有关要求"
+    "加强推进落实制度管理进一步全面发展服务群众开展了在是为中国对以及将通过"
+)
+_PLUMBER_SETTINGS: dict[str, Any] = {"vertical_strategy": "lines", "horizontal_strategy": "lines",
+                                     "snap_tolerance": 3, "join_tolerance": 3, "intersection_tolerance": 3}
+
+
+def read_pdf(data: bytes, *, ocr: bool = True) -> Document:
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        message = str(exc).lower()
+        if "password" in message:
+            raise ReaderError("encrypted", "文档已加密，无法读取", "the PDF is encrypted") from exc
+        raise ReaderError("broken-pdf", f"PDF 无法解析：{exc}", f"the PDF cannot be parsed: {exc}") from exc
+    document = Document(reader="pdf-text", pages=len(pdf))
+    try:
+        if len(pdf) == 0:
+            raise ReaderError("broken-pdf", "PDF 没有页面", "the PDF has no pages")
+        document.meta_title = _meta_title(pdf)
+        plumber = _LazyPlumber(data)
+        ocr_wanted: list[int] = []
+        for index in range(len(pdf)):
+            page = pdf[index]
+            text = _page_text(page)
+            if not usable_text(text):
+                if _has_content(page, text):
+                    ocr_wanted.append(index)
+                    document.rows.append(Row([Cell(f"\x00ocr-page:{index}")], index + 1))
+                page.close()
+                continue
+            if _TABLE_MARKERS.search(text):
+                rows = plumber.page_rows(index)
+                if rows is None:
+                    rows = _text_rows(text, index + 1)
+                document.rows.extend(rows)
+            else:
+                document.rows.extend(_text_rows(text, index + 1))
+            page.close()
+        plumber.close()
+        if ocr_wanted:
+            _ocr_pages(pdf, ocr_wanted, document, enabled=ocr)
+    finally:
+        pdf.close()
+    return document
+
+
+def _ocr_pages(pdf: pdfium.PdfDocument, indexes: list[int], document: Document, *, enabled: bool) -> None:
+    if not enabled:
+        document.rows = [r for r in document.rows if not r.cells[0].text.startswith("\x00ocr-page:")]
+        document.findings.append(finding(
+            "needs-ocr", f"第 {', '.join(str(i + 1) for i in indexes)} 页没有可用的文字层，需要 OCR",
+            f"pages {', '.join(str(i + 1) for i in indexes)} have no usable text layer and need OCR",
+            severity="warning"))
+        return
+    from extract.readers.ocr import ocr_pdf_page
+
+    by_page: dict[int, list[Row]] = {}
+    for index in indexes:
+        rows, confidence = ocr_pdf_page(pdf[index], index + 1)
+        by_page[index] = rows
+        document.ocr_pages.append(_ocr_page(index + 1, confidence))
+    merged: list[Row] = []
+    for row in document.rows:
+        marker = row.cells[0].text if row.cells else ""
+        if marker.startswith("\x00ocr-page:"):
+            merged.extend(by_page.get(int(marker.split(":")[1]), []))
+        else:
+            merged.append(row)
+    document.rows = merged
+    document.reader = "pdf-ocr" if len(indexes) == len(pdf) else "pdf-text+ocr"
+
+
+def _ocr_page(page: int, confidence: float) -> Any:
+    from report.record import OcrPage
+
+    return OcrPage(page=page, confidence=round(confidence, 4))
+
+
+def _page_text(page: pdfium.PdfPage) -> str:
+    textpage = page.get_textpage()
+    try:
+        return textpage.get_text_range()
+    finally:
+        textpage.close()
+
+
+def usable_text(text: str) -> bool:
+    """Does this page's text layer say something readable (not (cid:N) glyph soup)?"""
+    stripped = "".join(text.split())
+    if len(stripped) < 10:
+        return False
+    bad = sum(1 for ch in stripped if ch == "\ufffd" or "\ue000" <= ch <= "\uf8ff" or ord(ch) < 32)
+    if "(cid:" in stripped or bad > 0.1 * len(stripped):
+        return False
+    cjk = [ch for ch in stripped if "\u4e00" <= ch <= "\u9fff"]
+    if len(cjk) >= 20:
+        return sum(ch in _COMMON for ch in cjk) >= 0.15 * len(cjk)
+    return len(cjk) > 0
+
+
+def _has_content(page: pdfium.PdfPage, text: str) -> bool:
+    if text.strip():
+        return True
+    return any(True for _ in page.get_objects(max_depth=1))
+
+
+def _meta_title(pdf: pdfium.PdfDocument) -> str | None:
+    try:
+        title = pdf.get_metadata_dict().get("Title")
+    except Exception:  # a damaged info dictionary is no reason to fail
+        return None
+    return title.strip() if title and title.strip() else None
+
+
+def _text_rows(text: str, page: int) -> list[Row]:
+    """Plain text lines (no positions): prose, or a text layer's table lines."""
+    rows = []
+    for line in text.splitlines():
+        if line.strip():
+            rows.append(Row([Cell(part) for part in _split_line(line)], page))
+    return rows
+
+
+_FIGURE = re.compile(r"^[+-]?\d[\d,，]*(?:\.\d+)?$")
+_FIGURES_AT_END = re.compile(r"^(.*?[^\d\s.,，%])?\s*((?:[+-]?\d[\d,，]*(?:\.\d+)?\s*)+)$")
+
+
+def _split_line(line: str) -> list[str]:
+    """A text-layer line: its label, then one cell per trailing figure."""
+    match = _FIGURES_AT_END.match(line.strip())
+    if not match or not match.group(2):
+        return [line.strip()]
+    label = (match.group(1) or "").strip()
+    figures = match.group(2).split()
+    return ([label] if label else []) + figures
+
+
+class _LazyPlumber:
+    """pdfplumber opened only if a page needs cell-by-cell reading."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._pdf: Any = None
+
+    def page_rows(self, index: int) -> list[Row] | None:
+        try:
+            if self._pdf is None:
+                import pdfplumber
+
+                self._pdf = pdfplumber.open(io.BytesIO(self._data))
+            page = self._pdf.pages[index]
+            rows = list(_plumber_rows(page, index + 1))
+            page.close()
+            return rows
+        except Exception as exc:  # pdfminer trips over some files pdfium reads fine
+            log.warning("pdfplumber failed on page %s: %s", index + 1, exc)
+            return None
+
+    def close(self) -> None:
+        if self._pdf is not None:
+            self._pdf.close()
+
+
+def _plumber_rows(page: Any, number: int) -> Iterator[Row]:
+    tables = page.find_tables(_PLUMBER_SETTINGS)
+    placed: list[tuple[float, Row]] = []
+    boxes = []
+    for table in tables:
+        boxes.append(table.bbox)
+        for row_cells, texts in zip(table.rows, table.extract(), strict=False):
+            cells = [Cell(text or "", bbox[0], bbox[2])
+                     for bbox, text in zip(row_cells.cells, texts, strict=False) if bbox is not None]
+            if any(c.text.strip() for c in cells):
+                placed.append((row_cells.bbox[1], Row(cells, number, "pdf", gridded=True)))
+    words = [w for w in page.extract_words(x_tolerance=1.5, y_tolerance=2, use_text_flow=False)
+             if not any(b[0] - 1 <= (w["x0"] + w["x1"]) / 2 <= b[2] + 1 and b[1] - 1 <= (w["top"] + w["bottom"]) / 2 <= b[3] + 1
+                        for b in boxes)]
+    for top, line_words in _lines(words):
+        placed.append((top, Row(_word_cells(line_words), number, "pdf")))
+    placed.sort(key=lambda item: item[0])
+    for _, row in placed:
+        yield row
+
+
+def _lines(words: list[dict[str, Any]]) -> Iterator[tuple[float, list[dict[str, Any]]]]:
+    """Words grouped into printed lines by their vertical middle."""
+    words = sorted(words, key=lambda w: ((w["top"] + w["bottom"]) / 2, w["x0"]))
+    line: list[dict[str, Any]] = []
+    middle = None
+    for word in words:
+        centre = (word["top"] + word["bottom"]) / 2
+        height = max(word["bottom"] - word["top"], 1.0)
+        if middle is not None and abs(centre - middle) > 0.5 * height:
+            yield line[0]["top"], sorted(line, key=lambda w: w["x0"])
+            line = []
+        if not line:
+            middle = centre
+        line.append(word)
+    if line:
+        yield line[0]["top"], sorted(line, key=lambda w: w["x0"])
+
+
+def _word_cells(words: list[dict[str, Any]]) -> list[Cell]:
+    """Words of a line joined into cells where the gap is narrower than two characters."""
+    cells: list[Cell] = []
+    text, x0, x1 = "", 0.0, 0.0
+    last_was_figure = False
+    for word in words:
+        char_width = (word["bottom"] - word["top"]) or 10.0
+        figure = bool(_FIGURE.match(word["text"]))
+        if text and (figure or last_was_figure or word["x0"] - x1 > 1.5 * char_width):
+            cells.append(Cell(text, x0, x1))
+            text = ""
+        if not text:
+            text, x0 = word["text"], word["x0"]
+        else:
+            gap = " " if word["x0"] - x1 > 0.2 * char_width else ""
+            text += gap + word["text"]
+        x1 = word["x1"]
+        last_was_figure = figure
+    if text:
+        cells.append(Cell(text, x0, x1))
+    return cells

@@ -1,0 +1,78 @@
+"""The real type of a document, from its bytes (never from its URL or extension)."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from typing import Literal
+
+DocType = Literal["pdf", "html", "docx", "xlsx", "doc", "xls", "wps", "image", "text", "zip",
+                  "empty", "unknown"]
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*",
+                b"BM")
+_HTML_MARKERS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<table", b"<div", b"<meta", b"<p>",
+                 b"<p ", b"<title")
+
+
+def sniff(data: bytes) -> DocType:
+    """Classify bytes by their signature and structure."""
+    if not data or not data.strip():
+        return "empty"
+    head = data[:2048]
+    if b"%PDF-" in data[:1024]:
+        return "pdf"
+    if head.startswith(_OLE_MAGIC):
+        return _sniff_ole(data)
+    if head.startswith(b"PK\x03\x04"):
+        return _sniff_zip(data)
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP" or any(head.startswith(m) for m in _IMAGE_MAGIC):
+        return "image"
+    lowered = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if any(marker in lowered for marker in _HTML_MARKERS):
+        return "html"
+    if _looks_like_text(data[:8192]):
+        return "text"
+    return "unknown"
+
+
+def _sniff_ole(data: bytes) -> DocType:
+    # Compound-file streams are named in UTF-16 in the directory sectors.
+    if "WordDocument".encode("utf-16-le") in data:
+        return "doc"
+    if "Workbook".encode("utf-16-le") in data or "Book".encode("utf-16-le") in data:
+        return "xls"
+    if "WpsContent".encode("utf-16-le") in data or b"WPS" in data[:4096]:
+        return "wps"
+    return "doc"
+
+
+def _sniff_zip(data: bytes) -> DocType:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return "unknown"
+    if "word/document.xml" in names:
+        return "docx"
+    if "xl/workbook.xml" in names:
+        return "xlsx"
+    return "zip"
+
+
+def _looks_like_text(sample: bytes) -> bool:
+    if b"\x00" in sample:
+        return False
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            text = sample.decode(encoding)
+        except UnicodeDecodeError:
+            # A cut multibyte sequence at the end of the sample is fine.
+            try:
+                text = sample[:-3].decode(encoding)
+            except UnicodeDecodeError:
+                continue
+        printable = sum(ch.isprintable() or ch in "\r\n\t" for ch in text)
+        return printable >= 0.95 * max(len(text), 1)
+    return False
