@@ -345,3 +345,11 @@ def test_validate_is_pure() -> None:
     before = record.model_dump()
     validate(record, the_previous_year(record))
     assert record.model_dump() == before
+
+
+def test_the_readme_rules_table_lists_the_registry() -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("| rule | severity | what it checks |"):readme.index("<!-- /section:report -->")]
+    documented = {line.split("|")[1].strip().strip("`"): line.split("|")[2].strip()
+                  for line in section.splitlines() if line.startswith("| `")}
+    assert documented == {r.id: r.severity for r in RULES}
