@@ -1,0 +1,136 @@
+"""Engines, sessions and migrations for the warehouse (SQLite by default, PostgreSQL in production).
+
+The schema is created and changed only by the Alembic migrations in
+`warehouse/migrations`; `upgrade()` and `downgrade()` run them programmatically.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+DEFAULT_URL = "sqlite:///var/warehouse.db"
+URL_ENV = "NIANBAO_WAREHOUSE_URL"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def resolve_url(url: str | URL | None = None) -> str:
+    """The caller's URL, else $NIANBAO_WAREHOUSE_URL, else the embedded SQLite file."""
+    chosen = str(url) if url else os.environ.get(URL_ENV) or DEFAULT_URL
+    return normalise_url(chosen)
+
+
+def normalise_url(url: str | URL) -> str:
+    """Use psycopg 3 for PostgreSQL whatever driver the URL names (or none)."""
+    parsed = make_url(str(url)) if not isinstance(url, URL) else url
+    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() != "psycopg":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def is_sqlite(url_or_engine: str | URL | Engine) -> bool:
+    if isinstance(url_or_engine, Engine):
+        return url_or_engine.dialect.name == "sqlite"
+    return make_url(str(url_or_engine)).get_backend_name() == "sqlite"
+
+
+def sqlite_path(url: str | URL) -> Path | None:
+    """The database file of a SQLite URL, or None for an in-memory database."""
+    database = make_url(str(url)).database
+    if not database or database == ":memory:" or database.startswith("file::memory:"):
+        return None
+    return Path(database.removeprefix("file:"))
+
+
+def make_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
+    """An engine with the warehouse's connection settings.
+
+    SQLite: the parent directory is created, WAL journal, foreign keys on, a busy
+    timeout so that concurrent writers wait instead of failing.
+    PostgreSQL: psycopg 3, connections checked before use.
+    """
+    resolved = resolve_url(url)
+    if is_sqlite(resolved):
+        path = sqlite_path(resolved)
+        if path is not None and "mode=ro" not in resolved:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(resolved, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(resolved, **kwargs)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        if cursor.execute("PRAGMA query_only").fetchone()[0] == 0:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session in one transaction: committed on success, rolled back on any error."""
+    session = sessionmaker(bind=engine, expire_on_commit=False)()
+    try:
+        with session.begin():
+            yield session
+    finally:
+        session.close()
+
+
+# ---------------------------------------------------------------- migrations
+def alembic_config(url: str | URL | None = None) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    # ConfigParser interpolation would choke on a '%' in a password.
+    config.set_main_option("sqlalchemy.url", resolve_url(url).replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str | URL | None = None, revision: str = "head") -> None:
+    """Bring the schema at `url` up to `revision` (creating the database file if needed)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade(url: str | URL | None, revision: str) -> None:
+    from alembic import command
+
+    command.downgrade(alembic_config(url), revision)
+
+
+def current_revision(url: str | URL | None = None) -> str | None:
+    """The revision the database is at, or None when no migration has run."""
+    from alembic.runtime.migration import MigrationContext
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config(DEFAULT_URL)).get_current_head()
+    assert head is not None
+    return head

@@ -1,0 +1,201 @@
+"""Exports for researchers: the wide and long tables of one year and a data dictionary.
+
+`export(url, year=…, region=…, fmt="csv"|"parquet"|"xlsx", out_dir=…)` writes
+nianbao_<year>[_<region>]_wide / _long / _dictionary files. CSV is UTF-8 with a
+BOM (so Excel shows Chinese correctly); counts are integers, amounts decimals.
+Rows are streamed, so a national year does not have to fit in memory (except
+for xlsx, which Excel limits to 1,048,576 rows per sheet anyway).
+"""
+
+from __future__ import annotations
+
+import csv
+import decimal
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from warehouse.dictionary import WIDE_META_COLUMNS
+from warehouse.query import WarehouseError, read_only_connection
+
+FORMATS = ("csv", "parquet", "xlsx")
+EXCEL_MAX_ROWS = 1_048_576
+CHUNK_ROWS = 20_000
+LONG_COLUMNS = ("report_id", "agency_slug", "agency", "region_code", "year", "format", "status",
+                "key", "column_name", "label", "unit", "value", "raw", "null_reason")
+DICTIONARY_COLUMNS = ("column_name", "key", "label_zh", "unit", "kind", "formats", "table_id", "section",
+                      "row_label", "column_label")
+INTEGER_META = {"report_id", "agency_id", "year"}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # "int" | "float" | "str"
+
+
+@dataclass
+class Table:
+    name: str
+    columns: list[Column]
+    rows: Iterable[Sequence[Any]]
+
+
+def region_prefix(code: str) -> str:
+    """320000 → 32, 320800 → 3208, 320813 → 320813: the prefix every region below shares."""
+    if not re.fullmatch(r"\d{6}", code or ""):
+        raise WarehouseError(f"region must be a 6-digit 行政区划代码, got {code!r}")
+    if code.endswith("0000"):
+        return code[:2]
+    if code.endswith("00"):
+        return code[:4]
+    return code
+
+
+def export(url: str | None, *, year: int, fmt: str, out_dir: Path, region: str | None = None,
+           accepted_only: bool = False) -> list[Path]:
+    """Write the wide table, the long table and the dictionary; returns the files written."""
+    if fmt not in FORMATS:
+        raise WarehouseError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"nianbao_{year}" + (f"_{region}" if region else "")
+    where, params = _filters(year, region, accepted_only)
+    written = []
+    with read_only_connection(url) as conn:
+        dictionary = _dictionary(conn)
+        kinds = {row[0]: row[4] for row in dictionary.rows}
+        for table in (_wide(conn, where, params, kinds), _long(conn, where, params), dictionary):
+            path = out_dir / f"{stem}_{table.name}.{fmt}"
+            WRITERS[fmt](table, path)
+            written.append(path)
+    return written
+
+
+def _filters(year: int, region: str | None, accepted_only: bool) -> tuple[str, dict[str, Any]]:
+    clauses, params = ["year = :year"], {"year": year}
+    if region:
+        clauses.append("region_code LIKE :prefix")
+        params["prefix"] = region_prefix(region) + "%"
+    if accepted_only:
+        clauses.append("status = 'accepted'")
+    return " AND ".join(clauses), params
+
+
+def _stream(conn: Connection, sql: str, params: dict[str, Any]) -> Iterator[Sequence[Any]]:
+    result = conn.execution_options(stream_results=True, yield_per=CHUNK_ROWS).execute(text(sql), params)
+    yield from result
+
+
+def _number(value: Any, kind: str) -> int | float | None:
+    if value is None:
+        return None
+    if kind == "int":
+        return int(value)
+    return float(value)
+
+
+def _wide(conn: Connection, where: str, params: dict[str, Any], kinds: dict[str, str]) -> Table:
+    meta = [Column(name, "int" if name in INTEGER_META else "str") for name, _, _ in WIDE_META_COLUMNS]
+    cells = [Column(name, "int" if kind in ("count", "signed") else "float")
+             for name, kind in kinds.items() if kind != "meta"]
+    columns = meta + cells
+    names = ", ".join(column.name for column in columns)
+    sql = f"SELECT {names} FROM report_wide WHERE {where} ORDER BY region_code, agency_slug, report_id"
+    rows = (tuple(_typed(value, column) for value, column in zip(row, columns, strict=True))
+            for row in _stream(conn, sql, params))
+    return Table("wide", columns, rows)
+
+
+def _long(conn: Connection, where: str, params: dict[str, Any]) -> Table:
+    types = {"report_id": "int", "year": "int", "value": "float"}
+    columns = [Column(name, types.get(name, "str")) for name in LONG_COLUMNS]
+    sql = f"SELECT {', '.join(LONG_COLUMNS)} FROM cells_labelled WHERE {where} ORDER BY report_id, key"
+    rows = (tuple(_typed(value, column) for value, column in zip(row, columns, strict=True))
+            for row in _stream(conn, sql, params))
+    return Table("long", columns, rows)
+
+
+def _typed(value: Any, column: Column) -> Any:
+    if column.type == "str":
+        return None if value is None else str(value)
+    return _number(value, column.type)
+
+
+def _dictionary(conn: Connection) -> Table:
+    columns = [Column(name, "int" if name == "position" else "str") for name in DICTIONARY_COLUMNS]
+    rows: list[tuple[Any, ...]] = [(name, None, label, None, "meta", None, None, None, meaning, None)
+                                   for name, label, meaning in WIDE_META_COLUMNS]
+    result = conn.execute(text(f"SELECT {', '.join(DICTIONARY_COLUMNS)} FROM cell_dictionary ORDER BY position"))
+    rows += [tuple(row) for row in result]
+    return Table("dictionary", columns, rows)
+
+
+# ---------------------------------------------------------------- writers
+def _csv_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return format(decimal.Decimal(repr(value)).normalize(), "f")
+    return str(value)
+
+
+def write_csv(table: Table, path: Path) -> None:
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([column.name for column in table.columns])
+        for row in table.rows:
+            writer.writerow([_csv_text(value) for value in row])
+
+
+def write_parquet(table: Table, path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    arrow_types = {"int": pa.int64(), "float": pa.float64(), "str": pa.string()}
+    schema = pa.schema([pa.field(column.name, arrow_types[column.type]) for column in table.columns])
+    with pq.ParquetWriter(path, schema) as writer:
+        for chunk in _chunks(table.rows, CHUNK_ROWS):
+            arrays = [pa.array(values, type=field.type)
+                      for values, field in zip(zip(*chunk, strict=True), schema, strict=True)]
+            writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
+
+
+def write_xlsx(table: Table, path: Path) -> None:
+    import xlsxwriter
+
+    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
+                                               "strings_to_urls": False, "strings_to_formulas": False})
+    try:
+        sheet = workbook.add_worksheet(table.name)
+        bold = workbook.add_format({"bold": True})
+        for index, column in enumerate(table.columns):
+            sheet.write_string(0, index, column.name, bold)
+        for row_number, row in enumerate(table.rows, start=1):
+            if row_number >= EXCEL_MAX_ROWS:
+                raise WarehouseError(f"{table.name} has more rows than an Excel sheet holds: "
+                                     "narrow it with --region or use --format parquet")
+            for index, value in enumerate(row):
+                if value is not None:
+                    sheet.write(row_number, index, value)
+    finally:
+        workbook.close()
+
+
+def _chunks(rows: Iterable[Sequence[Any]], size: int) -> Iterator[list[Sequence[Any]]]:
+    chunk: list[Sequence[Any]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+WRITERS = {"csv": write_csv, "parquet": write_parquet, "xlsx": write_xlsx}

@@ -1,0 +1,53 @@
+"""Alembic environment for the warehouse.
+
+The database URL comes from the caller (`warehouse.db.upgrade(url)` puts it in the
+config), else from $NIANBAO_WAREHOUSE_URL, else the embedded SQLite default.
+"""
+
+from __future__ import annotations
+
+from alembic import context
+
+from warehouse.db import make_engine, resolve_url
+from warehouse.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def _url() -> str:
+    return resolve_url(config.get_main_option("sqlalchemy.url") or None)
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True,
+                      dialect_opts={"paramstyle": "named"}, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run_on(connection)
+        return
+    engine = make_engine(_url())
+    try:
+        with engine.connect() as conn:
+            _run_on(conn)
+    finally:
+        engine.dispose()
+
+
+def _run_on(connection) -> None:  # type: ignore[no-untyped-def]
+    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+    if connection.in_transaction():
+        connection.commit()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()
