@@ -1,0 +1,276 @@
+"""The alert rules: pure functions from plain facts (and `today`) to alerts.
+
+Each rule takes `today` explicitly, so a check can run "as of" any date (the demo
+runs as of 2025-04-15; the deadlines DAG as of its logical date).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from itertools import combinations
+
+from nianbao.alerts.model import AgencyExpectation, Alert, ReportFacts, SiteFacts
+
+DUPLICATE_THRESHOLD = 0.9
+ERROR_RATE_THRESHOLD = 0.2
+MIN_REQUESTS_FOR_ERROR_RATE = 5
+
+
+# ---------------------------------------------------------------- deadlines
+def deadline(year: int, kind: str) -> date:
+    """The legal deadline of report year `year`: 31 January for departments (政府部门),
+    31 March for governments (本级政府) — 《政府信息公开条例》第五十条."""
+    return date(year + 1, 1, 31) if kind == "department" else date(year + 1, 3, 31)
+
+
+def latest_due_year(today: date, kind: str) -> int | None:
+    """The latest report year whose deadline has passed by `today`."""
+    year = today.year - 1
+    while year > 1900:
+        if today > deadline(year, kind):
+            return year
+        year -= 1
+    return None
+
+
+# ---------------------------------------------------------------- publication timing
+def missing_reports(expected: Iterable[AgencyExpectation], reports: Iterable[ReportFacts],
+                    years: Iterable[int], today: date,
+                    documents: Iterable[tuple[str, int]] = ()) -> list[Alert]:
+    """An expected agency-year past its deadline with no report (nor any document seen for it)."""
+    published = {(r.agency, r.year) for r in reports} | set(documents)
+    alerts = []
+    for expectation in expected:
+        for year in sorted(set(years)):
+            if expectation.since is not None and year < expectation.since:
+                continue
+            due = deadline(year, expectation.kind)
+            if today <= due or (expectation.agency, year) in published:
+                continue
+            overdue = (today - due).days
+            alerts.append(Alert(
+                kind="missing", key=f"missing:{expectation.agency}:{year}", severity="error",
+                agency=expectation.agency, year=year, source_id=expectation.source_id,
+                message=f"{expectation.agency}{year}年度报告逾期未发布（截止{due.isoformat()}，已逾期{overdue}天）",
+                message_en=f"{expectation.agency}: no {year} report, due {due.isoformat()} ({overdue} days overdue)",
+                details={"deadline": due.isoformat(), "days_overdue": overdue},
+            ))
+    return alerts
+
+
+def late_publications(reports: Iterable[ReportFacts]) -> list[Alert]:
+    """A report published after its deadline, with the delay in days."""
+    alerts = []
+    for report in _first_per_agency_year(reports):
+        if report.published is None:
+            continue
+        due = deadline(report.year, report.kind)
+        delay = (report.published - due).days
+        if delay <= 0:
+            continue
+        alerts.append(Alert(
+            kind="late", key=f"late:{report.agency}:{report.year}", severity="warning",
+            agency=report.agency, year=report.year, source_id=report.source_id, sha256=report.sha256,
+            message=f"{report.agency}{report.year}年度报告发布于{report.published.isoformat()}，"
+                    f"晚于截止日{due.isoformat()} {delay}天",
+            message_en=f"{report.agency}: {report.year} report published {report.published.isoformat()}, "
+                       f"{delay} days after the deadline {due.isoformat()}",
+            details={"published": report.published.isoformat(), "deadline": due.isoformat(), "delay_days": delay},
+        ))
+    return alerts
+
+
+def early_publications(reports: Iterable[ReportFacts]) -> list[Alert]:
+    """A report published before its year ended: its figures cannot cover the whole year."""
+    alerts = []
+    for report in reports:
+        if report.published is None or report.published >= date(report.year + 1, 1, 1):
+            continue
+        alerts.append(Alert(
+            kind="early", key=f"early:{report.sha256}", severity="warning",
+            agency=report.agency, year=report.year, source_id=report.source_id, sha256=report.sha256,
+            message=f"{report.agency}{report.year}年度报告发布于{report.published.isoformat()}，早于年度结束",
+            message_en=f"{report.agency}: {report.year} report published {report.published.isoformat()}, "
+                       "before the year ended",
+            details={"published": report.published.isoformat(), "url": report.url},
+        ))
+    return alerts
+
+
+def _first_per_agency_year(reports: Iterable[ReportFacts]) -> list[ReportFacts]:
+    """The earliest publication of each agency-year: a later re-publication is not lateness."""
+    first: dict[tuple[str, int], ReportFacts] = {}
+    for report in reports:
+        key = (report.agency, report.year)
+        known = first.get(key)
+        if known is None or (report.published and (known.published is None or report.published < known.published)):
+            first[key] = report
+    return list(first.values())
+
+
+# ---------------------------------------------------------------- document quality
+def malformed_reports(reports: Iterable[ReportFacts]) -> list[Alert]:
+    """A report that breaks a hard identity (an error finding of the validator)."""
+    alerts = []
+    for report in reports:
+        if not report.hard_findings:
+            continue
+        rules = sorted(set(report.hard_findings))
+        alerts.append(Alert(
+            kind="malformed", key=f"malformed:{report.sha256}", severity="error",
+            agency=report.agency, year=report.year, source_id=report.source_id, sha256=report.sha256,
+            message=f"{report.agency}{report.year}年度报告数据不自洽：{'、'.join(rules)}",
+            message_en=f"{report.agency}: {report.year} report breaks {', '.join(rules)}",
+            details={"rules": rules, "url": report.url},
+        ))
+    return alerts
+
+
+def image_only_reports(reports: Iterable[ReportFacts]) -> list[Alert]:
+    """A report published as images only: it could be read by OCR alone."""
+    return [Alert(
+        kind="image_only", key=f"image_only:{report.sha256}", severity="info",
+        agency=report.agency, year=report.year, source_id=report.source_id, sha256=report.sha256,
+        message=f"{report.agency}{report.year}年度报告为纯图片，需OCR识别",
+        message_en=f"{report.agency}: {report.year} report is images only (read by OCR)",
+        details={"url": report.url},
+    ) for report in reports if report.image_only]
+
+
+# ---------------------------------------------------------------- sites
+def broken_sites(sites: Iterable[SiteFacts]) -> list[Alert]:
+    """A source whose latest crawl shows the site (or our adapter for it) is broken."""
+    alerts = []
+    for site in sites:
+        reasons = site_problems(site)
+        if not reasons:
+            continue
+        alerts.append(Alert(
+            kind="site_broken", key=f"site_broken:{site.source_id}", severity="error",
+            source_id=site.source_id,
+            message=f"来源 {site.source_id} 抓取异常：{'；'.join(r[0] for r in reasons)}",
+            message_en=f"source {site.source_id} looks broken: {'; '.join(r[1] for r in reasons)}",
+            details={"reasons": [r[1] for r in reasons], "requests": site.requests, "errors": site.errors,
+                     "reports_found": site.reports_found, "previous_reports_found": site.previous_reports_found},
+        ))
+    return alerts
+
+
+def site_problems(site: SiteFacts) -> list[tuple[str, str]]:
+    """(Chinese, English) reasons why a crawl looks broken; empty when it looks healthy."""
+    reasons = []
+    if site.failed:
+        reasons.append(("抓取进程失败", "the crawl failed"))
+    if site.reports_found == 0 and (site.previous_reports_found or 0) > 0:
+        reasons.append((f"本次未发现报告（上次{site.previous_reports_found}份）",
+                        f"zero reports where the previous crawl found {site.previous_reports_found}"))
+    if site.parse_failures:
+        reasons.append((f"{site.parse_failures}个页面无法解析", f"{site.parse_failures} pages failed to parse"))
+    if site.challenge_pages:
+        reasons.append((f"{site.challenge_pages}个反爬验证页面", f"{site.challenge_pages} challenge pages"))
+    if site.requests >= MIN_REQUESTS_FOR_ERROR_RATE and site.errors / site.requests > ERROR_RATE_THRESHOLD:
+        reasons.append((f"错误率{site.errors}/{site.requests}", f"{site.errors} of {site.requests} requests failed"))
+    return reasons
+
+
+# ---------------------------------------------------------------- duplicates
+@dataclass(frozen=True)
+class Similarity:
+    text: float
+    figures: float | None
+
+    @property
+    def duplicate(self) -> bool:
+        return self.text >= DUPLICATE_THRESHOLD and (self.figures is None or self.figures >= DUPLICATE_THRESHOLD)
+
+
+def similarity(a: ReportFacts, b: ReportFacts) -> Similarity:
+    """How much of two reports is the same: their prose, and their non-zero figures.
+
+    Report prose follows a template, so prose alone would make every report a copy of
+    every other; a copied report also repeats the figures.
+    """
+    return Similarity(text_similarity(a.text, b.text), figure_agreement(a.figures, b.figures))
+
+
+def text_similarity(a: str, b: str) -> float:
+    left, right = _squash(a), _squash(b)
+    if not left or not right:
+        return 0.0
+    matcher = difflib.SequenceMatcher(None, left, right, autojunk=False)
+    if matcher.real_quick_ratio() < DUPLICATE_THRESHOLD or matcher.quick_ratio() < DUPLICATE_THRESHOLD:
+        return matcher.quick_ratio()
+    return matcher.ratio()
+
+
+def figure_agreement(a: dict | object, b: dict | object) -> float | None:
+    """The share of cells, among those non-zero in either report, that print the same number."""
+    left, right = dict(a), dict(b)  # type: ignore[call-overload]
+    keys = [k for k in set(left) | set(right) if left.get(k) or right.get(k)]
+    if not keys:
+        return None
+    return sum(1 for k in keys if left.get(k) == right.get(k)) / len(keys)
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def duplicate_reports(reports: Sequence[ReportFacts]) -> list[Alert]:
+    """A report ≥ 90% the same as its agency's previous-year report or as another agency's
+    report of the same year."""
+    by_agency_year = {(r.agency, r.year): r for r in reports}
+    by_year: dict[int, list[ReportFacts]] = defaultdict(list)
+    for report in by_agency_year.values():
+        by_year[report.year].append(report)
+    pairs: list[tuple[ReportFacts, ReportFacts, str]] = []
+    for report in by_agency_year.values():
+        previous = by_agency_year.get((report.agency, report.year - 1))
+        if previous is not None:
+            pairs.append((report, previous, "previous_year"))
+    for same_year in by_year.values():
+        for left, right in combinations(sorted(same_year, key=lambda r: r.agency), 2):
+            pairs.append((right, left, "other_agency"))
+    return [alert for report, other, relation in pairs
+            if (alert := _duplicate_alert(report, other, relation)) is not None]
+
+
+def _duplicate_alert(report: ReportFacts, other: ReportFacts, relation: str) -> Alert | None:
+    measured = similarity(report, other)
+    if not measured.duplicate:
+        return None
+    share = f"{measured.text:.0%}"
+    than = f"{other.year}年报告" if relation == "previous_year" else f"{other.agency}的报告"
+    than_en = f"its {other.year} report" if relation == "previous_year" else f"{other.agency}'s report"
+    return Alert(
+        kind="duplicate", key=f"duplicate:{report.sha256}:{other.sha256}", severity="warning",
+        agency=report.agency, year=report.year, source_id=report.source_id, sha256=report.sha256,
+        message=f"{report.agency}{report.year}年度报告与{than}内容{share}相同",
+        message_en=f"{report.agency}: {report.year} report is {share} the same as {than_en}",
+        details={"relation": relation, "other_sha256": other.sha256, "other_agency": other.agency,
+                 "other_year": other.year, "text_similarity": round(measured.text, 3),
+                 "figure_agreement": None if measured.figures is None else round(measured.figures, 3)},
+    )
+
+
+# ---------------------------------------------------------------- all together
+def evaluate(*, today: date, expected: Sequence[AgencyExpectation], reports: Sequence[ReportFacts],
+             sites: Sequence[SiteFacts], years: Iterable[int],
+             documents: Iterable[tuple[str, int]] = ()) -> list[Alert]:
+    """Every rule over the facts, as of `today`; reports published after `today` are not yet known."""
+    known = [r for r in reports if r.published is None or r.published <= today]
+    alerts = [
+        *missing_reports(expected, known, years, today, documents),
+        *late_publications(known),
+        *early_publications(known),
+        *malformed_reports(known),
+        *image_only_reports(known),
+        *broken_sites(sites),
+        *duplicate_reports(known),
+    ]
+    return sorted({a.key: a for a in alerts}.values(), key=lambda a: (a.kind, a.key))

@@ -1,0 +1,269 @@
+"""Notifiers against local servers on 127.0.0.1: the webhook formats and SMTP; secrets never logged."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import socket
+import threading
+import urllib.parse
+from collections.abc import Iterator
+from email import message_from_bytes
+from email.header import decode_header, make_header
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from nianbao.alerts.model import Alert
+from nianbao.alerts.notifiers import (
+    ConnectionFields,
+    NotifyError,
+    WebhookNotifier,
+    dingtalk_signature,
+    notifiers_from_airflow,
+    notifiers_from_env,
+    notify_all,
+    webhook_from,
+)
+
+TOKEN = "tok-5f0c1d2e9a8b7c6d"
+SIGNING_SECRET = "SEC0123456789abcdefSECRET"
+SMTP_PASSWORD = "pw-very-secret-42"
+ALERTS = [
+    Alert(kind="missing", key="missing:本溪市明山区卫生健康局:2024", severity="error",
+          message="本溪市明山区卫生健康局2024年度报告逾期未发布", message_en="no 2024 report",
+          agency="本溪市明山区卫生健康局", year=2024),
+    Alert(kind="late", key="late:x:2023", severity="warning", message="某局2023年度报告逾期发布",
+          message_en="published late", details={"delay_days": 133}),
+]
+
+
+class Received:
+    def __init__(self) -> None:
+        self.requests: list[dict] = []
+        self.answer: bytes = b'{"errcode": 0, "errmsg": "ok"}'
+
+
+@pytest.fixture
+def webhook_server() -> Iterator[tuple[str, Received]]:
+    received = Received()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            length = int(self.headers["Content-Length"])
+            received.requests.append({"path": self.path, "headers": dict(self.headers),
+                                      "body": json.loads(self.rfile.read(length))})
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(received.answer)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", received
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def query(path: str) -> dict[str, str]:
+    return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(path).query))
+
+
+def assert_no_secret(text: str) -> None:
+    for secret in (TOKEN, SIGNING_SECRET, SMTP_PASSWORD):
+        assert secret not in text
+
+
+def test_dingtalk_markdown_with_token_and_signature(webhook_server, caplog) -> None:
+    base, received = webhook_server
+    caplog.set_level(logging.DEBUG)
+    webhook_from(f"{base}/robot/send", "dingtalk", token=TOKEN, secret=SIGNING_SECRET).send(ALERTS)
+    [request] = received.requests
+    params = query(request["path"])
+    assert params["access_token"] == TOKEN
+    expected = hmac.new(SIGNING_SECRET.encode(), f"{params['timestamp']}\n{SIGNING_SECRET}".encode(), hashlib.sha256)
+    assert params["sign"] == base64.b64encode(expected.digest()).decode()
+    body = request["body"]
+    assert body["msgtype"] == "markdown"
+    assert body["markdown"]["title"] == "年报告警：新增2条"
+    assert "**逾期未发布** 本溪市明山区卫生健康局2024年度报告逾期未发布" in body["markdown"]["text"]
+    assert "sent 2 alert(s)" in caplog.text
+    assert_no_secret(caplog.text)
+
+
+def test_wecom_markdown_with_key(webhook_server, caplog) -> None:
+    base, received = webhook_server
+    caplog.set_level(logging.DEBUG)
+    webhook_from(f"{base}/cgi-bin/webhook/send", "wecom", token=TOKEN).send(ALERTS, resolved=1)
+    [request] = received.requests
+    assert query(request["path"]) == {"key": TOKEN}
+    assert request["body"]["msgtype"] == "markdown"
+    assert request["body"]["markdown"]["content"].startswith("**年报告警：新增2条，解除1条**")
+    assert_no_secret(caplog.text)
+
+
+def test_slack_blocks_with_the_token_in_the_url(webhook_server, caplog) -> None:
+    base, received = webhook_server
+    caplog.set_level(logging.DEBUG)
+    webhook_from(f"{base}/services/T000/B000/{TOKEN}", "slack").send(ALERTS)
+    [request] = received.requests
+    assert request["path"].endswith(TOKEN)
+    body = request["body"]
+    assert body["text"] == "年报告警：新增2条"
+    assert body["blocks"][0]["text"]["type"] == "mrkdwn"
+    assert "*逾期发布* 某局2023年度报告逾期发布" in body["blocks"][0]["text"]["text"]
+    assert_no_secret(caplog.text)
+
+
+def test_generic_json_with_a_bearer_token(webhook_server, caplog) -> None:
+    base, received = webhook_server
+    caplog.set_level(logging.DEBUG)
+    webhook_from(f"{base}/hooks/nianbao", "generic", token=TOKEN).send(ALERTS)
+    [request] = received.requests
+    assert request["headers"]["Authorization"] == f"Bearer {TOKEN}"
+    body = request["body"]
+    assert body["source"] == "nianbao"
+    assert [a["key"] for a in body["alerts"]] == [a.key for a in ALERTS]
+    assert body["alerts"][1]["details"] == {"delay_days": 133}
+    assert_no_secret(caplog.text)
+
+
+def test_a_refusal_raises_without_the_secret(webhook_server, caplog) -> None:
+    base, received = webhook_server
+    received.answer = f'{{"errcode": 310000, "errmsg": "sign not match {TOKEN}"}}'.encode()
+    caplog.set_level(logging.DEBUG)
+    notifier = webhook_from(f"{base}/robot/send", "dingtalk", token=TOKEN, secret=SIGNING_SECRET)
+    with pytest.raises(NotifyError) as raised:
+        notifier.send(ALERTS)
+    assert "310000" in str(raised.value)
+    assert_no_secret(str(raised.value))
+    delivery = notify_all([notifier], ALERTS)
+    assert delivery.failed == ["webhook"] and delivery.sent == []
+    assert "refused" in caplog.text
+    assert_no_secret(caplog.text)
+
+
+def test_an_unreachable_webhook_fails_cleanly(caplog) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: nothing listens there
+    notifier = webhook_from(f"http://127.0.0.1:{port}/services/{TOKEN}", "slack")
+    caplog.set_level(logging.DEBUG)
+    assert notify_all([notifier], ALERTS).failed == ["webhook"]
+    assert_no_secret(caplog.text)
+    assert_no_secret(repr(notifier))
+
+
+def test_nothing_to_send_sends_nothing(webhook_server) -> None:
+    base, received = webhook_server
+    webhook_from(f"{base}/x", "generic").send([])
+    assert received.requests == []
+
+
+def test_dingtalk_signature_is_deterministic_for_a_timestamp() -> None:
+    signed = dingtalk_signature("SECabc", now_ms=1700000000000)
+    assert signed["timestamp"] == "1700000000000"
+    assert signed == dingtalk_signature("SECabc", now_ms=1700000000000)
+
+
+# ---------------------------------------------------------------- configuration
+def test_configuration_from_the_environment() -> None:
+    env = {"NIANBAO_ALERT_WEBHOOK_URL": "https://oapi.dingtalk.com/robot/send",
+           "NIANBAO_ALERT_WEBHOOK_TOKEN": TOKEN,
+           "NIANBAO_ALERT_SMTP_HOST": "mail.example.org", "NIANBAO_ALERT_SMTP_TO": "a@example.org; b@example.org",
+           "NIANBAO_ALERT_SMTP_PASSWORD": SMTP_PASSWORD, "NIANBAO_ALERT_SMTP_SECURITY": "ssl"}
+    webhook, email = notifiers_from_env(env)
+    assert isinstance(webhook, WebhookNotifier) and webhook.format == "dingtalk"
+    assert email.recipients == ["a@example.org", "b@example.org"] and email.port == 465
+    assert_no_secret(repr(webhook) + repr(email))
+    assert notifiers_from_env({}) == []
+    with pytest.raises(ValueError, match="unknown webhook format"):
+        notifiers_from_env({"NIANBAO_ALERT_WEBHOOK_URL": "https://x.example/", "NIANBAO_ALERT_WEBHOOK_FORMAT": "fax"})
+
+
+def test_configuration_from_airflow_connections() -> None:
+    connections = {
+        "nianbao_webhook": ConnectionFields(conn_type="http", host="qyapi.weixin.qq.com", schema="https",
+                                            password=TOKEN, extra={"endpoint": "/cgi-bin/webhook/send"}),
+        "nianbao_smtp": ConnectionFields(conn_type="smtp", host="smtp.example.org", port=587, login="bot",
+                                         password=SMTP_PASSWORD, extra={"to": "ops@example.org",
+                                                                        "security": "starttls"}),
+    }
+    webhook, email = notifiers_from_airflow(connections.get)
+    assert webhook.format == "wecom" and webhook._target() == f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={TOKEN}"
+    assert (email.host, email.port, email.user, email.security) == ("smtp.example.org", 587, "bot", "starttls")
+    assert notifiers_from_airflow(lambda conn_id: None) == []
+
+
+# ---------------------------------------------------------------- e-mail
+class Mailbox:
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], bytes]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's naming)
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[int, Mailbox]]:
+    mailbox = Mailbox()
+
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and auth_data.password == SMTP_PASSWORD.encode()
+        return AuthResult(success=ok, handled=False)
+
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port(), authenticator=authenticate,
+                            auth_require_tls=False)
+    controller.start()
+    try:
+        yield controller.port, mailbox
+    finally:
+        controller.stop()
+
+
+def test_email_with_login(smtp_server, caplog) -> None:
+    port, mailbox = smtp_server
+    caplog.set_level(logging.DEBUG)
+    env = {"NIANBAO_ALERT_SMTP_HOST": "127.0.0.1", "NIANBAO_ALERT_SMTP_PORT": str(port),
+           "NIANBAO_ALERT_SMTP_USER": "bot", "NIANBAO_ALERT_SMTP_PASSWORD": SMTP_PASSWORD,
+           "NIANBAO_ALERT_SMTP_FROM": "nianbao@example.org", "NIANBAO_ALERT_SMTP_TO": "ops@example.org"}
+    [email] = notifiers_from_env(env)
+    assert notify_all([email], ALERTS).sent == ["email"]
+    [(sender, recipients, content)] = mailbox.messages
+    assert sender == "nianbao@example.org" and recipients == ["ops@example.org"]
+    message = message_from_bytes(content)
+    assert str(make_header(decode_header(message["Subject"]))) == "年报告警：新增2条"
+    body = message.get_payload(decode=True).decode()
+    assert "[逾期未发布] 本溪市明山区卫生健康局2024年度报告逾期未发布" in body
+    assert_no_secret(caplog.text)
+
+
+def test_email_with_a_wrong_password_fails_without_it(smtp_server, caplog) -> None:
+    port, mailbox = smtp_server
+    caplog.set_level(logging.DEBUG)
+    wrong = "not-" + SMTP_PASSWORD
+    [email] = notifiers_from_env({"NIANBAO_ALERT_SMTP_HOST": "127.0.0.1", "NIANBAO_ALERT_SMTP_PORT": str(port),
+                                  "NIANBAO_ALERT_SMTP_USER": "bot", "NIANBAO_ALERT_SMTP_PASSWORD": wrong,
+                                  "NIANBAO_ALERT_SMTP_TO": "ops@example.org"})
+    assert notify_all([email], ALERTS).failed == ["email"]
+    assert mailbox.messages == []
+    assert wrong not in caplog.text and "e-mail via 127.0.0.1" in caplog.text

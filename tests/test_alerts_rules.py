@@ -1,0 +1,128 @@
+"""The alert rules as pure functions over plain facts, and the one-open-alert-per-cause logic."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from nianbao.alerts.model import AgencyExpectation, ReportFacts, SiteFacts
+from nianbao.alerts.reconcile import reconcile
+from nianbao.alerts.rules import (
+    broken_sites,
+    deadline,
+    duplicate_reports,
+    early_publications,
+    evaluate,
+    image_only_reports,
+    late_publications,
+    latest_due_year,
+    malformed_reports,
+    missing_reports,
+    text_similarity,
+)
+
+DEPT = AgencyExpectation("本溪市明山区卫生健康局", "department", "mingshan-health")
+GOV = AgencyExpectation("微山县两城镇人民政府", "government", "weishan-liangcheng")
+TEXT = ("2024年，本局坚持以习近平新时代中国特色社会主义思想为指导，全面推进政务公开工作。"
+        "全年主动公开政府信息120条，受理政府信息公开申请3件。一是公开内容的全面性还需提升。")
+
+
+def report(agency: str = DEPT.agency, year: int = 2024, sha: str = "a" * 64, kind: str = "department",
+           **extra: object) -> ReportFacts:
+    return ReportFacts(agency=agency, year=year, sha256=sha, kind=kind, **extra)  # type: ignore[arg-type]
+
+
+def test_deadlines_follow_the_regulation() -> None:
+    assert deadline(2024, "department") == date(2025, 1, 31)
+    assert deadline(2024, "government") == date(2025, 3, 31)
+    assert latest_due_year(date(2025, 4, 15), "government") == 2024
+    assert latest_due_year(date(2025, 3, 31), "government") == 2023
+    assert latest_due_year(date(2025, 2, 1), "department") == 2024
+
+
+def test_missing_only_after_the_deadline_and_only_without_a_report() -> None:
+    before = missing_reports([DEPT, GOV], [], [2024], date(2025, 2, 15))
+    assert [a.key for a in before] == [f"missing:{DEPT.agency}:2024"]  # governments have until 31 Mar
+    after = missing_reports([DEPT, GOV], [report()], [2024], date(2025, 4, 15))
+    assert [a.key for a in after] == [f"missing:{GOV.agency}:2024"]
+    assert after[0].details["days_overdue"] == 15
+    seen_document = missing_reports([GOV], [], [2024], date(2025, 4, 15), documents=[(GOV.agency, 2024)])
+    assert seen_document == []
+
+
+def test_missing_respects_the_first_expected_year() -> None:
+    young = AgencyExpectation("新设机构", "department", since=2024)
+    assert [a.year for a in missing_reports([young], [], [2023, 2024], date(2025, 6, 1))] == [2024]
+
+
+def test_late_publication_records_its_delay_once_per_agency_year() -> None:
+    late = report(year=2023, published=date(2024, 6, 12))
+    republished = report(year=2023, sha="b" * 64, published=date(2024, 7, 1))
+    alerts = late_publications([republished, late])
+    assert len(alerts) == 1
+    assert alerts[0].details["delay_days"] == (date(2024, 6, 12) - date(2024, 1, 31)).days
+    assert late_publications([report(year=2023, published=date(2024, 1, 31))]) == []
+
+
+def test_early_publication_is_before_the_year_ended() -> None:
+    early = report(agency=GOV.agency, kind="government", published=date(2024, 12, 20))
+    on_time = report(sha="c" * 64, published=date(2025, 1, 1))
+    assert [a.sha256 for a in early_publications([early, on_time])] == [early.sha256]
+
+
+def test_malformed_and_image_only() -> None:
+    bad = report(hard_findings=("T4-SUM", "T3-BAL", "T4-SUM"))
+    scanned = report(sha="d" * 64, image_only=True)
+    [malformed] = malformed_reports([bad, scanned])
+    assert malformed.details["rules"] == ["T3-BAL", "T4-SUM"] and malformed.severity == "error"
+    assert [a.sha256 for a in image_only_reports([bad, scanned])] == [scanned.sha256]
+
+
+def test_broken_sites() -> None:
+    healthy = SiteFacts("ok", reports_found=5, previous_reports_found=5, requests=40, errors=2)
+    emptied = SiteFacts("emptied", reports_found=0, previous_reports_found=4, requests=10)
+    challenged = SiteFacts("waf", reports_found=3, challenge_pages=2, requests=10)
+    erroring = SiteFacts("errors", reports_found=3, requests=10, errors=4)
+    few = SiteFacts("few", reports_found=0, requests=2, errors=2)
+    alerts = {a.source_id: a for a in broken_sites([healthy, emptied, challenged, erroring, few])}
+    assert set(alerts) == {"emptied", "waf", "errors"}
+    assert "zero reports" in alerts["emptied"].message_en
+    assert "challenge" in alerts["waf"].message_en
+
+
+def test_duplicates_need_the_same_text_and_the_same_figures() -> None:
+    figures = {"t3.new.total": 3, "t3.disclosed.total": 2, "t2.rules.made": 5}
+    this = report(text=TEXT, figures=figures)
+    copied_last_year = report(year=2023, sha="e" * 64, text=TEXT.replace("2024", "2023"), figures=figures)
+    other_figures = {"t3.new.total": 9, "t3.disclosed.total": 4, "t2.rules.made": 1}
+    template_only = report(agency="另一机构", sha="f" * 64, text=TEXT, figures=other_figures)
+    alerts = duplicate_reports([this, copied_last_year, template_only])
+    assert [(a.sha256, a.details["relation"]) for a in alerts] == [(this.sha256, "previous_year")]
+    copied_other = report(agency="另一机构", sha="f" * 64, text=TEXT, figures=figures)
+    assert [a.details["relation"] for a in duplicate_reports([this, copied_other])] == ["other_agency"]
+
+
+def test_text_similarity_is_a_share() -> None:
+    assert text_similarity(TEXT, TEXT) == 1.0
+    assert text_similarity(TEXT, "完全不同的一段文字，讲的是别的事情。") < 0.3
+    assert text_similarity("", TEXT) == 0.0
+
+
+def test_evaluate_ignores_reports_published_after_today_and_deduplicates() -> None:
+    future = report(agency=GOV.agency, kind="government", published=date(2025, 5, 1))
+    alerts = evaluate(today=date(2025, 4, 15), expected=[GOV], reports=[future], sites=[], years=[2024])
+    assert [a.kind for a in alerts] == ["missing"]
+    later = evaluate(today=date(2025, 5, 2), expected=[GOV], reports=[future], sites=[], years=[2024])
+    assert [a.kind for a in later] == ["late"]
+
+
+def test_reconcile_opens_keeps_and_resolves_within_scope() -> None:
+    found = missing_reports([DEPT, GOV], [], [2024], date(2025, 4, 15))
+    first = reconcile([], found)
+    assert [a.key for a in first.opened] == sorted(a.key for a in found) and first.changed
+    again = reconcile([a.key for a in found], found)
+    assert again.opened == [] and again.resolved == [] and not again.changed
+    one_left = [a for a in found if a.agency == GOV.agency]
+    outside = "site_broken:elsewhere"
+    later = reconcile([a.key for a in found] + [outside], one_left, in_scope=lambda key: key.startswith("missing:"))
+    assert later.resolved == [f"missing:{DEPT.agency}:2024"]
+    assert later.still_open == [one_left[0].key]
