@@ -353,3 +353,35 @@ def test_the_readme_rules_table_lists_the_registry() -> None:
     documented = {line.split("|")[1].strip().strip("`"): line.split("|")[2].strip()
                   for line in section.splitlines() if line.startswith("| `")}
     assert documented == {r.id: r.severity for r in RULES}
+
+
+@pytest.mark.parametrize(("text", "quoted"), [
+    ("全年共受理政府信息公开申请95件，均按时答复。", True),
+    ("本年度共收到政府信息公开申请共计95件。", True),
+    ("受理依申请公开95件。", True),
+    ("新收政府信息公开申请９５件，上年结转0件。", True),
+    ("受理政府信息公开申请 12 件。", False),
+    ("受理申请数量较上年增加12件。", None),
+    ("未收到政府信息公开申请。", None),
+])
+def test_prose_phrasings_of_the_applications_figure(text: str, quoted: bool | None) -> None:
+    record = hongze()
+    record.sections = {key: "" for key in record.sections} | {"overview": text}
+    found = rule(validate(record), "PROSE")
+    if quoted is None:
+        assert found == []  # no figure quoted: nothing to compare
+    else:
+        assert (found == []) is quoted
+
+
+@pytest.mark.parametrize(("text", "rules"), [
+    ("行政复议2件，行政诉讼4件。", []),
+    ("提起行政复议2件，其中维持1件；行政诉讼案件4起。", []),
+    ("未发生政府信息公开行政复议和行政诉讼案件。", []),
+    ("行政复议和行政诉讼0件。", ["t4.suit_direct.total"]),
+    ("行政复议3件。", ["t4.review.total"]),
+])
+def test_prose_phrasings_of_review_and_suits(text: str, rules: list[str]) -> None:
+    record = hongze()
+    record.sections = {key: "" for key in record.sections} | {"review_litigation": text}
+    assert [f.cells[0] for f in rule(validate(record), "PROSE")] == rules

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from report.record import ReportRecord
 from report.rules.base import Cells, Hit, fmt
 
-# Between a subject and its figure: no sentence break, no digits, not the other subject.
-_GAP = r"(?:(?!诉讼|复议)[^。；;，,、\d]){0,8}?"
+# Between a subject and its figure: no sentence break, no digits, not the other subject,
+# and no comparison (较上年增加12件 is a change, not the figure).
+_GAP = r"(?:(?!诉讼|复议|增加|减少|增长|下降|上升|同比|较)[^。；;，,、\d]){0,8}?"
 
 
 @dataclass(frozen=True)
