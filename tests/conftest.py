@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.fixtures.paths",
     "tests.fixtures.postgres",
     "tests.fixtures.portal",
+    "tests.fixtures.warehouse",
 ]

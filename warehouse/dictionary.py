@@ -31,16 +31,13 @@ WIDE_META_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("document_sha256", "文件SHA-256", "SHA-256 of the document version"),
 )
 
-RULE_LABELS: tuple[tuple[str, str, str], ...] = (
-    ("T3-BAL", "表三收支平衡：新收＋上年结转＝办理结果总计＋结转下年度",
-     "table 3 balance: new + carried over = results total + carried forward"),
-    ("T3-RES", "表三办理结果总计等于各项办理结果之和", "table 3 results total = sum of the result rows"),
-    ("T3-ROW", "表三每行总计等于各类申请人之和", "table 3 row total = sum of the applicant columns"),
-    ("T4-SUM", "表四每组总计等于维持、纠正、其他、尚未审结之和",
-     "table 4 group total = upheld + corrected + other + pending"),
-    ("DOM", "取值范围：件数为非负整数，金额为非负数", "domain: counts are non-negative integers, amounts non-negative"),
-    ("EMPTY-SHELL", "空白模板：表格未填写任何数字", "empty template: no number filled in"),
-)
+
+
+def rule_labels() -> list[tuple[str, str, str]]:
+    """(rule id, Chinese title, English description) of every validator rule."""
+    from report.validate import RULES
+
+    return [(rule.id, rule.title, rule.description) for rule in RULES]
 
 
 @dataclass(frozen=True)

@@ -113,9 +113,11 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, psycopg.OperationalError | psycopg.errors.UniqueViolation)
 
 
-def with_retries(work: Callable[[], T], *, attempts: int = RETRY_ATTEMPTS,
-                 base_delay: float = RETRY_BASE_DELAY) -> T:
-    """Run `work` (one whole transaction) again after a transient failure, at most `attempts` times."""
+def with_retries(work: Callable[[], T], *, attempts: int | None = None, base_delay: float | None = None) -> T:
+    """Run `work` (one whole transaction) again after a transient failure, at most `attempts` times
+    (default RETRY_ATTEMPTS), waiting base_delay, 2 × base_delay, … up to RETRY_MAX_DELAY between."""
+    attempts = RETRY_ATTEMPTS if attempts is None else attempts
+    base_delay = RETRY_BASE_DELAY if base_delay is None else base_delay
     for attempt in range(1, attempts + 1):
         try:
             return work()

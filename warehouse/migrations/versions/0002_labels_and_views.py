@@ -1,8 +1,9 @@
 """labels, the report-year dimension, and the researchers' views
 
-Seeds cell_dictionary from report.catalogue, rule_labels and report_years, then
-creates report_wide, cells_labelled, coverage and findings_labelled. A change of
-the catalogue's keys needs a new migration that re-creates report_wide.
+Seeds cell_dictionary from report.catalogue, rule_labels from report.validate and
+report_years, then creates report_wide, cells_labelled, coverage and
+findings_labelled. A change of the catalogue's keys needs a new migration that
+re-creates report_wide (tests/test_warehouse_schema.py notices).
 
 Revision ID: 0002
 Revises: 0001
@@ -30,7 +31,7 @@ def upgrade() -> None:
     op.bulk_insert(cell_dictionary, [entry.as_row() for entry in entries])
     rule_labels = sa.table("rule_labels", sa.column("rule"), sa.column("label_zh"), sa.column("label_en"))
     op.bulk_insert(rule_labels, [{"rule": rule, "label_zh": zh, "label_en": en}
-                                 for rule, zh, en in dictionary.RULE_LABELS])
+                                 for rule, zh, en in dictionary.rule_labels()])
     report_years = sa.table("report_years", sa.column("year"), sa.column("format"))
     op.bulk_insert(report_years, [{"year": year, "format": dictionary.format_for_year(year)}
                                   for year in range(FIRST_YEAR, LAST_YEAR + 1)])

@@ -1,0 +1,196 @@
+"""Warehouse commands: `nianbao db upgrade|downgrade|current`, `nianbao query`, `nianbao export`,
+`nianbao status`. The warehouse URL defaults to the settings (NIANBAO_WAREHOUSE_URL)."""
+
+from __future__ import annotations
+
+import csv
+import decimal
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+EXIT_USER_ERROR = 2
+
+db_app = typer.Typer(help="Create or change the warehouse schema (Alembic migrations).", no_args_is_help=True)
+
+UrlOption = Annotated[str | None, typer.Option("--url", help="SQLAlchemy URL of the warehouse "
+                                                             "[default: NIANBAO_WAREHOUSE_URL or sqlite:///var/warehouse.db]")]
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    parquet = "parquet"
+    xlsx = "xlsx"
+
+
+class Grouping(StrEnum):
+    province = "province"
+    prefecture = "prefecture"
+    region = "region"
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(db_app, name="db")
+    app.command(name="query")(query_command)
+    app.command(name="export")(export_command)
+    app.command(name="status")(status_command)
+
+
+def _url(url: str | None) -> str:
+    if url:
+        return url
+    from nianbao.settings import get_settings
+
+    return get_settings().warehouse_url
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(EXIT_USER_ERROR)
+
+
+def _explain(message: str) -> str:
+    lowered = message.lower()
+    if "no such table" in lowered or ("relation" in lowered and "does not exist" in lowered):
+        return f"{message} (is the warehouse initialised? run `nianbao db upgrade`)"
+    return message
+
+
+# ---------------------------------------------------------------- db
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+               url: UrlOption = None) -> None:
+    """Create the warehouse or bring its schema up to date (idempotent)."""
+    from warehouse.db import current_revision, upgrade
+
+    target = _url(url)
+    try:
+        upgrade(target, revision)
+    except Exception as error:  # noqa: BLE001 - any failure is reported, not a traceback
+        _fail(f"upgrade failed: {error}")
+    typer.echo(f"warehouse at revision {current_revision(target)}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, e.g. 0001 or base.")],
+                 url: UrlOption = None) -> None:
+    """Take the schema back to an earlier revision (`base` drops everything)."""
+    from warehouse.db import current_revision, downgrade
+
+    target = _url(url)
+    try:
+        downgrade(target, revision)
+    except Exception as error:  # noqa: BLE001
+        _fail(f"downgrade failed: {error}")
+    typer.echo(f"warehouse at revision {current_revision(target) or 'base (empty)'}")
+
+
+@db_app.command("current")
+def db_current(url: UrlOption = None) -> None:
+    """Print the schema revision of the warehouse and the newest one this version knows."""
+    from warehouse.db import current_revision, head_revision
+
+    typer.echo(f"current: {current_revision(_url(url)) or 'none'}  head: {head_revision()}")
+
+
+# ---------------------------------------------------------------- query
+def query_command(
+    sql: Annotated[str, typer.Argument(metavar="SQL", help="One read-only statement, e.g. \"SELECT * FROM coverage\".")],
+    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="How to print the rows.")] = OutputFormat.table,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Print at most this many rows.")] = None,
+    url: UrlOption = None,
+) -> None:
+    """Run read-only SQL on the warehouse (tables and the views report_wide, cells_labelled,
+    coverage, findings_labelled)."""
+    from warehouse.query import WarehouseError, run_query
+
+    try:
+        result = run_query(sql, _url(url), limit=limit)
+    except WarehouseError as error:
+        _fail(_explain(str(error)))
+    if output is OutputFormat.csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(result.columns)
+        writer.writerows([[_plain(value) for value in row] for row in result.rows])
+    elif output is OutputFormat.json:
+        records = [dict(zip(result.columns, map(_plain, row), strict=True)) for row in result.rows]
+        typer.echo(json.dumps(records, ensure_ascii=False, indent=2, default=str))
+    else:
+        _print_rows(result.columns, result.rows)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, decimal.Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def _print_rows(columns: list[str], rows: list[tuple[Any, ...]], title: str | None = None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*("" if value is None else str(_plain(value)) for value in row))
+    Console().print(table)
+    typer.echo(f"{len(rows)} row{'s' if len(rows) != 1 else ''}")
+
+
+# ---------------------------------------------------------------- export
+def export_command(
+    year: Annotated[int, typer.Option("--year", help="Report year to export.")],
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="File format.")],
+    out: Annotated[Path, typer.Option("--out", help="Directory for the files (created if missing).")],
+    region: Annotated[str | None, typer.Option("--region", metavar="CODE",
+                                               help="6-digit 行政区划代码: a province, prefecture or county and everything below.")] = None,
+    accepted_only: Annotated[bool, typer.Option("--accepted-only", help="Leave out quarantined reports.")] = False,
+    url: UrlOption = None,
+) -> None:
+    """Export one year: the wide table (a report per row), the long table (a cell per row)
+    and the data dictionary."""
+    from warehouse.export import export
+    from warehouse.query import WarehouseError
+
+    try:
+        paths = export(_url(url), year=year, region=region, fmt=fmt.value, out_dir=out, accepted_only=accepted_only)
+    except WarehouseError as error:
+        _fail(_explain(str(error)))
+    for path in paths:
+        typer.echo(str(path))
+
+
+# ---------------------------------------------------------------- status
+def status_command(
+    year: Annotated[int | None, typer.Option("--year", help="Only this report year.")] = None,
+    region: Annotated[str | None, typer.Option("--region", metavar="CODE", help="Only this region and below.")] = None,
+    by: Annotated[Grouping, typer.Option("--by", help="Sum up per province, prefecture or region (the agency's own code).")] = Grouping.region,
+    url: UrlOption = None,
+) -> None:
+    """Coverage: agencies expected / found / accepted / quarantined / missing, per region and year."""
+    from warehouse.query import WarehouseError
+    from warehouse.status import COUNTS, coverage, totals
+
+    try:
+        rows = coverage(_url(url), year=year, region=region, by=by.value)
+    except WarehouseError as error:
+        _fail(_explain(str(error)))
+    if not rows:
+        typer.echo("no reports or documents in the warehouse yet for this selection")
+        return
+    table_rows = [(row.region_code or "—", row.region_name or "", row.year, *(getattr(row, c) for c in COUNTS))
+                  for row in rows]
+    summed = totals(rows)
+    table_rows.append(("total", "", "", *(summed[c] for c in COUNTS)))
+    _print_rows(["region", "name", "year", *COUNTS], table_rows, title="coverage")
