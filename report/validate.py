@@ -55,7 +55,8 @@ RULES: tuple[Rule, ...] = (
          "figures quoted in the text agree with the tables: 受理…申请N件 = t3.new.total, 行政复议N件 = "
          "t4.review.total, 行政诉讼N件 = t4.suit_direct.total + t4.suit_after_review.total", check_prose),
     Rule("RULES-LEVEL", "warning", "只有省级和设区的市级人民政府制定规章",
-         "t2.rules.* non-zero only for provincial and prefecture (设区的市) governments", check_rules_level),
+         "t2.rules.* non-zero only for provincial and prefecture (设区的市) governments (not the 2019 "
+         "total_public, which counts rules published, superiors' included)", check_rules_level),
 )
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
 

@@ -385,3 +385,12 @@ def test_prose_phrasings_of_review_and_suits(text: str, rules: list[str]) -> Non
     record = hongze()
     record.sections = {key: "" for key in record.sections} | {"review_litigation": text}
     assert [f.cells[0] for f in rule(validate(record), "PROSE")] == rules
+
+
+def test_prose_matching_the_parts_of_a_broken_total_leaves_it_to_t4_sum() -> None:
+    record = with_cells(hongze(), t4__review__upheld=5, t4__review__corrected=6, t4__review__total=0)
+    record.sections["review_litigation"] = "本年度因政府信息公开引起行政复议11件、行政诉讼4件。"
+    findings = validate(record)
+    assert [f.cells[0] for f in findings if f.rule in ("T4-SUM", "PROSE")] == ["t4.review.total", "t3.new.total"]
+    record.sections["review_litigation"] = "本年度因政府信息公开引起行政复议12件、行政诉讼4件。"
+    assert "t4.review.total" in [f.cells[0] for f in rule(validate(record), "PROSE")]

@@ -7,6 +7,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from report.catalogue import T3_APPLICANT_COLUMNS
 from report.record import ReportRecord
 from report.rules.base import Cells, Hit, fmt
 
@@ -17,20 +18,29 @@ _GAP = r"(?:(?!诉讼|复议|增加|减少|增长|下降|上升|同比|较)[^。
 
 @dataclass(frozen=True)
 class Quote:
+    """A figure the text quotes: its pattern, the printed totals it must equal, and the
+    cells those totals add up (a quote matching them points at the table instead)."""
+
     name: str
     name_en: str
     pattern: re.Pattern[str]
     cells: tuple[str, ...]
+    parts: tuple[str, ...]
+
+
+def _t4_parts(*groups: str) -> tuple[str, ...]:
+    return tuple(f"t4.{group}.{column}" for group in groups for column in ("upheld", "corrected", "other", "pending"))
 
 
 QUOTES: tuple[Quote, ...] = (
     Quote("受理政府信息公开申请", "applications received",
-          re.compile(r"(?:受理|收到|新收)[^。；;，,\d]{0,24}?申请" + _GAP + r"(\d+)件"), ("t3.new.total",)),
+          re.compile(r"(?:受理|收到|新收)[^。；;，,\d]{0,24}?申请" + _GAP + r"(\d+)件"), ("t3.new.total",),
+          tuple(f"t3.new.{column}" for column in T3_APPLICANT_COLUMNS)),
     Quote("行政复议", "administrative reviews",
-          re.compile(r"行政复议" + _GAP + r"(\d+)(?:件|起)"), ("t4.review.total",)),
+          re.compile(r"行政复议" + _GAP + r"(\d+)(?:件|起)"), ("t4.review.total",), _t4_parts("review")),
     Quote("行政诉讼", "lawsuits",
           re.compile(r"行政诉讼" + _GAP + r"(\d+)(?:件|起)"),
-          ("t4.suit_direct.total", "t4.suit_after_review.total")),
+          ("t4.suit_direct.total", "t4.suit_after_review.total"), _t4_parts("suit_direct", "suit_after_review")),
 )
 
 
@@ -41,6 +51,9 @@ def prose_text(record: ReportRecord) -> str:
 
 
 def check_prose(record: ReportRecord, previous: ReportRecord | None = None) -> Iterator[Hit]:
+    """A quoted figure agrees when it equals the printed total. When it equals the sum of
+    the total's parts instead, the table contradicts itself and T3-ROW or T4-SUM says so:
+    one defect, one finding."""
     text = prose_text(record)
     cells = Cells(record)
     for quote in QUOTES:
@@ -48,7 +61,8 @@ def check_prose(record: ReportRecord, previous: ReportRecord | None = None) -> I
         if not quoted or not cells.any_number(quote.cells):
             continue
         table = sum(cells.number(key) or 0 for key in quote.cells)
-        if table not in quoted:
+        parts = sum(cells.number(key) or 0 for key in quote.parts)
+        if table not in quoted and not (cells.any_number(quote.parts) and parts in quoted):
             yield Hit(quote.cells,
                       f"正文称{quote.name} {quoted[0]} 件，但表格为 {fmt(table)}",
                       f"the text quotes {quoted[0]} {quote.name_en} but the tables print {fmt(table)}")

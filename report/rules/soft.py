@@ -14,6 +14,9 @@ _T3_COLUMN_NAMES = dict(zip(T3_COLUMN_KEYS, ("自然人", "商业企业", "科�
                                              "法律服务机构", "其他", "总计"), strict=True))
 # Who may make 规章 (立法法): provincial governments and those of 设区的市.
 RULE_MAKING_LEVELS: frozenset[str] = frozenset({"province", "prefecture"})
+# The 2019 format's 对外公开总数量 counts 规章 an agency publishes, its superiors' included
+# (county portals republish them); only 本年新制作/新公开 say the agency made rules.
+PUBLICATION_COUNTS: frozenset[str] = frozenset({"t2.rules.total_public"})
 
 
 # ---------------------------------------------------------------- CARRY-OVER
@@ -145,7 +148,7 @@ def check_rules_level(record: ReportRecord, previous: ReportRecord | None = None
         return
     cells = Cells(record)
     nonzero = tuple(key for key in sorted(record.cells)
-                    if key.startswith("t2.rules.") and cells.number(key))
+                    if key.startswith("t2.rules.") and key not in PUBLICATION_COUNTS and cells.number(key))
     if nonzero:
         who = " ".join(filter(None, (record.agency_level, record.agency_kind)))
         yield Hit(nonzero,
