@@ -394,3 +394,11 @@ def test_prose_matching_the_parts_of_a_broken_total_leaves_it_to_t4_sum() -> Non
     assert [f.cells[0] for f in findings if f.rule in ("T4-SUM", "PROSE")] == ["t4.review.total", "t3.new.total"]
     record.sections["review_litigation"] = "本年度因政府信息公开引起行政复议12件、行政诉讼4件。"
     assert "t4.review.total" in [f.cells[0] for f in rule(validate(record), "PROSE")]
+
+
+def test_rules_level_in_the_2019_format_looks_at_rules_made_not_rules_published() -> None:
+    county_2020 = ReportRecord(format="2019", year=2020, agency_level="county", agency_kind="government",
+                               cells={"t2.rules.made": 0, "t2.rules.published": 0, "t2.rules.total_public": 37})
+    assert not rule(validate(county_2020), "RULES-LEVEL")
+    county_2020.cells["t2.rules.made"] = 2
+    assert rule(validate(county_2020), "RULES-LEVEL")[0].cells == ["t2.rules.made"]
