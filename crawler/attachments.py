@@ -1,0 +1,66 @@
+"""From an article page to the documents it carries: attachment links, iframes and embeds,
+pdf.js viewers (`viewer.html?file=`), `downfile.jsp` downloads and `onclick="window.open(…)"`."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qs, unquote, urljoin, urlsplit
+
+from parsel import Selector
+
+from crawler.families.base import anchor_title, link_target
+from crawler.recognise import normalise_title
+from crawler.sniff import DOCUMENT_EXT, extension
+
+_DOWNLOAD_PATH = re.compile(r"downfile\.jsp|download\.jsp|filedownload|/download/|getfile|attachment", re.I)
+_VIEWER = re.compile(r"viewer\.html?|pdfjs|pdf\.js", re.I)
+_NOT_THE_REPORT = re.compile(r"图解|图说|一图|解读|读懂")
+_CONTENT_AREAS = (".article", ".content", "#content", ".TRS_Editor", "#zoom", ".zoom", ".main", "article", "body")
+
+
+@dataclass(frozen=True)
+class Attachment:
+    url: str
+    title: str
+
+
+def attachments(html: Selector, base_url: str) -> list[Attachment]:
+    """Document links in an article page, in page order, without duplicates."""
+    found: dict[str, Attachment] = {}
+    for anchor in html.css("a, area, button, span[onclick], div[onclick]"):
+        url = link_target(anchor, base_url)
+        title = anchor_title(anchor)
+        if url and not _NOT_THE_REPORT.search(normalise_title(title)):
+            document = document_url(url)
+            if document:
+                found.setdefault(document, Attachment(document, title))
+    for frame in html.css("iframe[src], embed[src], object[data], frame[src]"):
+        src = frame.attrib.get("src") or frame.attrib.get("data") or ""
+        document = document_url(urljoin(base_url, src.strip()))
+        if document:
+            found.setdefault(document, Attachment(document, frame.attrib.get("title", "")))
+    return list(found.values())
+
+
+def document_url(url: str) -> str | None:
+    """The document behind a link: a file by extension, a download script, or a pdf.js viewer's file."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return None
+    if _VIEWER.search(parts.path):
+        target = parse_qs(parts.query).get("file")
+        return urljoin(url, unquote(target[0])) if target else None
+    if extension(url) in DOCUMENT_EXT:
+        return url
+    if _DOWNLOAD_PATH.search(parts.path):
+        return url
+    return None
+
+
+def body_text(html: Selector) -> str:
+    for area in _CONTENT_AREAS:
+        nodes = html.css(area)
+        if nodes:
+            return " ".join(t.strip() for t in nodes[0].xpath(".//text()[not(ancestor::script)]").getall())
+    return ""

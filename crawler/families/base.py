@@ -1,0 +1,132 @@
+"""What every CMS adapter shares: reading links (title, URL, date) and pagers from a list page.
+
+An adapter turns one list-page response into listings (candidate links with their
+title and date) and further list-page requests. Adding a site of a known family is a
+registry entry; a new family is a small subclass of `Adapter`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+from parsel import Selector
+from scrapy import Request
+from scrapy.http import Response
+
+from crawler.recognise import parse_date
+from crawler.registry import Source
+
+NEXT_TEXTS = {"下一页", "下页", "后一页", "下一頁", "next", ">", ">>", "»", "›"}
+LAST_TEXTS = {"尾页", "末页", "最后一页", "尾頁", "last", ">|", "»|"}
+_WINDOW_OPEN = re.compile(r"""(?:window\.open|location\.href\s*=|location\s*=)\s*\(?\s*['"]([^'"]+)['"]""")
+_PAGE_PARAM = re.compile(r"^(page|pageno|pagenum|page_no|pageindex|p|curpage|currentpage|pn)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Listing:
+    url: str
+    title: str
+    listed: str | None = None   # ISO date as the listing shows it
+
+
+@dataclass
+class ListPage:
+    listings: list[Listing] = field(default_factory=list)
+    next_pages: list[Request] = field(default_factory=list)
+
+
+class Adapter:
+    family = "base"
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+
+    def start_requests(self, url: str) -> Iterable[Request]:
+        yield Request(url)
+
+    def parse_list(self, response: Response) -> ListPage:
+        raise NotImplementedError
+
+    # -------------------------------------------------------------- shared helpers
+    def listings_in(self, selector: Selector, base_url: str) -> list[Listing]:
+        if self.source.overrides.list_selector:
+            selector = selector.css(self.source.overrides.list_selector) or selector
+        found = []
+        for anchor in selector.css("a"):
+            url = link_target(anchor, base_url)
+            title = anchor_title(anchor)
+            if url and title:
+                found.append(Listing(url, title, nearby_date(anchor)))
+        return found
+
+
+def link_target(anchor: Selector, base_url: str) -> str | None:
+    """The absolute URL an <a> leads to: its href, or the URL in an onclick window.open(…)."""
+    href = (anchor.attrib.get("href") or "").strip()
+    if href and not href.lower().startswith(("javascript:", "#", "mailto:", "tel:")):
+        return urljoin(base_url, href)
+    for attribute in ("onclick", "href"):
+        match = _WINDOW_OPEN.search(anchor.attrib.get(attribute, ""))
+        if match:
+            return urljoin(base_url, match.group(1))
+    return None
+
+
+def anchor_title(anchor: Selector) -> str:
+    text = " ".join(t.strip() for t in anchor.css("::text").getall() if t.strip())
+    title = anchor.attrib.get("title", "").strip()
+    return title if len(title) >= len(text) else text
+
+
+def nearby_date(anchor: Selector) -> str | None:
+    """The date printed beside a link: in its own text, else in its row or list item."""
+    for node in (anchor, *anchor.xpath("ancestor::*[self::li or self::tr or self::dd or self::p][1]")):
+        found = parse_date(" ".join(node.css("::text").getall()))
+        if found:
+            return found.isoformat()
+    parent = anchor.xpath("..")
+    if parent:
+        found = parse_date(" ".join(parent[0].css("::text").getall()))
+        if found:
+            return found.isoformat()
+    return None
+
+
+def page_template(url: str) -> str | None:
+    """The URL with its page number replaced by {n}: index_3.html, 3.html, ?page=3 → one template.
+
+    Two list pages of one column share a template; a first page `index.html` is treated as
+    `index_{n}.html`.
+    """
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    for position, (name, value) in enumerate(query):
+        if _PAGE_PARAM.match(name) and value.isdigit():
+            query[position] = (name, "{n}")
+            return urlunsplit(parts._replace(query=urlencode(query, safe="{}")))
+    head, _, leaf = parts.path.rpartition("/")
+    match = re.fullmatch(r"(?P<stem>.*?)(?:_(?P<n>\d+))?(?P<ext>\.s?html?)", leaf)
+    if match and match.group("n") or match and match.group("stem") in ("index", "default", "list"):
+        leaf = f"{match.group('stem')}_{{n}}{match.group('ext')}"
+    elif re.fullmatch(r"\d+\.s?html?", leaf):
+        leaf = re.sub(r"^\d+", "{n}", leaf)
+    else:
+        return None
+    return urlunsplit(parts._replace(path=f"{head}/{leaf}"))
+
+
+def pager_links(selector: Selector, base_url: str) -> list[str]:
+    """Links to other pages of the same list: 下一页/尾页 and numbered links of the same template."""
+    template = page_template(base_url)
+    found = []
+    for anchor in selector.css("a"):
+        url = link_target(anchor, base_url)
+        if not url or url == base_url:
+            continue
+        text = anchor_title(anchor).strip().lower()
+        if text in NEXT_TEXTS or text in LAST_TEXTS or (template and page_template(url) == template):
+            found.append(url)
+    return found

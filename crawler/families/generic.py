@@ -1,0 +1,17 @@
+"""Generic fallback: any list page; follows 下一页/尾页 and numbered pager links."""
+
+from __future__ import annotations
+
+from scrapy import Request
+from scrapy.http import Response
+
+from crawler.families.base import Adapter, ListPage, pager_links
+
+
+class GenericAdapter(Adapter):
+    family = "generic"
+
+    def parse_list(self, response: Response) -> ListPage:
+        page = ListPage(self.listings_in(response.selector, response.url))
+        page.next_pages = [Request(url) for url in pager_links(response.selector, response.url)]
+        return page

@@ -1,0 +1,64 @@
+"""gkmlpt (广东 政府信息公开目录平台): an HTML shell at `/gkmlpt/index`, data from `/gkmlpt/api/all/<col>?page=N`."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from datetime import UTC, datetime
+from urllib.parse import urljoin
+
+from scrapy import Request
+from scrapy.http import Response
+
+from crawler.families.base import Adapter, Listing, ListPage
+
+_API = re.compile(r"/gkmlpt/api/all/(\d+)")
+_COLUMN_HINTS = re.compile(r"(?:columnId|column_id|classify_id|CLASSIFY_ID|col(?:umn)?)\W{1,4}(\d{2,})|#(\d{2,})")
+
+
+class GkmlptAdapter(Adapter):
+    family = "gkmlpt"
+
+    def parse_list(self, response: Response) -> ListPage:
+        if "json" in response.headers.get(b"Content-Type", b"").decode("latin-1") or response.text.lstrip().startswith("{"):
+            return self._parse_api(response)
+        column = self.source.overrides.column or self._column_in(response)
+        if not column:
+            return ListPage()
+        api = urljoin(response.url, f"/gkmlpt/api/all/{column}?page=1")
+        if response.url.rstrip("/").endswith("/gkmlpt/index"):
+            api = urljoin(response.url, f"api/all/{column}?page=1")
+        return ListPage(next_pages=[Request(api, headers={"Accept": "application/json"})])
+
+    def _column_in(self, response: Response) -> str | None:
+        match = _API.search(response.text) or _COLUMN_HINTS.search(response.text)
+        if not match:
+            return None
+        return next(group for group in match.groups() if group)
+
+    def _parse_api(self, response: Response) -> ListPage:
+        try:
+            data = json.loads(response.text)
+        except ValueError:
+            return ListPage()
+        articles = data.get("articles") or data.get("data") or data.get("list") or []
+        page = ListPage([Listing(urljoin(response.url, a["url"]), a.get("title", ""), _date(a))
+                         for a in articles if isinstance(a, dict) and a.get("url")])
+        if data.get("page", 1) == 1 or "page=1" in response.url:
+            size = int(data.get("page_size") or data.get("per_page") or len(articles) or 1)
+            pages = int(data.get("pages") or math.ceil(int(data.get("total", 0)) / size) or 1)
+            page.next_pages = [Request(re.sub(r"page=1\b", f"page={n}", response.url),
+                                       headers={"Accept": "application/json"})
+                               for n in range(2, min(pages, self.source.overrides.max_pages or 500) + 1)]
+        return page
+
+
+def _date(article: dict) -> str | None:
+    for key in ("date", "publish_date", "display_publish_time", "first_publish_time", "created_at"):
+        value = article.get(key)
+        if isinstance(value, int | float) and value > 0:
+            return datetime.fromtimestamp(value, UTC).date().isoformat()
+        if isinstance(value, str) and value[:4].isdigit():
+            return value[:10]
+    return None

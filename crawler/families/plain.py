@@ -1,0 +1,27 @@
+"""Plain numbered lists: `…/1.html`, `…/2.html` or `?page=N`, with a 共N页 total when printed."""
+
+from __future__ import annotations
+
+import re
+
+from scrapy import Request
+from scrapy.http import Response
+
+from crawler.families.base import Adapter, ListPage, page_template, pager_links
+
+_TOTAL_PAGES = re.compile(r"共\s*(\d+)\s*页|totalPages?\s*[=:]\s*(\d+)", re.IGNORECASE)
+
+
+class PlainAdapter(Adapter):
+    family = "plain"
+
+    def parse_list(self, response: Response) -> ListPage:
+        page = ListPage(self.listings_in(response.selector, response.url))
+        urls = pager_links(response.selector, response.url)
+        template = page_template(response.url)
+        total = _TOTAL_PAGES.search(response.text)
+        if template and total:
+            count = int(total.group(1) or total.group(2))
+            urls += [template.replace("{n}", str(n)) for n in range(1, min(count, 500) + 1)]
+        page.next_pages = [Request(url) for url in dict.fromkeys(urls) if url != response.url]
+        return page

@@ -1,0 +1,45 @@
+"""TRS WCM: `index.html`, `index_1.html` …; the pager is `createPageHTML(N, cur, "index", "html")`."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin
+
+from scrapy import Request
+from scrapy.http import Response
+
+from crawler.families.base import Adapter, ListPage, pager_links
+
+_CREATE_PAGE = re.compile(
+    r"createPageHTML\(\s*['\"]?(\w+)['\"]?\s*,\s*['\"]?(\w+)['\"]?\s*,\s*['\"]([\w-]+)['\"]\s*,\s*['\"](\w+)['\"]")
+_VARIABLE = r"var\s+{name}\s*=\s*['\"]?(\d+)"
+
+
+class TrsAdapter(Adapter):
+    family = "trs"
+
+    def parse_list(self, response: Response) -> ListPage:
+        page = ListPage(self.listings_in(response.selector, response.url))
+        urls = self._pager_urls(response) or pager_links(response.selector, response.url)
+        page.next_pages = [Request(url) for url in urls if url != response.url]
+        return page
+
+    def _pager_urls(self, response: Response) -> list[str]:
+        call = _CREATE_PAGE.search(response.text)
+        if not call:
+            return []
+        total = _number(call.group(1), response.text)
+        if total is None:
+            return []
+        stem, ext = call.group(3), call.group(4)
+        limit = min(total, self.source.overrides.max_pages or 500)
+        return [urljoin(response.url, f"{stem}.{ext}" if n == 0 else f"{stem}_{n}.{ext}") for n in range(limit)]
+
+
+def _number(token: str, text: str) -> int | None:
+    """A createPageHTML argument: a literal, or a `var name = N` defined in the page."""
+    if token.isdigit():
+        return int(token)
+    match = re.search(_VARIABLE.format(name=re.escape(token)), text)
+    return int(match.group(1)) if match else None
+

@@ -1,0 +1,147 @@
+"""Downloader middlewares: the private-address guard and a retry that backs off and honours Retry-After."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import socket
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+from scrapy.utils.httpobj import urlparse_cached
+
+logger = logging.getLogger(__name__)
+
+
+class PrivateAddressRefused(IgnoreRequest):
+    """A request to a private, loopback, link-local or otherwise non-public address."""
+
+
+def is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return not (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved
+                or ip.is_multicast or ip.is_unspecified)
+
+
+class PrivateAddressGuard:
+    """Resolve each host before any request and refuse non-public addresses.
+
+    Hosts of sources marked `allow_private` (the sandbox) are exempt: the spider lists
+    them in `private_hosts` as `host:port`. Redirects and robots.txt requests pass
+    through here too, so a redirect into a private network is refused as well.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self._verdicts: dict[str, str | None] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PrivateAddressGuard:
+        return cls(crawler)
+
+    async def process_request(self, request: Request) -> None:
+        parts = urlparse_cached(request)
+        host = parts.hostname or ""
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        allowed = getattr(self.crawler.spider, "private_hosts", set())
+        if f"{host}:{port}" in allowed:
+            return None
+        key = f"{host}:{port}"
+        if key not in self._verdicts:
+            self._verdicts[key] = await _refusal(host, port)
+        reason = self._verdicts[key]
+        if reason:
+            self.crawler.stats.inc_value("nianbao/private_address_refused")
+            raise PrivateAddressRefused(f"refused {request.url}: {reason}")
+        return None
+
+
+async def _refusal(host: str, port: int) -> str | None:
+    try:
+        addresses = [host] if _is_ip(host) else await _resolve(host, port)
+    except OSError as exc:
+        return None if isinstance(exc, socket.gaierror) else f"cannot resolve {host}: {exc}"
+    for address in addresses:
+        if not is_public(address):
+            return f"{host} resolves to non-public address {address}"
+    return None
+
+
+async def _resolve(host: str, port: int) -> list[str]:
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    else:
+        infos = await loop.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    return sorted({str(info[4][0]) for info in infos})
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """Scrapy's retry, waiting between tries: Retry-After when the server sends it (capped),
+    else exponential backoff (RETRY_BACKOFF_BASE × 2^n, capped at RETRY_BACKOFF_MAX)."""
+
+    def __init__(self, settings) -> None:
+        super().__init__(settings)
+        self.backoff_base = settings.getfloat("RETRY_BACKOFF_BASE", 1.0)
+        self.backoff_max = settings.getfloat("RETRY_BACKOFF_MAX", 60.0)
+        self.retry_after_max = settings.getfloat("RETRY_AFTER_MAX", 120.0)
+
+    async def process_response(self, request: Request, response: Response) -> Request | Response:
+        if request.meta.get("dont_retry") or response.status not in self.retry_http_codes:
+            return response
+        retries = request.meta.get("retry_times", 0)
+        if retries >= request.meta.get("max_retry_times", self.max_retry_times):
+            return self._retry(request, f"HTTP {response.status}") or response
+        delay = self._delay(retries, response.headers.get(b"Retry-After"))
+        if delay > 0:
+            self.crawler.stats.inc_value("nianbao/retry_wait_seconds", delay)
+            await asyncio.sleep(delay)
+        return self._retry(request, f"HTTP {response.status}") or response
+
+    async def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:
+        if not isinstance(exception, self.exceptions_to_retry) or request.meta.get("dont_retry"):
+            return None
+        retries = request.meta.get("retry_times", 0)
+        if retries < request.meta.get("max_retry_times", self.max_retry_times):
+            delay = self._delay(retries, None)
+            if delay > 0:
+                await asyncio.sleep(delay)
+        return self._retry(request, exception)
+
+    def _delay(self, retries: int, retry_after: bytes | None) -> float:
+        if retry_after:
+            seconds = retry_after_seconds(retry_after.decode("latin-1"))
+            if seconds is not None:
+                return min(seconds, self.retry_after_max)
+        return min(self.backoff_base * (2 ** retries), self.backoff_max) if self.backoff_base > 0 else 0.0
+
+
+def retry_after_seconds(value: str) -> float | None:
+    """Retry-After as seconds: either delta-seconds or an HTTP date."""
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())

@@ -1,0 +1,73 @@
+"""Scrapy settings for the report crawler: polite and safe by default.
+
+`fast_settings()` turns politeness off for tests and benchmarks against the local
+sandbox; nothing else should use it.
+"""
+
+from __future__ import annotations
+
+import os
+
+BOT_NAME = "nianbao"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+USER_AGENT = "nianbao-crawler/0.1 (archive of 政府信息公开工作年度报告; obeys robots.txt)"
+
+# --- where things go (environment first, so `scrapy crawl reports` works on its own)
+NIANBAO_DATA_DIR = os.environ.get("NIANBAO_DATA_DIR", "var")
+NIANBAO_SOURCES_DIR = os.environ.get("NIANBAO_SOURCES_DIR", "sources")
+NIANBAO_RAW_STORE = os.environ.get("NIANBAO_RAW_STORE", "")          # default <data dir>/raw
+NIANBAO_CRAWL_INDEX = os.environ.get("NIANBAO_CRAWL_INDEX", "")      # default <data dir>/crawl/index.db
+NIANBAO_SANDBOX_URL = os.environ.get("NIANBAO_SANDBOX_URL", "")
+NIANBAO_RECHECK_INTERVAL = float(os.environ.get("NIANBAO_RECHECK_INTERVAL", 24 * 3600))  # seconds
+NIANBAO_SUMMARY_PATH = ""                                            # default <data dir>/crawl/runs/<run>.json
+
+# --- politeness
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 2.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 60
+DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 16 * 1024 * 1024
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [408, 429, 500, 502, 503, 504, 522, 524]
+RETRY_BACKOFF_BASE = 2.0
+RETRY_BACKOFF_MAX = 60.0
+RETRY_AFTER_MAX = 300.0
+
+# --- safety: no console, no remote control; offsite + private-address guard
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+EXTENSIONS = {
+    "scrapy.extensions.telnet.TelnetConsole": None,
+    "scrapy.extensions.remote_control.RemoteControl": None,
+}
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.PrivateAddressGuard": 60,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,
+}
+HTTPCACHE_ENABLED = False
+COOKIES_ENABLED = True
+LOG_LEVEL = "INFO"
+LOGSTATS_INTERVAL = 60.0
+
+
+def fast_settings() -> dict[str, object]:
+    """Politeness off, for the local sandbox in tests and benchmarks."""
+    return {
+        "DOWNLOAD_DELAY": 0,
+        "AUTOTHROTTLE_ENABLED": False,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+        "RETRY_BACKOFF_BASE": 0.05,
+        "RETRY_BACKOFF_MAX": 0.2,
+        "RETRY_AFTER_MAX": 0.5,
+        "DOWNLOAD_TIMEOUT": 10,
+        "LOG_LEVEL": "WARNING",
+    }

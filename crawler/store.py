@@ -1,0 +1,59 @@
+"""The raw store: bytes kept once under their SHA-256, on a local directory or any fsspec URL.
+
+Keys look like `sha256/ab/cd/<sha256>`. Writes are atomic (a temporary name renamed into
+place on local disks; a single object PUT elsewhere) and idempotent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+import fsspec
+
+
+class RawStore:
+    def __init__(self, url: str) -> None:
+        self.url = str(url)
+        self.fs, self.root = fsspec.core.url_to_fs(self.url)
+        self._local = "file" in _protocols(self.fs)
+        if self._local:
+            self.fs.makedirs(self.root, exist_ok=True)
+
+    @staticmethod
+    def key(sha256: str) -> str:
+        return f"sha256/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+    def _path(self, sha256: str) -> str:
+        return f"{self.root.rstrip('/')}/{self.key(sha256)}"
+
+    def put(self, data: bytes) -> str:
+        sha256 = hashlib.sha256(data).hexdigest()
+        if self.exists(sha256):
+            return sha256
+        path = self._path(sha256)
+        if self._local:
+            self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+            temporary = f"{path}.{uuid.uuid4().hex}.part"
+            self.fs.pipe_file(temporary, data)
+            self.fs.mv(temporary, path)
+        else:
+            self.fs.pipe_file(path, data)
+        return sha256
+
+    def get(self, sha256: str) -> bytes:
+        return self.fs.cat_file(self._path(sha256))
+
+    def exists(self, sha256: str) -> bool:
+        return bool(self.fs.exists(self._path(sha256)))
+
+    def location(self, sha256: str) -> str:
+        """A URL (or local path) of the stored bytes, for readers that want a file."""
+        protocol = _protocols(self.fs)[0]
+        path = self._path(sha256)
+        return path if self._local else f"{protocol}://{path}"
+
+
+def _protocols(fs: fsspec.AbstractFileSystem) -> tuple[str, ...]:
+    protocol = fs.protocol
+    return (protocol,) if isinstance(protocol, str) else tuple(protocol)

@@ -1,0 +1,142 @@
+"""`nianbao sources check|probe` and `nianbao crawl`: the source registry and the crawler.
+
+A crawl (and a probe) runs as its own process (`python -m crawler …`): the Twisted
+reactor cannot restart inside one process.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+sources_app = typer.Typer(help="The source registry (sources/*.yaml).", no_args_is_help=True)
+
+SandboxOption = Annotated[str, typer.Option("--sandbox-url", envvar="NIANBAO_SANDBOX_URL",
+                                            help="base URL of the sandbox portal, replaces {sandbox}")]
+DataDirOption = Annotated[Path | None, typer.Option("--data-dir", help="data directory (default NIANBAO_DATA_DIR)")]
+FastOption = Annotated[bool, typer.Option("--fast", help="politeness off: only for the local sandbox")]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(sources_app, name="sources")
+    app.command("crawl")(crawl)
+
+
+@sources_app.command("check")
+def check(sources_dir: Annotated[Path | None, typer.Option("--sources-dir", help="default NIANBAO_SOURCES_DIR")]
+          = None) -> None:
+    """Validate every sources/*.yaml entry; errors name the file and line."""
+    from crawler.registry import load_registry
+    from nianbao.settings import get_settings
+
+    directory = sources_dir or get_settings().sources_dir
+    registry = load_registry(directory)
+    for error in registry.errors:
+        typer.echo(str(error), err=True)
+    files = len({origin[0] for origin in registry.origin.values()})
+    typer.echo(f"{len(registry.sources)} sources in {files} files, {len(registry.errors)} errors")
+    if registry.errors:
+        raise typer.Exit(1)
+
+
+@sources_app.command("probe")
+def probe(ids: Annotated[list[str] | None, typer.Argument(help="source ids (default: all)")] = None,
+          sandbox_url: SandboxOption = "", data_dir: DataDirOption = None, fast: FastOption = False,
+          as_json: Annotated[bool, typer.Option("--json", help="print the raw JSON")] = False) -> None:
+    """Scout: read list pages only and say which reports a crawl would collect. Changes nothing."""
+    summary = _run_crawler("probe", ids or [], sandbox_url=sandbox_url, data_dir=data_dir, fast=fast)
+    if as_json:
+        typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"probe {summary['run_id']}: reports a crawl would collect")
+    for column in ("source", "year", "title", "listed", "known", "url"):
+        table.add_column(column)
+    for c in summary.get("candidates", []):
+        table.add_row(c["source_id"], str(c["year"] or "?"), c["title"], c["listed"] or "",
+                      "yes" if c["known"] else "new", c["url"])
+    console = Console()
+    console.print(table)
+    _print_problems(console, summary)
+
+
+def crawl(sources: Annotated[list[str] | None, typer.Option("--sources", help="source ids (repeat); default all")]
+          = None,
+          full: Annotated[bool, typer.Option("--full", help="re-check every known document now")] = False,
+          sandbox_url: SandboxOption = "", data_dir: DataDirOption = None, fast: FastOption = False,
+          recheck_interval: Annotated[float | None, typer.Option(
+              "--recheck-interval", help="seconds before a known document is re-validated (default 86400)")] = None,
+          as_json: Annotated[bool, typer.Option("--json", help="print the raw JSON summary")] = False) -> None:
+    """Crawl the registry's sources into the raw store and the crawl index; print the run summary."""
+    extra = ["--full"] if full else []
+    if recheck_interval is not None:
+        extra += ["--recheck-interval", str(recheck_interval)]
+    summary = _run_crawler("crawl", sources or [], sandbox_url=sandbox_url, data_dir=data_dir, fast=fast,
+                           extra=extra)
+    if as_json:
+        typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        _print_summary(summary)
+    if summary.get("finish_reason") != "finished":
+        raise typer.Exit(1)
+
+
+def _run_crawler(command: str, ids: list[str], *, sandbox_url: str, data_dir: Path | None, fast: bool,
+                 extra: list[str] | None = None) -> dict:
+    from nianbao.settings import get_settings
+
+    settings = get_settings()
+    ids = [part for value in ids for part in value.replace(",", " ").split()]
+    args = [sys.executable, "-m", "crawler", command, *ids,
+            "--data-dir", str(data_dir or settings.data_dir), "--sources-dir", str(settings.sources_dir)]
+    if data_dir is None:
+        args += ["--store", settings.raw_store]
+    if sandbox_url:
+        args += ["--sandbox-url", sandbox_url]
+    if fast:
+        args.append("--fast")
+    args += extra or []
+    result = subprocess.run(args, stdout=subprocess.PIPE, text=True, check=False)
+    try:
+        return json.loads(result.stdout)
+    except ValueError:
+        typer.echo(f"the {command} process failed (exit {result.returncode}); see the log above", err=True)
+        raise typer.Exit(2) from None
+
+
+def _print_summary(summary: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    documents = summary["documents"]
+    console.print(f"crawl {summary['run_id']} ({summary['mode']}): {summary['finish_reason']} "
+                  f"in {summary['seconds']} s — {summary['pages']['list']} list pages, "
+                  f"{summary['pages']['article']} article pages, {summary['responses']} responses")
+    console.print(f"documents: {documents['new']} new, {documents['changed']} changed, "
+                  f"{documents['unchanged']} unchanged ({documents['not_modified']} answered 304, "
+                  f"{documents['not_due']} not due for a re-check); {summary['document_bytes']} document bytes")
+    table = Table()
+    for column in ("source", "reports listed", "new", "changed", "unchanged", "errors", "flags"):
+        table.add_column(column)
+    for source_id, figures in summary["sources"].items():
+        errors = ", ".join(f"{k}×{v}" for k, v in figures["errors"].items())
+        table.add_row(source_id, str(figures["reports_listed"]), str(figures.get("new", 0)),
+                      str(figures.get("changed", 0)), str(figures.get("unchanged", 0)), errors,
+                      ", ".join(figures["flags"]))
+    console.print(table)
+    _print_problems(console, summary)
+
+
+def _print_problems(console, summary: dict) -> None:
+    if summary.get("errors"):
+        console.print("errors by kind: " + ", ".join(f"{k} {v}" for k, v in sorted(summary["errors"].items())))
+    for source_id, flags in summary.get("flags", {}).items():
+        console.print(f"[bold red]broken?[/] {source_id}: {', '.join(flags)}")
