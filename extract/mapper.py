@@ -22,6 +22,7 @@ from extract.model import Cell, Row
 from report.catalogue import (
     CATALOGUE,
     T3_COLUMNS,
+    T3_OTHER_SPLIT_ROWS,
     T4_COLUMNS,
     T4_ROWS,
     all_cell_specs,
@@ -36,6 +37,8 @@ from report.values import fold_number_text, parse_cell
 _NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?(?:万?元)?$")
 _T2_HEADING = re.compile(r"^第[二十]+条第[（(][一二三四五六七八九十]+[）)]项")
 _FOOTER = re.compile(r"^[-—–－]\s*\d{1,3}\s*[-—–－]$|^第\d+页(?:共\d+页)?$|^\d+/\d+$")
+# A parenthetical cut by a line break: （区分处理的，只计这一情
+_UNCLOSED = re.compile(r"[（(][^）)]*$")
 _BARE_NUMBER = re.compile(r"^\d{1,3}$")
 # Words that only ever appear in a header band.
 _HEADER_WORDS = frozenset(normalise_label(w) for w in (
@@ -109,8 +112,10 @@ class Mapper:
         self.section_parts: dict[str, list[str]] = {}
         self.columns: ColumnMap | None = None
         self.header_rows: list[Row] = []
-        self.pending: list[str] = []
+        self.pending: list[Cell] = []
         self.open_row: _OpenRow | None = None
+        # Figures whose label did not resolve yet: the label's end may be on the next line.
+        self.awaiting: tuple[list[str], float | None, list[tuple[Column | None, Cell]], ColumnMap, Row] | None = None
 
     # ------------------------------------------------------------ driving
     def feed(self, rows: list[Row]) -> MappedTables:
@@ -132,7 +137,7 @@ class Mapper:
             self._enter_table("t2")
             return
         if self.context or self.columns:
-            if self._header_row(row):
+            if self._header_row(row) or self._continues_header(row):
                 self._close_open_row()
                 self.header_rows.append(row)
                 return
@@ -157,6 +162,7 @@ class Mapper:
 
     def _enter_table(self, table: str | None) -> None:
         self._close_open_row()
+        self._drop_awaiting()
         self.context = table
         self.columns = None
         self.header_rows = []
@@ -183,6 +189,13 @@ class Mapper:
             if any(resolve(text, table, "column") for table in _TABLES) and not _row_key_any(text):
                 return True
         return False
+
+    def _continues_header(self, row: Row) -> bool:
+        """Inside a header band every line without figures belongs to it (商业企 / 业)."""
+        if not self.header_rows or self._has_figures(row):
+            return False
+        text = row.text
+        return not _row_key_any(text) and not text.rstrip().endswith("。") and len(row.compact) < 60
 
     def _has_figures(self, row: Row) -> bool:
         return any(is_number_text(c.text) for c in row.cells)
@@ -219,29 +232,59 @@ class Mapper:
         if columns is None or not columns.positioned or not all(c.positioned for c in row.cells):
             return self._text_row(row, columns)
         placed, label_cells = self._place(row, columns)
-        label = " ".join(c.text for c in label_cells if c.text.strip())
+        label_cells = [c for c in label_cells if c.text.strip()]
         if not placed:
-            return self._label_only(label, columns)
-        joined = "".join(self.pending) + label
-        row_key = self._row_key(joined, columns) or self._row_key(label, columns)
+            return self._label_only(label_cells, columns)
+        self._drop_awaiting()
+        candidates = self._label_candidates(label_cells)
         self.pending = []
+        row_key = next((k for k in (self._row_key(c, columns) for c in candidates) if k), None)
         if row_key is None and columns.table != "t4":
-            if label or joined:
-                self.out.unresolved.append(joined or label)
+            if candidates:  # the rest of the label may follow on the next line
+                anchor = label_cells[-1].x0 if label_cells else None
+                self.awaiting = (candidates, anchor, placed, columns, row)
             return True
         self._emit(row_key, placed, columns, row)
         return True
 
-    def _label_only(self, label: str, columns: ColumnMap | None) -> bool:
+    def _label_candidates(self, label_cells: list[Cell]) -> list[str]:
+        """The row's label joined with the fragments above it: first those in its own
+        label column (a label wrapped inside its cell), then everything pending."""
+        label = " ".join(c.text for c in label_cells)
+        anchor = label_cells[-1].x0 if label_cells else (self.pending[-1].x0 if self.pending else None)
+        candidates = []
+        if anchor is not None:
+            same = [c.text for c in self.pending if c.x0 is not None and abs(c.x0 - anchor) < 4]
+            own = [c.text for c in label_cells if c.x0 is not None and abs(c.x0 - anchor) < 4]
+            candidates.append("".join(same + own))
+        candidates += ["".join(c.text for c in self.pending) + label, label]
+        return [c for i, c in enumerate(candidates) if c.strip() and c not in candidates[:i]]
+
+    def _drop_awaiting(self) -> None:
+        if self.awaiting is not None:
+            self.out.unresolved.append(self.awaiting[0][0])
+            self.awaiting = None
+
+    def _label_only(self, cells: list[Cell], columns: ColumnMap | None) -> bool:
         """A row without figures: a label waiting for its figures, or prose."""
+        label = " ".join(c.text for c in cells if c.text.strip())
         if not label:
             return True
+        if self.awaiting is not None:
+            candidates, anchor, placed, awaiting_columns, row = self.awaiting
+            own = "".join(c.text for c in cells if anchor is None or c.x0 is None or abs(c.x0 - anchor) < 4)
+            row_key = next((k for k in (self._row_key(c + own, awaiting_columns) for c in candidates) if k), None)
+            if row_key is not None:
+                self.awaiting = None
+                self._emit(row_key, placed, awaiting_columns, row)
+                return True
+            self._drop_awaiting()
         if label.rstrip().endswith("。") or len(normalise_text(label)) > 60:
             return False
         if self.open_row and columns and not self._row_key(label, columns):
             self._close_open_row()
-        self.pending.append(label)
-        del self.pending[:-6]
+        self.pending += [c for c in cells if c.text.strip()]
+        del self.pending[:-8]
         return True
 
     def _text_row(self, row: Row, columns: ColumnMap | None) -> bool:
@@ -249,12 +292,12 @@ class Mapper:
         labels, figures = _split_trailing(row)
         label = " ".join(c.text for c in labels if c.text.strip())
         if not any(is_number_text(c.text) for c in figures) and not row.gridded:
-            return self._label_only(" ".join(c.text for c in row.cells if c.text.strip()), columns)
+            return self._label_only(row.cells, columns)
         if not label and not self.pending and self.open_row:
             self._continue_open_row([(None, c) for c in figures])
             return True
         self._close_open_row()
-        joined = "".join(self.pending) + label
+        joined = "".join(c.text for c in self.pending) + label
         table = columns.table if columns else self.context
         if table is None:
             return False
@@ -299,7 +342,10 @@ class Mapper:
         if not label.strip():
             return None
         formats = sorted(columns.formats) if columns.table == "t2" and len(columns.formats) == 1 else [None]
-        return resolve(label, columns.table, "row", formats[0])
+        key = resolve(label, columns.table, "row", formats[0])
+        if key is None and _UNCLOSED.search(label):
+            key = resolve(_UNCLOSED.sub("", label), columns.table, "row", formats[0])
+        return key
 
     def _place(self, row: Row, columns: ColumnMap) -> tuple[list[tuple[Column | None, Cell]], list[Cell]]:
         """Split a row into (column, figure cell) pairs and label cells."""
@@ -317,6 +363,8 @@ class Mapper:
             fmt = sorted(columns.formats)[0] if len(columns.formats) == 1 else None
             if fmt:
                 self.out.subtable_formats.append(fmt)
+        elif columns.table == "t3" and row_key in T3_OTHER_SPLIT_ROWS:
+            self.out.subtable_formats.append("2021")  # the three （六） rows exist only since 2021
         targets = [col for col in columns.columns if columns.table != "t4" or col.group or row_key]
         by_column = {id(col): cell for col, cell in placed if col is not None}
         complete = True
@@ -408,7 +456,7 @@ def _columns_from_band(band: list[Row], table: str, positioned: bool) -> ColumnM
             groups.append((group, cell.x0, cell.x1))
         elif key:
             columns.append(Column(key, cell.text, cell.x0, cell.x1))
-        else:
+        elif normalise_label(cell.text) not in _HEADER_WORDS and len(normalise_text(cell.text)) <= 12:
             unresolved.append((index, cell))
     if positioned:
         for text, x0, x1 in _stacks(unresolved):
@@ -420,16 +468,25 @@ def _columns_from_band(band: list[Row], table: str, positioned: bool) -> ColumnM
                 columns.append(Column(key, text, x0, x1))
         columns = _dedupe_positioned(columns)
         columns.sort(key=lambda c: c.x0 or 0.0)
+        gridded = all(r.gridded for r in band)
         for col in columns:
-            centre = ((col.x0 or 0) + (col.x1 or 0)) / 2
-            inside = [(g, x0, x1) for g, x0, x1 in groups
-                      if x0 is not None and x1 is not None and x0 - 1 <= centre <= x1 + 1]
-            if inside:
-                col.group = min(inside, key=lambda g: (g[2] or 0) - (g[1] or 0))[0]
+            col.group = _group_of(col, groups, gridded)
     else:
         seen: set[str] = set()
         columns = [c for c in columns if not (c.key in seen or seen.add(c.key))]  # type: ignore[func-returns-value]
     return ColumnMap(table, columns, None)
+
+
+def _group_of(col: Column, groups: list[tuple[str, float | None, float | None]], gridded: bool) -> str | None:
+    """表四's group over a column: the spanning header cell, or (no ruling) the nearest group title."""
+    centre = ((col.x0 or 0) + (col.x1 or 0)) / 2
+    spans = [(g, x0, x1) for g, x0, x1 in groups if x0 is not None and x1 is not None]
+    inside = [g for g in spans if g[1] < centre < g[2]]  # type: ignore[operator]
+    if inside:
+        return min(inside, key=lambda g: (g[2] or 0) - (g[1] or 0))[0]
+    if gridded or not spans:
+        return None
+    return min(spans, key=lambda g: abs(((g[1] or 0) + (g[2] or 0)) / 2 - centre))[0]
 
 
 def _stacks(cells: list[tuple[int, Cell]]) -> list[tuple[str, float, float]]:
@@ -457,7 +514,7 @@ def _similar_extent(a: Cell, b: Cell) -> bool:
     overlap = min(a.x1, b.x1) - max(a.x0, b.x0)
     wider = max(a.x1 - a.x0, b.x1 - b.x0, 1e-6)
     narrower = max(min(a.x1 - a.x0, b.x1 - b.x0), 1e-6)
-    return overlap > 0 and (overlap / wider >= 0.5 or (overlap / narrower >= 0.8 and wider < 3 * narrower))
+    return overlap > 0 and (overlap / wider >= 0.5 or overlap / narrower >= 0.8)
 
 
 def _dedupe_positioned(columns: list[Column]) -> list[Column]:
@@ -545,7 +602,11 @@ def _place_by_order(row: Row, columns: ColumnMap, *, trailing_only: bool) -> tup
 def decide_format(subtable_formats: list[str], year: int | None, has_tables: bool,
                   lead_text: str = "") -> str:
     votes = Counter(subtable_formats)
-    if votes:
+    if len(votes) == 1:
+        return next(iter(votes))
+    if votes:  # mixed formats in one report: the format its year calls for
+        if year is not None:
+            return "2021" if year >= 2021 else "2019"
         return max(sorted(votes), key=lambda f: (votes[f], f))
     if year is not None and 2019 <= year <= 2020 and has_tables:
         return "2019"

@@ -13,6 +13,8 @@ _PERIOD_LOOSE = re.compile(r"(?:统计期限|统计时限|统计时间|数据统
 _TITLE_TAIL = re.compile(r"(?:政府)?信息公开(?:工作)?年度报告.*$|政务公开工作年度报告.*$|年度报告.*$")
 _NOISE = re.compile(r"[_\-|｜—]+[^_\-|｜—]*(?:网|门户|平台)$")
 _SUFFIX_TITLE = re.compile(r"^(.*?(?:19|20)\d{2}\s*年(?:度)?.*?(?:年度报告|年报))")
+_LABEL_PREFIX = re.compile(r"^(?:名称|标题|题名|文件名称|信息名称)[:：]")
+_NOT_TITLE = re.compile(r"索引号|分类[:：]|发布机构|发文日期|发布日期|发布时间|来源[:：]|浏览次数|文号[:：]|主题分类")
 _LOOKALIKE = re.compile(r"图解|解读|一图读懂|半年|上半年|下半年|季度|第[一二三四]季|月报|统计月")
 
 
@@ -33,15 +35,18 @@ def compact(text: str) -> str:
 def title_from_lines(lines: list[str]) -> str | None:
     """The report title from the first lines (it often wraps over two or three)."""
     joined = ""
-    for line in lines[:6]:
-        text = compact(line)
-        if not text or re.fullmatch(r"[-—]?\d+[-—]?", text):
+    for line in lines[:8]:
+        text = _LABEL_PREFIX.sub("", compact(line))
+        if not text or re.fullmatch(r"[-—]?\d+[-—]?", text) or _NOT_TITLE.search(text):
+            joined = ""
             continue
         joined += text
         if any(word in joined for word in _REPORT_WORDS):
             match = _SUFFIX_TITLE.match(joined)
-            title = match.group(1) if match else joined
-            return title if len(title) <= 80 else None
+            if match and len(match.group(1)) <= 80:
+                return match.group(1)
+            joined = ""
+            continue
         if len(joined) > 80:
             return None
     return None

@@ -234,7 +234,7 @@ def _word_cells(words: list[dict[str, Any]]) -> list[Cell]:
     for word in words:
         char_width = (word["bottom"] - word["top"]) or 10.0
         figure = bool(_FIGURE.match(word["text"]))
-        if text and (figure or last_was_figure or word["x0"] - x1 > 1.5 * char_width):
+        if text and (figure or last_was_figure or word["x0"] - x1 > 0.5 * char_width):
             cells.append(Cell(text, x0, x1))
             text = ""
         if not text:

@@ -1,0 +1,172 @@
+"""HTML → rows: find the report body in a portal page, expand rowspan/colspan into a grid."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import lxml.html
+from charset_normalizer import from_bytes
+from lxml import etree
+
+from extract.model import Cell, Document, ReaderError, Row
+
+# Report-body containers of the common CMS families, most specific first.
+BODY_SELECTORS = (
+    "#zoom", ".TRS_Editor", ".xxgk_content", ".article-content", "#UCAP-CONTENT", ".bt_content",
+    ".view.TRS_UEDITOR", ".TRS_UEDITOR", "#content", ".content", ".article", ".main-txt", "article",
+)
+_DROP = ("script", "style", "noscript", "iframe", "form", "button", "select", "input", "nav", "header", "footer")
+_BLOCKS = frozenset({"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "section", "article",
+                     "blockquote", "pre", "dl", "dt", "dd", "center", "tr", "caption", "figure", "hr"})
+_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_-]+)""", re.I)
+
+
+def decode_html(data: bytes) -> str:
+    """Decode with the declared charset (GBK and GB2312 read as their superset GB18030)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace")
+    declared = _CHARSET.search(data[:4096])
+    candidates = []
+    if declared:
+        name = declared.group(1).decode("ascii", "ignore").lower()
+        candidates.append("gb18030" if name in ("gbk", "gb2312", "gb18030", "x-gbk", "cp936") else name)
+    candidates += ["utf-8", "gb18030"]
+    for encoding in candidates:
+        try:
+            return data.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    best = from_bytes(data).best()
+    return str(best) if best is not None else data.decode("utf-8", errors="replace")
+
+
+def read_html(data: bytes, *, page: int = 1, space_prefix: str = "html") -> Document:
+    text = decode_html(data)
+    try:
+        tree = lxml.html.document_fromstring(text.encode("utf-8"), parser=lxml.html.HTMLParser(encoding="utf-8"))
+    except (etree.ParserError, ValueError) as exc:
+        raise ReaderError("broken-html", f"HTML 无法解析：{exc}", f"the HTML cannot be parsed: {exc}") from exc
+    document = Document(reader="html", pages=1, meta_title=_title(tree))
+    body = find_body(tree)
+    walker = _Walker(page, space_prefix)
+    walker.walk(body)
+    walker.flush()
+    document.rows = walker.rows
+    return document
+
+
+def read_flipbook(directory: Path) -> Document:
+    """A report published as a directory of HTML pages, read in file-name order."""
+    pages = sorted(p for p in directory.iterdir() if p.is_file() and p.suffix.lower() in (".html", ".htm"))
+    if not pages:
+        raise ReaderError("empty-file", "目录中没有 HTML 页面", "the directory holds no HTML pages")
+    document = Document(reader="html-pages", pages=len(pages))
+    for number, path in enumerate(pages, start=1):
+        part = read_html(path.read_bytes(), page=number, space_prefix=f"p{number}")
+        document.meta_title = document.meta_title or part.meta_title
+        document.rows.extend(part.rows)
+    return document
+
+
+def _title(tree: lxml.html.HtmlElement) -> str | None:
+    for xpath in ('//meta[@name="ArticleTitle"]/@content', "//h1//text()", "//title//text()"):
+        found = [t.strip() for t in tree.xpath(xpath) if t and t.strip()]
+        if found:
+            return "".join(found) if xpath.startswith("//h1") else found[0]
+    return None
+
+
+def find_body(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+    for tag in _DROP:
+        for element in tree.iter(tag):
+            element.drop_tree()
+    for selector in BODY_SELECTORS:
+        try:
+            found = tree.cssselect(selector)
+        except Exception:  # an unsupported selector in this lxml build
+            continue
+        for element in found:
+            if len(element.text_content().strip()) > 50:
+                return element
+    body = tree.find("body")
+    return body if body is not None else tree
+
+
+class _Walker:
+    """Depth-first walk that turns block elements into lines and tables into grid rows."""
+
+    def __init__(self, page: int, space_prefix: str) -> None:
+        self.rows: list[Row] = []
+        self.line: list[str] = []
+        self.page = page
+        self.prefix = space_prefix
+        self.tables = 0
+
+    def flush(self) -> None:
+        text = "".join(self.line).strip()
+        self.line = []
+        if text:
+            self.rows.append(Row([Cell(text)], self.page))
+
+    def walk(self, element: lxml.html.HtmlElement) -> None:
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if tag == "table" and not _has_nested_table(element):
+            self.flush()
+            self._table(element)
+            return
+        if tag == "br" or tag in _BLOCKS:
+            self.flush()
+        if tag and element.text and tag not in ("table", "tbody", "thead", "tr"):
+            self.line.append(element.text)
+        for child in element:
+            self.walk(child)
+            if child.tail and isinstance(child.tag, str):
+                self.line.append(child.tail)
+        if tag in _BLOCKS or tag in ("td", "th"):
+            self.flush()
+
+    def _table(self, table: lxml.html.HtmlElement) -> None:
+        self.tables += 1
+        space = f"{self.prefix}-t{self.tables}"
+        taken: dict[tuple[int, int], bool] = {}
+        for r, tr in enumerate(table.xpath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")):
+            cells: list[Cell] = []
+            c = 0
+            for td in tr.xpath("./td|./th"):
+                while taken.get((r, c)):
+                    c += 1
+                colspan = _span(td.get("colspan"))
+                rowspan = _span(td.get("rowspan"))
+                for dr in range(rowspan):
+                    for dc in range(colspan):
+                        taken[(r + dr, c + dc)] = True
+                cells.append(Cell(_cell_text(td), float(c), float(c + colspan)))
+                c += colspan
+            if any(cell.text for cell in cells):
+                self.rows.append(Row(cells, self.page, space, gridded=True))
+
+
+def _span(value: str | None) -> int:
+    try:
+        return max(1, min(int(str(value).strip()), 200))
+    except (TypeError, ValueError):
+        return 1
+
+
+def _cell_text(td: lxml.html.HtmlElement) -> str:
+    parts = []
+    for node in td.iter():
+        if node.tag == "br":
+            parts.append("\n")
+        if isinstance(node.tag, str) and node.tag in ("p", "div") and parts:
+            parts.append("\n")
+        if node.text and isinstance(node.tag, str):
+            parts.append(node.text)
+        if node is not td and node.tail:
+            parts.append(node.tail)
+    return re.sub(r"[ \t\r\f\v\u3000\xa0]+", " ", "".join(parts)).strip()
+
+
+def _has_nested_table(table: lxml.html.HtmlElement) -> bool:
+    return bool(table.xpath(".//table"))
