@@ -418,7 +418,7 @@ def _agency_ids(conn: Connection, items: Sequence[LoadItem]) -> dict[int | str, 
             found[agency_id] = agency_id
     if wanted_slugs:
         rows = conn.execute(select(_agencies.c.slug, _agencies.c.id).where(_agencies.c.slug.in_(wanted_slugs)))
-        found.update(dict(rows.tuples().all()))
+        found.update(dict(rows.all()))
     return found
 
 

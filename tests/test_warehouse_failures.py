@@ -1,0 +1,144 @@
+"""Failures mid-load leave nothing half-written; a dropped connection is retried."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine, event, text
+from sqlalchemy.exc import OperationalError
+
+import warehouse.load as load_module
+from tests.fixtures.warehouse import make_record, register_agency
+from warehouse.load import LoadItem, bulk_load, load_report
+
+SHA = "d" * 64
+
+
+def counts(engine: Engine) -> tuple[int, int, int, int, int]:
+    with engine.connect() as conn:
+        return tuple(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()  # type: ignore[return-value]
+                     for table in ("reports", "cells", "findings", "report_sections", "documents"))
+
+
+@pytest.fixture
+def no_retry_delay(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(load_module, "RETRY_BASE_DELAY", 0.01)
+
+
+def test_failure_after_half_the_cells_leaves_no_partial_report(warehouse_engine: Engine,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    register_agency(warehouse_engine)
+    record = make_record(1, warnings=1)
+    real_cell_rows = load_module.cell_rows
+
+    def half_then_fail(report_id, record):
+        rows = list(real_cell_rows(report_id, record))
+        yield from rows[: len(rows) // 2]
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(load_module, "cell_rows", half_then_fail)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        load_report(warehouse_engine, record, agency_id="hongze", document_sha256=SHA)
+    assert counts(warehouse_engine) == (0, 0, 0, 0, 0)
+
+    monkeypatch.setattr(load_module, "cell_rows", real_cell_rows)
+    result = load_report(warehouse_engine, record, agency_id="hongze", document_sha256=SHA)
+    assert result.changed
+    assert counts(warehouse_engine) == (1, len(record.cells), 1, len(record.sections), 1)
+
+
+def test_a_dropped_connection_is_retried(warehouse_engine: Engine, no_retry_delay: None) -> None:
+    """A disconnect on the findings insert (after the report and its cells) is retried from scratch."""
+    register_agency(warehouse_engine)
+    record = make_record(2, warnings=1)
+    failures = []
+
+    @event.listens_for(warehouse_engine, "before_cursor_execute")
+    def drop_once(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        if statement.lstrip().upper().startswith("INSERT INTO FINDINGS") and not failures:
+            failures.append(statement)
+            raise OperationalError(statement, parameters, Exception("server closed the connection"),
+                                   connection_invalidated=True)
+
+    result = load_report(warehouse_engine, record, agency_id="hongze", document_sha256=SHA)
+    event.remove(warehouse_engine, "before_cursor_execute", drop_once)
+    assert failures and result.changed
+    assert counts(warehouse_engine) == (1, len(record.cells), 1, len(record.sections), 1)
+
+
+def test_retries_are_bounded(warehouse_engine: Engine, no_retry_delay: None) -> None:
+    register_agency(warehouse_engine)
+    attempts = []
+
+    @event.listens_for(warehouse_engine, "before_cursor_execute")
+    def always_drop(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        if statement.lstrip().upper().startswith("INSERT INTO REPORTS"):
+            attempts.append(1)
+            raise OperationalError(statement, parameters, Exception("server closed the connection"),
+                                   connection_invalidated=True)
+
+    with pytest.raises(OperationalError):
+        load_report(warehouse_engine, make_record(3), agency_id="hongze", document_sha256=SHA)
+    event.remove(warehouse_engine, "before_cursor_execute", always_drop)
+    assert len(attempts) == load_module.RETRY_ATTEMPTS
+    assert counts(warehouse_engine) == (0, 0, 0, 0, 0)
+
+
+# ---------------------------------------------------------------- a real kill on PostgreSQL
+def _kill_backend_after_report_insert(engine: Engine, postgres_url: str, kills: list[int]) -> None:
+    """Once per test: right after the reports INSERT, terminate this backend from another connection."""
+    from warehouse.db import make_engine
+
+    admin = make_engine(postgres_url, isolation_level="AUTOCOMMIT")
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def kill(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        if statement.lstrip().upper().startswith("INSERT INTO REPORTS") and not kills:
+            pid = conn.connection.driver_connection.info.backend_pid
+            with admin.connect() as other:
+                other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            kills.append(pid)
+
+
+@pytest.mark.postgres
+def test_killed_backend_mid_load_leaves_nothing_then_retry_completes(postgres_url: str, no_retry_delay: None,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from warehouse.db import make_engine, upgrade
+
+    upgrade(postgres_url)
+    engine = make_engine(postgres_url)
+    register_agency(engine)
+    record = make_record(4, warnings=1)
+
+    kills: list[int] = []
+    _kill_backend_after_report_insert(engine, postgres_url, kills)
+    monkeypatch.setattr(load_module, "RETRY_ATTEMPTS", 1)
+    with pytest.raises(Exception) as raised:
+        load_report(engine, record, agency_id="hongze", document_sha256=SHA)
+    assert load_module.is_transient(raised.value)
+    assert kills and counts(engine) == (0, 0, 0, 0, 0)  # the server rolled the whole report back
+
+    kills.clear()
+    monkeypatch.setattr(load_module, "RETRY_ATTEMPTS", 3)
+    result = load_report(engine, record, agency_id="hongze", document_sha256=SHA)
+    assert kills and result.changed
+    assert counts(engine) == (1, len(record.cells), 1, len(record.sections), 1)
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_killed_backend_during_bulk_load_is_retried_without_duplicates(postgres_url: str,
+                                                                       no_retry_delay: None) -> None:
+    from warehouse.db import make_engine, upgrade
+
+    upgrade(postgres_url)
+    engine = make_engine(postgres_url)
+    for n in range(6):
+        register_agency(engine, slug=f"d{n}", name=f"部门{n}", level="department", kind="department")
+    records = [make_record(60 + n, agency=f"部门{n}") for n in range(6)]
+    kills: list[int] = []
+    _kill_backend_after_report_insert(engine, postgres_url, kills)
+    result = bulk_load(engine, [LoadItem(r, f"d{n}", f"{n:064x}") for n, r in enumerate(records)], batch_size=4)
+    assert kills and result.loaded == 6
+    reports, cells, *_ = counts(engine)
+    assert (reports, cells) == (6, sum(len(r.cells) for r in records))
+    engine.dispose()
