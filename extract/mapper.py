@@ -480,8 +480,10 @@ def _columns_from_band(band: list[Row], table: str, positioned: bool) -> ColumnM
 def _group_of(col: Column, groups: list[tuple[str, float | None, float | None]], gridded: bool) -> str | None:
     """表四's group over a column: the spanning header cell, or (no ruling) the nearest group title."""
     centre = ((col.x0 or 0) + (col.x1 or 0)) / 2
+    # A quarter in from the left: a column cell that overhangs its group's edge still falls inside.
+    probe = (col.x0 or 0) + ((col.x1 or 0) - (col.x0 or 0)) / 4
     spans = [(g, x0, x1) for g, x0, x1 in groups if x0 is not None and x1 is not None]
-    inside = [g for g in spans if g[1] < centre < g[2]]  # type: ignore[operator]
+    inside = [g for g in spans if g[1] <= probe < g[2]]  # type: ignore[operator]
     if inside:
         return min(inside, key=lambda g: (g[2] or 0) - (g[1] or 0))[0]
     if gridded or not spans:
