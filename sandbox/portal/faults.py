@@ -10,7 +10,7 @@ from __future__ import annotations
 import fnmatch
 import ipaddress
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -69,9 +69,7 @@ class Fault:
         return cls(**data)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("_lock")
-        return data
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "_lock"}
 
     def matches(self, site: str | None, path: str) -> bool:
         if self.site is not None and self.site != site:

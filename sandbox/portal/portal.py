@@ -133,7 +133,7 @@ class Portal:
 
     # ------------------------------------------------------------ mutations
     def publish(self, slug: str, document: str | Document | CorpusEntry) -> Item:
-        """Put a new document on a site, listed first, as of now."""
+        """Put a document on a site now; it is listed by its publication date, Last-Modified is now."""
         with self.lock:
             site = self._site(slug)
             if isinstance(document, str):

@@ -10,6 +10,7 @@ import socket
 import struct
 import sys
 import threading
+import time
 import traceback
 from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
@@ -58,7 +59,8 @@ class PortalServer:
         self.stopping.set()
         self._httpd.shutdown()
         self._httpd.close_connections()
-        self._httpd.server_close()       # joins the handler threads
+        self._httpd.server_close()
+        self._httpd.join_handlers()
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._httpd, self._thread = None, None
@@ -115,13 +117,28 @@ class PortalServer:
 
 
 class _Server(ThreadingHTTPServer):
+    """Daemon handler threads (a forgotten server never blocks exit), yet joined on stop."""
+
     daemon_threads = True
-    block_on_close = True
 
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
+        self.handlers: list[threading.Thread] = []
         super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        thread = threading.Thread(target=self.process_request_thread, args=(request, client_address), daemon=True)
+        with self.connections_lock:
+            self.handlers = [t for t in self.handlers if t.is_alive()] + [thread]
+        thread.start()
+
+    def join_handlers(self, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        with self.connections_lock:
+            handlers = list(self.handlers)
+        for thread in handlers:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def close_connections(self) -> None:
         """Wake handlers idling on keep-alive connections so that server_close can join them."""
