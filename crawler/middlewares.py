@@ -8,6 +8,7 @@ import logging
 import socket
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -145,3 +146,38 @@ def retry_after_seconds(value: str) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+class OffsiteRedirect(IgnoreRequest):
+    """A redirect to a host outside the registry's domains."""
+
+
+class RedirectGuard:
+    """Check a redirect's target before the redirect middleware follows it.
+
+    Scrapy's offsite filter drops an offsite redirect silently when it is scheduled; refusing
+    it here instead makes the failure reach the spider with its cause (offsite or private).
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RedirectGuard:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        location = response.headers.get(b"Location")
+        if response.status not in (301, 302, 303, 307, 308) or not location:
+            return response
+        target = urljoin(request.url, location.decode("latin-1"))
+        parts = urlsplit(target)
+        host = parts.hostname or ""
+        spider = self.crawler.spider
+        allowed = getattr(spider, "allowed_domains", None) or []
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        if _is_ip(host) and not is_public(host) and f"{host}:{port}" not in getattr(spider, "private_hosts", set()):
+            raise PrivateAddressRefused(f"redirect from {request.url} to non-public address {target}")
+        if allowed and not any(host == d or host.endswith("." + d) for d in allowed):
+            raise OffsiteRedirect(f"redirect from {request.url} to offsite {target}")
+        return response

@@ -52,6 +52,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.PrivateAddressGuard": 60,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
+    "crawler.middlewares.RedirectGuard": 620,
 }
 HTTPCACHE_ENABLED = False
 COOKIES_ENABLED = True

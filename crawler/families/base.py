@@ -104,14 +104,14 @@ def page_template(url: str) -> str | None:
     parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True)
     for position, (name, value) in enumerate(query):
-        if _PAGE_PARAM.match(name) and value.isdigit():
+        if _PAGE_PARAM.match(name) and value.isdigit() and len(value) <= 4:
             query[position] = (name, "{n}")
             return urlunsplit(parts._replace(query=urlencode(query, safe="{}")))
     head, _, leaf = parts.path.rpartition("/")
-    match = re.fullmatch(r"(?P<stem>.*?)(?:_(?P<n>\d+))?(?P<ext>\.s?html?)", leaf)
+    match = re.fullmatch(r"(?P<stem>.*?)(?:_(?P<n>\d{1,4}))?(?P<ext>\.s?html?)", leaf)
     if match and match.group("n") or match and match.group("stem") in ("index", "default", "list"):
         leaf = f"{match.group('stem')}_{{n}}{match.group('ext')}"
-    elif re.fullmatch(r"\d+\.s?html?", leaf):
+    elif re.fullmatch(r"\d{1,4}\.s?html?", leaf):
         leaf = re.sub(r"^\d+", "{n}", leaf)
     else:
         return None

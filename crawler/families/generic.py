@@ -13,5 +13,5 @@ class GenericAdapter(Adapter):
 
     def parse_list(self, response: Response) -> ListPage:
         page = ListPage(self.listings_in(response.selector, response.url))
-        page.next_pages = [Request(url) for url in pager_links(response.selector, response.url)]
+        page.next_pages = [Request(url) for url in dict.fromkeys(pager_links(response.selector, response.url))]
         return page

@@ -13,7 +13,7 @@ from scrapy.http import Response
 
 from crawler.families.base import Adapter, Listing, ListPage
 
-_API = re.compile(r"/gkmlpt/api/all/(\d+)")
+_API = re.compile(r"""["']?((?:https?://[^"'\s]+)?[^"'\s]*/gkmlpt/api/all/(\d+))""")
 _COLUMN_HINTS = re.compile(r"(?:columnId|column_id|classify_id|CLASSIFY_ID|col(?:umn)?)\W{1,4}(\d{2,})|#(\d{2,})")
 
 
@@ -23,19 +23,22 @@ class GkmlptAdapter(Adapter):
     def parse_list(self, response: Response) -> ListPage:
         if "json" in response.headers.get(b"Content-Type", b"").decode("latin-1") or response.text.lstrip().startswith("{"):
             return self._parse_api(response)
-        column = self.source.overrides.column or self._column_in(response)
-        if not column:
+        api = self._api_url(response)
+        if not api:
             return ListPage()
-        api = urljoin(response.url, f"/gkmlpt/api/all/{column}?page=1")
-        if response.url.rstrip("/").endswith("/gkmlpt/index"):
-            api = urljoin(response.url, f"api/all/{column}?page=1")
-        return ListPage(next_pages=[Request(api, headers={"Accept": "application/json"})])
+        return ListPage(next_pages=[Request(f"{api}?page=1", headers={"Accept": "application/json"})])
 
-    def _column_in(self, response: Response) -> str | None:
-        match = _API.search(response.text) or _COLUMN_HINTS.search(response.text)
-        if not match:
+    def _api_url(self, response: Response) -> str | None:
+        """The column's list API: named in the shell's script, else built from the column id."""
+        if self.source.overrides.column:
+            return urljoin(response.url, f"api/all/{self.source.overrides.column}")
+        named = _API.search(response.text)
+        if named:
+            return urljoin(response.url, named.group(1))
+        hint = _COLUMN_HINTS.search(response.text)
+        if not hint:
             return None
-        return next(group for group in match.groups() if group)
+        return urljoin(response.url, f"api/all/{next(g for g in hint.groups() if g)}")
 
     def _parse_api(self, response: Response) -> ListPage:
         try:

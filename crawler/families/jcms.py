@@ -38,9 +38,10 @@ class JcmsAdapter(Adapter):
         already = len(page.listings)
         group = int(per_page) * 3
         params = self._form(text, response.url)
+        proxy = self._proxy_path(text)
         for start in range(already + 1, int(total) + 1, group):
             end = min(start + group - 1, int(total))
-            url = urljoin(response.url, f"{DATAPROXY}?startrecord={start}&endrecord={end}&perpage={per_page}")
+            url = urljoin(response.url, f"{proxy}?startrecord={start}&endrecord={end}&perpage={per_page}")
             page.next_pages.append(FormRequest(url, formdata=params))
         return page
 
@@ -54,6 +55,19 @@ class JcmsAdapter(Adapter):
                 if href and title:
                     listings.append(Listing(urljoin(base_url, href), title.strip(), nearby_date(anchor)))
         return listings
+
+    @staticmethod
+    def _proxy_path(text: str) -> str:
+        """Where this site's dataproxy.jsp lives: the page's proxyUrl, its nextgroup link, or the root."""
+        named = _js_str(text, "proxyUrl")
+        if named and named.endswith("dataproxy.jsp"):
+            return named
+        nextgroup = _NEXTGROUP.search(text)
+        if nextgroup:
+            href = Selector(text=nextgroup.group(1)).css("a::attr(href)").get() or ""
+            if urlsplit(href).path.endswith("dataproxy.jsp"):
+                return urlsplit(href).path
+        return DATAPROXY
 
     def _form(self, text: str, url: str) -> dict[str, str]:
         """The dataproxy form fields: from the nextgroup link, the page's jpage script, overrides."""
@@ -85,5 +99,5 @@ def _js(text: str, name: str) -> int | None:
 
 
 def _js_str(text: str, name: str) -> str | None:
-    match = re.search(_JS_PARAM.format(name=name), text)
+    match = re.search(_JS_PARAM.format(name=name), text, re.IGNORECASE)
     return match.group(1) if match else None

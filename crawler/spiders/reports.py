@@ -26,7 +26,7 @@ from twisted.python.failure import Failure
 from crawler.attachments import attachments, body_text
 from crawler.families import Adapter, Listing, adapter_for
 from crawler.index import DocumentIndex
-from crawler.middlewares import PrivateAddressRefused
+from crawler.middlewares import OffsiteRedirect, PrivateAddressRefused
 from crawler.recognise import recognise
 from crawler.registry import Source, load_registry
 from crawler.sniff import DOCUMENT_EXT, check, extension, is_challenge, is_report_text, real_kind
@@ -300,8 +300,14 @@ def classify_failure(failure: Failure) -> tuple[str, str]:
         return f"http_{error.response.status}", str(error)
     if failure.check(PrivateAddressRefused):
         return "private_address", str(error)
+    if failure.check(OffsiteRedirect):
+        return "offsite", str(error)
     name = type(error).__name__
     text = str(error)
+    if "max redirections" in text.lower():
+        return "redirect_loop", text
+    if "DataLoss" in text or "dataloss" in text.lower():
+        return "truncated", text
     if "robots.txt" in text:
         return "robots", text
     if "offsite" in text.lower():
