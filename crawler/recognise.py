@@ -13,6 +13,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
+
+import opencc
 
 _SUBJECT = re.compile(r"(政府)?信息公开|政务公开")
 _REPORT = re.compile(r"年度?报告|年报|工作报告|情况的?报告|年度工作报告")
@@ -34,9 +37,16 @@ class Recognition:
     year_from: str            # title | listing-date | url | none
 
 
+@lru_cache(maxsize=1)
+def _simplifier() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+@lru_cache(maxsize=4096)
 def normalise_title(title: str) -> str:
+    """NFKC, traditional → simplified, no white space: one spelling for matching."""
     text = unicodedata.normalize("NFKC", title or "")
-    return re.sub(r"\s+", "", text)
+    return _simplifier().convert(re.sub(r"\s+", "", text))
 
 
 def looks_like_report(title: str, extra_pattern: str | None = None) -> bool:
@@ -57,9 +67,9 @@ def infer_year(title: str, url: str = "", listed: str | None = None) -> tuple[in
     published = parse_date(listed) if listed else None
     if published:
         return _report_year_for(published), "listing-date"
-    dated = _URL_DATE.search(url)
-    if dated and dated.group(3):
-        return _report_year_for(date(int(dated.group(1)), int(dated.group(2)), int(dated.group(3)))), "url"
+    for dated in _URL_DATE.finditer(url):
+        if dated.group(3) and 1 <= int(dated.group(3)) <= 31:
+            return _report_year_for(date(int(dated.group(1)), int(dated.group(2)), 1)), "url"
     folder = _URL_YEAR_DIR.search(url)
     if folder:
         return int(folder.group(1)), "url"

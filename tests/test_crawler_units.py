@@ -1,0 +1,129 @@
+"""Report recognition, byte checks, the raw store, the crawl index and the safety middlewares."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+
+import pytest
+
+from crawler.index import DocumentIndex
+from crawler.middlewares import _refusal, is_public, retry_after_seconds
+from crawler.recognise import infer_year, recognise
+from crawler.sniff import check, real_kind
+from crawler.store import RawStore
+
+REPORT_TITLES = [
+    ("淮安市洪泽区人民政府2024年政府信息公开工作年度报告", 2024, None),
+    ("武汉市硚口区卫生健康局2023年度政府信息公开工作报告", 2023, None),
+    ("某局关于2022年政府信息公开工作情况的报告", 2022, None),
+    ("舟山市民政局信息公开工作年度报告(2020年度)", 2020, None),
+    ("某街道政府信息公开工作年度报告（2021年度）", 2021, None),
+    ("汉台区教育体育局政府信息公开工作2022年度报告", 2022, None),
+    ("某局2023年政府信息公开工作年度报告（图片版）", 2023, "图片版"),
+    ("某局2023年政府信息公开工作年度报告（超链版）", 2023, "超链版"),
+    ("某區2020年政府信息公開工作年度報告", 2020, None),
+]
+LOOKALIKES = [
+    "图解：淮安市洪泽区人民政府2024年政府信息公开工作年度报告",
+    "一图读懂2023年政府信息公开工作年度报告",
+    "《2022年政府信息公开工作年度报告》解读",
+    "2024年上半年政府信息公开工作情况统计",
+    "2024年度政府信息公开申请办理情况统计",
+    "关于做好2024年政府信息公开工作年度报告编制和发布工作的通知",
+    "关于印发2024年政务公开工作要点的通知",
+    "某区人民政府2024年法治政府建设年度报告",
+    "2024年政府工作报告",
+    "政府信息公开指南",
+]
+
+
+@pytest.mark.parametrize(("title", "year", "version"), REPORT_TITLES)
+def test_report_titles_are_recognised_with_their_year(title: str, year: int, version: str | None) -> None:
+    found = recognise(title)
+    assert found is not None, title
+    assert (found.year, found.version) == (year, version)
+
+
+@pytest.mark.parametrize("title", LOOKALIKES)
+def test_lookalikes_are_not_reports(title: str) -> None:
+    assert recognise(title) is None
+
+
+def test_year_without_title_year_comes_from_listing_date_then_url() -> None:
+    assert infer_year("政府信息公开工作年度报告", listed="2021-01-25") == (2020, "listing-date")
+    assert infer_year("政府信息公开工作年度报告", url="http://x.gov.cn/a/202301/t20230130_1.html") == (2022, "url")
+    assert infer_year("政府信息公开工作年度报告", url="http://x.gov.cn/xxgknb/2021n/a.html") == (2021, "url")
+    assert infer_year("政府信息公开工作年度报告") == (None, "none")
+
+
+def test_byte_checks() -> None:
+    assert check(b"%PDF-1.7 ...", "http://x/a.pdf").ok
+    assert check(b"", "http://x/a.pdf").problem == "empty"
+    mismatch = check(b"<html><body>404</body></html>", "http://x/a.pdf", "application/pdf")
+    assert (mismatch.problem, mismatch.kind) == ("type_mismatch", "html")
+    challenge = "<html><title>安全验证</title><script>document.cookie='__jsl_clearance_s=1'</script></html>"
+    assert check(challenge.encode(), "http://x/a.html", "text/html").problem == "challenge"
+    assert check(b"PK\x03\x04rest", "http://x/a.docx").ok
+    assert check(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1rest", "http://x/a.doc").ok
+    assert check(b"PK\x03\x04rest", "http://x/downfile.jsp?id=1", filename="报告.docx").ok
+    assert check(b"\x89PNG....", "http://x/downfile.jsp", filename="报告.pdf").problem == "type_mismatch"
+    report = "<html><body>一、总体情况 二、主动公开政府信息情况 验证码</body></html>"
+    assert check(report.encode(), "http://x/a.html", "text/html").ok
+    assert real_kind(b"   \n") == "empty"
+
+
+def test_raw_store_is_content_addressed_and_idempotent(tmp_path: Path) -> None:
+    store = RawStore(str(tmp_path / "raw"))
+    data = b"%PDF-1.4 report bytes"
+    sha = store.put(data)
+    assert sha == hashlib.sha256(data).hexdigest()
+    assert (tmp_path / "raw" / "sha256" / sha[:2] / sha[2:4] / sha).read_bytes() == data
+    assert store.put(data) == sha and store.exists(sha) and store.get(sha) == data
+    assert not list((tmp_path / "raw").rglob("*.part"))
+    assert not store.exists(hashlib.sha256(b"other").hexdigest())
+
+
+def test_raw_store_works_over_any_fsspec_url() -> None:
+    store = RawStore("memory://nianbao-test/raw")
+    sha = store.put(b"bytes in memory")
+    assert store.get(sha) == b"bytes in memory"
+    assert store.location(sha).startswith("memory://")
+
+
+def test_index_versions_new_changed_unchanged(tmp_path: Path) -> None:
+    index = DocumentIndex(tmp_path / "index.db")
+    common = {"source_id": "s", "agency": "某局", "size": 3, "storage_key": "k", "run_id": "r1"}
+    before = datetime.now(UTC) - timedelta(seconds=5)
+    assert index.record(url="http://x/a.pdf", sha256="1" * 64, title="t", year=2024, **common) == "new"
+    assert index.record(url="http://x/a.pdf", sha256="1" * 64, **common) == "unchanged"
+    assert index.record(url="http://x/a.pdf", sha256="2" * 64, etag='"v2"', **common) == "changed"
+    versions = index.versions(since=before)
+    assert [v.sha256 for v in versions] == ["1" * 64, "2" * 64]
+    assert versions[0].year == 2024 and versions[1].etag == '"v2"'
+    assert index.latest("http://x/a.pdf").sha256 == "2" * 64
+    assert index.versions(since=datetime.now(UTC) + timedelta(days=1)) == []
+    index.record_failure("r1", "s", "http://x/b.pdf", "type_mismatch", "claims PDF")
+    assert [f.kind for f in index.failures("r1")] == ["type_mismatch"]
+    index.close()
+    reader = DocumentIndex(tmp_path / "index.db", readonly=True)
+    assert len(reader.versions(source_id="s")) == 2
+
+
+def test_public_and_private_addresses() -> None:
+    assert is_public("8.8.8.8") and is_public("2001:4860:4860::8888")
+    for address in ("127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "::1",
+                    "fe80::1", "::ffff:127.0.0.1", "0.0.0.0", "100.64.0.1"):
+        assert not is_public(address), address
+    assert asyncio.run(_refusal("localhost", 80))
+    assert asyncio.run(_refusal("169.254.169.254", 80))
+
+
+def test_retry_after_accepts_seconds_and_http_dates() -> None:
+    assert retry_after_seconds("7") == 7.0
+    later = datetime.now(UTC) + timedelta(seconds=30)
+    assert 25 <= retry_after_seconds(format_datetime(later, usegmt=True)) <= 31
+    assert retry_after_seconds("soon") is None
