@@ -313,3 +313,33 @@ def test_a_site_can_be_made_from_a_spec(sandbox_portal_factory) -> None:
     assert 'createPageHTML(2, 0, "index", "html")' in fetch(portal.list_url("test-trs"))[2].decode()
     with pytest.raises(ValueError, match="unknown family"):
         SiteSpec(slug="x", name="x", family="wordpress", list_path="/")
+
+
+def test_a_flipbook_with_an_index_is_listed_by_its_index(sandbox_portal_factory, tmp_path) -> None:
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "index.html").write_text('<a href="page-1.html">1</a><a href="page-2.html">2</a>', encoding="utf-8")
+    for number in (1, 2):
+        (book / f"page-{number}.html").write_text(f"第{number}页", encoding="utf-8")
+    document = Document(title="广东省2021年政府信息公开工作年度报告", content=book, site="guangdong", form="flipbook",
+                        media_type="text/html")
+    portal = sandbox_portal_factory(sites=["guangdong"], fillers=0, documents=[document])
+    item = portal.items("guangdong")[0]
+    assert item.article_url.endswith("/index.html")
+    assert fetch(portal.url + item.article_url)[2] == (book / "index.html").read_bytes()
+    assert fetch(urljoin(portal.url + item.article_url, "page-2.html"))[2] == "第2页".encode()
+    assert walk(portal, "guangdong") >= {item.article_url, *item.page_urls}
+
+
+def test_hostile_corpus_entries_get_a_report_title_and_their_status(sandbox_portal_factory, tmp_path) -> None:
+    from sandbox.corpus import load_corpus
+
+    (tmp_path / "huaian-2024-odd.html").write_text("<html>challenge</html>", encoding="utf-8")
+    (tmp_path / "huaian-2024-odd.truth.json").write_text(json.dumps({
+        "name": "huaian-2024-odd", "file": "huaian-2024-odd.html", "form": "hostile", "kind": "broken",
+        "media_type": "text/html", "agency": "淮安市人民政府", "site": "huaian", "status": 200}), encoding="utf-8")
+    portal = sandbox_portal_factory(sites=["huaian"], fillers=0, documents=load_corpus(tmp_path))
+    item = portal.items("huaian")[0]
+    assert item.title == "淮安市人民政府2024年政府信息公开工作年度报告"
+    assert item.published.year == 2025
+    assert fetch(portal.url + item.article_url)[:3:2] == (200, b"<html>challenge</html>")

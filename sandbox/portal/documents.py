@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -41,19 +42,24 @@ class Document:
     filename: str | None = None          # the attachment's published name; default: title + extension
     year: int | None = None
 
+    status: int = 200                    # a corpus entry may ask for another status (hostile pages)
+
     @classmethod
     def from_entry(cls, entry: CorpusEntry) -> Document:
         truth = entry.truth
+        extra = truth.model_extra or {}
+        year = truth.year or _year_in(truth.name)
         return cls(
-            title=truth.title or truth.name,
+            title=truth.title or f"{truth.agency or ''}{year}年政府信息公开工作年度报告",
             content=entry.path,
-            site=(truth.model_extra or {}).get("site"),
+            site=extra.get("site"),
             name=truth.name,
             form=truth.form,
             kind=truth.kind,
             media_type=truth.media_type,
-            published=truth.published or f"{(truth.year or 2024) + 1}-01-15",
+            published=truth.published or f"{year + 1}-02-{10 + len(truth.name) % 15:02d}",
             year=truth.year,
+            status=int(extra.get("status") or 200),
         )
 
     @property
@@ -87,6 +93,12 @@ class Document:
             return date(2025, 1, 15)
 
 
+def _year_in(name: str) -> int:
+    """Hostile corpus entries carry no year; their names do (huaian-2024-xxe)."""
+    match = re.search(r"-(20\d\d)-", name)
+    return int(match.group(1)) if match else 2024
+
+
 @dataclass
 class Item:
     """A document placed on a site."""
@@ -97,6 +109,7 @@ class Item:
     article_url: str = ""                # site-prefixed path, the page the list links to
     attachment_url: str | None = None    # the file itself, when it is not the article
     page_urls: dict[str, Path] = field(default_factory=dict)   # flipbook page URL → file
+    article_file: Path | None = None     # a flipbook's own index.html, served as its article
     replacement: bytes | None = None     # set by PortalServer.replace (更正版)
 
     @property

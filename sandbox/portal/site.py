@@ -120,16 +120,18 @@ class Site:
 
     def serve(self, route: Route) -> Response:
         item = route.item
-        if route.role == "page" and route.page_file is not None:
-            return Response(200, route.page_file.read_bytes(), html_type(route.page_file.read_bytes(), self),
-                            modified=item.modified)
+        page = route.page_file if route.role == "page" else item.article_file if route.role == "article" else None
+        if page is not None:
+            body = page.read_bytes()
+            return Response(200, body, html_type(body, self), modified=item.modified)
         if route.role == "article" and not item.document.is_html:
             return Response.html(self.family.article_page(self, item), item.modified)
         body = item.body()
+        status = item.document.status
         if item.document.is_html:
-            return Response(200, body, html_type(body, self), modified=item.modified)
+            return Response(status, body, html_type(body, self), modified=item.modified)
         headers = self.family.attachment_headers(self, item)
-        return Response(200, body, item.document.media_type, headers, modified=item.modified)
+        return Response(status, body, item.document.media_type, headers, modified=item.modified)
 
     def url_of(self, target: str) -> Item | None:
         route = self.routes.get(target) or self.routes.get(target.split("?", 1)[0])

@@ -44,10 +44,17 @@ class Family:
         return page_shell(site, item.title, content)
 
     def place_pages(self, site: Site, item: Item) -> None:
-        """A flipbook's pages, one URL each, below the site's flipbook folder."""
+        """A flipbook's pages, one URL each, below the site's flipbook folder.
+
+        A book with its own index.html is listed by that page (its page links are relative);
+        otherwise the family's article page links every page.
+        """
+        folder = f"{site.prefix}/flipbook/{item.id}/"
         for page in sorted(item.document.content.iterdir()):  # type: ignore[union-attr]
-            if page.is_file():
-                item.page_urls[f"{site.prefix}/flipbook/{item.id}/{page.name}"] = page
+            if page.name == "index.html":
+                item.article_url, item.article_file = folder + page.name, page
+            elif page.is_file():
+                item.page_urls[folder + page.name] = page
 
 
 def esc(text: str) -> str:
