@@ -4,5 +4,6 @@ pytest_plugins = [
     "tests.fixtures.paths",
     "tests.fixtures.postgres",
     "tests.fixtures.portal",
+    "tests.fixtures.airflow",
     "tests.fixtures.warehouse",
 ]

@@ -1,0 +1,118 @@
+"""The harvest task graph, shared by nianbao_harvest and nianbao_backfill: wiring only,
+every task calls a stage function of `nianbao.stages`.
+
+crawl_<family> (mapped over batches of sources, one pool per CMS family)
+  → find_new (batches of new document versions) → extract (mapped) → validate → load → alerts
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from airflow.sdk import Asset, TriggerRule, task
+
+from nianbao.stages import (
+    FAMILIES,
+    StageContext,
+    check,
+    crawl_batches,
+    extract_to_staging,
+    load_staging,
+    pending_documents,
+    pool_name,
+    run_crawl,
+    validate_staging,
+)
+from nianbao.stages.process import batches
+
+DOCUMENTS = Asset("nianbao://crawl/documents")
+REPORTS = Asset("nianbao://warehouse/reports")
+ALERTS = Asset("nianbao://warehouse/alerts")
+EXTRACT_BATCH_SIZE = 8
+
+DEFAULT_ARGS: dict[str, Any] = {
+    "owner": "nianbao",
+    "retries": 2,
+    "retry_delay": timedelta(minutes=1),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=30),
+}
+
+
+def _context() -> StageContext:
+    return StageContext.from_settings()
+
+
+def _list(value: Any) -> list | None:
+    """A list param as given in the UI (a list, or one comma-separated string), or None."""
+    if value in (None, "", []):
+        return None
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return list(value)
+
+
+def _today(params: dict[str, Any], logical_date: datetime | None) -> date:
+    if params.get("today"):
+        return date.fromisoformat(str(params["today"]))
+    return (logical_date or datetime.now()).date()
+
+
+@task
+def plan_crawl(family: str, params: dict[str, Any] | None = None) -> list[list[str]]:
+    return crawl_batches(_context(), family, _list((params or {}).get("sources")))
+
+
+@task(outlets=[DOCUMENTS])
+def crawl(batch: list[str], params: dict[str, Any] | None = None) -> dict[str, Any]:
+    outcome = run_crawl(_context(), batch, fast=bool((params or {}).get("fast")))
+    return {"sources": outcome.sources, "finish_reason": outcome.finish_reason,
+            "documents": outcome.summary.get("documents", {})}
+
+
+@task(trigger_rule=TriggerRule.ALL_DONE)
+def find_new(params: dict[str, Any] | None = None) -> list[list[dict[str, Any]]]:
+    params = params or {}
+    documents = pending_documents(_context(), _list(params.get("sources")), _list(params.get("years")))
+    return batches([vars(d) for d in documents], EXTRACT_BATCH_SIZE)
+
+
+@task(retries=1)
+def extract(batch: list[dict[str, Any]], params: dict[str, Any] | None = None) -> list[str]:
+    return extract_to_staging(_context(), batch, jobs=int((params or {}).get("jobs") or 1))
+
+
+@task(trigger_rule=TriggerRule.NONE_FAILED)
+def validate(staged: list[list[str]] | None = None) -> list[str]:
+    keys = [key for batch in (staged or []) for key in batch]
+    return validate_staging(_context(), keys)
+
+
+@task(outlets=[REPORTS], trigger_rule=TriggerRule.NONE_FAILED)
+def load(keys: list[str]) -> dict[str, Any]:
+    summary = load_staging(_context(), keys)
+    return {"documents": summary.documents, "accepted": summary.accepted, "quarantined": summary.quarantined,
+            "not_report": summary.not_report, "failed": summary.failed}
+
+
+@task(outlets=[ALERTS], trigger_rule=TriggerRule.NONE_FAILED)
+def alerts(params: dict[str, Any] | None = None, logical_date: datetime | None = None) -> dict[str, Any]:
+    params = params or {}
+    summary = check(_context(), today=_today(params, logical_date), sources=_list(params.get("sources")),
+                    years=_list(params.get("years")), with_airflow=True)
+    return {"today": summary.today, "opened": len(summary.opened), "resolved": len(summary.resolved),
+            "open": summary.open_by_kind, "notified": summary.notified, "notify_failed": summary.notify_failed}
+
+
+def harvest_flow() -> None:
+    """Build the task graph inside a DAG context."""
+    crawled = [crawl.override(task_id=f"crawl_{family}", pool=pool_name(family))
+               .expand(batch=plan_crawl.override(task_id=f"plan_{family}")(family))
+               for family in FAMILIES]
+    new = find_new()
+    crawled >> new
+    extracted = extract.expand(batch=new)
+    validated = validate(extracted)
+    loaded = load(validated)
+    loaded >> alerts()

@@ -1,0 +1,43 @@
+"""nianbao_deadlines: after each legal deadline — 31 January (departments) and 31 March
+(本级政府) — the expected reports still missing become alerts, and late publications
+are recorded with their delay. Also runs whenever a harvest loads reports."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from _nianbao_flow import ALERTS, DEFAULT_ARGS, REPORTS, _context, _list, _today
+from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
+
+from nianbao.stages import check
+
+AFTER_DEADLINES = CronTriggerTimetable("0 6 1 2,4 *", timezone="Asia/Shanghai")  # 1 Feb and 1 Apr
+
+
+@dag(
+    dag_id="nianbao_deadlines",
+    schedule=AssetOrTimeSchedule(timetable=AFTER_DEADLINES, assets=REPORTS),
+    start_date=datetime(2025, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["nianbao"],
+    params={
+        "today": Param(None, type=["null", "string"], description="check as of this ISO date"),
+        "sources": Param(None, type=["null", "array"], description="source ids (default: every source)"),
+    },
+    doc_md=__doc__,
+)
+def nianbao_deadlines() -> None:
+    @task(outlets=[ALERTS])
+    def deadline_alerts(params: dict[str, Any] | None = None, logical_date: datetime | None = None) -> dict[str, Any]:
+        params = params or {}
+        summary = check(_context(), today=_today(params, logical_date), sources=_list(params.get("sources")),
+                        with_airflow=True)
+        return {"today": summary.today, "opened": summary.opened, "open": summary.open_by_kind}
+
+    deadline_alerts()
+
+
+nianbao_deadlines()

@@ -1,0 +1,26 @@
+"""The stage functions: crawl, process (extract → validate → load), check (alerts), harvest.
+
+Each stage is idempotent and runs from the CLI (`nianbao harvest|process|check`) or
+as Airflow tasks (dags/), which only wire these functions together.
+"""
+
+from nianbao.stages.check import CheckSummary, check
+from nianbao.stages.context import StageContext
+from nianbao.stages.crawl import CrawlFailed, CrawlOutcome, run_crawl
+from nianbao.stages.harvest import HarvestSummary, harvest
+from nianbao.stages.process import (
+    PendingDocument,
+    ProcessSummary,
+    extract_to_staging,
+    load_staging,
+    pending_documents,
+    process,
+    validate_staging,
+)
+from nianbao.stages.registry import FAMILIES, crawl_batches, pool_name, pools
+
+__all__ = [
+    "FAMILIES", "CheckSummary", "CrawlFailed", "CrawlOutcome", "HarvestSummary", "PendingDocument",
+    "ProcessSummary", "StageContext", "check", "crawl_batches", "extract_to_staging", "harvest", "load_staging",
+    "pending_documents", "pool_name", "pools", "process", "run_crawl", "validate_staging",
+]

@@ -1,0 +1,243 @@
+"""The check stage: facts from the warehouse → alert rules (as of `today`) → stored alerts → notifiers.
+
+One open alert per cause: a cause found again keeps its alert, a cause no longer
+found resolves it (only within the sources the check looked at). Alerts are sent
+once: those opened now, and those an earlier check could not deliver.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from nianbao.alerts.model import AgencyExpectation, Alert, ReportFacts, SiteFacts
+from nianbao.alerts.reconcile import reconcile
+from nianbao.alerts.rules import evaluate, latest_due_year
+from nianbao.stages.context import StageContext
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from nianbao.alerts.notifiers import Notifier
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CheckSummary:
+    today: str
+    opened: list[str] = field(default_factory=list)
+    resolved: list[str] = field(default_factory=list)
+    open_by_kind: dict[str, int] = field(default_factory=dict)
+    notified: list[str] = field(default_factory=list)
+    notify_failed: list[str] = field(default_factory=list)
+
+    @property
+    def open_total(self) -> int:
+        return sum(self.open_by_kind.values())
+
+
+@dataclass
+class Facts:
+    expected: list[AgencyExpectation]
+    reports: list[ReportFacts]
+    sites: list[SiteFacts]
+    documents: list[tuple[str, int]]
+    years: list[int]
+    agency_ids: dict[str, int]
+    source_of_agency: dict[str, str | None]
+
+
+def check(context: StageContext, *, today: date, sources: Sequence[str] | None = None,
+          years: Sequence[int] | None = None, notifiers: Sequence[Notifier] | None = None,
+          with_airflow: bool = False) -> CheckSummary:
+    """Evaluate every alert rule as of `today` and bring the stored alerts in line."""
+    from warehouse.db import make_engine, session_scope, upgrade
+
+    upgrade(context.warehouse_url)
+    engine = make_engine(context.warehouse_url)
+    try:
+        with session_scope(engine) as session:
+            facts = gather_facts(session, today=today, sources=sources, years=years)
+            found = evaluate(today=today, expected=facts.expected, reports=facts.reports, sites=facts.sites,
+                             years=facts.years, documents=facts.documents)
+            summary = store_alerts(session, found, facts, today=today, sources=sources)
+        if notifiers is None:
+            from nianbao.alerts.notifiers import configured_notifiers
+
+            notifiers = configured_notifiers(os.environ, with_airflow=with_airflow)
+        with session_scope(engine) as session:
+            deliver(session, notifiers, summary)
+    finally:
+        engine.dispose()
+    return summary
+
+
+# ---------------------------------------------------------------- facts
+def gather_facts(session: Session, *, today: date, sources: Sequence[str] | None = None,
+                 years: Sequence[int] | None = None) -> Facts:
+    from sqlalchemy import select
+
+    from warehouse.models import Agency
+
+    agencies = list(session.scalars(select(Agency).where(Agency.source_id.in_(sources)) if sources
+                                    else select(Agency)))
+    by_id = {a.id: a for a in agencies}
+    expected = [AgencyExpectation(a.name, a.kind, a.source_id, a.first_year) for a in agencies if a.expected]
+    reports = _report_facts(session, by_id)
+    documents = _document_years(session, by_id)
+    seen_years = {r.year for r in reports} | {year for _, year in documents}
+    due = latest_due_year(today, "department")
+    chosen_years = sorted(set(years) if years else (set(range(min(seen_years), due + 1)) if seen_years and due
+                                                    else seen_years))
+    return Facts(expected=expected, reports=reports, sites=_site_facts(session, sources), documents=documents,
+                 years=chosen_years, agency_ids={a.name: a.id for a in agencies},
+                 source_of_agency={a.name: a.source_id for a in agencies})
+
+
+def _report_facts(session: Session, agencies: Mapping[int, Any]) -> list[ReportFacts]:
+    from sqlalchemy import select
+
+    from warehouse.models import Cell, Document, ExtractionAttempt, Finding, Report, ReportSection
+
+    if not agencies:
+        return []
+    reports = list(session.scalars(select(Report).where(Report.agency_id.in_(list(agencies)))))
+    ids = [r.id for r in reports]
+    documents = {d.id: d for d in session.scalars(select(Document).where(Document.id.in_([r.document_id for r in reports])))}
+    errors: dict[int, list[str]] = defaultdict(list)
+    for report_id, rule in session.execute(select(Finding.report_id, Finding.rule)
+                                           .where(Finding.report_id.in_(ids), Finding.severity == "error")):
+        errors[report_id].append(rule)
+    texts: dict[int, list[str]] = defaultdict(list)
+    for report_id, _section, text in session.execute(select(ReportSection.report_id, ReportSection.section,
+                                                            ReportSection.text).where(ReportSection.report_id.in_(ids))
+                                                     .order_by(ReportSection.report_id, ReportSection.section)):
+        texts[report_id].append(text)
+    figures: dict[int, dict[str, Any]] = defaultdict(dict)
+    for report_id, key, value in session.execute(select(Cell.report_id, Cell.key, Cell.value).where(Cell.report_id.in_(ids))):
+        figures[report_id][key] = value
+    image_only = {document_id for document_id, pages, ocr_pages in session.execute(
+        select(ExtractionAttempt.document_id, ExtractionAttempt.pages, ExtractionAttempt.ocr_pages)
+        .where(ExtractionAttempt.ocr_used.is_(True))) if pages and ocr_pages >= pages}
+    facts = []
+    for report in reports:
+        agency, document = agencies[report.agency_id], documents[report.document_id]
+        current = bool(report.is_current)
+        facts.append(ReportFacts(
+            agency=agency.name, year=report.year, sha256=document.sha256, kind=agency.kind,
+            source_id=agency.source_id, url=document.url, published=document.listing_date,
+            hard_findings=tuple(errors.get(report.id, ())) if current else (),
+            image_only=current and document.id in image_only,
+            text="\n".join(texts.get(report.id, [])) if current else "",
+            figures=figures.get(report.id, {}) if current else {},
+        ))
+    return facts
+
+
+def _document_years(session: Session, agencies: Mapping[int, Any]) -> list[tuple[str, int]]:
+    from sqlalchemy import select
+
+    from warehouse.models import Document
+
+    rows = session.execute(select(Document.agency_id, Document.year)
+                           .where(Document.agency_id.in_(list(agencies)), Document.year.is_not(None)).distinct())
+    return [(agencies[agency_id].name, year) for agency_id, year in rows]
+
+
+def _site_facts(session: Session, sources: Sequence[str] | None) -> list[SiteFacts]:
+    """The latest crawl run of each source, with the reports the run before it listed."""
+    from sqlalchemy import select
+
+    from warehouse.models import CrawlRun
+
+    query = select(CrawlRun).where(CrawlRun.source_id.is_not(None)).order_by(CrawlRun.source_id, CrawlRun.id)
+    if sources:
+        query = query.where(CrawlRun.source_id.in_(sources))
+    runs: dict[str, list[Any]] = defaultdict(list)
+    for run in session.scalars(query):
+        runs[run.source_id].append(run)
+    facts = []
+    for source_id, history in runs.items():
+        latest, stats = history[-1], history[-1].stats or {}
+        earlier = [r.stats.get("reports_listed") for r in history[:-1] if r.stats and r.stats.get("reports_listed")]
+        errors = {k: int(v) for k, v in (stats.get("errors") or {}).items()}
+        requests = sum(int(stats.get(k) or 0) for k in ("list_pages", "article_pages", "documents")) + sum(errors.values())
+        facts.append(SiteFacts(
+            source_id=source_id, reports_found=int(stats.get("reports_listed") or 0),
+            previous_reports_found=max(earlier) if earlier else None, requests=requests,
+            errors=sum(errors.values()), parse_failures=errors.get("unparsable", 0),
+            challenge_pages=errors.get("challenge", 0),
+            failed=latest.finish_reason not in (None, "finished"),
+        ))
+    return facts
+
+
+# ---------------------------------------------------------------- storing
+def store_alerts(session: Session, found: Sequence[Alert], facts: Facts, *, today: date,
+                 sources: Sequence[str] | None) -> CheckSummary:
+    from warehouse.operational import open_alert, open_alerts, resolve_alert
+
+    existing = open_alerts(session)
+    scope = set(sources or ())
+    source_by_key = {a.cause_key: (a.details or {}).get("source_id") for a in existing}
+    plan = reconcile([a.cause_key for a in existing], found,
+                     in_scope=lambda key: not scope or source_by_key.get(key) in scope)
+    summary = CheckSummary(today=today.isoformat())
+    for alert in found:
+        _, opened = open_alert(session, kind=alert.kind, cause_key=alert.key, severity=alert.severity,
+                               message=alert.message, agency_id=facts.agency_ids.get(alert.agency or ""),
+                               year=alert.year, details=stored_details(alert, facts))
+        if opened:
+            summary.opened.append(alert.key)
+    for key in plan.resolved:
+        resolve_alert(session, key)
+    summary.resolved = list(plan.resolved)
+    counts: dict[str, int] = defaultdict(int)
+    for alert in open_alerts(session):
+        counts[alert.kind] += 1
+    summary.open_by_kind = dict(sorted(counts.items()))
+    return summary
+
+
+def stored_details(alert: Alert, facts: Facts) -> dict[str, Any]:
+    source_id = alert.source_id or facts.source_of_agency.get(alert.agency or "")
+    return {**alert.details, "message_en": alert.message_en, "source_id": source_id, "sha256": alert.sha256,
+            "agency": alert.agency}
+
+
+def as_alert(row: Any) -> Alert:
+    """A stored alert back as an `Alert` (for notifiers and listings)."""
+    details = dict(row.details or {})
+    return Alert(kind=row.kind, key=row.cause_key, severity=row.severity, message=row.message,
+                 message_en=details.pop("message_en", ""), agency=details.pop("agency", None), year=row.year,
+                 source_id=details.pop("source_id", None), sha256=details.pop("sha256", None), details=details)
+
+
+# ---------------------------------------------------------------- notifying
+def deliver(session: Session, notifiers: Sequence[Notifier], summary: CheckSummary) -> None:
+    """Send the open alerts nobody was told about; mark them notified when every notifier took them."""
+    from sqlalchemy import select
+
+    from nianbao.alerts.notifiers import notify_all
+    from warehouse.models import Alert as StoredAlert
+    from warehouse.operational import mark_alert_notified
+
+    if not notifiers:
+        return
+    pending = list(session.scalars(select(StoredAlert).where(StoredAlert.resolved_at.is_(None),
+                                                             StoredAlert.notified_at.is_(None))
+                                   .order_by(StoredAlert.id)))
+    if not pending and not summary.resolved:
+        return
+    delivery = notify_all(notifiers, [as_alert(row) for row in pending], resolved=len(summary.resolved))
+    summary.notified, summary.notify_failed = delivery.sent, delivery.failed
+    if delivery.failed:
+        return
+    for row in pending:
+        mark_alert_notified(session, row.id)

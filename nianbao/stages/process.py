@@ -1,0 +1,372 @@
+"""The process stage: every new document version → extract → validate → load.
+
+"New" means: in the crawl index, and without an extraction attempt by the current
+extractor version in the warehouse — so running it twice does nothing the second
+time, and a new extractor version re-reads every document.
+
+In Airflow the three steps are separate tasks that hand records over through
+`<data dir>/staging/` (`extract_to_staging`, `validate_staging`, `load_staging`);
+`process` runs them in one go for the CLI.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nianbao.stages.context import StageContext
+from report.record import ReportRecord
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+EXTRACT_TIMEOUT_SECONDS = 300
+EXTRACT_MEMORY_MB = 1536
+NOT_A_REPORT_RULES = frozenset({"not-a-report"})
+FAILED_RULES = frozenset({"extract-error", "extract-oom", "extract-timeout", "unreadable", "encrypted"})
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class PendingDocument:
+    """A document version of the crawl index that the warehouse has not processed yet."""
+
+    source_id: str
+    agency: str
+    url: str
+    sha256: str
+    title: str | None = None
+    year: int | None = None
+    listed_date: str | None = None
+    content_type: str | None = None
+    size: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    storage_key: str | None = None
+
+    @property
+    def key(self) -> str:
+        """A file-name-safe identity of (url, sha256)."""
+        return hashlib.sha256(f"{self.url}\n{self.sha256}".encode()).hexdigest()[:32]
+
+    def as_row(self) -> dict[str, Any]:
+        return {"source_id": self.source_id, "agency": self.agency, "url": self.url, "sha256": self.sha256,
+                "title": self.title, "year": self.year, "listing_date": self.listed_date,
+                "content_type": self.content_type, "size": self.size, "etag": self.etag,
+                "last_modified": self.last_modified, "storage_key": self.storage_key}
+
+
+@dataclass
+class Processed:
+    document: PendingDocument
+    record: ReportRecord
+
+
+@dataclass
+class ProcessSummary:
+    documents: int = 0
+    accepted: int = 0
+    quarantined: int = 0
+    unchanged: int = 0
+    not_report: int = 0
+    failed: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def add(self, other: ProcessSummary) -> None:
+        for name in ("documents", "accepted", "quarantined", "unchanged", "not_report", "failed"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.problems.extend(other.problems)
+
+
+def extractor_version() -> str:
+    from extract import __version__
+
+    return __version__
+
+
+# ---------------------------------------------------------------- what is new
+def pending_documents(context: StageContext, sources: Sequence[str] | None = None,
+                      years: Sequence[int] | None = None) -> list[PendingDocument]:
+    """Crawl-index versions (of these sources and listing years) not yet processed by this extractor."""
+    from crawler.index import DocumentIndex
+
+    if not context.crawl_index.exists():
+        return []
+    index = DocumentIndex(context.crawl_index, readonly=True)
+    try:
+        versions = index.versions()
+    finally:
+        index.close()
+    wanted_sources, wanted_years = set(sources or ()), set(years or ())
+    done = _processed_versions(context)
+    pending = []
+    for v in versions:
+        if wanted_sources and v.source_id not in wanted_sources:
+            continue
+        if wanted_years and v.year is not None and v.year not in wanted_years:
+            continue
+        if (v.url, v.sha256) in done:
+            continue
+        pending.append(PendingDocument(v.source_id, v.agency, v.url, v.sha256, v.title, v.year, v.listed_date,
+                                       v.content_type, v.size, v.etag, v.last_modified, v.storage_key))
+    return pending
+
+
+def _processed_versions(context: StageContext) -> set[tuple[str, str]]:
+    from sqlalchemy import select
+
+    from warehouse.db import make_engine, session_scope
+    from warehouse.models import Document, ExtractionAttempt
+
+    engine = make_engine(context.warehouse_url)
+    try:
+        with session_scope(engine) as session:
+            rows = session.execute(
+                select(Document.url, Document.sha256).join(ExtractionAttempt, ExtractionAttempt.document_id == Document.id)
+                .where(ExtractionAttempt.extractor_version == extractor_version()).distinct())
+            return {(url, sha) for url, sha in rows}
+    finally:
+        engine.dispose()
+
+
+def batches(items: Sequence[Any], size: int) -> list[list[Any]]:
+    return [list(items[i:i + size]) for i in range(0, len(items), size)]
+
+
+# ---------------------------------------------------------------- extract
+def extract_documents(context: StageContext, documents: Sequence[PendingDocument], *, jobs: int = 2,
+                      progress: Progress | None = None) -> list[Processed]:
+    """Extract each document in its own worker process (time and memory limits), `jobs` at a time."""
+    from crawler.store import RawStore
+
+    store = RawStore(context.raw_store)
+
+    def one(document: PendingDocument) -> Processed:
+        return Processed(document, _extract_one(store, document))
+
+    done: list[Processed] = []
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        for processed in pool.map(one, documents):
+            done.append(processed)
+            if progress:
+                progress("extract", len(done), len(documents))
+    return done
+
+
+def _extract_one(store: Any, document: PendingDocument) -> ReportRecord:
+    from extract import Hints, extract_isolated
+    from extract.model import finding
+
+    hints = Hints(url=document.url, listing_title=document.title, agency=document.agency, year=document.year,
+                  source_id=document.source_id, published=document.listed_date, sha256=document.sha256,
+                  content_type=document.content_type)
+    try:
+        data = store.get(document.sha256)
+    except (OSError, FileNotFoundError) as exc:
+        record = ReportRecord(findings=[finding("unreadable", f"原始文件缺失：{exc}", f"raw bytes missing: {exc}")])
+        record.provenance.sha256, record.provenance.url = document.sha256, document.url
+        return record
+    return extract_isolated(data, hints, timeout_s=EXTRACT_TIMEOUT_SECONDS, memory_mb=EXTRACT_MEMORY_MB)
+
+
+# ---------------------------------------------------------------- validate
+def validate_all(context: StageContext, items: Sequence[Processed]) -> list[Processed]:
+    """Replace each record's validator findings, with the previous year's record of the same
+    agency (from this batch, else the warehouse) for the cross-year rules. Oldest year first."""
+    from report.validate import RULES_BY_ID, validate
+    from warehouse.db import make_engine, session_scope
+
+    ordered = sorted(items, key=lambda p: (p.document.source_id, p.record.year or 0, p.document.url))
+    in_batch: dict[tuple[str, int], ReportRecord] = {}
+    engine = make_engine(context.warehouse_url)
+    try:
+        with session_scope(engine) as session:
+            for item in ordered:
+                record = item.record
+                if not loadable(record):
+                    continue
+                assert record.year is not None
+                slug = item.document.source_id
+                previous = in_batch.get((slug, record.year - 1)) or previous_record(session, slug, record.year - 1)
+                kept = [f for f in record.findings if f.rule not in RULES_BY_ID]
+                record.findings = kept + validate(record, previous)
+                in_batch[(slug, record.year)] = record
+    finally:
+        engine.dispose()
+    return ordered
+
+
+def previous_record(session: Session, agency_slug: str, year: int) -> ReportRecord | None:
+    """The agency's current report of `year` as a record (cells and raw only)."""
+    from sqlalchemy import select
+
+    from warehouse.models import Agency, Cell, Report
+
+    report = session.scalar(select(Report).join(Agency, Agency.id == Report.agency_id)
+                            .where(Agency.slug == agency_slug, Report.year == year, Report.is_current.is_(True)))
+    if report is None:
+        return None
+    cells: dict[str, int | float | None] = {}
+    raw: dict[str, str] = {}
+    for cell in session.scalars(select(Cell).where(Cell.report_id == report.id)):
+        cells[cell.key] = _number(cell.value)
+        if cell.raw is not None:
+            raw[cell.key] = cell.raw
+    return ReportRecord(agency=report.agency.name, year=report.year, format=report.format,  # type: ignore[arg-type]
+                        title=report.title, cells=cells, raw=raw)
+
+
+def _number(value: Decimal | None) -> int | float | None:
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def loadable(record: ReportRecord) -> bool:
+    rules = {f.rule for f in record.findings}
+    return record.year is not None and bool(record.cells) and not rules & (NOT_A_REPORT_RULES | FAILED_RULES)
+
+
+def outcome_of(record: ReportRecord) -> str:
+    rules = {f.rule for f in record.findings}
+    if rules & FAILED_RULES:
+        return "failed"
+    if record.year is None or not record.cells or rules & NOT_A_REPORT_RULES:
+        return "not_report"
+    return "quarantined" if record.errors() else "accepted"
+
+
+# ---------------------------------------------------------------- load
+def load_all(context: StageContext, items: Iterable[Processed], progress: Progress | None = None) -> ProcessSummary:
+    """Record each document version, load its report (if it is one) and its extraction attempt;
+    one transaction per document, so one bad document never undoes the others."""
+    from nianbao.stages.registry import load_sources
+    from nianbao.stages.sync import sync_sources
+    from warehouse.db import make_engine, session_scope
+    from warehouse.load import LoadError
+
+    items = list(items)
+    summary = ProcessSummary()
+    engine = make_engine(context.warehouse_url)
+    try:
+        source_ids = sorted({item.document.source_id for item in items})
+        with session_scope(engine) as session:
+            sync_sources(session, [s for s in load_sources(context) if s.id in source_ids])
+        for position, item in enumerate(items, 1):
+            try:
+                with session_scope(engine) as session:
+                    _load_one(session, item, summary)
+            except LoadError as exc:
+                summary.failed += 1
+                summary.problems.append(f"{item.document.url}: {exc}")
+                log.warning("could not load %s: %s", item.document.url, exc)
+            if progress:
+                progress("load", position, len(items))
+    finally:
+        engine.dispose()
+    summary.documents = len(items)
+    return summary
+
+
+def _load_one(session: Session, item: Processed, summary: ProcessSummary) -> None:
+    from warehouse.load import load_report, record_document
+    from warehouse.operational import record_extraction_attempt
+
+    record, document = item.record, item.document
+    row = record_document(session, {**document.as_row(), "agency_id": _agency_id(session, document.source_id)})
+    outcome = outcome_of(record)
+    report_id = None
+    if outcome in ("accepted", "quarantined"):
+        result = load_report(session, record, agency_id=document.source_id, document_sha256=document.sha256,
+                             document_url=document.url)
+        report_id = result.report_id
+        if not result.changed:
+            summary.unchanged += 1
+        setattr(summary, outcome, getattr(summary, outcome) + 1)
+    else:
+        setattr(summary, outcome, getattr(summary, outcome) + 1)
+        summary.problems.append(f"{document.url}: {outcome} ({_first_message(record)})")
+    record_extraction_attempt(session, document_id=row.id, outcome=outcome, provenance=record.provenance,
+                              report_id=report_id, error=None if report_id else _first_message(record),
+                              extractor_version=record.provenance.extractor_version or extractor_version())
+
+
+def _agency_id(session: Session, slug: str) -> int | None:
+    from sqlalchemy import select
+
+    from warehouse.models import Agency
+
+    return session.scalar(select(Agency.id).where(Agency.slug == slug))
+
+
+def _first_message(record: ReportRecord) -> str:
+    return next((f.message_en or f.message for f in record.findings if f.is_error), "no report found")
+
+
+# ---------------------------------------------------------------- staging (between DAG tasks)
+def stage_path(context: StageContext, key: str) -> Path:
+    return context.staging_dir / f"{key}.json"
+
+
+def write_staged(context: StageContext, item: Processed) -> str:
+    context.staging_dir.mkdir(parents=True, exist_ok=True)
+    path = stage_path(context, item.document.key)
+    payload = {"document": asdict(item.document), "record": json.loads(item.record.to_json())}
+    temporary = path.with_suffix(".part")
+    temporary.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+    temporary.replace(path)
+    return item.document.key
+
+
+def read_staged(context: StageContext, keys: Iterable[str]) -> list[Processed]:
+    items = []
+    for key in keys:
+        path = stage_path(context, key)
+        if not path.exists():  # loaded and cleared by an earlier try of the same run
+            continue
+        payload = json.loads(path.read_text(encoding="utf-8"))
+        items.append(Processed(PendingDocument(**payload["document"]), ReportRecord.model_validate(payload["record"])))
+    return items
+
+
+def extract_to_staging(context: StageContext, documents: Sequence[PendingDocument | dict], jobs: int = 2) -> list[str]:
+    """The DAG's extract task: documents already staged (an earlier try) are not extracted again."""
+    pending = [d if isinstance(d, PendingDocument) else PendingDocument(**d) for d in documents]
+    todo = [d for d in pending if not stage_path(context, d.key).exists()]
+    for item in extract_documents(context, todo, jobs=jobs):
+        write_staged(context, item)
+    return [d.key for d in pending]
+
+
+def validate_staging(context: StageContext, keys: Iterable[str]) -> list[str]:
+    items = validate_all(context, read_staged(context, keys))
+    return [write_staged(context, item) for item in items]
+
+
+def load_staging(context: StageContext, keys: Iterable[str]) -> ProcessSummary:
+    keys = list(keys)
+    summary = load_all(context, read_staged(context, keys))
+    for key in keys:
+        stage_path(context, key).unlink(missing_ok=True)
+    return summary
+
+
+# ---------------------------------------------------------------- all three, for the CLI
+def process(context: StageContext, *, sources: Sequence[str] | None = None, years: Sequence[int] | None = None,
+            jobs: int = 2, progress: Progress | None = None) -> ProcessSummary:
+    from warehouse.db import upgrade
+
+    upgrade(context.warehouse_url)
+    documents = pending_documents(context, sources, years)
+    if not documents:
+        return ProcessSummary()
+    extracted = extract_documents(context, documents, jobs=jobs, progress=progress)
+    return load_all(context, validate_all(context, extracted), progress=progress)

@@ -1,0 +1,54 @@
+"""The source registry as the stages need it: which sources, which crawl pool, which agencies."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from nianbao.stages.context import StageContext
+
+if TYPE_CHECKING:
+    from crawler.registry import Source
+
+FAMILIES: tuple[str, ...] = ("trs", "jcms", "gkmlpt", "plain", "generic")
+CRAWL_BATCH_SIZE = 4
+
+
+class RegistryProblem(ValueError):
+    """The registry cannot be read, or names no such source."""
+
+
+def load_sources(context: StageContext, ids: Sequence[str] | None = None) -> list[Source]:
+    from crawler.registry import load_registry
+
+    registry = load_registry(context.sources_dir)
+    usable = [s for s in registry.sources if context.sandbox_url or "{sandbox}" not in "".join(s.list_urls)]
+    if ids:
+        known = {s.id for s in registry.sources}
+        unknown = [i for i in ids if i not in known]
+        if unknown:
+            raise RegistryProblem(f"unknown source id(s): {', '.join(unknown)}")
+        return [s for s in registry.sources if s.id in set(ids)]
+    return usable
+
+
+def pool_name(family: str) -> str:
+    """The Airflow pool that keeps crawls of one CMS family polite (one slot each by default)."""
+    return f"nianbao_crawl_{family}"
+
+
+def pools(slots: int = 1) -> dict[str, dict[str, object]]:
+    """Every crawl pool, in the format of `airflow pools import`."""
+    return {pool_name(family): {"slots": slots, "description": f"nianbao: crawls of {family} portals",
+                                "include_deferred": False} for family in FAMILIES}
+
+
+def crawl_batches(context: StageContext, family: str, ids: Sequence[str] | None = None,
+                  batch_size: int = CRAWL_BATCH_SIZE) -> list[list[str]]:
+    """The sources of one CMS family in batches, each batch one crawl process."""
+    by_family: dict[str, list[str]] = defaultdict(list)
+    for source in load_sources(context, ids):
+        by_family[source.family].append(source.id)
+    chosen = sorted(by_family.get(family, []))
+    return [chosen[i:i + batch_size] for i in range(0, len(chosen), batch_size)]

@@ -1,0 +1,66 @@
+"""The DAG bag of dags/ imports with no errors, and the DAGs are wired as documented."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+INSPECT = """
+import json
+from pathlib import Path
+from airflow.dag_processing.dagbag import BundleDagBag
+
+bag = BundleDagBag(dag_folder="{dags}", bundle_path=Path("{dags}"))
+out = {{"errors": {{k: str(v)[-2000:] for k, v in bag.import_errors.items()}}, "dags": {{}}}}
+for dag_id, dag in bag.dags.items():
+    out["dags"][dag_id] = {{
+        "tasks": {{t.task_id: {{"pool": t.pool, "retries": t.retries, "trigger_rule": str(t.trigger_rule),
+                               "upstream": sorted(t.upstream_task_ids),
+                               "outlets": [o.uri for o in t.outlets]}} for t in dag.tasks}},
+        "schedule": type(dag.timetable).__name__, "params": sorted(dag.params.keys()),
+    }}
+print("RESULT" + json.dumps(out))
+"""
+
+
+@pytest.fixture(scope="module")
+def dag_bag(airflow_env) -> dict:
+    from tests.fixtures.airflow import DAGS
+
+    finished = airflow_env.python(INSPECT.format(dags=DAGS))
+    line = next(line for line in finished.stdout.splitlines() if line.startswith("RESULT"))
+    return json.loads(line.removeprefix("RESULT"))
+
+
+def test_the_dag_bag_imports_without_errors(dag_bag) -> None:
+    assert dag_bag["errors"] == {}
+    assert set(dag_bag["dags"]) == {"nianbao_harvest", "nianbao_deadlines", "nianbao_backfill"}
+
+
+def test_harvest_crawls_each_family_in_its_own_pool_then_extracts_validates_loads_alerts(dag_bag) -> None:
+    from nianbao.stages import FAMILIES, pools
+
+    tasks = dag_bag["dags"]["nianbao_harvest"]["tasks"]
+    for family in FAMILIES:
+        crawl = tasks[f"crawl_{family}"]
+        assert crawl["pool"] == f"nianbao_crawl_{family}" and crawl["pool"] in pools()
+        assert crawl["upstream"] == [f"plan_{family}"]
+        assert crawl["outlets"] == ["nianbao://crawl/documents"]
+    assert tasks["find_new"]["upstream"] == sorted(f"crawl_{f}" for f in FAMILIES)
+    assert tasks["extract"]["upstream"] == ["find_new"]
+    assert tasks["validate"]["upstream"] == ["extract"]
+    assert tasks["load"]["upstream"] == ["validate"] and tasks["load"]["outlets"] == ["nianbao://warehouse/reports"]
+    assert tasks["alerts"]["upstream"] == ["load"]
+    assert all(task["retries"] >= 1 for task in tasks.values())
+
+
+def test_schedules_and_params(dag_bag) -> None:
+    dags = dag_bag["dags"]
+    assert dags["nianbao_harvest"]["schedule"] == "MultipleCronTriggerTimetable"
+    assert dags["nianbao_deadlines"]["schedule"] == "AssetOrTimeSchedule"
+    assert dags["nianbao_backfill"]["schedule"] == "NullTimetable"
+    assert {"years", "sources"} <= set(dags["nianbao_backfill"]["params"])
+    assert set(dags["nianbao_backfill"]["tasks"]) == set(dags["nianbao_harvest"]["tasks"])
