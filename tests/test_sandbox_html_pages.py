@@ -63,16 +63,26 @@ def matrix(table: lxml.html.HtmlElement) -> list[list[str]]:
 
 def printed_cells(container: lxml.html.HtmlElement, fmt_t2: str, fmt: str) -> dict[str, str]:
     """key → printed string for every cell of 表二, 表三 and 表四 in the container."""
+    return printed_from_grids([matrix(table) for table in container.xpath(".//table")], fmt_t2, fmt)
+
+
+def printed_from_grids(grids: list[list[list[str]]], fmt_t2: str, fmt: str) -> dict[str, str]:
+    """key → printed string from full-grid tables; a 10-column table without a header
+    continues the 表三 before it (a page break cut it)."""
     printed: dict[str, str] = {}
-    for table in container.xpath(".//table"):
-        grid = matrix(table)
+    t3_rows: list[list[str]] = []
+    for grid in grids:
         text = "".join("".join(row) for row in grid)
         if "申请人情况" in text:
-            printed.update(_table_three(grid, fmt))
+            t3_rows = list(grid)
+        elif t3_rows and len(grid[0]) == 10 and "第二十条" not in text:
+            t3_rows += grid
         elif "行政复议" in text and "行政诉讼" in text:
             printed.update(_table_four(grid))
         elif "第二十条" in text:
             printed.update(_table_two(grid, fmt_t2))
+    if t3_rows:
+        printed.update(_table_three(t3_rows, fmt))
     return printed
 
 

@@ -8,13 +8,15 @@ and declare gb2312/gbk in a `<meta charset>` and/or only a Content-Type http-equ
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from pathlib import Path
 
-from sandbox.agencies import Publication, agency, publication_figures, publications, seed_for
+from report.record import ReportRecord
+from sandbox.agencies import Publication, agency, publications, seed_for
 from sandbox.corpus import Truth
 from sandbox.generate.html_pages import Page, encode_page
 from sandbox.generate.html_render import HtmlStyle, pick_style, report_body
-from sandbox.generate.html_truth import MEDIA_TYPES, report_truth, write_truth
+from sandbox.generate.html_truth import MEDIA_TYPES, printed_record, report_truth, write_truth
 
 # GBK pages: (declared charset, which declarations the page carries).
 GBK_DECLARATIONS = {
@@ -22,12 +24,15 @@ GBK_DECLARATIONS = {
     ("qiaokou-health", 2021): ("gbk", "http-equiv"),
     ("weishan-liangcheng", 2020): ("gb2312", "both"),
 }
+# Pages that print the 2019 采购总金额 in 元 rather than 万元.
+AMOUNT_IN_YUAN = {"yw-ershisanli-2020-html", "weishan-liangcheng-2020-html-gbk"}
 OTHER_ARTICLES = ("关于公布{year}年度行政权力事项清单的通知", "{short}{year}年法治政府建设情况报告",
                   "{year}年政府信息公开指南")
 
 
 def style_for(publication: Publication) -> HtmlStyle:
-    return pick_style(random.Random(f"html:{seed_for(publication.slug, publication.year)}"))
+    style = pick_style(random.Random(f"html:{seed_for(publication.slug, publication.year)}"))
+    return replace(style, amount_unit="元") if publication.name in AMOUNT_IN_YUAN else style
 
 
 def related_titles(publication: Publication) -> tuple[str, ...]:
@@ -40,17 +45,17 @@ def related_titles(publication: Publication) -> tuple[str, ...]:
     return tuple(reports[-3:] + others[:2])
 
 
-def page_for(publication: Publication) -> tuple[Page, HtmlStyle]:
-    figures = publication_figures(publication)
+def page_for(publication: Publication) -> tuple[Page, HtmlStyle, ReportRecord]:
     who = agency(publication.slug)
     style = style_for(publication)
+    record = printed_record(publication, style.amount_unit)
     charset, declaration = GBK_DECLARATIONS.get((publication.slug, publication.year), ("utf-8", "both"))
     if publication.variant == "gbk" and charset == "utf-8":
         raise ValueError(f"{publication.name}: a gbk page needs an entry in GBK_DECLARATIONS")
-    body = report_body(figures.record, style, who.name, publication.published)
-    page = Page(who, figures.record.title or "", publication.published, body, related_titles(publication),
+    body = report_body(record, style, who.name, publication.published)
+    page = Page(who, record.title or "", publication.published, body, related_titles(publication),
                 charset, declaration)
-    return page, style
+    return page, style, record
 
 
 def notes_for(publication: Publication, page: Page, style: HtmlStyle) -> str:
@@ -72,9 +77,10 @@ def notes_for(publication: Publication, page: Page, style: HtmlStyle) -> str:
 def build(out_dir: Path) -> list[Truth]:
     truths = []
     for publication in publications("html"):
-        page, style = page_for(publication)
+        page, style, record = page_for(publication)
         file = f"{publication.name}.html"
         (out_dir / file).write_bytes(encode_page(page))
-        truth = report_truth(publication, file, MEDIA_TYPES["html"], notes_for(publication, page, style))
+        truth = report_truth(publication, file, MEDIA_TYPES["html"], notes_for(publication, page, style),
+                             record)
         truths.append(write_truth(out_dir, truth))
     return truths

@@ -64,8 +64,8 @@ def _block(caption: str, columns: list[tuple[str, int]], rows: list[tuple[str, l
     return out
 
 
-def table_two_blocks(record: ReportRecord) -> list[list[list[Cell]]]:
-    """表二's sub-tables, each a list of 4-column rows."""
+def table_two_blocks(record: ReportRecord, amount_unit: str = "万元") -> list[list[list[Cell]]]:
+    """表二's sub-tables, each a list of 4-column rows; amount_unit labels the 2019 采购总金额."""
     if t2_layout(record) == "2021":
         three = [("本年制发件数", 1), ("本年废止件数", 1), ("现行有效件数", 1)]
         return [
@@ -97,13 +97,13 @@ def table_two_blocks(record: ReportRecord) -> list[list[list[Cell]]]:
             ("行政处罚", three("penalty", item_columns)), ("行政强制", three("coercion", item_columns))], record),
         _block("第二十条第（八）项", [("上一年项目数量", 1), ("本年增/减", 2)],
                [("行政事业性收费", [("t2.fees.prev_items", 1), ("t2.fees.change", 2)])], record),
-        _block("第二十条第（九）项", [("采购项目数量", 1), ("采购总金额（万元）", 2)],
+        _block("第二十条第（九）项", [("采购项目数量", 1), (f"采购总金额（{amount_unit}）", 2)],
                [("政府集中采购", [("t2.procurement.items", 1), ("t2.procurement.amount", 2)])], record),
     ]
 
 
-def table_two(record: ReportRecord) -> Grid:
-    return Grid("表二", [row for block in table_two_blocks(record) for row in block])
+def table_two(record: ReportRecord, amount_unit: str = "万元") -> Grid:
+    return Grid("表二", [row for block in table_two_blocks(record, amount_unit) for row in block])
 
 
 # ---------------------------------------------------------------- 表三

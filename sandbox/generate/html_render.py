@@ -35,6 +35,7 @@ class HtmlStyle:
     header_breaks: bool = True   # 商业<br>企业, 结果<br>维持
     t2_blocks: bool = False      # 表二 as one table per 第二十条 block
     heading: str = "strong"      # strong: <p><strong>一、…</strong></p>; h3: <h3>
+    amount_unit: str = "万元"    # the unit the 2019 采购总金额 is printed in
 
     def describe(self) -> str:
         parts = [f"cells as {self.cells} markup"]
@@ -45,6 +46,8 @@ class HtmlStyle:
         if self.t2_blocks:
             parts.append("表二 as one table per 第二十条 block")
         parts.append(f"section headings as {self.heading}")
+        if self.amount_unit != "万元":
+            parts.append(f"2019 采购总金额 printed in {self.amount_unit}")
         return "; ".join(parts)
 
 
@@ -115,9 +118,9 @@ def table_html(grid: Grid, style: HtmlStyle) -> str:
 def tables_html(record: ReportRecord, style: HtmlStyle) -> dict[str, list[str]]:
     """The tables under each section key."""
     if style.t2_blocks:
-        t2 = [table_html(Grid("表二", block), style) for block in table_two_blocks(record)]
+        t2 = [table_html(Grid("表二", block), style) for block in table_two_blocks(record, style.amount_unit)]
     else:
-        t2 = [table_html(table_two(record), style)]
+        t2 = [table_html(table_two(record, style.amount_unit), style)]
     return {
         "proactive": t2,
         "applications": [table_html(table_three(record, style.header_breaks), style)],
@@ -137,9 +140,13 @@ def heading_html(text: str, style: HtmlStyle) -> str:
 
 
 def intro(record: ReportRecord) -> str:
-    return paragraph(f"本报告根据《中华人民共和国政府信息公开条例》（以下简称《条例》）和《国务院办公厅政府信息与"
-                     f"政务公开办公室关于印发〈中华人民共和国政府信息公开工作年度报告格式〉的通知》要求编制。"
-                     f"本报告所列数据的统计期限自{record.year}年1月1日起至{record.year}年12月31日止。")
+    return paragraph(intro_text(record))
+
+
+def intro_text(record: ReportRecord) -> str:
+    return ("本报告根据《中华人民共和国政府信息公开条例》（以下简称《条例》）和《国务院办公厅政府信息与"
+            "政务公开办公室关于印发〈中华人民共和国政府信息公开工作年度报告格式〉的通知》要求编制。"
+            f"本报告所列数据的统计期限自{record.year}年1月1日起至{record.year}年12月31日止。")
 
 
 def signature(agency_name: str, published: str) -> str:

@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from report.catalogue import all_cell_specs
+from report.record import ReportRecord
+from report.values import parse_cell
 from sandbox.agencies import Publication, agency, publication_figures, seed_for
 from sandbox.corpus import Truth
 
@@ -20,12 +23,30 @@ MEDIA_TYPES = {
 }
 
 
-def report_truth(publication: Publication, file: str, media_type: str, notes: str,
+def printed_record(publication: Publication, amount_unit: str = "万元") -> ReportRecord:
+    """The record a document prints: the plan's figures, with every raw string exact.
+
+    The figures print decimals with `:g` (6 significant digits), so 141.2541 would be
+    printed 141.254; the documents print the exact value instead. With amount_unit 元
+    the 2019 采购总金额 is printed in 元 (the canonical value stays in 万元).
+    """
+    record = publication_figures(publication).record.model_copy(deep=True)
+    specs = all_cell_specs()
+    for key, value in record.cells.items():
+        kind = specs[key].kind if key in specs else "count"
+        if isinstance(value, float) and parse_cell(record.raw.get(key, ""), kind).value != value:
+            record.raw[key] = repr(value)
+    amount = record.cells.get("t2.procurement.amount")
+    if amount_unit == "元" and amount is not None:
+        record.raw["t2.procurement.amount"] = str(round(amount * 10000))
+    return record
+
+
+def report_truth(publication: Publication, file: str, media_type: str, notes: str, record: ReportRecord,
                  form: str | None = None, title: str | None = None) -> Truth:
-    """The truth of a report document: the plan's figures for the publication, as printed."""
+    """The truth of a report document: the record it prints (see printed_record)."""
     figures = publication_figures(publication)
     who = agency(publication.slug)
-    record = figures.record.model_copy(deep=True)
     return Truth(
         name=publication.name, file=file, form=form or publication.form, kind="report", media_type=media_type,
         agency=who.name, year=publication.year, title=title or record.title, published=publication.published,
