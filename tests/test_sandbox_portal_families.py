@@ -16,7 +16,7 @@ from tests.fixtures.portal import fetch
 HREF = re.compile(r"""(?:href|src)="([^"#]+)""")
 WINDOW_OPEN = re.compile(r"window\.open\('([^']+)'\)")
 VIEWER_FILE = re.compile(r"viewer\.html\?file=([^\"&]+)")
-CREATE_PAGE = re.compile(r'createPageHTML\((\d+),\s*(\d+),\s*"(\w+)",\s*"(\w+)"\)')
+CREATE_PAGE = re.compile(r'createPageHTML\((\w+),\s*(\w+),\s*"(\w+)",\s*"(\w+)"\)')
 RECORD = re.compile(r"<record><!\[CDATA\[(.*?)\]\]></record>", re.S)
 JPAGE = re.compile(r"perPage: (\d+), totalRecord: (\d+).*?columnid: (\d+)", re.S)
 GKMLPT_API = re.compile(r'"API": "([^"]+)"')
@@ -58,7 +58,8 @@ def trs_pages(text: str) -> list[str]:
     match = CREATE_PAGE.search(text)
     if not match:
         return []
-    count, _, name, ext = int(match[1]), int(match[2]), match[3], match[4]
+    count, name, ext = match[1], match[3], match[4]
+    count = int(count) if count.isdigit() else int(re.search(rf"var {count} = (\d+)", text)[1])
     return [f"{name}.{ext}"] + [f"{name}_{n}.{ext}" for n in range(1, count)]
 
 
@@ -142,6 +143,13 @@ def test_trs_pages_by_create_page_html(trs: PortalServer) -> None:
         assert re.search(r'href="\./\d{6}/t\d{8}_\d+\.html"', text)
     assert seen == listed
     assert fetch(f"{trs.url}/hongze/xxgk/xxgknb/index_3.html")[0] == 404
+
+
+def test_trs_pager_through_page_variables(sandbox_portal_factory) -> None:
+    portal = sandbox_portal_factory(sites=["jlp-erlang"], fillers=0, documents=documents("jlp-erlang"))
+    text = fetch(portal.list_url("jlp-erlang").replace("index.html", "index_2.html"))[2].decode()
+    assert "var countPage = 3" in text and "var currentPage = 2" in text
+    assert 'createPageHTML(countPage, currentPage, "index", "html");' in text
 
 
 def test_trs_attachment_is_a_relative_p0_link(trs: PortalServer) -> None:

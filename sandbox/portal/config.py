@@ -19,6 +19,7 @@ FAMILIES = ("trs", "jcms", "gkmlpt", "plain", "generic")
 # Per-site details the agency table does not carry.
 GKMLPT_COLUMNS = {"lg-health": 3123, "guangdong": 2847}
 GENERIC_STYLES = {"changchun-health": "viewer", "mingshan-health": "downfile"}
+TRS_STYLES = {"jlp-erlang": "variables"}
 
 
 @dataclass
@@ -31,7 +32,8 @@ class SiteSpec:
     list_path: str
     page_size: int = 5
     column_id: int | None = None       # gkmlpt: the column id in /gkmlpt/api/all/<id>
-    style: str | None = None           # generic: viewer (pdf.js iframe) | downfile (downfile.jsp?fileid=)
+    style: str | None = None           # generic: viewer (pdf.js iframe) | downfile (downfile.jsp?fileid=);
+    #                                    trs: literal | variables (createPageHTML(countPage, currentPage, …))
     legacy_charset: str = "gb2312"     # charset declared for GBK pages ("" = none, the page's meta decides)
     region_code: str = ""
     level: str = ""
@@ -48,6 +50,8 @@ class SiteSpec:
             self.column_id = GKMLPT_COLUMNS.get(self.slug, 1000 + sum(map(ord, self.slug)))
         if self.family == "generic" and self.style is None:
             self.style = GENERIC_STYLES.get(self.slug, "downfile")
+        if self.family == "trs" and self.style is None:
+            self.style = TRS_STYLES.get(self.slug, "literal")
         if self.page_size < 1:
             raise ValueError(f"site {self.slug!r}: page_size must be at least 1")
 

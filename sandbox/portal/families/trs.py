@@ -66,9 +66,17 @@ class Trs(Family):
         folder = site.prefix + column_dir(site.spec.list_path)
         entries = "\n".join(list_entry(relative_to(folder, item.article_url), item) for item in pages[index])
         content = (f'{CREATE_PAGE_HTML}\n<div class="list"><h2>政府信息公开年报</h2><ul>\n{entries}\n</ul></div>\n'
-                   '<div class="page"><script type="text/javascript">'
-                   f'createPageHTML({len(pages)}, {index}, "index", "html");</script></div>')
+                   f'<div class="page"><script type="text/javascript">{self.pager_call(site, len(pages), index)}'
+                   "</script></div>")
         return Response.html(page_shell(site, "政府信息公开年报", content), site.last_modified())
+
+    @staticmethod
+    def pager_call(site: Site, count: int, index: int) -> str:
+        """Some TRS templates pass the numbers literally, others through page variables."""
+        if site.spec.style == "variables":
+            return (f"var countPage = {count}//共多少页\nvar currentPage = {index}//当前页\n"
+                    'createPageHTML(countPage, currentPage, "index", "html");')
+        return f'createPageHTML({count}, {index}, "index", "html");'
 
     def page_index(self, site: Site, path: str) -> int | None:
         folder = site.prefix + column_dir(site.spec.list_path)
