@@ -71,28 +71,29 @@ def test_retries_are_bounded(warehouse_engine: Engine, no_retry_delay: None) -> 
 
     @event.listens_for(warehouse_engine, "before_cursor_execute")
     def always_drop(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
-        if statement.lstrip().upper().startswith("INSERT INTO REPORTS"):
+        if statement.lstrip().upper().startswith("INSERT INTO FINDINGS"):
             attempts.append(1)
             raise OperationalError(statement, parameters, Exception("server closed the connection"),
                                    connection_invalidated=True)
 
     with pytest.raises(OperationalError):
-        load_report(warehouse_engine, make_record(3), agency_id="hongze", document_sha256=SHA)
+        load_report(warehouse_engine, make_record(3, warnings=1), agency_id="hongze", document_sha256=SHA)
     event.remove(warehouse_engine, "before_cursor_execute", always_drop)
     assert len(attempts) == load_module.RETRY_ATTEMPTS
     assert counts(warehouse_engine) == (0, 0, 0, 0, 0)
 
 
 # ---------------------------------------------------------------- a real kill on PostgreSQL
-def _kill_backend_after_report_insert(engine: Engine, postgres_url: str, kills: list[int]) -> None:
-    """Once per test: right after the reports INSERT, terminate this backend from another connection."""
+def _kill_backend_after_findings_insert(engine: Engine, postgres_url: str, kills: list[int]) -> None:
+    """Once per test: right after the findings INSERT (the report and its cells are written by then,
+    the sections not yet), terminate this backend from another connection."""
     from warehouse.db import make_engine
 
     admin = make_engine(postgres_url, isolation_level="AUTOCOMMIT")
 
     @event.listens_for(engine, "after_cursor_execute")
     def kill(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
-        if statement.lstrip().upper().startswith("INSERT INTO REPORTS") and not kills:
+        if statement.lstrip().upper().startswith("INSERT INTO FINDINGS") and not kills:
             pid = conn.connection.driver_connection.info.backend_pid
             with admin.connect() as other:
                 other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
@@ -110,7 +111,7 @@ def test_killed_backend_mid_load_leaves_nothing_then_retry_completes(postgres_ur
     record = make_record(4, warnings=1)
 
     kills: list[int] = []
-    _kill_backend_after_report_insert(engine, postgres_url, kills)
+    _kill_backend_after_findings_insert(engine, postgres_url, kills)
     monkeypatch.setattr(load_module, "RETRY_ATTEMPTS", 1)
     with pytest.raises(Exception) as raised:
         load_report(engine, record, agency_id="hongze", document_sha256=SHA)
@@ -134,9 +135,9 @@ def test_killed_backend_during_bulk_load_is_retried_without_duplicates(postgres_
     engine = make_engine(postgres_url)
     for n in range(6):
         register_agency(engine, slug=f"d{n}", name=f"部门{n}", level="department", kind="department")
-    records = [make_record(60 + n, agency=f"部门{n}") for n in range(6)]
+    records = [make_record(60 + n, agency=f"部门{n}", warnings=1) for n in range(6)]
     kills: list[int] = []
-    _kill_backend_after_report_insert(engine, postgres_url, kills)
+    _kill_backend_after_findings_insert(engine, postgres_url, kills)
     result = bulk_load(engine, [LoadItem(r, f"d{n}", f"{n:064x}") for n, r in enumerate(records)], batch_size=4)
     assert kills and result.loaded == 6
     reports, cells, *_ = counts(engine)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -303,10 +303,12 @@ def null_reason(value: Any, raw: str | None) -> str | None:
 
 def cell_rows(report_id: int, record: ReportRecord) -> Iterator[tuple[Any, ...]]:
     """The long-form rows of a record: every printed cell, with its raw string and why it is null."""
-    for key in record.cells.keys() | record.raw.keys():
-        value = record.cells.get(key)
-        raw = record.raw.get(key)
-        yield report_id, key, value, raw, null_reason(value, raw)
+    printed = record.raw
+    for key, value in record.cells.items():
+        raw = printed.get(key)
+        yield report_id, key, value, raw, None if value is not None else null_reason(value, raw)
+    for key in printed.keys() - record.cells.keys():
+        yield report_id, key, None, printed[key], null_reason(None, printed[key])
 
 
 @dataclass
@@ -438,12 +440,8 @@ def _attach_documents(conn: Connection, prepared: list[_Prepared]) -> None:
             missing[(p.url, p.sha256)] = _document_values(p)
     if missing:
         _drop_unknown_sources(conn, list(missing.values()))
-        inserted = conn.execute(
-            insert(_documents).returning(_documents.c.url, _documents.c.sha256, _documents.c.id,
-                                         sort_by_parameter_order=True),
-            list(missing.values()))
-        for url, sha256, document_id in inserted:
-            known[(url, sha256)] = document_id
+        ids = insert_returning_ids(conn, _documents, list(missing.values()))
+        known.update(zip(missing, ids, strict=True))
     for p in prepared:
         p.document_id = known[(p.url, p.sha256)]
 
@@ -507,10 +505,31 @@ def _remove_replaced_content(conn: Connection, replaced: list[_Prepared]) -> Non
 def _insert_new_reports(conn: Connection, new: list[_Prepared]) -> None:
     if not new:
         return
-    rows = [{**_report_values(p), "is_current": False, "loaded_at": utcnow()} for p in new]
-    inserted = conn.execute(insert(_reports).returning(_reports.c.id, sort_by_parameter_order=True), rows)
-    for p, (report_id,) in zip(new, inserted, strict=True):
+    rows = [{**_report_values(p), "is_current": False, "superseded_by_id": None, "loaded_at": utcnow()}
+            for p in new]
+    for p, report_id in zip(new, insert_returning_ids(conn, _reports, rows), strict=True):
         p.report_id = report_id
+
+
+def insert_returning_ids(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert rows (all with the same keys) and return their new ids, in order.
+
+    On PostgreSQL the ids are drawn from the table's sequence first and the rows
+    COPYed: a multi-row INSERT … RETURNING of thousands of rows costs more to build
+    than to run.
+    """
+    if not rows:
+        return []
+    if conn.dialect.name != "postgresql":
+        result = conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+        return [row[0] for row in result]
+    ids = list(conn.scalars(
+        text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)"),
+        {"table": table.name, "count": len(rows)}))
+    columns = list(rows[0])
+    copy_rows(conn, table.name, ["id", *columns],
+              ([row_id, *(row[c] for c in columns)] for row_id, row in zip(ids, rows, strict=True)))
+    return ids
 
 
 def _write_cells(conn: Connection, changed: list[_Prepared]) -> None:
