@@ -93,11 +93,20 @@ def test_serve_as_a_process_prints_its_url_and_stops_on_sigterm(tmp_path) -> Non
         process.stderr.close()
 
 
-def test_serve_refuses_a_public_host() -> None:
-    done = subprocess.run([sys.executable, "-m", "sandbox", "serve", "--host", "0.0.0.0", "--sites", "hongze"],
+@pytest.mark.parametrize(("arguments", "message"), [
+    (["--host", "0.0.0.0"], "127.0.0.1 only"),
+    (["--sites", "atlantis"], "unknown site 'atlantis'"),
+    (["--faults", "{faults}"], "times must be a number"),
+    (["--corpus", "/nonexistent/corpus"], "corpus directory not found"),
+])
+def test_serve_refuses_bad_options_with_a_clear_message(tmp_path, arguments: list[str], message: str) -> None:
+    faults = tmp_path / "faults.yaml"
+    faults.write_text("- {kind: status_500, site: hongze, times: often}\n", encoding="utf-8")
+    arguments = [argument.replace("{faults}", str(faults)) for argument in arguments]
+    done = subprocess.run([sys.executable, "-m", "sandbox", "serve", "--port", "0", *arguments],
                           cwd=ROOT, capture_output=True, text=True, timeout=60,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert done.returncode == 2 and "127.0.0.1 only" in done.stderr
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
 
 
 REGISTRY_FIELDS = {"id", "agency", "region_code", "level", "kind", "family", "list_urls", "expected",

@@ -78,6 +78,8 @@ class PortalConfig:
 
     def __post_init__(self) -> None:
         check_loopback(self.host)
+        if self.corpus_root is not None and not Path(self.corpus_root).is_dir():
+            raise ValueError(f"corpus directory not found: {self.corpus_root}")
 
     def site_specs(self) -> list[SiteSpec]:
         by_slug = {a.slug: a for a in AGENCIES}
@@ -107,12 +109,18 @@ def check_loopback(host: str) -> None:
 def load_faults(path: Path) -> list[Fault]:
     """Faults from a YAML or JSON file: a list of faults, or {faults: [...]}."""
     text = path.read_text(encoding="utf-8")
-    data: Any = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    try:
+        data: Any = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as error:
+        raise ValueError(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {error}") from None
     if isinstance(data, dict):
         data = data.get("faults", [])
     if not isinstance(data, list):
         raise ValueError(f"{path}: expected a list of faults")
-    return [Fault.from_dict(item) for item in data]
+    try:
+        return [Fault.from_dict(item) for item in data]
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{path}: {error}") from None
 
 
 def first_year(slug: str) -> int | None:

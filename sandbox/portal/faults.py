@@ -47,8 +47,10 @@ class Fault:
             raise ValueError(f"unknown fault kind {self.kind!r}; use one of {', '.join(FAULT_KINDS)}")
         if self.site is None and self.url is None:
             raise ValueError(f"fault {self.kind}: give a site, a url pattern, or both")
-        if self.times is not None and self.times < 0:
-            raise ValueError(f"fault {self.kind}: times must be >= 0")
+        for name in ("times", "retry_after", "seconds", "interval"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or value < 0):
+                raise ValueError(f"fault {self.kind}: {name} must be a number >= 0, not {value!r}")
         if self.kind == "redirect_private":
             host = urlsplit(self.target).hostname or ""
             try:
