@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
                               hold_back=args.hold_back, fillers=args.fillers, page_size=args.page_size,
                               faults=load_faults(args.faults) if args.faults else [])
         server = PortalServer(config)
-        server.verbose = args.verbose  # type: ignore[attr-defined]
+        server.verbose = args.verbose
         server.start()
     except (ValueError, OSError) as error:
         print(f"sandbox serve: {error}", file=sys.stderr)

@@ -137,7 +137,7 @@ class Portal:
         with self.lock:
             site = self._site(slug)
             if isinstance(document, str):
-                document = self._named_document(document)
+                document = self.named_document(document)
             elif isinstance(document, CorpusEntry):
                 document = Document.from_entry(document)
             now = datetime.now(UTC).replace(microsecond=0)
@@ -145,7 +145,7 @@ class Portal:
             self.held_back.pop(document.name or "", None)
             return item
 
-    def _named_document(self, name: str) -> Document:
+    def named_document(self, name: str) -> Document:
         if name in self.held_back:
             return self.held_back[name]
         for entry in load_corpus(self.config.corpus_root):

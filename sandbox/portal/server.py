@@ -40,6 +40,7 @@ class PortalServer:
         check_loopback(self.config.host)
         self.portal = Portal(self.config)
         self.stopping = threading.Event()
+        self.verbose = False                 # log each request on stderr
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -173,7 +174,7 @@ class _Handler(BaseHTTPRequestHandler):
         super().finish()
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
-        if getattr(self.owner, "verbose", False):
+        if self.owner.verbose:
             sys.stderr.write(f"{self.address_string()} {format % args}\n")
 
     def send_response(self, code: int, message: str | None = None) -> None:
@@ -234,20 +235,23 @@ class _Handler(BaseHTTPRequestHandler):
             return Response(304, b"", response.content_type, {k: response.headers[k] for k in ("ETag", "Last-Modified")})
         return response
 
-    def send(self, response: Response, method: str, declared_length: int | None = None) -> None:
+    def send(self, response: Response, method: str) -> None:
+        self.send_head(response)
+        if method != "HEAD" and response.status != 304:
+            self.wfile.write(response.body)
+            self.bytes_sent += len(response.body)
+
+    def send_head(self, response: Response) -> None:
+        """Status line and headers, Content-Length always that of the whole body."""
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
-        length = len(response.body) if declared_length is None else declared_length
         if response.status != 304:
-            self.send_header("Content-Length", str(length))
+            self.send_header("Content-Length", str(len(response.body)))
         for name, value in response.headers.items():
             self.send_header(name, value)
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
-        if method != "HEAD" and response.status != 304 and declared_length is None:
-            self.wfile.write(response.body)
-            self.bytes_sent += len(response.body)
 
     # ------------------------------------------------------------ faults
     def inject(self, fault: Fault, response: Response, path: str, method: str) -> None:
@@ -271,7 +275,7 @@ class _Handler(BaseHTTPRequestHandler):
     def send_partial(self, kind: str, fault: Fault, response: Response, method: str) -> None:
         """slow_drip, truncated and reset: the real headers, then not quite the real body."""
         body = response.body
-        self.send(response, "HEAD" if method == "HEAD" else "PARTIAL", declared_length=len(body))
+        self.send_head(response)
         if method == "HEAD":
             return
         try:
@@ -306,7 +310,7 @@ class _Handler(BaseHTTPRequestHandler):
                 document = data["name"] if "name" in data and "content_base64" not in data else _document(data)
                 return _json(owner.publish(data["site"], document).summary())
             if method == "POST" and action == "replace":
-                new = (owner.portal._named_document(data["with"]).content if "with" in data
+                new = (owner.portal.named_document(data["with"]).content if "with" in data
                        else base64.b64decode(data["content_base64"]))
                 new_bytes = new if isinstance(new, bytes) else new.read_bytes()
                 return _json(owner.replace(data["target"], new_bytes).summary())
