@@ -159,3 +159,21 @@ def test_control_api_faults(portal: PortalServer) -> None:
     post(portal, "faults", {"kind": "status_500", "site": "huaian"})
     assert fetch(f"{portal.url}/_sandbox/faults", "DELETE")[0] == 200
     assert fetch(portal.list_url("huaian"))[0] == 200
+
+
+def test_many_clients_at_once(portal: PortalServer) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    portal.add_fault(kind="slow_drip", url="*.pdf", interval=0.05)   # one slow client among them
+    urls = [portal.url + first_report(portal).attachment_url, portal.list_url("hongze")]
+    urls += [portal.url + item.article_url for item in portal.items("hongze")] * 4
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        statuses = list(pool.map(lambda url: fetch(url)[0], urls))
+    assert statuses == [200] * len(urls)
+
+
+def test_a_document_can_carry_its_own_status(sandbox_portal_factory) -> None:
+    gone = Document(title="某局2024年政府信息公开工作年度报告", content=b"<html>403 Forbidden</html>", site="hongze",
+                    form="html", media_type="text/html", status=403)
+    portal = sandbox_portal_factory(sites=["hongze"], fillers=0, documents=[gone])
+    assert fetch(portal.url + portal.items("hongze")[0].article_url)[:3:2] == (403, b"<html>403 Forbidden</html>")
