@@ -113,7 +113,7 @@ def _wide(conn: Connection, where: str, params: dict[str, Any], kinds: dict[str,
 def _long(conn: Connection, where: str, params: dict[str, Any]) -> Table:
     types = {"report_id": "int", "year": "int", "value": "float"}
     columns = [Column(name, types.get(name, "str")) for name in LONG_COLUMNS]
-    sql = f"SELECT {', '.join(LONG_COLUMNS)} FROM cells_labelled WHERE {where} ORDER BY report_id, key"
+    sql = f"SELECT {', '.join(LONG_COLUMNS)} FROM cells_labelled WHERE {where} ORDER BY report_id, position, key"
     rows = (tuple(_typed(value, column) for value, column in zip(row, columns, strict=True))
             for row in _stream(conn, sql, params))
     return Table("long", columns, rows)

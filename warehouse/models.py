@@ -283,7 +283,7 @@ class Cell(Base):
                                       name="null_reason"),)
 
     report_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    key: Mapped[str] = mapped_column(Text, primary_key=True)  # 2014-format reports print free labels
     value: Mapped[Decimal | None] = mapped_column(Numeric(asdecimal=True))
     raw: Mapped[str | None] = mapped_column(Text)
     null_reason: Mapped[str | None] = mapped_column(String(16))

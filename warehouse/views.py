@@ -40,7 +40,7 @@ def report_wide_sql(keys: Iterable[str]) -> str:
 
 CELLS_LABELLED = f"""CREATE VIEW cells_labelled AS
 SELECT {', '.join(_REPORT_COLUMNS)},
-  c.key, k.column_name, k.label_zh AS label, k.row_label, k.column_label, k.unit,
+  c.key, k.position, k.column_name, k.label_zh AS label, k.row_label, k.column_label, k.unit,
   c.value, c.raw, c.null_reason
 {_REPORT_JOINS}
 JOIN cells c ON c.report_id = r.id

@@ -110,8 +110,10 @@ def query_command(
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Print at most this many rows.")] = None,
     url: UrlOption = None,
 ) -> None:
-    """Run read-only SQL on the warehouse (tables and the views report_wide, cells_labelled,
-    coverage, findings_labelled)."""
+    """Run one read-only SQL statement on the warehouse.
+
+    Besides the tables, the views report_wide, cells_labelled, coverage and findings_labelled.
+    """
     from warehouse.query import WarehouseError, run_query
 
     try:
@@ -158,8 +160,10 @@ def export_command(
     accepted_only: Annotated[bool, typer.Option("--accepted-only", help="Leave out quarantined reports.")] = False,
     url: UrlOption = None,
 ) -> None:
-    """Export one year: the wide table (a report per row), the long table (a cell per row)
-    and the data dictionary."""
+    """Export one year: wide table, long table and data dictionary.
+
+    The wide table has a report per row and a column per cell; the long table a cell per row.
+    """
     from warehouse.export import export
     from warehouse.query import WarehouseError
 

@@ -180,7 +180,7 @@ def upgrade() -> None:
     # cells.report_id has no declared foreign key: see warehouse.models.Cell.
     op.create_table('cells',
     sa.Column('report_id', sa.Integer(), autoincrement=False, nullable=False),
-    sa.Column('key', sa.String(length=80), nullable=False),
+    sa.Column('key', sa.Text(), nullable=False),
     sa.Column('value', sa.Numeric(), nullable=True),
     sa.Column('raw', sa.Text(), nullable=True),
     sa.Column('null_reason', sa.String(length=16), nullable=True),
