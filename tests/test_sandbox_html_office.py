@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 import docx
+import docx.table
 import lxml.etree
 import openpyxl
 import pytest
@@ -36,18 +37,24 @@ def _number_text(value: object) -> str:
 
 
 # ---------------------------------------------------------------- grids from each format
-def docx_grids(path: Path) -> list[list[list[str]]]:
-    def walk(tables) -> list[list[list[str]]]:
-        found = []
-        for table in tables:
-            found.append([[_squash(cell.text) for cell in row.cells] for row in table.rows])
-            for row in table.rows:
-                for cell in row.cells:
-                    found.extend(walk(cell.tables))
-        return found
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
-    grids = walk(docx.Document(str(path)).tables)
-    return [g for g in grids if len(g) > 1 or len(g[0]) > 1]  # drop the one-cell layout table
+
+def _docx_cell_text(cell) -> str:
+    """What Word shows with revisions accepted: w:t (inserted text included), never w:delText."""
+    return _squash("".join(t.text or "" for t in cell._tc.iter(f"{W}t")))
+
+
+def docx_grids(path: Path) -> list[list[list[str]]]:
+    """Every table of the body, wherever it sits (nested, inside content controls)."""
+    document = docx.Document(str(path))
+    grids = []
+    for element in document.element.body.iter(f"{W}tbl"):
+        table = docx.table.Table(element, document)
+        grid = [[_docx_cell_text(cell) for cell in row.cells] for row in table.rows]
+        if len(grid) > 1 or len(grid[0]) > 1:  # not the one-cell layout table
+            grids.append(grid)
+    return grids
 
 
 def _segments(rows: list[list[str]], prose_width: int) -> list[list[list[str]]]:
@@ -127,6 +134,18 @@ def test_xlsx_prints_its_truth_with_merged_headers(entry: CorpusEntry) -> None:
     assert_prints_truth(entry, xlsx_grids(entry.path))
     workbook = openpyxl.load_workbook(entry.path)
     assert any(len(sheet.merged_cells.ranges) > 10 for sheet in workbook.worksheets)
+
+
+def test_docx_hard_cases_hide_from_naive_readers() -> None:
+    by_name = {e.name: e for e in entries("docx")}
+    tracked = [e for e in by_name.values() if "tracked changes" in e.truth.notes]
+    controlled = [e for e in by_name.values() if "content control" in e.truth.notes]
+    assert tracked and controlled
+    body = zipfile.ZipFile(tracked[0].path).read("word/document.xml")
+    assert b"<w:del " in body and b"<w:ins " in body and b"w:delText" in body
+    # python-docx's own tables list misses the table inside the content control
+    document = docx.Document(str(controlled[0].path))
+    assert len(document.tables) < len(docx_grids(controlled[0].path))
 
 
 def test_the_office_styles_differ() -> None:

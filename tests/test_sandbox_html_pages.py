@@ -25,6 +25,9 @@ CONTAINERS = {
 }
 
 
+T3_ORGANISATIONS = ("商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他")
+
+
 def html_entries() -> list[CorpusEntry]:
     return [e for e in load_corpus() if e.truth.form == "html"]
 
@@ -58,7 +61,8 @@ def matrix(table: lxml.html.HtmlElement) -> list[list[str]]:
             c += cols
     height = max(r for r, _ in grid) + 1
     width = max(c for _, c in grid) + 1
-    return [[grid.get((r, c), "") for c in range(width)] for r in range(height)]
+    rows = [[grid.get((r, c), "") for c in range(width)] for r in range(height)]
+    return [row for row in rows if any(row)]  # Word's zero-height ghost row holds nothing
 
 
 def printed_cells(container: lxml.html.HtmlElement, fmt_t2: str, fmt: str) -> dict[str, str]:
@@ -73,9 +77,9 @@ def printed_from_grids(grids: list[list[list[str]]], fmt_t2: str, fmt: str) -> d
     t3_rows: list[list[str]] = []
     for grid in grids:
         text = "".join("".join(row) for row in grid)
-        if "申请人情况" in text:
+        if "法人或其他组织" in text:
             t3_rows = list(grid)
-        elif t3_rows and len(grid[0]) == 10 and "第二十条" not in text:
+        elif t3_rows and len(grid[0]) == 10 and "第二十条" not in text and "行政复议" not in text:
             t3_rows += grid
         elif "行政复议" in text and "行政诉讼" in text:
             printed.update(_table_four(grid))
@@ -93,7 +97,9 @@ def _put(printed: dict[str, str], key: str, value: str) -> None:
 
 def _table_three(grid: list[list[str]], fmt: str) -> dict[str, str]:
     printed: dict[str, str] = {}
-    for row in grid[3:]:
+    for row in grid:
+        if row[3] in ("申请人情况", "自然人") or row[3] in T3_ORGANISATIONS:
+            continue
         key = resolve(row[2], "t3", "row", fmt)
         assert key, f"unresolved 表三 row {row[:3]}"
         for column, value in zip(T3_COLUMNS, row[3:], strict=True):
@@ -179,6 +185,12 @@ def test_the_pages_cover_the_hard_markup() -> None:
     assert any('class="MsoNormal"' in page for page in pages), "no Word-exported cell markup"
     assert any("<td align=\"center\">/</td>" in page for page in pages), "no '/' filler cell"
     assert any("<h3>" in page for page in pages) and any("<strong>一、" in page for page in pages)
+    assert any(re.search(r">[０-９]+<", page) for page in pages), "no full-width digits"
+    assert any(re.search(r">\d{1,3},\d{3}<", page) for page in pages), "no thousands separator"
+    assert any("supportMisalignedColumns" in page for page in pages), "no Word ghost row"
+    assert sum("申请人情况" not in page for page in pages) >= 2, "表三 always has its 申请人情况 row"
+    notes = " ".join(e.truth.notes for e in html_entries())
+    assert "表三 split into two tables" in notes
     families = {agency(e.truth.site).family for e in html_entries()}
     planned = {agency(p.slug).family for p in publications("html")}
     assert families == planned and len(planned) >= 4

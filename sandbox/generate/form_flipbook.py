@@ -66,7 +66,7 @@ def _index(title: str, count: int) -> str:
 def build_flipbook(publication: Publication, out_dir: Path) -> Truth:
     who = agency(publication.slug)
     style = replace(pick_style(random.Random(f"flipbook:{seed_for(publication.slug, publication.year)}")),
-                    t2_blocks=False)
+                    t2_blocks=False, t3_split_at=None, t3_header="full")
     record = printed_record(publication)
     title = record.title or ""
     folder = out_dir / publication.name

@@ -26,11 +26,12 @@ from sandbox.generate.office_xlsx import XlsxStyle, write_xlsx
 DOCX_STYLES = {
     "qiaokou-health-2022-docx": DocxStyle(),
     "yw-ershisanli-2022-docx": DocxStyle(t2_blocks=True, captions=True),
-    "weishan-liangcheng-2024-docx": DocxStyle(vertical_groups=True),
+    "weishan-liangcheng-2024-docx": DocxStyle(vertical_groups=True, tracked_changes=True),
     "chanhe-industry-2020-docx": DocxStyle(t2_blocks=True, vertical_groups=True, body_font="宋体"),
     "changchun-health-2022-docx": DocxStyle(nested=True),
     "mingshan-health-2020-docx": DocxStyle(captions=True, repeat_header=False),
-    "mingshan-health-2024-docx": DocxStyle(vertical_groups=True, t2_blocks=True, heading_font="楷体_GB2312"),
+    "mingshan-health-2024-docx": DocxStyle(vertical_groups=True, t2_blocks=True, heading_font="楷体_GB2312",
+                                           content_control=True),
 }
 XLSX_STYLES = {
     "yw-ershisanli-2023-xlsx": XlsxStyle(),

@@ -135,16 +135,22 @@ def _t3_values(record: ReportRecord, row: str) -> list[Cell]:
     return [_value(record, f"t3.{row}.{column.key}") for column in T3_COLUMNS]
 
 
-def table_three(record: ReportRecord, header_breaks: bool = True) -> Grid:
-    """表三: 3 label columns and 7 number columns, as in the official template."""
+def table_three(record: ReportRecord, header_breaks: bool = True, short_header: bool = False) -> Grid:
+    """表三: 3 label columns and 7 number columns, as in the official template (or, with
+    short_header, without the 勾稽关系 note and the 申请人情况 row, as many sites print it)."""
     def head(key: str) -> str:
         text = T3_HEADER_LABELS[key]
         return text if header_breaks else text.replace("\n", "")
 
-    rows: list[list[Cell]] = [
-        [_label(T3_CHECK_NOTE, rowspan=3, colspan=3), _label("申请人情况", colspan=7)],
-        [_label("自然人", rowspan=2), _label("法人或其他组织", colspan=5), _label("总计", rowspan=2)],
-        [_label(head(key)) for key in ("commercial", "research", "social_welfare", "legal_service", "other_org")],
+    applicants = [_label("自然人", rowspan=2), _label("法人或其他组织", colspan=5), _label("总计", rowspan=2)]
+    organisations = [_label(head(key)) for key in ("commercial", "research", "social_welfare", "legal_service",
+                                                   "other_org")]
+    if short_header:
+        rows: list[list[Cell]] = [[_label("", rowspan=2, colspan=3), *applicants], organisations]
+    else:
+        rows = [[_label(T3_CHECK_NOTE, rowspan=3, colspan=3), _label("申请人情况", colspan=7)], applicants,
+                organisations]
+    rows += [
         [_label("一、本年新收政府信息公开申请数量", colspan=3), *_t3_values(record, "new")],
         [_label("二、上年结转政府信息公开申请数量", colspan=3), *_t3_values(record, "carried_over")],
     ]

@@ -17,6 +17,7 @@ from report.record import ReportRecord
 from sandbox.generate.html_grid import (
     Cell,
     Grid,
+    split_rows,
     table_four,
     table_three,
     table_two,
@@ -36,6 +37,10 @@ class HtmlStyle:
     t2_blocks: bool = False      # 表二 as one table per 第二十条 block
     heading: str = "strong"      # strong: <p><strong>一、…</strong></p>; h3: <h3>
     amount_unit: str = "万元"    # the unit the 2019 采购总金额 is printed in
+    digits: str = "ascii"        # ascii | fullwidth (１２) | thousands (1,172); applied to the raws
+    t3_header: str = "full"      # full: 勾稽关系 note + 申请人情况 row; short: only the two label rows
+    t3_split_at: int | None = None  # 表三 printed as two tables, cut before this row
+    ghost_row: bool = False      # Word's zero-height <![if !supportMisalignedColumns]> row of empty cells
 
     def describe(self) -> str:
         parts = [f"cells as {self.cells} markup"]
@@ -48,6 +53,14 @@ class HtmlStyle:
         parts.append(f"section headings as {self.heading}")
         if self.amount_unit != "万元":
             parts.append(f"2019 采购总金额 printed in {self.amount_unit}")
+        if self.digits != "ascii":
+            parts.append(f"numbers printed with {self.digits} digits")
+        if self.t3_header == "short":
+            parts.append("表三 without the 申请人情况 row")
+        if self.t3_split_at:
+            parts.append(f"表三 split into two tables before row {self.t3_split_at}")
+        if self.ghost_row:
+            parts.append("Word's zero-height ghost row closes each table")
         return "; ".join(parts)
 
 
@@ -60,6 +73,8 @@ def pick_style(rng: random.Random) -> HtmlStyle:
         header_breaks=rng.random() < 0.7,
         t2_blocks=rng.random() < 0.4,
         heading=rng.choice(("strong", "strong", "h3")),
+        t3_header=rng.choice(("full", "full", "short")),
+        t3_split_at=rng.choice((None, None, None, 12, 20)),
     )
 
 
@@ -112,6 +127,9 @@ def table_html(grid: Grid, style: HtmlStyle) -> str:
             'style="border-collapse:collapse;border:none;width:100%;">' if style.cells == "word"
             else '<table border="1" cellspacing="0" cellpadding="0" width="100%">')
     rows = "\n".join("<tr>" + "".join(_td(c, style) for c in _padded(row, style)) + "</tr>" for row in grid.rows)
+    if style.ghost_row:
+        ghost = "".join('<td width="60" style="border:none"></td>' for _ in range(grid.width))
+        rows += f'\n<![if !supportMisalignedColumns]><tr height="0">{ghost}</tr><![endif]>'
     return f"{head}\n<tbody>\n{rows}\n</tbody>\n</table>"
 
 
@@ -121,9 +139,15 @@ def tables_html(record: ReportRecord, style: HtmlStyle) -> dict[str, list[str]]:
         t2 = [table_html(Grid("表二", block), style) for block in table_two_blocks(record, style.amount_unit)]
     else:
         t2 = [table_html(table_two(record, style.amount_unit), style)]
+    t3 = table_three(record, style.header_breaks, style.t3_header == "short")
+    if style.t3_split_at:
+        top, bottom = split_rows(t3, style.t3_split_at)
+        applications = [table_html(top, style), "<p>&nbsp;</p>", table_html(bottom, style)]
+    else:
+        applications = [table_html(t3, style)]
     return {
         "proactive": t2,
-        "applications": [table_html(table_three(record, style.header_breaks), style)],
+        "applications": applications,
         "review_litigation": [table_html(table_four(record), style)],
     }
 

@@ -23,12 +23,16 @@ MEDIA_TYPES = {
 }
 
 
-def printed_record(publication: Publication, amount_unit: str = "万元") -> ReportRecord:
+FULLWIDTH_DIGITS = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+def printed_record(publication: Publication, amount_unit: str = "万元", digits: str = "ascii") -> ReportRecord:
     """The record a document prints: the plan's figures, with every raw string exact.
 
     The figures print decimals with `:g` (6 significant digits), so 141.2541 would be
     printed 141.254; the documents print the exact value instead. With amount_unit 元
-    the 2019 采购总金额 is printed in 元 (the canonical value stays in 万元).
+    the 2019 采购总金额 is printed in 元 (the canonical value stays in 万元). digits
+    "fullwidth" prints １２, "thousands" prints 1,172 (the values stay the same).
     """
     record = publication_figures(publication).record.model_copy(deep=True)
     specs = all_cell_specs()
@@ -39,6 +43,14 @@ def printed_record(publication: Publication, amount_unit: str = "万元") -> Rep
     amount = record.cells.get("t2.procurement.amount")
     if amount_unit == "元" and amount is not None:
         record.raw["t2.procurement.amount"] = str(round(amount * 10000))
+    for key, value in record.cells.items():
+        raw = record.raw.get(key, "")
+        if value is None or parse_cell(raw, specs[key].kind if key in specs else "count").problem:
+            continue
+        if digits == "fullwidth":
+            record.raw[key] = raw.translate(FULLWIDTH_DIGITS)
+        elif digits == "thousands" and isinstance(value, int) and abs(value) >= 1000:
+            record.raw[key] = f"{value:,}"
     return record
 
 

@@ -6,6 +6,8 @@ written vertically, the whole report nested in a layout table, header rows repea
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -42,6 +44,8 @@ class DocxStyle:
     body_font: str = "仿宋_GB2312"
     heading_font: str = "黑体"
     captions: bool = False         # 表一/表二… captions above the tables
+    tracked_changes: bool = False  # 表三's 本年新收 row and 表四's values revised with Word's track changes
+    content_control: bool = False  # 表三 inside a block-level content control (w:sdt)
 
     def describe(self) -> str:
         parts = ["python-docx, merged cells"]
@@ -53,6 +57,10 @@ class DocxStyle:
             parts.append("the whole report nested in a one-cell layout table")
         if self.captions:
             parts.append("captions above the tables")
+        if self.tracked_changes:
+            parts.append("tracked changes left in: 表三 本年新收 and 表四 values as w:del old + w:ins new")
+        if self.content_control:
+            parts.append("表三 inside a w:sdt content control")
         return "; ".join(parts)
 
 
@@ -82,8 +90,8 @@ def _repeat_header(table: Table, rows: int) -> None:
         properties.append(marker)
 
 
-def add_grid(container, grid: Grid, style: DocxStyle, font: str = "宋体") -> Table:
-    """A Word table for a grid: spans become merged cells (gridSpan / vMerge)."""
+def add_grid(container, grid: Grid, style: DocxStyle, ids: Iterator[int], font: str = "宋体") -> Table:
+    """A Word table for a grid: spans become merged cells (gridSpan / vMerge); `ids` numbers revisions."""
     table = container.add_table(rows=len(grid.rows), cols=grid.width)
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -94,6 +102,9 @@ def add_grid(container, grid: Grid, style: DocxStyle, font: str = "宋体") -> T
                                          placed.column + placed.cell.colspan - 1))
         paragraph = cell.paragraphs[0]
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        if style.tracked_changes and _revised(placed.cell.key):
+            _tracked_revision(paragraph, placed.cell.text, font, ids)
+            continue
         lines = placed.cell.text.split("\n")
         run = paragraph.add_run(lines[0])
         _set_font(run, font, 10)
@@ -106,6 +117,48 @@ def add_grid(container, grid: Grid, style: DocxStyle, font: str = "宋体") -> T
     if grid.caption == "表三" and style.repeat_header:
         _repeat_header(table, 3)
     return table
+
+
+def _revised(key: str | None) -> bool:
+    return bool(key) and (key.startswith("t3.new.") or key.startswith("t4."))
+
+
+_REVISION_DATE = "2025-01-10T09:00:00Z"
+
+
+def _tracked_revision(paragraph, text: str, font: str, ids: Iterator[int]) -> None:
+    """The cell as Word keeps an unaccepted edit: the old figure deleted, the new one inserted."""
+    old = str(int(text) + 1) if text.isdigit() else "0"
+    for tag, text_tag, value in (("w:del", "w:delText", old), ("w:ins", "w:t", text)):
+        revision = OxmlElement(tag)
+        revision.set(qn("w:id"), str(next(ids)))
+        revision.set(qn("w:author"), "Administrator")
+        revision.set(qn("w:date"), _REVISION_DATE)
+        run = OxmlElement("w:r")
+        properties = OxmlElement("w:rPr")
+        fonts = OxmlElement("w:rFonts")
+        fonts.set(qn("w:eastAsia"), font)
+        properties.append(fonts)
+        run.append(properties)
+        content = OxmlElement(text_tag)
+        content.text = value
+        run.append(content)
+        revision.append(run)
+        paragraph._p.append(revision)
+
+
+def _content_control(table: Table, tag: str) -> None:
+    """Move a table into a block-level content control, as form templates do."""
+    sdt = OxmlElement("w:sdt")
+    properties = OxmlElement("w:sdtPr")
+    alias = OxmlElement("w:alias")
+    alias.set(qn("w:val"), tag)
+    properties.append(alias)
+    sdt.append(properties)
+    content = OxmlElement("w:sdtContent")
+    sdt.append(content)
+    table._tbl.addprevious(sdt)
+    content.append(table._tbl)
 
 
 def _paragraph(container, text: str, font: str, size: float, bold: bool = False, indent: bool = True,
@@ -143,6 +196,7 @@ def write_docx(path: Path, record: ReportRecord, style: DocxStyle, agency_name: 
     _paragraph(body, record.title or "", "方正小标宋简体", 22, indent=False, align=WD_ALIGN_PARAGRAPH.CENTER)
     _paragraph(body, intro, style.body_font, 16)
     tables = _tables_for(record, style)
+    revision_ids = itertools.count(1)
     for key, heading, _ in SECTIONS:
         _paragraph(body, heading, style.heading_font, 16, bold=True)
         if record.sections.get(key):
@@ -150,7 +204,9 @@ def write_docx(path: Path, record: ReportRecord, style: DocxStyle, agency_name: 
         for caption, grid in tables.get(key, []):
             if style.captions:
                 _paragraph(body, caption, style.heading_font, 12, indent=False, align=WD_ALIGN_PARAGRAPH.CENTER)
-            add_grid(body, grid, style)
+            table = add_grid(body, grid, style, revision_ids)
+            if style.content_control and grid.caption == "表三":
+                _content_control(table, "收到和处理政府信息公开申请情况")
     year, month, day = (int(part) for part in published.split("-"))
     _paragraph(body, agency_name, style.body_font, 16, indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT)
     _paragraph(body, f"{year}年{month}月{day}日", style.body_font, 16, indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT)
