@@ -15,12 +15,15 @@ import time
 import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import Table, create_engine, insert, text
 
 from sandbox.figures import generate
 from warehouse.db import make_engine, upgrade
 from warehouse.load import CELL_COLUMNS, LoadItem, bulk_load, cell_rows, copy_rows
 from warehouse.models import Agency, Region
+
+_REGIONS: Table = Region.__table__  # type: ignore[assignment]
+_AGENCIES: Table = Agency.__table__  # type: ignore[assignment]
 
 ADMIN_URL = os.environ.get("NIANBAO_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REPORTS = int(os.environ.get("NIANBAO_BENCH_LOAD_REPORTS", "2000"))
@@ -35,8 +38,8 @@ def _items(count: int) -> list[LoadItem]:
 
 def _register_agencies(engine, count: int) -> None:
     with engine.begin() as conn:
-        conn.execute(insert(Region.__table__), [{"code": "320000", "level": "province", "parent_code": None}])
-        conn.execute(insert(Agency.__table__), [
+        conn.execute(insert(_REGIONS), [{"code": "320000", "level": "province", "parent_code": None}])
+        conn.execute(insert(_AGENCIES), [
             {"id": n + 1, "slug": f"bench-{n}", "name": f"机关{n}", "region_code": "320000",
              "level": "department", "kind": "department", "expected": True} for n in range(count)])
 

@@ -76,7 +76,8 @@ def export(url: str | None, *, year: int, fmt: str, out_dir: Path, region: str |
 
 
 def _filters(year: int, region: str | None, accepted_only: bool) -> tuple[str, dict[str, Any]]:
-    clauses, params = ["year = :year"], {"year": year}
+    clauses: list[str] = ["year = :year"]
+    params: dict[str, Any] = {"year": year}
     if region:
         clauses.append("region_code LIKE :prefix")
         params["prefix"] = region_prefix(region) + "%"

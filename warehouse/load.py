@@ -18,6 +18,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import islice
 from typing import Any, TypeVar
 
@@ -375,7 +376,7 @@ def bulk_load(engine: Engine, items: Iterable[LoadItem], *, batch_size: int = BU
     total = BulkResult()
     iterator = iter(items)
     while batch := list(islice(iterator, batch_size)):
-        results = with_retries(lambda batch=batch: _load_on_engine(engine, batch))
+        results = with_retries(partial(_load_on_engine, engine, batch))
         for result, item in zip(results, batch, strict=True):
             total.report_ids.append(result.report_id)
             if not result.changed:

@@ -4,6 +4,7 @@ per region and year (`nianbao status`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import text
 
@@ -32,7 +33,8 @@ def coverage(url: str | None = None, *, year: int | None = None, region: str | N
     if by not in GROUPINGS:
         raise WarehouseError(f"--by must be one of {', '.join(GROUPINGS)}, got {by!r}")
     code = GROUPINGS[by]
-    clauses, params = ["1 = 1"], {}
+    clauses: list[str] = ["1 = 1"]
+    params: dict[str, Any] = {}
     if year is not None:
         clauses.append("c.year = :year")
         params["year"] = year
