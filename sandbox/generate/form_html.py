@@ -26,6 +26,7 @@ GBK_DECLARATIONS = {
 }
 # Pages that print the 2019 采购总金额 in 元 rather than 万元.
 AMOUNT_IN_YUAN = {"yw-ershisanli-2020-html", "weishan-liangcheng-2020-html-gbk"}
+GBK_ONLY_CONTACT = "如有疑问，请联系办公室王喆，联系电话：0000-68000000。"
 OTHER_ARTICLES = ("关于公布{year}年度行政权力事项清单的通知", "{short}{year}年法治政府建设情况报告",
                   "{year}年政府信息公开指南")
 
@@ -61,8 +62,10 @@ def related_titles(publication: Publication) -> tuple[str, ...]:
 def page_for(publication: Publication) -> tuple[Page, HtmlStyle, ReportRecord]:
     who = agency(publication.slug)
     style = style_for(publication)
-    record = printed_record(publication, style.amount_unit, style.digits)
     charset, declaration = GBK_DECLARATIONS.get((publication.slug, publication.year), ("utf-8", "both"))
+    record = printed_record(publication, style.amount_unit, style.digits)
+    if charset == "gb2312":  # GBK-only characters (喆) in a page that declares gb2312: a strict decoder fails
+        record.sections["other"] = record.sections.get("other", "") + GBK_ONLY_CONTACT
     if publication.variant == "gbk" and charset == "utf-8":
         raise ValueError(f"{publication.name}: a gbk page needs an entry in GBK_DECLARATIONS")
     body = report_body(record, style, who.name, publication.published)
@@ -75,6 +78,8 @@ def notes_for(publication: Publication, page: Page, style: HtmlStyle) -> str:
     notes = [f"{page.agency.family} article page; {style.describe()}"]
     if page.charset != "utf-8":
         notes.append(f"encoded GBK, declared {page.charset} via {page.charset_meta}")
+        if page.charset == "gb2312":
+            notes.append("六 names a contact 王喆: 喆 is GBK-only, so a strict gb2312 decoder fails")
     variant_notes = {
         "mixed-formats": "表二 printed with the 2019 columns, 表三/表四 in the 2021 form",
         "2019-format-late": "a 2021 report printed entirely in the 2019 format (（六）其他处理 one row)",

@@ -41,6 +41,7 @@ class HtmlStyle:
     t3_header: str = "full"      # full: 勾稽关系 note + 申请人情况 row; short: only the two label rows
     t3_split_at: int | None = None  # 表三 printed as two tables, cut before this row
     ghost_row: bool = False      # Word's zero-height <![if !supportMisalignedColumns]> row of empty cells
+    spaced_labels: bool = False  # short labels padded with ideographic spaces: 规　　章, 总　计
 
     def describe(self) -> str:
         parts = [f"cells as {self.cells} markup"]
@@ -61,6 +62,8 @@ class HtmlStyle:
             parts.append(f"表三 split into two tables before row {self.t3_split_at}")
         if self.ghost_row:
             parts.append("Word's zero-height ghost row closes each table")
+        if self.spaced_labels:
+            parts.append("short labels spaced with U+3000 (规　　章)")
         return "; ".join(parts)
 
 
@@ -75,6 +78,7 @@ def pick_style(rng: random.Random) -> HtmlStyle:
         heading=rng.choice(("strong", "strong", "h3")),
         t3_header=rng.choice(("full", "full", "short")),
         t3_split_at=rng.choice((None, None, None, 12, 20)),
+        spaced_labels=rng.random() < 0.3,
     )
 
 
@@ -84,8 +88,15 @@ _WORD_P = ('<p class="MsoNormal" align="center" style="text-align:center;">'
            '<span style="font-family:宋体;font-size:10.5pt;">{}</span></p>')
 
 
+def _spaced(text: str) -> str:
+    """规章 → 规　　章, 总计 → 总　计: how typists centre short labels."""
+    if len(text) == 2:
+        return f"{text[0]}　　{text[1]}" if text in ("规章",) else f"{text[0]}　{text[1]}"
+    return text
+
+
 def _cell_text(cell: Cell, style: HtmlStyle) -> str:
-    text = html.escape(cell.text)
+    text = html.escape(_spaced(cell.text) if style.spaced_labels and cell.header else cell.text)
     if cell.key and style.split_numbers and len(cell.text) >= 4 and cell.text.replace(".", "").isdigit():
         cut = len(cell.text) // 2
         text = f"{html.escape(cell.text[:cut])}<br/>{html.escape(cell.text[cut:])}"
