@@ -11,18 +11,19 @@ from parsel import Selector
 
 from crawler.families.base import anchor_title, link_target
 from crawler.recognise import normalise_title
-from crawler.sniff import DOCUMENT_EXT, extension
+from crawler.sniff import DOCUMENT_EXT, IMAGE_EXT, extension
 
 _DOWNLOAD_PATH = re.compile(r"downfile\.jsp|download\.jsp|filedownload|/download/|getfile|attachment", re.I)
 _VIEWER = re.compile(r"viewer\.html?|pdfjs|pdf\.js", re.I)
 _NOT_THE_REPORT = re.compile(r"图解|图说|一图|解读|读懂")
-_CONTENT_AREAS = (".article", ".content", "#content", ".TRS_Editor", "#zoom", ".zoom", ".main", "article", "body")
+_BOOK_PAGE = re.compile(r"^第\s*\d+\s*页$")
 
 
 @dataclass(frozen=True)
 class Attachment:
     url: str
     title: str
+    kind: str = "file"      # file | page (one page of a report shown as an HTML flipbook)
 
 
 def attachments(html: Selector, base_url: str) -> list[Attachment]:
@@ -31,10 +32,13 @@ def attachments(html: Selector, base_url: str) -> list[Attachment]:
     for anchor in html.css("a, area, button, span[onclick], div[onclick]"):
         url = link_target(anchor, base_url)
         title = anchor_title(anchor)
-        if url and not _NOT_THE_REPORT.search(normalise_title(title)):
-            document = document_url(url)
-            if document:
-                found.setdefault(document, Attachment(document, title))
+        if not url or _NOT_THE_REPORT.search(normalise_title(title)):
+            continue
+        document = document_url(url)
+        if document:
+            found.setdefault(document, Attachment(document, title))
+        elif _BOOK_PAGE.match(title.strip()) and url.split("?")[0].endswith((".html", ".htm", ".shtml")):
+            found.setdefault(url, Attachment(url, title.strip(), "page"))
     for frame in html.css("iframe[src], embed[src], object[data], frame[src]"):
         src = frame.attrib.get("src") or frame.attrib.get("data") or ""
         document = document_url(urljoin(base_url, src.strip()))
@@ -51,7 +55,7 @@ def document_url(url: str) -> str | None:
     if _VIEWER.search(parts.path):
         target = parse_qs(parts.query).get("file")
         return urljoin(url, unquote(target[0])) if target else None
-    if extension(url) in DOCUMENT_EXT:
+    if extension(url) in DOCUMENT_EXT or extension(url) in IMAGE_EXT:
         return url
     if _DOWNLOAD_PATH.search(parts.path):
         return url
@@ -59,8 +63,6 @@ def document_url(url: str) -> str | None:
 
 
 def body_text(html: Selector) -> str:
-    for area in _CONTENT_AREAS:
-        nodes = html.css(area)
-        if nodes:
-            return " ".join(t.strip() for t in nodes[0].xpath(".//text()[not(ancestor::script)]").getall())
-    return ""
+    """The page's visible text (scripts and styles left out)."""
+    return " ".join(t.strip() for t in html.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]")
+                    .getall() if t.strip())

@@ -152,11 +152,16 @@ class OffsiteRedirect(IgnoreRequest):
     """A redirect to a host outside the registry's domains."""
 
 
+class RedirectLoop(IgnoreRequest):
+    """A redirect back to a URL already visited in the same chain."""
+
+
 class RedirectGuard:
     """Check a redirect's target before the redirect middleware follows it.
 
-    Scrapy's offsite filter drops an offsite redirect silently when it is scheduled; refusing
-    it here instead makes the failure reach the spider with its cause (offsite or private).
+    Scrapy's offsite filter drops an offsite redirect silently when it is scheduled, and its
+    duplicate filter drops a redirect loop silently; refusing them here instead makes the
+    failure reach the spider with its cause (offsite, private address, redirect loop).
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -171,6 +176,8 @@ class RedirectGuard:
         if response.status not in (301, 302, 303, 307, 308) or not location:
             return response
         target = urljoin(request.url, location.decode("latin-1"))
+        if target in {request.url, *request.meta.get("redirect_urls", [])}:
+            raise RedirectLoop(f"redirect loop: {request.url} → {target}")
         parts = urlsplit(target)
         host = parts.hostname or ""
         spider = self.crawler.spider

@@ -26,7 +26,7 @@ from twisted.python.failure import Failure
 from crawler.attachments import attachments, body_text
 from crawler.families import Adapter, Listing, adapter_for
 from crawler.index import DocumentIndex
-from crawler.middlewares import OffsiteRedirect, PrivateAddressRefused
+from crawler.middlewares import OffsiteRedirect, PrivateAddressRefused, RedirectLoop
 from crawler.recognise import recognise
 from crawler.registry import Source, load_registry
 from crawler.sniff import DOCUMENT_EXT, check, extension, is_challenge, is_report_text, real_kind
@@ -154,7 +154,8 @@ class ReportsSpider(Spider):
 
     def _follow_children(self, source: Source, url: str, info: dict[str, Any], children: list[dict[str, Any]]):
         for child in children:
-            yield from self._follow(source, child["url"], {**info, "filename": child.get("title")},
+            yield from self._follow(source, child["url"], {**info, "filename": child.get("title"),
+                                                           "child_kind": child.get("kind", "file")},
                                     role="attachment", referer=url)
 
     def parse_target(self, response: Response):
@@ -187,7 +188,9 @@ class ReportsSpider(Spider):
         assert self.index is not None
         self.counts[source.id]["article_pages"] += 1
         if is_challenge(response.body):
-            self._fail(source, response.url, "challenge", "article page is a WAF/anti-bot challenge")
+            assert self.store is not None
+            self._fail(source, response.url, "challenge", "a WAF/anti-bot challenge instead of the page",
+                       self.store.put(response.body))
             return
         found = attachments(response.selector, response.url)
         holds_report = is_report_text(body_text(response.selector))
@@ -196,11 +199,10 @@ class ReportsSpider(Spider):
         if not found and not holds_report:
             self._fail(source, response.url, "no_document", "article page has neither a report body nor an attachment")
             return
-        children = [{"url": a.url, "title": a.title} for a in found]
+        children = [{"url": a.url, "title": a.title, "kind": a.kind} for a in found]
         self.index.record_page(response.url, source.id, _header(response, b"ETag"),
                                _header(response, b"Last-Modified"), children)
-        yield from (r for child in children for r in self._follow(
-            source, child["url"], {**info, "filename": child["title"]}, role="attachment", referer=response.url))
+        yield from self._follow_children(source, response.url, info, children)
 
     def _keep(self, source: Source, response: Response, info: dict[str, Any], filename: str | None) -> None:
         assert self.index is not None and self.store is not None
@@ -211,9 +213,11 @@ class ReportsSpider(Spider):
             sha256 = self.store.put(body) if body else None   # quarantined: kept, never a document
             self._fail(source, response.url, verdict.problem or "invalid", verdict.detail, sha256)
             return
-        if response.meta["role"] == "attachment" and verdict.kind == "html" and not is_report_text(
-                body_text(response.selector) if hasattr(response, "selector") else ""):
-            self._fail(source, response.url, "not_a_document", "an attachment link answered with an HTML page")
+        if (response.meta["role"] == "attachment" and verdict.kind == "html" and info.get("child_kind") != "page"
+                and not is_report_text(body_text(response.selector) if hasattr(response, "selector") else "")):
+            sha256 = self.store.put(body)
+            self._fail(source, response.url, "not_a_document", "an attachment link answered with an HTML page",
+                       sha256)
             return
         sha256 = self.store.put(body)
         outcome = self.index.record(
@@ -233,7 +237,8 @@ class ReportsSpider(Spider):
         kind, detail = classify_failure(failure)
         if request.meta.get("role") == "list" and source:
             self.flags[source.id].add("list_page_error")
-        self._fail(source, request.url, kind, detail)
+        first_url = (request.meta.get("redirect_urls") or [request.url])[0]   # the URL we asked for
+        self._fail(source, first_url, kind, detail)
 
     def _fail(self, source: Source | None, url: str, kind: str, detail: str, sha256: str | None = None) -> None:
         source_id = source.id if source else None
@@ -302,11 +307,13 @@ def classify_failure(failure: Failure) -> tuple[str, str]:
         return "private_address", str(error)
     if failure.check(OffsiteRedirect):
         return "offsite", str(error)
+    if failure.check(RedirectLoop):
+        return "redirect_loop", str(error)
     name = type(error).__name__
     text = str(error)
     if "max redirections" in text.lower():
         return "redirect_loop", text
-    if "DataLoss" in text or "dataloss" in text.lower():
+    if "DataLoss" in name or "dataloss" in text.lower():
         return "truncated", text
     if "robots.txt" in text:
         return "robots", text
