@@ -209,3 +209,33 @@ def test_coverage_counts_expected_found_and_missing(warehouse_engine: Engine) ->
         row = conn.execute(text("SELECT province_code, prefecture_code, region_code, year, expected, found, "
                                 "accepted, quarantined, missing FROM coverage")).all()
     assert [tuple(r) for r in row] == [("320000", "320800", "320813", 2024, 3, 3, 2, 1, 1)]
+
+
+def test_load_report_inside_the_callers_session(warehouse_engine: Engine) -> None:
+    """In the caller's transaction the report commits or rolls back with the caller's other rows."""
+    import pytest
+    from sqlalchemy.orm import Session
+
+    record = make_record(60)
+    with pytest.raises(RuntimeError), session_scope(warehouse_engine) as session:
+        upsert_agency(session, slug="hongze", name="淮安市洪泽区人民政府", region_code="320813",
+                      level="county", kind="government")
+        record_document(session, {"url": URL, "sha256": SHA_A, "title": "洪泽区2024年报"})
+        load_report(session, record, agency_id="hongze", document_sha256=SHA_A, document_url=URL)
+        raise RuntimeError("the caller changes its mind")
+    seeded = {"cell_dictionary", "rule_labels", "report_years"}
+    assert {name: rows for name, rows in snapshot(warehouse_engine).items() if rows and name not in seeded} == {}
+
+    with session_scope(warehouse_engine) as session:
+        upsert_agency(session, slug="hongze", name="淮安市洪泽区人民政府", region_code="320813",
+                      level="county", kind="government")
+        record_document(session, {"url": URL, "sha256": SHA_A, "title": "洪泽区2024年报"})
+        inside = load_report(session, record, agency_id="hongze", document_sha256=SHA_A, document_url=URL)
+    own = Session(warehouse_engine)  # not in a transaction: load_report commits by itself
+    again = load_report(own, record, agency_id="hongze", document_sha256=SHA_A, document_url=URL)
+    own.close()
+    state = snapshot(warehouse_engine)
+    assert inside.changed and not again.changed and again.report_id == inside.report_id
+    assert len(state["documents"]) == 1 and len(state["reports"]) == 1  # the recorded document was reused
+    with warehouse_engine.connect() as conn:
+        assert conn.scalar(select(Document.listing_title)) == "洪泽区2024年报"
