@@ -243,3 +243,20 @@ def _documents_in(database: Path) -> int:
             return db.execute("SELECT count(*) FROM documents").fetchone()[0]
     except sqlite3.Error:
         return 0
+
+
+@pytest.mark.slow
+def test_a_column_that_moved_is_flagged_as_broken_through_the_cli(sandbox_portal_factory, tmp_path: Path) -> None:
+    portal = sandbox_portal_factory(sites=["chanhe-industry"])
+    write_sources(tmp_path / "sources", ["chanhe-industry"])
+    env = {**os.environ, "NIANBAO_SOURCES_DIR": str(tmp_path / "sources"), "NIANBAO_DATA_DIR": str(tmp_path / "data"),
+           "NIANBAO_RAW_STORE": str(tmp_path / "data" / "raw")}
+    command = [sys.executable, "-m", "nianbao", "crawl", "--fast", "--sandbox-url", portal.url]
+    first = subprocess.run([*command, "--json"], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert json.loads(first.stdout)["sources"]["sandbox-chanhe-industry"]["reports_listed"] > 0
+    portal.move_column("chanhe-industry", "/zfxxgk/nb/1.html")     # the old list page now answers 404
+    second = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert "broken?" in second.stdout and "zero_reports" in second.stdout and "list_page_error" in second.stdout
+    assert "http_404" in second.stdout
