@@ -109,3 +109,16 @@ def test_status_on_an_unmigrated_database_says_so(warehouse_url: str, warehouse_
         conn.execute(text("DROP VIEW coverage"))
     result = invoke("status", "--url", warehouse_url)
     assert result.exit_code == 2 and "nianbao db upgrade" in result.output
+
+
+def test_status_missing_lists_the_expected_agencies_without_a_report(filled: str) -> None:
+    from warehouse.status import missing_reports
+
+    missing = missing_reports(filled)
+    assert [(m.slug, m.year, m.deadline.isoformat(), m.overdue) for m in missing] \
+        == [("hz-health", 2024, "2025-01-31", True)]
+    assert missing_reports(filled, region="440000") == []
+    result = invoke("status", "--missing", "--url", filled)
+    assert result.exit_code == 0 and "hz-health" in result.output and "2025-01-31" in result.output
+    assert "no expected report is missing" in invoke("status", "--missing", "--region", "440000",
+                                                     "--url", filled).output

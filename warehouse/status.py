@@ -3,12 +3,14 @@ per region and year (`nianbao status`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import text
 
 from warehouse.export import region_prefix
+from warehouse.models import deadline_for
 from warehouse.query import WarehouseError, read_only_connection
 
 GROUPINGS = {"province": "province_code", "prefecture": "prefecture_code", "region": "region_code"}
@@ -52,3 +54,46 @@ def coverage(url: str | None = None, *, year: int | None = None, region: str | N
 
 def totals(rows: list[CoverageRow]) -> dict[str, int]:
     return {name: sum(getattr(row, name) for row in rows) for name in COUNTS}
+
+
+@dataclass(frozen=True)
+class MissingReport:
+    slug: str
+    name: str
+    region_code: str | None
+    kind: str
+    year: int
+    deadline: dt.date
+
+    @property
+    def overdue(self) -> bool:
+        return dt.date.today() > self.deadline
+
+
+_MISSING = """WITH seen_years AS (
+  SELECT year FROM reports UNION SELECT year FROM documents WHERE year IS NOT NULL
+)
+SELECT a.slug, a.name, a.region_code, a.kind, y.year
+FROM agencies a CROSS JOIN seen_years y
+WHERE a.expected
+  AND (a.first_year IS NULL OR y.year >= a.first_year)
+  AND (a.last_year IS NULL OR y.year <= a.last_year)
+  AND NOT EXISTS (SELECT 1 FROM reports r WHERE r.agency_id = a.id AND r.year = y.year AND r.is_current)"""
+
+
+def missing_reports(url: str | None = None, *, year: int | None = None,
+                    region: str | None = None) -> list[MissingReport]:
+    """The expected agencies without a current report, per year, with their deadline."""
+    sql = _MISSING
+    params: dict[str, Any] = {}
+    if year is not None:
+        sql += " AND y.year = :year"
+        params["year"] = year
+    if region:
+        sql += " AND a.region_code LIKE :prefix"
+        params["prefix"] = region_prefix(region) + "%"
+    sql += " ORDER BY y.year, a.region_code, a.slug"
+    with read_only_connection(url) as conn:
+        rows = conn.execute(text(sql), params).all()
+    return [MissingReport(slug, name, region_code, kind, int(y), deadline_for(kind, int(y)))
+            for slug, name, region_code, kind, y in rows]

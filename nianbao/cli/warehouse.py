@@ -180,12 +180,16 @@ def status_command(
     year: Annotated[int | None, typer.Option("--year", help="Only this report year.")] = None,
     region: Annotated[str | None, typer.Option("--region", metavar="CODE", help="Only this region and below.")] = None,
     by: Annotated[Grouping, typer.Option("--by", help="Sum up per province, prefecture or region (the agency's own code).")] = Grouping.region,
+    missing: Annotated[bool, typer.Option("--missing", help="List the expected agencies without a report instead.")] = False,
     url: UrlOption = None,
 ) -> None:
     """Coverage: agencies expected / found / accepted / quarantined / missing, per region and year."""
     from warehouse.query import WarehouseError
     from warehouse.status import COUNTS, coverage, totals
 
+    if missing:
+        _print_missing(_url(url), year, region)
+        return
     try:
         rows = coverage(_url(url), year=year, region=region, by=by.value)
     except WarehouseError as error:
@@ -198,3 +202,19 @@ def status_command(
     summed = totals(rows)
     table_rows.append(("total", "", "", *(summed[c] for c in COUNTS)))
     _print_rows(["region", "name", "year", *COUNTS], table_rows, title="coverage")
+
+
+def _print_missing(url: str, year: int | None, region: str | None) -> None:
+    from warehouse.query import WarehouseError
+    from warehouse.status import missing_reports
+
+    try:
+        rows = missing_reports(url, year=year, region=region)
+    except WarehouseError as error:
+        _fail(_explain(str(error)))
+    if not rows:
+        typer.echo("no expected report is missing for this selection")
+        return
+    _print_rows(["year", "region", "agency", "slug", "kind", "deadline", "overdue"],
+                [(r.year, r.region_code or "—", r.name, r.slug, r.kind, r.deadline.isoformat(),
+                  "yes" if r.overdue else "no") for r in rows], title="missing reports")
