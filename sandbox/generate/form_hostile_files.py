@@ -20,6 +20,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
@@ -126,7 +127,7 @@ def _cover_png(out_dir: Path, name: str) -> str:
 
 
 # name → (writer, site, media type, expected finding, notes, extra truth keys)
-HOSTILE = {
+HOSTILE: dict[str, tuple[Callable[[Path, str], str], str, str, str, str, dict[str, object]]] = {
     "lueyang-land-2024-empty": (_empty, "lueyang-land", MEDIA_TYPES["html"], "empty-file",
                                 "zero bytes named .html", {}),
     "jlp-erlang-2024-report-404": (_not_found_as_pdf, "jlp-erlang", "application/pdf", "not-a-report",

@@ -40,7 +40,7 @@ XLSX_STYLES = {
 }
 # Legacy formats: (slug, year, form) → the source style; the agency-year also has a planned document,
 # so the figures are the same (the site offers the report twice, as sites do).
-LEGACY = {
+LEGACY: dict[tuple[str, int, str], DocxStyle | XlsxStyle] = {
     ("qiaokou-health", 2023, "doc"): DocxStyle(t2_blocks=True),
     ("lg-health", 2023, "xls"): XlsxStyle(sheet_names=("封面", "表二", "表三", "表四"), formulas=True),
 }
@@ -81,10 +81,10 @@ def _legacy(out_dir: Path) -> list[Truth]:
         if have_soffice:
             with tempfile.TemporaryDirectory() as work:
                 source = Path(work) / f"{publication.name}.{'docx' if form == 'doc' else 'xlsx'}"
-                if form == "doc":
-                    _write_docx(publication, source, style)  # type: ignore[arg-type]
+                if isinstance(style, DocxStyle):
+                    _write_docx(publication, source, style)
                 else:
-                    _write_xlsx(publication, source, style)  # type: ignore[arg-type]
+                    _write_xlsx(publication, source, style)
                 shutil.move(convert(source, form, Path(work)), target)
         elif not target.exists():
             print(f"form_office: soffice not found, {target.name} not generated", file=sys.stderr)

@@ -67,9 +67,9 @@ def _block(caption: str, columns: list[tuple[str, int]], rows: list[tuple[str, l
 def table_two_blocks(record: ReportRecord, amount_unit: str = "万元") -> list[list[list[Cell]]]:
     """表二's sub-tables, each a list of 4-column rows; amount_unit labels the 2019 采购总金额."""
     if t2_layout(record) == "2021":
-        three = [("本年制发件数", 1), ("本年废止件数", 1), ("现行有效件数", 1)]
+        stock = [("本年制发件数", 1), ("本年废止件数", 1), ("现行有效件数", 1)]
         return [
-            _block("第二十条第（一）项", three, [
+            _block("第二十条第（一）项", stock, [
                 ("规章", [(f"t2.rules.{c}", 1) for c in ("issued", "repealed", "in_force")]),
                 ("行政规范性文件", [(f"t2.normative_docs.{c}", 1) for c in ("issued", "repealed", "in_force")]),
             ], record),

@@ -59,24 +59,24 @@ def report_truth(publication: Publication, file: str, media_type: str, notes: st
     """The truth of a report document: the record it prints (see printed_record)."""
     figures = publication_figures(publication)
     who = agency(publication.slug)
-    return Truth(
+    return Truth.model_validate(dict(
         name=publication.name, file=file, form=form or publication.form, kind="report", media_type=media_type,
         agency=who.name, year=publication.year, title=title or record.title, published=publication.published,
         level=who.level, agency_kind=who.kind, region_code=who.region_code, record=record,
         expected_rules=sorted(set(figures.expected_rules)), variant=publication.variant,
         seed=seed_for(publication.slug, publication.year), reviewed=True, notes=notes, site=publication.slug,
-    )
+    ))
 
 
 def other_truth(name: str, file: str, form: str, kind: str, media_type: str, site: str, expected_finding: str,
                 notes: str, title: str | None = None, year: int | None = None, published: str | None = None) -> Truth:
     """The truth of a look-alike or hostile document: no record, a named expected finding."""
     who = agency(site)
-    return Truth(
+    return Truth.model_validate(dict(
         name=name, file=file, form=form, kind=kind, media_type=media_type, agency=who.name, year=year, title=title,
         published=published, level=who.level, agency_kind=who.kind, region_code=who.region_code, record=None,
         expected_finding=expected_finding, reviewed=True, notes=notes, site=site,
-    )
+    ))
 
 
 def write_truth(out_dir: Path, truth: Truth) -> Truth:

@@ -120,7 +120,7 @@ def add_grid(container, grid: Grid, style: DocxStyle, ids: Iterator[int], font: 
 
 
 def _revised(key: str | None) -> bool:
-    return bool(key) and (key.startswith("t3.new.") or key.startswith("t4."))
+    return key is not None and key.startswith(("t3.new.", "t4."))
 
 
 _REVISION_DATE = "2025-01-10T09:00:00Z"
@@ -210,5 +210,5 @@ def write_docx(path: Path, record: ReportRecord, style: DocxStyle, agency_name: 
     year, month, day = (int(part) for part in published.split("-"))
     _paragraph(body, agency_name, style.body_font, 16, indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT)
     _paragraph(body, f"{year}年{month}月{day}日", style.body_font, 16, indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT)
-    document.save(path)
+    document.save(str(path))
     normalise_zip(path)
