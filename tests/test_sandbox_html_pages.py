@@ -156,8 +156,8 @@ def test_the_report_sits_in_its_family_container_with_real_spans(entry: CorpusEn
     tree = page_tree(raw)
     family = agency(entry.truth.site).family
     container = tree.xpath(CONTAINERS[family])[0]
-    assert container.xpath(".//td[@rowspan>1]"), "no rowspan in the report tables"
-    assert container.xpath(".//td[contains(., '法人或其他组织') and @colspan='5']")
+    assert container.xpath(".//td[@rowspan>1]|.//th[@rowspan>1]"), "no rowspan in the report tables"
+    assert container.xpath(".//*[self::td or self::th][contains(., '法人或其他组织') and @colspan='5']")
     assert tree.xpath("//div[contains(@class,'footer')]") and tree.xpath("//div[contains(@class,'location')]")
     assert entry.truth.title in tree.xpath("string(//title)")
     for heading in ("一、总体情况", "四、政府信息公开行政复议、行政诉讼情况", "六、其他需要报告的事项"):
@@ -194,6 +194,7 @@ def test_the_pages_cover_the_hard_markup() -> None:
     assert any(re.search(r">\d{1,3},\d{3}<", page) for page in pages), "no thousands separator"
     assert any("supportMisalignedColumns" in page for page in pages), "no Word ghost row"
     assert any("规　　章" in page for page in pages), "no label spaced with U+3000"
+    assert any("<th" in page for page in pages) and any("<font face=" in page for page in pages)
     assert sum("申请人情况" not in page for page in pages) >= 2, "表三 always has its 申请人情况 row"
     notes = " ".join(e.truth.notes for e in html_entries())
     assert "表三 split into two tables" in notes

@@ -29,7 +29,7 @@ FILLERS = ("", "&nbsp;", "/", "-")
 
 @dataclass(frozen=True)
 class HtmlStyle:
-    cells: str = "word"          # word: <p class=MsoNormal><span>…; span: <span>…; plain: text
+    cells: str = "word"          # word: <p class=MsoNormal><span>…; span: <span>…; font: <font face>…; plain: text
     split_numbers: bool = False  # 1172 printed as 11<br>72 (a narrow column in Word)
     pad_spans: bool = False      # a value under a 3-column header printed in 1 cell + 2 filler cells
     filler: str = "&nbsp;"       # what a filler cell holds
@@ -42,6 +42,7 @@ class HtmlStyle:
     t3_split_at: int | None = None  # 表三 printed as two tables, cut before this row
     ghost_row: bool = False      # Word's zero-height <![if !supportMisalignedColumns]> row of empty cells
     spaced_labels: bool = False  # short labels padded with ideographic spaces: 规　　章, 总　计
+    th_headers: bool = False     # label cells as <th>
 
     def describe(self) -> str:
         parts = [f"cells as {self.cells} markup"]
@@ -64,6 +65,8 @@ class HtmlStyle:
             parts.append("Word's zero-height ghost row closes each table")
         if self.spaced_labels:
             parts.append("short labels spaced with U+3000 (规　　章)")
+        if self.th_headers:
+            parts.append("label cells as <th>")
         return "; ".join(parts)
 
 
@@ -79,6 +82,7 @@ def pick_style(rng: random.Random) -> HtmlStyle:
         t3_header=rng.choice(("full", "full", "short")),
         t3_split_at=rng.choice((None, None, None, 12, 20)),
         spaced_labels=rng.random() < 0.3,
+        th_headers=rng.random() < 0.25,
     )
 
 
@@ -109,6 +113,8 @@ def _cell_text(cell: Cell, style: HtmlStyle) -> str:
         return _WORD_P.format(text)
     if style.cells == "span":
         return f'<span style="font-size:14px">{text}</span>'
+    if style.cells == "font":
+        return f'<font face="宋体" size="2">{text}</font>'
     return text
 
 
@@ -116,7 +122,8 @@ def _td(cell: Cell, style: HtmlStyle) -> str:
     spans = "".join(f' {name}="{value}"' for name, value in (("rowspan", cell.rowspan), ("colspan", cell.colspan))
                     if value > 1)
     attrs = f" {_WORD_TD}" if style.cells == "word" else ' align="center"'
-    return f"<td{spans}{attrs}>{_cell_text(cell, style)}</td>"
+    tag = "th" if style.th_headers and cell.header else "td"
+    return f"<{tag}{spans}{attrs}>{_cell_text(cell, style)}</{tag}>"
 
 
 def _padded(row: list[Cell], style: HtmlStyle) -> list[Cell]:
