@@ -247,9 +247,9 @@ class DocumentIndex:
                        "VALUES (?, ?, ?, ?, ?, ?, ?)", (run_id, source_id, url, kind, detail, sha256, utcnow()))
 
     def failures(self, run_id: str | None = None) -> list[Failure]:
-        query, params = "SELECT run_id, source_id, url, kind, detail, sha256, at FROM failures", ()
+        query, params = "SELECT run_id, source_id, url, kind, detail, sha256, at FROM failures", []
         if run_id:
-            query, params = query + " WHERE run_id=?", (run_id,)
+            query, params = query + " WHERE run_id=?", [run_id]
         return [Failure(**dict(row)) for row in self._db.execute(query + " ORDER BY id", params)]
 
 

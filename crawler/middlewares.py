@@ -52,7 +52,7 @@ class PrivateAddressGuard:
         parts = urlparse_cached(request)
         host = parts.hostname or ""
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        allowed = getattr(self.crawler.spider, "private_hosts", set())
+        allowed: set[str] = getattr(self.crawler.spider, "private_hosts", set())
         if f"{host}:{port}" in allowed:
             return None
         key = f"{host}:{port}"
@@ -104,7 +104,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
         self.backoff_max = settings.getfloat("RETRY_BACKOFF_MAX", 60.0)
         self.retry_after_max = settings.getfloat("RETRY_AFTER_MAX", 120.0)
 
-    async def process_response(self, request: Request, response: Response) -> Request | Response:
+    async def process_response(  # type: ignore[override]  # Scrapy awaits coroutine middlewares
+            self, request: Request, response: Response) -> Request | Response:
         if request.meta.get("dont_retry") or response.status not in self.retry_http_codes:
             return response
         retries = request.meta.get("retry_times", 0)
@@ -112,11 +113,12 @@ class BackoffRetryMiddleware(RetryMiddleware):
             return self._retry(request, f"HTTP {response.status}") or response
         delay = self._delay(retries, response.headers.get(b"Retry-After"))
         if delay > 0:
-            self.crawler.stats.inc_value("nianbao/retry_wait_seconds", delay)
+            self.crawler.stats.inc_value("nianbao/retry_wait_ms", int(delay * 1000))
             await asyncio.sleep(delay)
         return self._retry(request, f"HTTP {response.status}") or response
 
-    async def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:
+    async def process_exception(  # type: ignore[override]
+            self, request: Request, exception: Exception) -> Request | Response | None:
         if not isinstance(exception, self.exceptions_to_retry) or request.meta.get("dont_retry"):
             return None
         retries = request.meta.get("retry_times", 0)

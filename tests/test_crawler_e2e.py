@@ -260,3 +260,17 @@ def test_a_column_that_moved_is_flagged_as_broken_through_the_cli(sandbox_portal
     assert second.returncode == 0, second.stderr[-2000:]
     assert "broken?" in second.stdout and "zero_reports" in second.stdout and "list_page_error" in second.stdout
     assert "http_404" in second.stdout
+
+
+@pytest.mark.slow
+def test_files_over_the_size_cap_are_refused_with_their_cause(sandbox_portal_factory, tmp_path: Path) -> None:
+    portal = sandbox_portal_factory(sites=["hongze"])
+    write_sources(tmp_path / "sources", ["hongze"])
+    summary = crawl(portal.url, tmp_path, "--set", "DOWNLOAD_MAXSIZE=100000")
+    sizes = {portal.url + i.attachment_url: len(i.body()) for i in portal.items("hongze")
+             if i.attachment_url and i.document.kind == "report"}
+    failures = {f.url: f.kind for f in index_of(tmp_path).failures(summary["run_id"])}
+    kept = {v.url for v in index_of(tmp_path).versions()}
+    assert any(size > 100000 for size in sizes.values()) and any(size <= 100000 for size in sizes.values())
+    for url, size in sizes.items():
+        assert (failures.get(url) == "too_large") if size > 100000 else (url in kept), (url, size)

@@ -12,9 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from parsel import Selector
+from parsel import Selector, SelectorList
 from scrapy import Request
-from scrapy.http import Response
+from scrapy.http import TextResponse
 
 from crawler.recognise import parse_date
 from crawler.registry import Source
@@ -47,15 +47,16 @@ class Adapter:
     def start_requests(self, url: str) -> Iterable[Request]:
         yield Request(url)
 
-    def parse_list(self, response: Response) -> ListPage:
+    def parse_list(self, response: TextResponse) -> ListPage:
         raise NotImplementedError
 
     # -------------------------------------------------------------- shared helpers
     def listings_in(self, selector: Selector, base_url: str) -> list[Listing]:
+        area: Selector | SelectorList = selector
         if self.source.overrides.list_selector:
-            selector = selector.css(self.source.overrides.list_selector) or selector
+            area = selector.css(self.source.overrides.list_selector) or selector
         found = []
-        for anchor in selector.css("a"):
+        for anchor in area.css("a"):
             url = link_target(anchor, base_url)
             title = anchor_title(anchor)
             if url and title:

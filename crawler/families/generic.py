@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from scrapy import Request
-from scrapy.http import Response
+from scrapy.http import TextResponse
 
 from crawler.families.base import Adapter, ListPage, pager_links
 
@@ -11,7 +11,7 @@ from crawler.families.base import Adapter, ListPage, pager_links
 class GenericAdapter(Adapter):
     family = "generic"
 
-    def parse_list(self, response: Response) -> ListPage:
+    def parse_list(self, response: TextResponse) -> ListPage:
         page = ListPage(self.listings_in(response.selector, response.url))
         page.next_pages = [Request(url) for url in dict.fromkeys(pager_links(response.selector, response.url))]
         return page

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from urllib.parse import urljoin
 
 from scrapy import Request
-from scrapy.http import Response
+from scrapy.http import TextResponse
 
 from crawler.families.base import Adapter, Listing, ListPage
 
@@ -20,15 +20,15 @@ _COLUMN_HINTS = re.compile(r"(?:columnId|column_id|classify_id|CLASSIFY_ID|col(?
 class GkmlptAdapter(Adapter):
     family = "gkmlpt"
 
-    def parse_list(self, response: Response) -> ListPage:
-        if "json" in response.headers.get(b"Content-Type", b"").decode("latin-1") or response.text.lstrip().startswith("{"):
+    def parse_list(self, response: TextResponse) -> ListPage:
+        if "json" in (response.headers.get(b"Content-Type") or b"").decode("latin-1") or response.text.lstrip().startswith("{"):
             return self._parse_api(response)
         api = self._api_url(response)
         if not api:
             return ListPage()
         return ListPage(next_pages=[Request(f"{api}?page=1", headers={"Accept": "application/json"})])
 
-    def _api_url(self, response: Response) -> str | None:
+    def _api_url(self, response: TextResponse) -> str | None:
         """The column's list API: named in the shell's script, else built from the column id."""
         if self.source.overrides.column:
             return urljoin(response.url, f"api/all/{self.source.overrides.column}")
@@ -40,7 +40,7 @@ class GkmlptAdapter(Adapter):
             return None
         return urljoin(response.url, f"api/all/{next(g for g in hint.groups() if g)}")
 
-    def _parse_api(self, response: Response) -> ListPage:
+    def _parse_api(self, response: TextResponse) -> ListPage:
         try:
             data = json.loads(response.text)
         except ValueError:

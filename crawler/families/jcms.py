@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from parsel import Selector
 from scrapy import FormRequest
-from scrapy.http import Response
+from scrapy.http import TextResponse
 
 from crawler.families.base import Adapter, Listing, ListPage, nearby_date
 
@@ -26,7 +26,7 @@ _FORM_FIELDS = ("col", "appid", "webid", "path", "columnid", "sourceContentType"
 class JcmsAdapter(Adapter):
     family = "jcms"
 
-    def parse_list(self, response: Response) -> ListPage:
+    def parse_list(self, response: TextResponse) -> ListPage:
         text = response.text
         page = ListPage(self._records(text, response.url))
         if DATAPROXY in urlsplit(response.url).path:

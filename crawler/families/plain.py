@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from scrapy import Request
-from scrapy.http import Response
+from scrapy.http import TextResponse
 
 from crawler.families.base import Adapter, ListPage, page_template, pager_links
 
@@ -15,7 +15,7 @@ _TOTAL_PAGES = re.compile(r"共\s*(\d+)\s*页|totalPages?\s*[=:]\s*(\d+)", re.IG
 class PlainAdapter(Adapter):
     family = "plain"
 
-    def parse_list(self, response: Response) -> ListPage:
+    def parse_list(self, response: TextResponse) -> ListPage:
         page = ListPage(self.listings_in(response.selector, response.url))
         urls = pager_links(response.selector, response.url)
         template = page_template(response.url)

@@ -6,7 +6,7 @@ import re
 from urllib.parse import urljoin
 
 from scrapy import Request
-from scrapy.http import Response
+from scrapy.http import TextResponse
 
 from crawler.families.base import Adapter, ListPage, pager_links
 
@@ -18,13 +18,13 @@ _VARIABLE = r"var\s+{name}\s*=\s*['\"]?(\d+)"
 class TrsAdapter(Adapter):
     family = "trs"
 
-    def parse_list(self, response: Response) -> ListPage:
+    def parse_list(self, response: TextResponse) -> ListPage:
         page = ListPage(self.listings_in(response.selector, response.url))
         urls = self._pager_urls(response) or pager_links(response.selector, response.url)
         page.next_pages = [Request(url) for url in urls if url != response.url]
         return page
 
-    def _pager_urls(self, response: Response) -> list[str]:
+    def _pager_urls(self, response: TextResponse) -> list[str]:
         call = _CREATE_PAGE.search(response.text)
         if not call:
             return []

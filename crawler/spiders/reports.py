@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
@@ -96,7 +96,7 @@ class ReportsSpider(Spider):
                                meta={**request.meta, "source_id": source.id, "role": "list"})
 
     # ------------------------------------------------------------------ list pages
-    def parse_list(self, response: Response):
+    def parse_list(self, response: TextResponse):
         source = self.sources[response.meta["source_id"]]
         self.counts[source.id]["list_pages"] += 1
         if is_challenge(response.body):
@@ -164,11 +164,13 @@ class ReportsSpider(Spider):
         if response.status == 304:
             yield from self._not_modified(source, response, info)
             return
-        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
         filename = download_name(response) or None
-        is_page = (response.meta["role"] == "target" and real_kind(response.body) == "html"
+        is_page = (isinstance(response, TextResponse) and response.meta["role"] == "target"
+                   and real_kind(response.body) == "html"
                    and "html" in content_type and not _claims_file(response.url, filename))
         if is_page:
+            assert isinstance(response, TextResponse)
             yield from self._article(source, response, info)
         else:
             self._keep(source, response, info, filename)
@@ -184,7 +186,7 @@ class ReportsSpider(Spider):
             self.index.touch_page(response.url)
             yield from self._follow_children(source, response.url, info, page["children"])
 
-    def _article(self, source: Source, response: Response, info: dict[str, Any]):
+    def _article(self, source: Source, response: TextResponse, info: dict[str, Any]):
         assert self.index is not None
         self.counts[source.id]["article_pages"] += 1
         if is_challenge(response.body):
@@ -207,14 +209,14 @@ class ReportsSpider(Spider):
     def _keep(self, source: Source, response: Response, info: dict[str, Any], filename: str | None) -> None:
         assert self.index is not None and self.store is not None
         body = response.body
-        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
         verdict = check(body, response.url, content_type, filename)
         if not verdict.ok:
             sha256 = self.store.put(body) if body else None   # quarantined: kept, never a document
             self._fail(source, response.url, verdict.problem or "invalid", verdict.detail, sha256)
             return
         if (response.meta["role"] == "attachment" and verdict.kind == "html" and info.get("child_kind") != "page"
-                and not is_report_text(body_text(response.selector) if hasattr(response, "selector") else "")):
+                and not is_report_text(body_text(response.selector) if isinstance(response, TextResponse) else "")):
             sha256 = self.store.put(body)
             self._fail(source, response.url, "not_a_document", "an attachment link answered with an HTML page",
                        sha256)
@@ -232,7 +234,7 @@ class ReportsSpider(Spider):
 
     # ------------------------------------------------------------------ failures
     def on_error(self, failure: Failure):
-        request = failure.request
+        request: Request = failure.request  # type: ignore[attr-defined]  # set by Scrapy on errbacks
         source = self.sources.get(request.meta.get("source_id", ""))
         kind, detail = classify_failure(failure)
         if request.meta.get("role") == "list" and source:
@@ -301,7 +303,7 @@ class ReportsSpider(Spider):
 # ---------------------------------------------------------------------- helpers
 def classify_failure(failure: Failure) -> tuple[str, str]:
     error = failure.value
-    if failure.check(HttpError):
+    if isinstance(error, HttpError):
         return f"http_{error.response.status}", str(error)
     if failure.check(PrivateAddressRefused):
         return "private_address", str(error)
