@@ -8,7 +8,7 @@ finding the extractor must answer with (`expected_finding`) and never a record.
 | weishan-liangcheng-2023-broken | a DOCX cut off mid-archive | broken-docx |
 | huaian-2024-xxe | a complete report DOCX whose document.xml declares an external entity (file:///etc/passwd) | unsafe-xml |
 | lg-health-2024-challenge | a WAF JavaScript challenge page served with status 200 | challenge-page |
-| changchun-health-2023-cover | an image-only PNG attachment (the cover page) | needs-ocr |
+| changchun-health-2023-cover | an image-only PNG attachment (the cover page) | needs-ocr (no-tables with OCR) |
 
 The XXE file: the extractor must not resolve the entity. Refusing a DTD is the expected
 answer (`unsafe-xml`); an extractor that drops the DTD and reads on must still never
@@ -144,7 +144,9 @@ HOSTILE: dict[str, tuple[Callable[[Path, str], str], str, str, str, str, dict[st
                                  "a WAF JavaScript challenge page (瑞数-style $_ts script) served with status 200",
                                  {"status": 200}),
     "changchun-health-2023-cover": (_cover_png, "changchun-health", MEDIA_TYPES["png"], "needs-ocr",
-                                    "an image-only PNG attachment: the report's cover page, no tables", {}),
+                                    "an image-only PNG attachment: the report's cover page, no tables; without OCR "
+                                    "the extractor answers needs-ocr, with OCR it reads the title and finds no tables",
+                                    {"expected_finding_with_ocr": "no-tables"}),
 }
 
 
