@@ -156,7 +156,7 @@ def build_record(document: Document, hints: Hints) -> ReportRecord:
     body = "\n".join(mapped.lead_lines) + "\n" + "\n".join(mapped.sections.values())
     meta = resolve_metadata(mapped.lead_lines, body, meta_title=document.meta_title,
                             listing_title=hints.listing_title, hint_agency=hints.agency,
-                            hint_year=hints.year, url=hints.url)
+                            hint_year=hints.year, url=hints.url, ocr=bool(document.ocr_pages))
     fmt = decide_format(mapped.subtable_formats, meta.year, bool(mapped.cells), body)
     findings = list(document.findings) + _findings(mapped, meta.lookalike, document)
     return ReportRecord(

@@ -88,10 +88,15 @@ def year_from_title(title: str | None) -> int | None:
 
 def resolve_metadata(lead_lines: list[str], body_text: str, *, meta_title: str | None,
                      listing_title: str | None, hint_agency: str | None, hint_year: int | None,
-                     url: str | None = None) -> Metadata:
+                     url: str | None = None, ocr: bool = False) -> Metadata:
     title = title_from_lines(lead_lines) or clean_listing_title(meta_title if _is_report_title(meta_title) else None) \
         or clean_listing_title(listing_title)
-    agency = agency_from_title(title) or hint_agency or agency_from_title(clean_listing_title(listing_title))
+    listed = clean_listing_title(listing_title)
+    if ocr and title and listed and title != listed and _similar(title, listed):
+        title = listed  # OCR misreads rare characters (瀍); the listing spells the same title right
+    agency = agency_from_title(title) or hint_agency or agency_from_title(listed)
+    if ocr and agency and hint_agency and agency != hint_agency and _similar(agency, hint_agency):
+        agency = hint_agency
     year = (year_from_text(body_text) or year_from_title(title) or hint_year
             or year_from_title(listing_title) or _year_from_url(url))
     lookalike = None
@@ -100,6 +105,12 @@ def resolve_metadata(lead_lines: list[str], body_text: str, *, meta_title: str |
             lookalike = compact(candidate)
             break
     return Metadata(title, agency, year, lookalike)
+
+
+def _similar(a: str, b: str) -> bool:
+    import difflib
+
+    return difflib.SequenceMatcher(None, a, b).ratio() >= 0.8
 
 
 def _is_report_title(title: str | None) -> bool:
