@@ -25,7 +25,7 @@ from sandbox.generate.office_xlsx import XlsxStyle, write_xlsx
 
 DOCX_STYLES = {
     "qiaokou-health-2022-docx": DocxStyle(),
-    "yw-ershisanli-2022-docx": DocxStyle(t2_blocks=True, captions=True),
+    "yw-ershisanli-2022-docx": DocxStyle(t2_blocks=True, captions=True, t3_split_at=17),
     "weishan-liangcheng-2024-docx": DocxStyle(vertical_groups=True, tracked_changes=True),
     "chanhe-industry-2020-docx": DocxStyle(t2_blocks=True, vertical_groups=True, body_font="宋体"),
     "changchun-health-2022-docx": DocxStyle(nested=True),

@@ -25,6 +25,7 @@ from report.record import ReportRecord
 from sandbox.generate.html_grid import (
     Grid,
     place,
+    split_rows,
     table_four,
     table_three,
     table_two,
@@ -46,6 +47,7 @@ class DocxStyle:
     captions: bool = False         # 表一/表二… captions above the tables
     tracked_changes: bool = False  # 表三's 本年新收 row and 表四's values revised with Word's track changes
     content_control: bool = False  # 表三 inside a block-level content control (w:sdt)
+    t3_split_at: int | None = None  # 表三 as two Word tables, cut before this row (pasted page by page)
 
     def describe(self) -> str:
         parts = ["python-docx, merged cells"]
@@ -61,6 +63,8 @@ class DocxStyle:
             parts.append("tracked changes left in: 表三 本年新收 and 表四 values as w:del old + w:ins new")
         if self.content_control:
             parts.append("表三 inside a w:sdt content control")
+        if self.t3_split_at:
+            parts.append(f"表三 as two tables, cut before row {self.t3_split_at}")
         return "; ".join(parts)
 
 
@@ -176,8 +180,11 @@ def _paragraph(container, text: str, font: str, size: float, bold: bool = False,
 def _tables_for(record: ReportRecord, style: DocxStyle) -> dict[str, list[tuple[str, Grid]]]:
     t2 = ([(f"表二之{index + 1}", Grid("表二", block)) for index, block in enumerate(table_two_blocks(record))]
           if style.t2_blocks else [("表二", table_two(record))])
-    return {"proactive": t2, "applications": [("表三", table_three(record))],
-            "review_litigation": [("表四", table_four(record))]}
+    t3 = [("表三", table_three(record))]
+    if style.t3_split_at:
+        top, bottom = split_rows(t3[0][1], style.t3_split_at)
+        t3 = [("表三", top), ("表三（续）", bottom)]
+    return {"proactive": t2, "applications": t3, "review_litigation": [("表四", table_four(record))]}
 
 
 def write_docx(path: Path, record: ReportRecord, style: DocxStyle, agency_name: str, published: str,
