@@ -122,3 +122,13 @@ def test_status_missing_lists_the_expected_agencies_without_a_report(filled: str
     assert result.exit_code == 0 and "hz-health" in result.output and "2025-01-31" in result.output
     assert "no expected report is missing" in invoke("status", "--missing", "--region", "440000",
                                                      "--url", filled).output
+
+
+def test_query_opens_a_sqlite_path_with_awkward_characters(tmp_path: Path) -> None:
+    from warehouse.db import upgrade
+
+    url = f"sqlite:///{tmp_path / 'a dir#with?marks' / 'warehouse.db'}"
+    upgrade(url)
+    assert run_query("SELECT count(*) FROM rule_labels", url).rows[0][0] > 0
+    with pytest.raises(WarehouseError, match="readonly"):
+        run_query("DELETE FROM rule_labels", url)

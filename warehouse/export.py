@@ -24,7 +24,7 @@ from warehouse.query import WarehouseError, read_only_connection
 
 FORMATS = ("csv", "parquet", "xlsx")
 EXCEL_MAX_ROWS = 1_048_576
-CHUNK_ROWS = 20_000
+CHUNK_ROWS = 50_000  # rows fetched at a time, and a Parquet row group
 LONG_COLUMNS = ("report_id", "agency_slug", "agency", "region_code", "year", "format", "status",
                 "key", "column_name", "label", "unit", "value", "raw", "null_reason")
 DICTIONARY_COLUMNS = ("column_name", "key", "label_zh", "unit", "kind", "formats", "table_id", "section",

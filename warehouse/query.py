@@ -8,10 +8,12 @@ connections default to read-only transactions and each query runs inside
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -38,8 +40,10 @@ def read_only_engine(url: str | None = None) -> Engine:
             raise WarehouseError("an in-memory SQLite database cannot be opened read-only")
         if not path.exists():
             raise WarehouseError(f"no warehouse at {path}: run `nianbao db upgrade` first")
-        engine = create_engine(f"sqlite:///file:{path.resolve()}?mode=ro&uri=true",
-                               connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        # The URI is built here, quoted: SQLAlchemy would pass a '#' or '?' of the path on unquoted.
+        uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+        engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(
+            uri, uri=True, check_same_thread=False, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000))
         event.listen(engine, "connect", _sqlite_query_only)
         return engine
     parsed = make_url(resolved)
