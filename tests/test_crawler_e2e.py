@@ -274,3 +274,14 @@ def test_files_over_the_size_cap_are_refused_with_their_cause(sandbox_portal_fac
     assert any(size > 100000 for size in sizes.values()) and any(size <= 100000 for size in sizes.values())
     for url, size in sizes.items():
         assert (failures.get(url) == "too_large") if size > 100000 else (url in kept), (url, size)
+
+
+@pytest.mark.slow
+def test_robots_txt_is_obeyed(sandbox_portal, tmp_path: Path) -> None:
+    entry = next(e for e in SANDBOX_SOURCES if e["id"] == "sandbox-hongze")
+    forbidden = dict(entry, list_urls=["{sandbox}/hongze/search/?q=%E5%B9%B4%E5%BA%A6%E6%8A%A5%E5%91%8A"])
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "sources" / "s.yaml").write_text(yaml.safe_dump([forbidden], allow_unicode=True), encoding="utf-8")
+    summary = crawl(sandbox_portal.url, tmp_path)
+    assert summary["errors"] == {"robots": 1}
+    assert [r.path for r in sandbox_portal.requests] == ["/robots.txt"]

@@ -54,16 +54,15 @@ def probe(ids: Annotated[list[str] | None, typer.Argument(help="source ids (defa
         typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
         return
     from rich.console import Console
-    from rich.table import Table
 
-    table = Table(title=f"probe {summary['run_id']}: reports a crawl would collect")
-    for column in ("source", "year", "title", "listed", "known", "url"):
-        table.add_column(column)
-    for c in summary.get("candidates", []):
-        table.add_row(c["source_id"], str(c["year"] or "?"), c["title"], c["listed"] or "",
-                      "yes" if c["known"] else "new", c["url"])
-    console = Console()
-    console.print(table)
+    console = Console(highlight=False)
+    candidates = sorted(summary.get("candidates", []), key=lambda c: (c["source_id"], -(c["year"] or 0)))
+    console.print(f"probe {summary['run_id']}: {summary['pages']['list']} list pages read, "
+                  f"{len(candidates)} reports a crawl would collect")
+    for c in candidates:
+        state = "known" if c["known"] else "new"
+        console.print(f"{c['source_id']}  {c['year'] or '?'}  {c['listed'] or '-'}  {state:5}  {c['title']}  "
+                      f"{c['url']}", soft_wrap=True)
     _print_problems(console, summary)
 
 
