@@ -127,8 +127,10 @@ def test_status_missing_lists_the_expected_agencies_without_a_report(filled: str
 def test_query_opens_a_sqlite_path_with_awkward_characters(tmp_path: Path) -> None:
     from warehouse.db import upgrade
 
-    url = f"sqlite:///{tmp_path / 'a dir#with?marks' / 'warehouse.db'}"
+    path = tmp_path / "a dir#1" / "warehouse.db"
+    url = f"sqlite:///{path}"
     upgrade(url)
+    assert path.exists()
     assert run_query("SELECT count(*) FROM rule_labels", url).rows[0][0] > 0
     with pytest.raises(WarehouseError, match="readonly"):
         run_query("DELETE FROM rule_labels", url)
