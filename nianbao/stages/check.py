@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from nianbao.alerts.model import AgencyExpectation, Alert, ReportFacts, SiteFacts
 from nianbao.alerts.reconcile import reconcile
 from nianbao.alerts.rules import evaluate, latest_due_year
-from nianbao.stages.context import StageContext
+from nianbao.stages.context import StageContext, ensure_warehouse
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -57,9 +57,9 @@ def check(context: StageContext, *, today: date, sources: Sequence[str] | None =
           years: Sequence[int] | None = None, notifiers: Sequence[Notifier] | None = None,
           with_airflow: bool = False) -> CheckSummary:
     """Evaluate every alert rule as of `today` and bring the stored alerts in line."""
-    from warehouse.db import make_engine, session_scope, upgrade
+    from warehouse.db import make_engine, session_scope
 
-    upgrade(context.warehouse_url)
+    ensure_warehouse(context)
     engine = make_engine(context.warehouse_url)
     try:
         with session_scope(engine) as session:
@@ -241,3 +241,27 @@ def deliver(session: Session, notifiers: Sequence[Notifier], summary: CheckSumma
         return
     for row in pending:
         mark_alert_notified(session, row.id)
+
+
+def list_alerts(context: StageContext, *, open_only: bool = False, kind: str | None = None) -> list[dict[str, Any]]:
+    """Stored alerts, newest first, as plain dicts (for `nianbao alerts` and the demo)."""
+    from sqlalchemy import select
+
+    from warehouse.db import make_engine, session_scope
+    from warehouse.models import Alert as StoredAlert
+
+    ensure_warehouse(context)
+    query = select(StoredAlert).order_by(StoredAlert.opened_at.desc(), StoredAlert.id.desc())
+    if open_only:
+        query = query.where(StoredAlert.resolved_at.is_(None))
+    if kind:
+        query = query.where(StoredAlert.kind == kind)
+    engine = make_engine(context.warehouse_url)
+    try:
+        with session_scope(engine) as session:
+            return [{"id": a.id, "kind": a.kind, "cause_key": a.cause_key, "severity": a.severity,
+                     "message": a.message, "year": a.year, "details": a.details, "opened_at": a.opened_at,
+                     "resolved_at": a.resolved_at, "notified_at": a.notified_at}
+                    for a in session.scalars(query)]
+    finally:
+        engine.dispose()

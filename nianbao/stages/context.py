@@ -33,3 +33,16 @@ class StageContext:
                       raw_store=settings.raw_store, sources_dir=settings.sources_dir,
                       sandbox_url=os.environ.get("NIANBAO_SANDBOX_URL") or None)
         return replace(context, **{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+
+
+_migrated: set[str] = set()
+
+
+def ensure_warehouse(context: StageContext) -> None:
+    """Bring the warehouse schema up to date (once per process and URL; idempotent anyway)."""
+    if context.warehouse_url in _migrated:
+        return
+    from warehouse.db import upgrade
+
+    upgrade(context.warehouse_url)
+    _migrated.add(context.warehouse_url)

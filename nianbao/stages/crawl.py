@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nianbao.stages.context import StageContext
+from nianbao.stages.context import StageContext, ensure_warehouse
 
 log = logging.getLogger(__name__)
 CRAWL_TIMEOUT_SECONDS = 6 * 3600
@@ -87,6 +87,7 @@ def record_crawl_run(context: StageContext, outcome: CrawlOutcome) -> None:
     from warehouse.db import make_engine, session_scope
     from warehouse.operational import finish_crawl_run, start_crawl_run
 
+    ensure_warehouse(context)
     engine = make_engine(context.warehouse_url)
     try:
         with session_scope(engine) as session:

@@ -8,9 +8,9 @@ from datetime import date
 
 from nianbao.stages.check import CheckSummary, check
 from nianbao.stages.context import StageContext
-from nianbao.stages.crawl import CrawlOutcome, run_crawl
+from nianbao.stages.crawl import CrawlFailed, CrawlOutcome, run_crawl
 from nianbao.stages.process import ProcessSummary, Progress, process
-from nianbao.stages.registry import FAMILIES, crawl_batches
+from nianbao.stages.registry import FAMILIES, crawl_batches, load_sources
 
 
 @dataclass
@@ -29,18 +29,38 @@ class HarvestSummary:
 
 
 def harvest(context: StageContext, *, today: date, sources: Sequence[str] | None = None,
-            years: Sequence[int] | None = None, jobs: int = 2, fast: bool = False,
-            progress: Progress | None = None,
+            years: Sequence[int] | None = None, jobs: int = 2, fast: bool = False, per_family: bool = False,
+            notify: bool = True, progress: Progress | None = None,
             on_crawl: Callable[[CrawlOutcome], None] | None = None) -> HarvestSummary:
-    """One harvest of `sources` (default: the registry); every step is idempotent."""
+    """One harvest of `sources` (default: the registry); every step is idempotent.
+
+    The crawl is one child process for all sources (Scrapy keeps each host polite), or
+    with `per_family` one per batch of a CMS family, as the Airflow DAG runs it. A crawl
+    that fails is recorded and the harvest goes on with what was crawled.
+    """
     summary = HarvestSummary()
-    for family in FAMILIES:
-        for batch in crawl_batches(context, family, sources):
+    plan = _crawl_plan(context, sources, per_family)
+    if progress:
+        progress("crawl", 0, len(plan))
+    for batch in plan:
+        try:
             outcome = run_crawl(context, batch, fast=fast)
-            summary.crawls.append(outcome)
-            if on_crawl:
-                on_crawl(outcome)
-    crawled = sorted({s for c in summary.crawls for s in c.sources})
-    summary.processed = process(context, sources=crawled or sources, years=years, jobs=jobs, progress=progress)
-    summary.checked = check(context, today=today, sources=sources, years=years)
+        except CrawlFailed as exc:
+            outcome = CrawlOutcome(sources=batch, summary={"finish_reason": "crashed", "error": str(exc)},
+                                   returncode=1)
+        summary.crawls.append(outcome)
+        if on_crawl:
+            on_crawl(outcome)
+        if progress:
+            progress("crawl", len(summary.crawls), len(plan))
+    selected = sources or sorted({s for c in summary.crawls for s in c.sources})
+    summary.processed = process(context, sources=selected, years=years, jobs=jobs, progress=progress)
+    summary.checked = check(context, today=today, sources=sources, years=years, notifiers=None if notify else [])
     return summary
+
+
+def _crawl_plan(context: StageContext, sources: Sequence[str] | None, per_family: bool) -> list[list[str]]:
+    if per_family:
+        return [batch for family in FAMILIES for batch in crawl_batches(context, family, sources)]
+    ids = [source.id for source in load_sources(context, sources)]
+    return [ids] if ids else []

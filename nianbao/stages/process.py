@@ -11,9 +11,12 @@ In Airflow the three steps are separate tasks that hand records over through
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import importlib
 import json
 import logging
+import pkgutil
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -21,7 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nianbao.stages.context import StageContext
+from nianbao.stages.context import StageContext, ensure_warehouse
 from report.record import ReportRecord
 
 if TYPE_CHECKING:
@@ -106,6 +109,7 @@ def pending_documents(context: StageContext, sources: Sequence[str] | None = Non
     finally:
         index.close()
     wanted_sources, wanted_years = set(sources or ()), set(years or ())
+    ensure_warehouse(context)
     done = _processed_versions(context)
     pending = []
     for v in versions:
@@ -148,6 +152,7 @@ def extract_documents(context: StageContext, documents: Sequence[PendingDocument
     from crawler.store import RawStore
 
     store = RawStore(context.raw_store)
+    warm_up_readers()
 
     def one(document: PendingDocument) -> Processed:
         return Processed(document, _extract_one(store, document))
@@ -159,6 +164,15 @@ def extract_documents(context: StageContext, documents: Sequence[PendingDocument
             if progress:
                 progress("extract", len(done), len(documents))
     return done
+
+
+def warm_up_readers() -> None:
+    """Import every reader once: the extraction workers are forked and start with them loaded."""
+    import extract.readers
+
+    for module in pkgutil.iter_modules(extract.readers.__path__):
+        with contextlib.suppress(ImportError):
+            importlib.import_module(f"extract.readers.{module.name}")
 
 
 def _extract_one(store: Any, document: PendingDocument) -> ReportRecord:
@@ -362,9 +376,7 @@ def load_staging(context: StageContext, keys: Iterable[str]) -> ProcessSummary:
 # ---------------------------------------------------------------- all three, for the CLI
 def process(context: StageContext, *, sources: Sequence[str] | None = None, years: Sequence[int] | None = None,
             jobs: int = 2, progress: Progress | None = None) -> ProcessSummary:
-    from warehouse.db import upgrade
-
-    upgrade(context.warehouse_url)
+    ensure_warehouse(context)
     documents = pending_documents(context, sources, years)
     if not documents:
         return ProcessSummary()

@@ -20,10 +20,10 @@ class RegistryProblem(ValueError):
 
 
 def load_sources(context: StageContext, ids: Sequence[str] | None = None) -> list[Source]:
-    from crawler.registry import load_registry
+    from crawler.registry import SANDBOX_PLACEHOLDER, load_registry
 
     registry = load_registry(context.sources_dir)
-    usable = [s for s in registry.sources if context.sandbox_url or "{sandbox}" not in "".join(s.list_urls)]
+    usable = [s for s in registry.sources if context.sandbox_url or SANDBOX_PLACEHOLDER not in "".join(s.list_urls)]
     if ids:
         known = {s.id for s in registry.sources}
         unknown = [i for i in ids if i not in known]
@@ -31,6 +31,14 @@ def load_sources(context: StageContext, ids: Sequence[str] | None = None) -> lis
             raise RegistryProblem(f"unknown source id(s): {', '.join(unknown)}")
         return [s for s in registry.sources if s.id in set(ids)]
     return usable
+
+
+def sandbox_source_ids(context: StageContext) -> list[str]:
+    """The sources served by the local sandbox portal (their URLs hold the {sandbox} placeholder)."""
+    from crawler.registry import SANDBOX_PLACEHOLDER, load_registry
+
+    registry = load_registry(context.sources_dir)
+    return [s.id for s in registry.sources if any(SANDBOX_PLACEHOLDER in url for url in s.list_urls)]
 
 
 def pool_name(family: str) -> str:

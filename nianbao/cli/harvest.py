@@ -1,0 +1,244 @@
+"""`nianbao harvest|process|check|alerts`: the stages from the command line.
+
+Exit status: 0 when the run itself worked, whatever the documents held (a malformed
+report is data, and an alert); 1 when the run failed (a crawl process died, the
+warehouse could not be reached); 2 for a bad option (an unknown source, a bad date).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from nianbao.stages import CheckSummary, HarvestSummary, ProcessSummary, StageContext
+
+EXIT_RUN_FAILED = 1
+EXIT_USAGE = 2
+
+SourcesOption = Annotated[list[str] | None, typer.Option(
+    "--sources", "-s", help="Source ids, comma-separated or repeated (default: every source).")]
+YearOption = Annotated[list[int] | None, typer.Option("--year", "-y", help="Report year (repeatable; default: all).")]
+TodayOption = Annotated[str | None, typer.Option(
+    "--today", help="Check alerts as of this ISO date (default: today).", metavar="YYYY-MM-DD")]
+JobsOption = Annotated[int, typer.Option("--jobs", "-j", min=1, help="Extraction worker processes.")]
+SandboxOption = Annotated[str | None, typer.Option(
+    "--sandbox-url", envvar="NIANBAO_SANDBOX_URL", help="Base URL of the sandbox portal (replaces {sandbox}).")]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("harvest")(harvest_command)
+    app.command("process")(process_command)
+    app.command("check")(check_command)
+    app.command("alerts")(alerts_command)
+
+
+# ---------------------------------------------------------------- helpers
+def _fail(message: str, code: int = EXIT_RUN_FAILED) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _sources(values: list[str] | None) -> list[str] | None:
+    ids = [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
+    return ids or None
+
+
+def _today(value: str | None) -> date:
+    if not value:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _fail(f"--today must be an ISO date (YYYY-MM-DD), got {value!r}", EXIT_USAGE)
+
+
+def _context(sandbox_url: str | None = None) -> StageContext:
+    from nianbao.stages import StageContext
+
+    return StageContext.from_settings(sandbox_url=sandbox_url or None)
+
+
+def _check_sources(context: StageContext, sources: list[str] | None) -> None:
+    from nianbao.stages.registry import RegistryProblem, load_sources
+
+    try:
+        load_sources(context, sources)
+    except RegistryProblem as exc:
+        _fail(str(exc), EXIT_USAGE)
+
+
+def _console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+class ProgressBars:
+    """Rich progress bars fed by the stages' progress(stage, done, total) callback."""
+
+    def __init__(self, console: Console) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self.progress = Progress(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), console=console, transient=False)
+        self.tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> ProgressBars:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage not in self.tasks:
+            self.tasks[stage] = self.progress.add_task(stage, total=total)
+        self.progress.update(self.tasks[stage], completed=done, total=total)
+
+
+# ---------------------------------------------------------------- summaries
+def process_table(summary: ProcessSummary) -> Any:
+    from rich.table import Table
+
+    table = Table(title="documents processed")
+    for column in ("documents", "accepted", "quarantined", "not a report", "failed"):
+        table.add_column(column, justify="right")
+    table.add_row(*(str(v) for v in (summary.documents, summary.accepted, summary.quarantined,
+                                     summary.not_report, summary.failed)))
+    return table
+
+
+def check_table(summary: CheckSummary) -> Any:
+    from rich.table import Table
+
+    from nianbao.alerts.messages import KIND_LABELS
+
+    table = Table(title=f"alerts as of {summary.today}: {len(summary.opened)} opened, "
+                        f"{len(summary.resolved)} resolved")
+    table.add_column("kind")
+    table.add_column("", style="dim")
+    table.add_column("open", justify="right")
+    for kind, count in summary.open_by_kind.items():
+        table.add_row(kind, KIND_LABELS.get(kind, ""), str(count))
+    table.add_row("total", "", str(summary.open_total), style="bold")
+    return table
+
+
+def crawl_table(summary: HarvestSummary) -> Any:
+    from rich.table import Table
+
+    table = Table(title="crawl")
+    for column in ("sources", "finish", "new", "changed", "unchanged", "errors"):
+        table.add_column(column, justify="right" if column not in ("sources", "finish") else "left")
+    for crawl in summary.crawls:
+        documents = crawl.summary.get("documents", {})
+        errors = sum((crawl.summary.get("errors") or {}).values())
+        names = ", ".join(crawl.sources) if len(crawl.sources) <= 3 else f"{len(crawl.sources)} sources"
+        table.add_row(names, crawl.finish_reason, *(str(documents.get(k, 0)) for k in ("new", "changed", "unchanged")),
+                      str(errors))
+    return table
+
+
+# ---------------------------------------------------------------- commands
+def harvest_command(
+    sources: SourcesOption = None, year: YearOption = None, today: TodayOption = None, jobs: JobsOption = 2,
+    fast: Annotated[bool, typer.Option("--fast", help="Politeness off: only for the local sandbox.")] = False,
+    per_family: Annotated[bool, typer.Option("--per-family", help="One crawl process per CMS family batch "
+                                                                  "(as the Airflow DAG runs it).")] = False,
+    sandbox_url: SandboxOption = None,
+) -> None:
+    """Crawl → extract every new document version → validate → load → check alerts."""
+    from nianbao.stages import harvest
+
+    context, chosen, as_of = _context(sandbox_url), _sources(sources), _today(today)
+    _check_sources(context, chosen)
+    console = _console()
+    try:
+        with ProgressBars(console) as bars:
+            summary = harvest(context, today=as_of, sources=chosen, years=year, jobs=jobs, fast=fast,
+                              per_family=per_family, progress=bars)
+    except Exception as exc:  # noqa: BLE001 - a failure of the run: reported, exit 1
+        logging.getLogger(__name__).debug("harvest failed", exc_info=True)
+        _fail(f"the harvest failed: {type(exc).__name__}: {exc}")
+    console.print(crawl_table(summary), process_table(summary.processed))
+    if summary.checked:
+        console.print(check_table(summary.checked))
+    if summary.crawl_failures:
+        _fail(f"crawl failed for: {'; '.join(summary.crawl_failures)}")
+
+
+def process_command(sources: SourcesOption = None, year: YearOption = None, jobs: JobsOption = 2) -> None:
+    """Extract, validate and load every document version the crawls brought that is not loaded yet."""
+    from nianbao.stages import process
+
+    context, chosen = _context(), _sources(sources)
+    console = _console()
+    try:
+        with ProgressBars(console) as bars:
+            summary = process(context, sources=chosen, years=year, jobs=jobs, progress=bars)
+    except Exception as exc:  # noqa: BLE001
+        _fail(f"processing failed: {type(exc).__name__}: {exc}")
+    console.print(process_table(summary))
+
+
+def check_command(
+    sources: SourcesOption = None, year: YearOption = None, today: TodayOption = None,
+    notify: Annotated[bool, typer.Option("--notify/--no-notify", help="Send new alerts through the configured "
+                                                                      "notifiers.")] = True,
+) -> None:
+    """Evaluate the alert rules as of --today and update the stored alerts (one open alert per cause)."""
+    from nianbao.stages import check
+
+    context, chosen, as_of = _context(), _sources(sources), _today(today)
+    try:
+        summary = check(context, today=as_of, sources=chosen, years=year, notifiers=None if notify else [])
+    except Exception as exc:  # noqa: BLE001
+        _fail(f"the check failed: {type(exc).__name__}: {exc}")
+    _console().print(check_table(summary))
+    if summary.notify_failed:
+        typer.echo(f"warning: could not notify through {', '.join(summary.notify_failed)}", err=True)
+
+
+def alerts_command(
+    open_only: Annotated[bool, typer.Option("--open", help="Only the open alerts.")] = False,
+    kind: Annotated[str | None, typer.Option("--kind", help="Only this kind (missing, late, early, malformed, "
+                                                            "image_only, site_broken, duplicate).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """List the stored alerts, newest first."""
+    from nianbao.alerts.model import ALERT_KINDS
+    from nianbao.stages.check import list_alerts
+
+    if kind and kind not in ALERT_KINDS:
+        _fail(f"--kind must be one of {', '.join(ALERT_KINDS)}", EXIT_USAGE)
+    try:
+        rows = list_alerts(_context(), open_only=open_only, kind=kind)
+    except Exception as exc:  # noqa: BLE001
+        _fail(f"cannot read the alerts: {type(exc).__name__}: {exc}")
+    if as_json:
+        for row in rows:
+            typer.echo(json.dumps(row, ensure_ascii=False, default=str))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{len(rows)} {'open ' if open_only else ''}alert(s)")
+    for column in ("opened", "kind", "severity", "message", "resolved"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(str(row["opened_at"])[:16], row["kind"], row["severity"], row["message"],
+                      str(row["resolved_at"] or "")[:16])
+    Console().print(table)
