@@ -203,6 +203,15 @@ def test_the_pages_cover_the_hard_markup() -> None:
     assert families == planned and len(planned) >= 4
 
 
+def test_some_row_is_shorter_than_its_table() -> None:
+    """Empty cells dropped: 行政许可's row holds its label and value only, under a 4-column header."""
+    widths = []
+    for entry in html_entries():
+        for tr in page_tree(entry.read_bytes()).xpath("//tr[td[1][contains(., '行政许可')]]"):
+            widths.append(sum(int(td.get("colspan", 1)) for td in tr.xpath("./td|./th")))
+    assert 4 in widths and 2 in widths
+
+
 def test_variants_print_what_they_claim() -> None:
     by_variant = {e.truth.variant: e for e in html_entries()}
     text_in_cell = by_variant["text-in-cell"]

@@ -39,6 +39,7 @@ STYLE_OVERRIDES: dict[str, dict] = {
     "huaian-2023-html": {"digits": "thousands", "cells": "word", "t3_split_at": 14},
     "hongze-2024-html": {"t3_header": "short", "pad_spans": True, "filler": "/"},
     "lueyang-land-2020-html": {"cells": "font", "th_headers": True},
+    "chanhe-industry-2023-html": {"pad_spans": True, "filler": "drop"},
 }
 
 

@@ -32,7 +32,7 @@ class HtmlStyle:
     cells: str = "word"          # word: <p class=MsoNormal><span>…; span: <span>…; font: <font face>…; plain: text
     split_numbers: bool = False  # 1172 printed as 11<br>72 (a narrow column in Word)
     pad_spans: bool = False      # a value under a 3-column header printed in 1 cell + 2 filler cells
-    filler: str = "&nbsp;"       # what a filler cell holds
+    filler: str = "&nbsp;"       # what a filler cell holds; "drop": no filler cells at all
     header_breaks: bool = True   # 商业<br>企业, 结果<br>维持
     t2_blocks: bool = False      # 表二 as one table per 第二十条 block
     heading: str = "strong"      # strong: <p><strong>一、…</strong></p>; h3: <h3>
@@ -48,7 +48,9 @@ class HtmlStyle:
         parts = [f"cells as {self.cells} markup"]
         if self.split_numbers:
             parts.append("numbers of 4+ digits split by <br>")
-        if self.pad_spans:
+        if self.pad_spans and self.filler == "drop":
+            parts.append("single values in spanned rows printed in one cell, the row's other cells dropped")
+        elif self.pad_spans:
             parts.append(f"single values in spanned rows padded with {self.filler or 'empty'!r} filler cells")
         if self.t2_blocks:
             parts.append("表二 as one table per 第二十条 block")
@@ -127,14 +129,16 @@ def _td(cell: Cell, style: HtmlStyle) -> str:
 
 
 def _padded(row: list[Cell], style: HtmlStyle) -> list[Cell]:
-    """A value cell spanning columns printed instead as the value and empty filler cells."""
+    """A value cell spanning columns printed instead as the value and empty filler cells
+    (or, with filler "drop", the value alone: the row is shorter than the table)."""
     if not style.pad_spans:
         return row
     out: list[Cell] = []
     for cell in row:
         if cell.key and cell.colspan > 1:
             out.append(Cell(cell.text, key=cell.key))
-            out.extend(Cell(style.filler.replace("&nbsp;", " ").strip()) for _ in range(cell.colspan - 1))
+            if style.filler != "drop":
+                out.extend(Cell(style.filler.replace("&nbsp;", " ").strip()) for _ in range(cell.colspan - 1))
         else:
             out.append(cell)
     return out
