@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from sandbox.figures import Figures, generate
+from sandbox.figures import Figures, generate, printed
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ def _chain(figures: Figures, previous: Figures) -> None:
     sections = figures.record.sections
     sections["overview"] = re.sub(r"受理政府信息公开申请\d+件", f"受理政府信息公开申请{cells['t3.new.total']}件",
                                   sections.get("overview", ""))
-    figures.record.raw = {k: "" if v is None else f"{v:g}" if isinstance(v, float) else str(v) for k, v in cells.items()}
+    figures.record.raw = {k: printed(v) for k, v in cells.items()}
 
 
 def _retotal(cells: dict) -> None:
@@ -207,7 +207,7 @@ def publication_figures(publication: Publication) -> Figures:
             mixed = base.record.model_copy(deep=True)
             mixed.cells = {k: v for k, v in mixed.cells.items() if not k.startswith("t2.")}
             mixed.cells.update({k: v for k, v in old.record.cells.items() if k.startswith("t2.")})
-            mixed.raw = {k: "" if v is None else f"{v:g}" if isinstance(v, float) else str(v) for k, v in mixed.cells.items()}
+            mixed.raw = {k: printed(v) for k, v in mixed.cells.items()}
             return Figures(mixed, ["FORMAT-YEAR"], publication.variant)
     return base
 

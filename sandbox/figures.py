@@ -58,16 +58,17 @@ def generate(seed: int, *, agency: str, year: int, format: str = "2021", other_r
         review=cells["t4.review.total"], suits=int(cells["t4.suit_direct.total"] or 0) + int(cells["t4.suit_after_review.total"] or 0),
     ) for key, text in SECTION_TEXT.items()}
     record = ReportRecord(agency=agency, year=year, format=format, title=title, cells=cells,
-                          raw={k: _printed(v) for k, v in cells.items()}, sections=sections,
+                          raw={k: printed(v) for k, v in cells.items()}, sections=sections,
                           agency_level=level, agency_kind=agency_kind)
     return Figures(record)
 
 
-def _printed(value: int | float | None) -> str:
+def printed(value: int | float | None) -> str:
+    """The string a document prints for a value: exact, no exponent, no trailing zeros."""
     if value is None:
         return ""
     if isinstance(value, float) and not value.is_integer():
-        return f"{value:g}"
+        return f"{value:.6f}".rstrip("0").rstrip(".")
     return str(int(value))
 
 
