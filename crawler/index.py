@@ -55,6 +55,16 @@ CREATE TABLE IF NOT EXISTS pages (
     last_checked_at TEXT NOT NULL,
     children TEXT NOT NULL DEFAULT '[]'
 );
+CREATE TABLE IF NOT EXISTS quarantine (
+    url TEXT PRIMARY KEY,
+    source_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    detail TEXT,
+    sha256 TEXT,
+    etag TEXT,
+    last_modified TEXT,
+    last_checked_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY,
     started_at TEXT NOT NULL,
@@ -214,6 +224,30 @@ class DocumentIndex:
     def touch_page(self, url: str) -> None:
         with self._tx() as db:
             db.execute("UPDATE pages SET last_checked_at=? WHERE url=?", (utcnow(), url))
+
+    # ------------------------------------------------------------------ quarantine
+    def quarantine(self, url: str, source_id: str, kind: str, detail: str, sha256: str | None,
+                   etag: str | None, last_modified: str | None) -> None:
+        """Remember a URL that answered with bytes that are not a document, with its validators,
+        so that later runs ask for it conditionally instead of downloading it again."""
+        with self._tx() as db:
+            db.execute("INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET "
+                       "kind=excluded.kind, detail=excluded.detail, sha256=excluded.sha256, etag=excluded.etag, "
+                       "last_modified=excluded.last_modified, last_checked_at=excluded.last_checked_at",
+                       (url, source_id, kind, detail, sha256, etag, last_modified, utcnow()))
+
+    def quarantined(self, url: str) -> dict[str, Any] | None:
+        row = self._db.execute("SELECT * FROM quarantine WHERE url=?", (url,)).fetchone()
+        return dict(row) if row else None
+
+    def touch_quarantine(self, url: str) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE quarantine SET last_checked_at=? WHERE url=?", (utcnow(), url))
+
+    def release(self, url: str) -> None:
+        """The URL now serves a real document."""
+        with self._tx() as db:
+            db.execute("DELETE FROM quarantine WHERE url=?", (url,))
 
     # ------------------------------------------------------------------ runs
     def start_run(self, run_id: str) -> None:

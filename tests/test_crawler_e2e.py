@@ -114,6 +114,8 @@ def test_second_crawl_transfers_no_document_bytes_then_finds_new_and_replaced(sa
     document_paths = {u.removeprefix(portal.url) for u in report_urls(portal, sites)}
     asked = [r for r in portal.requests if r.path in document_paths]
     assert len(asked) == len(document_paths) and all(r.status == 304 for r in asked)   # a 304 has no body
+    item_paths = {p for s in sites for i in portal.items(s) for p in (i.article_url, i.attachment_url, *i.page_urls)}
+    assert [r for r in portal.requests if r.path in item_paths and r.status != 304] == []   # hostile ones too
 
     within_interval = crawl(portal.url, tmp_path)   # default interval: nothing is due again
     assert within_interval["documents"]["not_due"] > 0 and within_interval["document_bytes"] == 0

@@ -134,16 +134,20 @@ class ReportsSpider(Spider):
         assert self.index is not None
         document = self.index.latest(url)
         page = self.index.page(url)
-        checked = max(filter(None, [document and document.last_checked_at, page and page["last_checked_at"]]),
-                      default=None)
+        held = self.index.quarantined(url)
+        checked = max(filter(None, [document and document.last_checked_at, page and page["last_checked_at"],
+                                    held and held["last_checked_at"]]), default=None)
         if checked and not self.full and _age(checked) < self.recheck:
             self.counts[source.id]["not_due"] += 1
+            if held:
+                self._fail(source, url, held["kind"], f"still (not re-fetched): {held['detail']}", held["sha256"])
             if page:
                 yield from self._follow_children(source, url, info, page["children"])
             return
         headers = {}
-        etag = (document and document.etag) or (page and page["etag"])
-        modified = (document and document.last_modified) or (page and page["last_modified"])
+        etag = (document and document.etag) or (page and page["etag"]) or (held and held["etag"])
+        modified = ((document and document.last_modified) or (page and page["last_modified"])
+                    or (held and held["last_modified"]))
         if etag:
             headers["If-None-Match"] = etag
         if modified:
@@ -181,6 +185,10 @@ class ReportsSpider(Spider):
         if self.index.latest(response.url):
             self.index.touch(response.url)
             self.counts[source.id]["unchanged"] += 1
+        held = self.index.quarantined(response.url)
+        if held:
+            self.index.touch_quarantine(response.url)
+            self._fail(source, response.url, held["kind"], f"unchanged (304): {held['detail']}", held["sha256"])
         page = self.index.page(response.url)
         if page:
             self.index.touch_page(response.url)
@@ -191,8 +199,7 @@ class ReportsSpider(Spider):
         self.counts[source.id]["article_pages"] += 1
         if is_challenge(response.body):
             assert self.store is not None
-            self._fail(source, response.url, "challenge", "a WAF/anti-bot challenge instead of the page",
-                       self.store.put(response.body))
+            self._quarantine(source, response, "challenge", "a WAF/anti-bot challenge instead of the page")
             return
         found = attachments(response.selector, response.url)
         holds_report = is_report_text(body_text(response.selector))
@@ -212,16 +219,14 @@ class ReportsSpider(Spider):
         content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
         verdict = check(body, response.url, content_type, filename)
         if not verdict.ok:
-            sha256 = self.store.put(body) if body else None   # quarantined: kept, never a document
-            self._fail(source, response.url, verdict.problem or "invalid", verdict.detail, sha256)
+            self._quarantine(source, response, verdict.problem or "invalid", verdict.detail)
             return
         if (response.meta["role"] == "attachment" and verdict.kind == "html" and info.get("child_kind") != "page"
                 and not is_report_text(body_text(response.selector) if isinstance(response, TextResponse) else "")):
-            sha256 = self.store.put(body)
-            self._fail(source, response.url, "not_a_document", "an attachment link answered with an HTML page",
-                       sha256)
+            self._quarantine(source, response, "not_a_document", "an attachment link answered with an HTML page")
             return
         sha256 = self.store.put(body)
+        self.index.release(response.url)
         outcome = self.index.record(
             url=response.url, sha256=sha256, source_id=source.id, agency=source.agency, size=len(body),
             storage_key=RawStore.key(sha256), run_id=self.run_id, title=info.get("title"), year=info.get("year"),
@@ -241,6 +246,14 @@ class ReportsSpider(Spider):
             self.flags[source.id].add("list_page_error")
         first_url = (request.meta.get("redirect_urls") or [request.url])[0]   # the URL we asked for
         self._fail(source, first_url, kind, detail)
+
+    def _quarantine(self, source: Source, response: Response, kind: str, detail: str) -> None:
+        """Bytes that are not a document: kept in the store, never a document, failure recorded."""
+        assert self.index is not None and self.store is not None
+        sha256 = self.store.put(response.body) if response.body else None
+        self.index.quarantine(response.url, source.id, kind, detail, sha256, _header(response, b"ETag"),
+                              _header(response, b"Last-Modified"))
+        self._fail(source, response.url, kind, detail, sha256)
 
     def _fail(self, source: Source | None, url: str, kind: str, detail: str, sha256: str | None = None) -> None:
         source_id = source.id if source else None
