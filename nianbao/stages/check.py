@@ -141,13 +141,20 @@ def _report_facts(session: Session, agencies: Mapping[int, Any]) -> list[ReportF
 
 
 def _document_years(session: Session, agencies: Mapping[int, Any]) -> list[tuple[str, int]]:
+    """Agency-years with a document that may be the report but could not be read (so it is
+    not missing, though there is no report): never processed, or extraction failed."""
     from sqlalchemy import select
 
-    from warehouse.models import Document
+    from warehouse.models import Document, ExtractionAttempt
 
-    rows = session.execute(select(Document.agency_id, Document.year)
-                           .where(Document.agency_id.in_(list(agencies)), Document.year.is_not(None)).distinct())
-    return [(agencies[agency_id].name, year) for agency_id, year in rows]
+    attempts: dict[int, str] = {}
+    for document_id, outcome in session.execute(select(ExtractionAttempt.document_id, ExtractionAttempt.outcome)
+                                                .order_by(ExtractionAttempt.id)):
+        attempts[document_id] = outcome
+    rows = session.execute(select(Document.id, Document.agency_id, Document.year)
+                           .where(Document.agency_id.in_(list(agencies)), Document.year.is_not(None)))
+    return sorted({(agencies[agency_id].name, year) for document_id, agency_id, year in rows
+                   if attempts.get(document_id, "failed") == "failed"})
 
 
 def _site_facts(session: Session, sources: Sequence[str] | None) -> list[SiteFacts]:

@@ -244,18 +244,21 @@ def _number(value: Decimal | None) -> int | float | None:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def loadable(record: ReportRecord) -> bool:
-    rules = {f.rule for f in record.findings}
-    return record.year is not None and bool(record.cells) and not rules & (NOT_A_REPORT_RULES | FAILED_RULES)
-
-
 def outcome_of(record: ReportRecord) -> str:
+    """accepted | quarantined (a report; hard findings) | not_report | failed (extraction refused or died)."""
+    from report.validate import RULES_BY_ID
+
     rules = {f.rule for f in record.findings}
-    if rules & FAILED_RULES:
+    if rules & FAILED_RULES or any(f.is_error and f.rule not in RULES_BY_ID and f.rule not in NOT_A_REPORT_RULES
+                                   for f in record.findings):
         return "failed"
     if record.year is None or not record.cells or rules & NOT_A_REPORT_RULES:
         return "not_report"
     return "quarantined" if record.errors() else "accepted"
+
+
+def loadable(record: ReportRecord) -> bool:
+    return outcome_of(record) in ("accepted", "quarantined")
 
 
 # ---------------------------------------------------------------- load
