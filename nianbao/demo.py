@@ -113,7 +113,7 @@ def main() -> int:
         console.print(f"harvesting {len(sources)} sandbox agencies with {JOBS} extraction workers …")
         with ProgressBars(console) as bars:
             summary = harvest(context, today=AS_OF, sources=sources, jobs=JOBS, fast=True, progress=bars,
-                              notify=False)
+                              notifiers=[])
     finally:
         portal.stop()
     console.print(crawl_table(summary), process_table(summary.processed))

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from nianbao.alerts.notifiers import Notifier
 from nianbao.stages.check import CheckSummary, check
 from nianbao.stages.context import StageContext
 from nianbao.stages.crawl import CrawlFailed, CrawlOutcome, run_crawl
@@ -30,13 +31,14 @@ class HarvestSummary:
 
 def harvest(context: StageContext, *, today: date, sources: Sequence[str] | None = None,
             years: Sequence[int] | None = None, jobs: int = 2, fast: bool = False, per_family: bool = False,
-            notify: bool = True, progress: Progress | None = None,
+            notifiers: Sequence[Notifier] | None = None, progress: Progress | None = None,
             on_crawl: Callable[[CrawlOutcome], None] | None = None) -> HarvestSummary:
     """One harvest of `sources` (default: the registry); every step is idempotent.
 
     The crawl is one child process for all sources (Scrapy keeps each host polite), or
     with `per_family` one per batch of a CMS family, as the Airflow DAG runs it. A crawl
-    that fails is recorded and the harvest goes on with what was crawled.
+    that fails is recorded and the harvest goes on with what was crawled. `notifiers`
+    None means those configured by the environment; [] sends nothing.
     """
     summary = HarvestSummary()
     plan = _crawl_plan(context, sources, per_family)
@@ -55,7 +57,7 @@ def harvest(context: StageContext, *, today: date, sources: Sequence[str] | None
             progress("crawl", len(summary.crawls), len(plan))
     selected = sources or sorted({s for c in summary.crawls for s in c.sources})
     summary.processed = process(context, sources=selected, years=years, jobs=jobs, progress=progress)
-    summary.checked = check(context, today=today, sources=sources, years=years, notifiers=None if notify else [])
+    summary.checked = check(context, today=today, sources=sources, years=years, notifiers=notifiers)
     return summary
 
 
