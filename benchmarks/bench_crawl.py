@@ -8,7 +8,7 @@
 3. A second, unchanged crawl that re-validates everything (recheck interval 0): target
    0 document bytes transferred — only list pages and 304s.
 CPU is the child process's user+system time (resource.getrusage), start-up included for both;
-a second ratio leaves out each process's start-up (measured by an idle run of each).
+a second ratio leaves out each process's start-up (measured by a run of each that fetches one page).
 """
 
 from __future__ import annotations
@@ -82,13 +82,17 @@ def run() -> list[dict]:
         if bare_result.returncode != 0:
             raise RuntimeError(f"bare spider failed: {bare_result.stderr[-2000:]}")
 
-        # start-up alone (no source, no URL), to tell the per-response cost from the fixed one
-        (work / "empty").mkdir()
-        _, _, idle_cpu = _timed([sys.executable, "-m", "crawler", "crawl", "--fast", "--data-dir",
-                                 str(work / "idle"), "--sources-dir", str(work / "empty")])
-        (work / "none.txt").write_text("", encoding="utf-8")
+        # start-up plus one page (imports done, nothing to collect), to tell the per-response cost from
+        # the fixed one: the sandbox home page of one site, for both
+        idle_entry = dict(sandbox[0], id="idle", family="generic", list_urls=["{sandbox}/hongze/"])
+        (work / "idle-sources").mkdir()
+        (work / "idle-sources" / "idle.yaml").write_text(yaml.safe_dump([idle_entry], allow_unicode=True),
+                                                         encoding="utf-8")
+        _, _, idle_cpu = _timed([sys.executable, "-m", "crawler", "crawl", "--fast", "--sandbox-url", portal.url,
+                                 "--data-dir", str(work / "idle"), "--sources-dir", str(work / "idle-sources")])
+        (work / "one.txt").write_text(f"{portal.url}/hongze/", encoding="utf-8")
         _, _, bare_idle_cpu = _timed([sys.executable, "-m", "scrapy", "runspider", str(work / "bare.py"),
-                                      "-a", f"urls_file={work / 'none.txt'}"])
+                                      "-a", f"urls_file={work / 'one.txt'}"])
 
         portal.clear_requests()
         second, _, _ = _crawl(portal.url, work, "--recheck-interval", "0")

@@ -64,5 +64,5 @@ def document_url(url: str) -> str | None:
 
 def body_text(html: Selector) -> str:
     """The page's visible text (scripts and styles left out)."""
-    return " ".join(t.strip() for t in html.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]")
-                    .getall() if t.strip())
+    texts = html.root.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]", smart_strings=False)
+    return " ".join(t.strip() for t in texts if t.strip())

@@ -108,8 +108,13 @@ def _meta_charset(body: bytes) -> str | None:
     return match.group(1).decode("ascii") if match else None
 
 
+CHALLENGE_MAX_BYTES = 64 * 1024   # challenge pages are small; a report page is not one
+
+
 def is_challenge(body: bytes) -> bool:
-    text = decode_html(body[:65536])
+    if len(body) > CHALLENGE_MAX_BYTES:
+        return False
+    text = decode_html(body)
     return bool(_CHALLENGE.search(text)) and not is_report_text(text)
 
 
