@@ -57,23 +57,37 @@ def crawl_settings(args: argparse.Namespace, summary_path: Path) -> dict[str, ob
     return settings
 
 
+def _check_selection(sources_dir: str, ids: list[str], sandbox_url: str) -> str | None:
+    """Why the requested sources cannot be crawled, or None."""
+    from crawler.registry import SANDBOX_PLACEHOLDER, load_registry
+
+    registry = load_registry(sources_dir)
+    try:
+        chosen = registry.select(ids or None)
+    except KeyError as exc:
+        return str(exc.args[0])
+    if ids and not sandbox_url and any(SANDBOX_PLACEHOLDER in url for s in chosen for url in s.list_urls):
+        return "sandbox sources need --sandbox-url (or NIANBAO_SANDBOX_URL)"
+    return None
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
 
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
-    ids = list(args.ids) + list(args.sources)
+    ids = [part for value in [*args.ids, *args.sources] for part in value.replace(",", " ").split()]
+    problem = _check_selection(args.sources_dir, ids, args.sandbox_url)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     with tempfile.TemporaryDirectory() as scratch:
         summary_path = Path(args.summary) if args.summary else Path(scratch) / "summary.json"
         settings = get_project_settings()
         settings.setdict(crawl_settings(args, summary_path), priority="cmdline")
         process = CrawlerProcess(settings)
-        try:
-            process.crawl("reports", sources=",".join(ids), full=args.full, probe=args.command == "probe")
-        except KeyError as exc:
-            print(f"error: {exc.args[0]}", file=sys.stderr)
-            return 2
+        process.crawl("reports", sources=",".join(ids), full=args.full, probe=args.command == "probe")
         process.start()
         if not summary_path.exists():
             print("error: the crawl ended without a summary (see the log above)", file=sys.stderr)

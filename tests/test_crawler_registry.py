@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -97,3 +98,13 @@ def test_sources_check_command_reports_file_and_line(tmp_path: Path) -> None:
                         cwd=ROOT, timeout=60)
     assert ok.returncode == 0, ok.stderr
     assert " 0 errors" in ok.stdout
+
+
+def test_crawl_refuses_unknown_ids_and_sandbox_without_url(tmp_path: Path) -> None:
+    for ids, message in ((["no-such-source"], "unknown source id(s): no-such-source"),
+                         (["sandbox-hongze"], "need --sandbox-url")):
+        result = subprocess.run([sys.executable, "-m", "crawler", "crawl", *ids, "--data-dir", str(tmp_path)],
+                                capture_output=True, text=True, cwd=ROOT, timeout=60,
+                                env={k: v for k, v in os.environ.items() if k != "NIANBAO_SANDBOX_URL"})
+        assert result.returncode == 2 and message in result.stderr
+    assert not (tmp_path / "crawl").exists()
