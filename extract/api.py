@@ -180,10 +180,6 @@ def _findings(mapped: MappedTables, lookalike: str | None, document: Document) -
             found.append(finding("no-tables", "报告中没有找到统计表", "no report tables found", "warning"))
         elif not any(f.rule == "needs-ocr" for f in document.findings):
             found.append(finding("not-a-report", "文档看起来不是年度报告", "the document does not look like an annual report"))
-    for key, problem in sorted(mapped.problems.items()):
-        found.append(finding("cell-text", f"单元格 {key} 印有非数字内容：{mapped.raw.get(key, '')}",
-                             f"cell {key} prints text instead of a number ({problem}): {mapped.raw.get(key, '')}",
-                             "warning", [key]))
     return found
 
 

@@ -39,6 +39,7 @@ _T2_HEADING = re.compile(r"^第[二十]+条第[（(][一二三四五六七八九
 _FOOTER = re.compile(r"^[-—–－]\s*\d{1,3}\s*[-—–－]$|^第\d+页(?:共\d+页)?$|^\d+/\d+$")
 # A parenthetical cut by a line break: （区分处理的，只计这一情
 _UNCLOSED = re.compile(r"[（(][^）)]*$")
+_ENUMERATED = re.compile(r"^\s*(?:[一二三四五六七八九十]+[、.]|\([一二三四五六七八九十\d]+\)|\d+[、.])")
 _BARE_NUMBER = re.compile(r"^\d{1,3}$")
 # Words that only ever appear in a header band.
 _HEADER_WORDS = frozenset(normalise_label(w) for w in (
@@ -127,7 +128,12 @@ class Mapper:
 
     def _row(self, row: Row) -> None:
         row = Row([Cell(_clean(c.text), c.x0, c.x1) for c in row.cells], row.page, row.space, row.gridded)
-        if not row.compact or _FOOTER.match(row.compact):
+        if not row.compact:
+            if row.gridded and row.cells and self.header_rows and self.context == "t4":
+                self._finish_header()  # 表四's one row of figures, printed empty (a template shell)
+                self._data_row(row)
+            return
+        if _FOOTER.match(row.compact):
             return
         if _BARE_NUMBER.match(row.compact) and self.open_row is None and self.columns is None:
             return  # a page number
@@ -141,7 +147,7 @@ class Mapper:
                 self._close_open_row()
                 self.header_rows.append(row)
                 return
-            if self.header_rows and self._has_figures(row):
+            if self.header_rows:
                 self._finish_header()
             if self._data_row(row):
                 return
@@ -182,6 +188,9 @@ class Mapper:
         texts = _header_texts(row)
         if not texts:
             return False
+        if self.context in ("t2", "t3") and _ENUMERATED.match(unicodedata.normalize("NFKC", texts[0])) \
+                and resolve(texts[0], self.context, "row"):
+            return False  # 3.其他 / （七）总计 are rows, even when their cells are empty
         for text in texts:
             folded = normalise_label(text)
             if folded in _HEADER_WORDS:
@@ -195,6 +204,9 @@ class Mapper:
         if not self.header_rows or self._has_figures(row):
             return False
         text = row.text
+        first = next((c.text for c in row.cells if c.text.strip()), "")
+        if self.context in ("t2", "t3") and resolve(first, self.context, "row"):
+            return False  # a labelled row of an empty table (a template shell)
         return not _row_key_any(text) and not text.rstrip().endswith("。") and len(row.compact) < 60
 
     def _has_figures(self, row: Row) -> bool:
@@ -291,6 +303,8 @@ class Mapper:
         """A row whose figures have no positions (a text layer): trailing figures in catalogue order."""
         labels, figures = _split_trailing(row)
         label = " ".join(c.text for c in labels if c.text.strip())
+        if _is_sentence(labels):
+            return False  # prose quoting figures: 行政复议 3 件、行政诉讼 6 件
         if not any(is_number_text(c.text) for c in figures) and not row.gridded:
             return self._label_only(row.cells, columns)
         if not label and not self.pending and self.open_row:
@@ -569,6 +583,13 @@ def _median_spacing(columns: ColumnMap) -> float:
     centres = sorted(((c.x0 or 0) + (c.x1 or 0)) / 2 for c in columns.columns)
     gaps = sorted(b - a for a, b in zip(centres, centres[1:], strict=False) if b - a > 0)
     return gaps[len(gaps) // 2] if gaps else 50.0
+
+
+def _is_sentence(labels: list[Cell]) -> bool:
+    """Figures inside the text, or sentence punctuation: a line of prose, not a table row."""
+    inner_figures = any(is_number_text(c.text) for c in labels)
+    text = "".join(c.text for c in labels)
+    return inner_figures or bool(re.search(r"[。；;]|件、|[，,].*[，,]", text))
 
 
 def _split_trailing(row: Row) -> tuple[list[Cell], list[Cell]]:

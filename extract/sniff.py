@@ -53,7 +53,13 @@ def _sniff_zip(data: bytes) -> DocType:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
     except (zipfile.BadZipFile, ValueError, OSError):
-        return "unknown"
+        # No central directory (a truncated download): the local headers still name the parts.
+        head = data[:65536]
+        if b"word/" in head:
+            return "docx"
+        if b"xl/" in head:
+            return "xlsx"
+        return "zip"
     if "word/document.xml" in names:
         return "docx"
     if "xl/workbook.xml" in names:

@@ -48,6 +48,9 @@ def read_html(data: bytes, *, page: int = 1, space_prefix: str = "html") -> Docu
     except (etree.ParserError, ValueError) as exc:
         raise ReaderError("broken-html", f"HTML 无法解析：{exc}", f"the HTML cannot be parsed: {exc}") from exc
     document = Document(reader="html", pages=1, meta_title=_title(tree))
+    if is_challenge_page(text, tree):
+        raise ReaderError("challenge-page", "网站返回了反爬虫验证页面，而不是报告",
+                          "the site answered with a bot-challenge page instead of the document", "warning")
     body = find_body(tree)
     walker = _Walker(page, space_prefix)
     walker.walk(body)
@@ -67,6 +70,17 @@ def read_flipbook(directory: Path) -> Document:
         document.meta_title = document.meta_title or part.meta_title
         document.rows.extend(part.rows)
     return document
+
+
+_CHALLENGE_MARKERS = ("$_ts", "安全验证", "请开启浏览器的JavaScript", "enable JavaScript", "cf-challenge",
+                      "__jsl_clearance", "acw_sc__v2", "window.location.reload", "验证码")
+
+
+def is_challenge_page(text: str, tree: lxml.html.HtmlElement) -> bool:
+    """A WAF's JavaScript/cookie challenge served with status 200: scripts and almost no text."""
+    body = tree.find("body")
+    visible = "".join((body.text_content() if body is not None else "").split())
+    return len(visible) < 200 and any(marker in text for marker in _CHALLENGE_MARKERS)
 
 
 def _title(tree: lxml.html.HtmlElement) -> str | None:

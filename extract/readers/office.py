@@ -6,20 +6,43 @@ import io
 import shutil
 import subprocess
 import tempfile
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from extract.model import Cell, Document, ReaderError, Row
 
+_MAX_PART = 200 * 1024 * 1024  # no Office part of a real report is anywhere near this
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
 # ---------------------------------------------------------------- DOCX
+def refuse_unsafe_xml(data: bytes, kind: str) -> None:
+    """An Office package whose XML declares a DTD or entities is refused, never parsed
+    (XXE: an entity can name a local file; billion laughs: nested entities)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for info in archive.infolist():
+                if not info.filename.endswith((".xml", ".rels")):
+                    continue
+                if info.file_size > _MAX_PART or info.file_size > 5_000_000 and info.file_size > 1000 * max(info.compress_size, 1):
+                    raise ReaderError("zip-bomb", f"{kind.upper()} 内的 {info.filename} 解压后过大",
+                                      f"{info.filename} in the {kind.upper()} inflates too much (zip bomb)")
+                with archive.open(info) as member:
+                    head = member.read(4096)
+                if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                    raise ReaderError("unsafe-xml", f"{kind.upper()} 内的 {info.filename} 声明了 DTD/实体，拒绝解析",
+                                      f"{info.filename} in the {kind.upper()} declares a DTD or entities; refused")
+    except zipfile.BadZipFile as exc:
+        raise ReaderError(f"broken-{kind}", f"{kind.upper()} 文件已损坏：{exc}", f"the {kind.upper()} package is damaged: {exc}") from exc
+
+
 def read_docx(data: bytes) -> Document:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
+    refuse_unsafe_xml(data, "docx")
     try:
         word = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, KeyError, ValueError, OSError) as exc:
@@ -103,6 +126,8 @@ def _tc_span(tc: Any) -> tuple[int, bool]:
 
 # ---------------------------------------------------------------- XLSX / XLS
 def read_sheet(data: bytes, kind: str) -> Document:
+    if kind == "xlsx":
+        refuse_unsafe_xml(data, kind)
     try:
         sheets = _xlsx_sheets(data) if kind == "xlsx" else _xls_sheets(data)
     except ReaderError:

@@ -140,13 +140,16 @@ def _meta_title(pdf: pdfium.PdfDocument) -> str | None:
 
 def _text_rows(text: str, page: int) -> list[Row]:
     """Plain text lines (no positions): prose, or a text layer's table lines."""
-    rows = []
-    for line in text.splitlines():
-        if line.strip():
-            rows.append(Row([Cell(part) for part in _split_line(line)], page))
-    return rows
+    lines = [line for line in text.splitlines() if line.strip()]
+    # pdfium gives the page's header and footer lines first and last.
+    while lines and _PAGE_NUMBER.match("".join(lines[0].split())):
+        lines.pop(0)
+    while lines and _PAGE_NUMBER.match("".join(lines[-1].split())):
+        lines.pop()
+    return [Row([Cell(part) for part in _split_line(line)], page) for line in lines]
 
 
+_PAGE_NUMBER = re.compile(r"^(?:[-—–－]?\d{1,3}[-—–－]?|第\d{1,3}页(?:共\d{1,3}页)?|\d{1,3}/\d{1,3})$")
 _FIGURE = re.compile(r"^[+-]?\d[\d,，]*(?:\.\d+)?$")
 _FIGURES_AT_END = re.compile(r"^(.*?[^\d\s.,，%])?\s*((?:[+-]?\d[\d,，]*(?:\.\d+)?\s*)+)$")
 
@@ -196,13 +199,18 @@ def _plumber_rows(page: Any, number: int) -> Iterator[Row]:
         for row_cells, texts in zip(table.rows, table.extract(), strict=False):
             cells = [Cell(text or "", bbox[0], bbox[2])
                      for bbox, text in zip(row_cells.cells, texts, strict=False) if bbox is not None]
-            if any(c.text.strip() for c in cells):
+            if cells:
                 placed.append((row_cells.bbox[1], Row(cells, number, "pdf", gridded=True)))
     words = [w for w in page.extract_words(x_tolerance=1.5, y_tolerance=2, use_text_flow=False)
              if not any(b[0] - 1 <= (w["x0"] + w["x1"]) / 2 <= b[2] + 1 and b[1] - 1 <= (w["top"] + w["bottom"]) / 2 <= b[3] + 1
                         for b in boxes)]
+    margin = 0.07 * float(page.height)
     for top, line_words in _lines(words):
-        placed.append((top, Row(_word_cells(line_words), number, "pdf")))
+        cells = _word_cells(line_words)
+        text = "".join(c.text for c in cells)
+        if _PAGE_NUMBER.match(text) and (top < margin or top > float(page.height) - margin):
+            continue  # a page number in the header or footer margin
+        placed.append((top, Row(cells, number, "pdf")))
     placed.sort(key=lambda item: item[0])
     for _, row in placed:
         yield row
