@@ -72,8 +72,10 @@ class Source(BaseModel):
         return [resolve_url(url, sandbox_url) for url in self.list_urls]
 
     def hosts(self, sandbox_url: str | None) -> set[str]:
-        """Host names this source's documents may live on (list pages plus overrides)."""
+        """Domains this source's documents may live on (with their subdomains): the list pages'
+        hosts (www. dropped, so that file.example.gov.cn is allowed too) plus overrides."""
         hosts = {urlsplit(url).hostname or "" for url in self.resolved_urls(sandbox_url)}
+        hosts = {h.removeprefix("www.") if h.count(".") >= 3 else h for h in hosts}
         return {h for h in hosts | set(self.overrides.allowed_domains) if h}
 
 

@@ -215,13 +215,13 @@ def test_a_killed_crawl_resumes_without_losing_or_duplicating(sandbox_portal, tm
     write_sources(tmp_path / "sources")
     database = tmp_path / "data" / "crawl" / "index.db"
     slow = crawl_command(sandbox_portal.url, tmp_path, "--set", "CONCURRENT_REQUESTS_PER_DOMAIN=1",
-                         "--set", "DOWNLOAD_DELAY=0.05")
+                         "--set", "DOWNLOAD_DELAY=0.1")
     process = subprocess.Popen(slow, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and _documents_in(database) < 8:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and process.poll() is None and _documents_in(database) < 8:
             time.sleep(0.05)
-        assert process.poll() is None, "the crawl finished before it could be killed"
+        assert process.poll() is None, f"the crawl ended before it could be killed: {process.returncode}"
         os.kill(process.pid, signal.SIGKILL)
     finally:
         process.wait(timeout=30)

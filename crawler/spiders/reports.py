@@ -28,7 +28,7 @@ from crawler.families import Adapter, Listing, adapter_for
 from crawler.index import DocumentIndex
 from crawler.middlewares import OffsiteRedirect, PrivateAddressRefused, RedirectLoop
 from crawler.recognise import recognise
-from crawler.registry import Source, load_registry
+from crawler.registry import SANDBOX_PLACEHOLDER, Source, load_registry
 from crawler.sniff import DOCUMENT_EXT, check, extension, is_challenge, is_report_text, real_kind
 from crawler.store import RawStore
 
@@ -62,7 +62,7 @@ class ReportsSpider(Spider):
         for error in registry.errors:
             self.logger.error("registry: %s", error)
         self.sources = {s.id: s for s in registry.select(self.only or None)
-                        if self.sandbox_url or not any("{sandbox}" in u for u in s.list_urls)}
+                        if self.sandbox_url or not any(SANDBOX_PLACEHOLDER in u for u in s.list_urls)}
         self.adapters: dict[str, Adapter] = {sid: adapter_for(s) for sid, s in self.sources.items()}
         self.allowed_domains = sorted({h for s in self.sources.values() for h in s.hosts(self.sandbox_url)})
         self.private_hosts = {f"{host}:{port}" for s in self.sources.values() if s.allow_private
@@ -82,6 +82,7 @@ class ReportsSpider(Spider):
         self.errors: dict[str, Counter] = defaultdict(Counter)
         self.flags: dict[str, set[str]] = defaultdict(set)
         self.reports_seen: dict[str, set[str]] = defaultdict(set)
+        self.list_pages_queued: dict[str, set[tuple[str, str, bytes]]] = defaultdict(set)
         self.candidates: list[dict[str, Any]] = []
         self.started = time.monotonic()
 
@@ -106,10 +107,12 @@ class ReportsSpider(Spider):
         if not page.listings and not page.next_pages:
             self._fail(source, response.url, "unparsable", "list page has no links the adapter can read")
         limit = source.overrides.max_pages
+        queued = self.list_pages_queued[source.id]
         for request in page.next_pages:
-            if limit and self.counts[source.id]["list_pages_queued"] >= limit:
-                break
-            self.counts[source.id]["list_pages_queued"] += 1
+            key = (request.method, request.url, request.body)
+            if key in queued or (limit and len(queued) >= limit):
+                continue
+            queued.add(key)
             yield self._list_request(request, source)
         for listing in page.listings:
             yield from self._consider(source, listing)
@@ -137,7 +140,9 @@ class ReportsSpider(Spider):
         held = self.index.quarantined(url)
         checked = max(filter(None, [document and document.last_checked_at, page and page["last_checked_at"],
                                     held and held["last_checked_at"]]), default=None)
-        if checked and not self.full and _age(checked) < self.recheck:
+        # an article kept as a document but killed before its page row was written is due again
+        unfinished_article = role == "target" and document is not None and document.real_kind == "html" and not page
+        if checked and not self.full and not unfinished_article and _age(checked) < self.recheck:
             self.counts[source.id]["not_due"] += 1
             if held:
                 self._fail(source, url, held["kind"], f"still (not re-fetched): {held['detail']}", held["sha256"])
@@ -294,8 +299,7 @@ class ReportsSpider(Spider):
             counts = self.counts[source_id]
             totals.update(counts)
             errors.update(self.errors[source_id])
-            sources[source_id] = {"reports_listed": listed, **{k: v for k, v in counts.items()
-                                                                if k != "list_pages_queued"},
+            sources[source_id] = {"reports_listed": listed, **counts,
                                   "errors": dict(self.errors[source_id]), "flags": sorted(flags)}
         errors.update(self.errors["-"])
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
