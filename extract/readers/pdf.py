@@ -195,6 +195,8 @@ def _plumber_rows(page: Any, number: int) -> Iterator[Row]:
     placed: list[tuple[float, Row]] = []
     boxes = []
     for table in tables:
+        if all(sum(1 for bbox in row.cells if bbox is not None) <= 1 for row in table.rows):
+            continue  # a framed text box, not a table: its lines are read as lines
         boxes.append(table.bbox)
         for row_cells, texts in zip(table.rows, table.extract(), strict=False):
             cells = [Cell(text or "", bbox[0], bbox[2])
