@@ -6,9 +6,13 @@ a row is unique per (url, sha256), and the bytes are in the raw store before the
 
 The application layer reads it with:
 
-    index = DocumentIndex(path)
-    for version in index.versions(since=datetime(...)):   # DocumentVersion rows
+    index = DocumentIndex(path, readonly=True)
+    for version in index.versions(since=datetime(...)):   # DocumentVersion rows, oldest first
         data = RawStore(store_url).get(version.sha256)
+    index.current()          # the newest version of every URL
+    index.latest(url)        # the newest version of one URL
+    index.failures(run_id)   # what went wrong, with its cause
+    index.runs()             # every run with its summary
 """
 
 from __future__ import annotations
@@ -201,6 +205,14 @@ class DocumentIndex:
             params.append(url)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = self._db.execute(f"SELECT * FROM documents {where} ORDER BY first_seen_at, id", params)
+        return [DocumentVersion(**dict(row)) for row in rows]
+
+    def current(self, source_id: str | None = None) -> list[DocumentVersion]:
+        """The newest version of every URL (what each URL serves now, as far as the crawl knows)."""
+        where, params = ("WHERE source_id = ?", [source_id]) if source_id else ("", [])
+        rows = self._db.execute(
+            f"SELECT * FROM documents d {where} {'AND' if where else 'WHERE'} d.id = (SELECT id FROM documents "
+            "WHERE url = d.url ORDER BY first_seen_at DESC, id DESC LIMIT 1) ORDER BY d.first_seen_at, d.id", params)
         return [DocumentVersion(**dict(row)) for row in rows]
 
     # ------------------------------------------------------------------ article pages

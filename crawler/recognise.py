@@ -5,6 +5,9 @@ Real titles: `{机关}{YYYY}年政府信息公开工作年度报告`, `…{YYYY}
 `…政府信息公开工作2022年度报告`, with suffixes such as （图片版）/（超链版）.
 Look-alikes that are excluded: 图解, 解读, half-year or quarterly statistics, and
 notices about compiling or publishing the reports.
+
+The URL helps where the title is bare: a report column (…/xxgknb/…, …/ndbg/…) listing
+`2022年度报告`, and 大汉's `xxgkAnnualReport.jsp?…&fbtime=YYYY`, one report per year.
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ _YEAR_IN_TITLE = re.compile(r"(20\d{2})\s*年")
 _ANY_YEAR = re.compile(r"(?<!\d)(20\d{2})(?!\d)")
 _URL_DATE = re.compile(r"(?<!\d)(20\d{2})(0[1-9]|1[0-2])([0-3]\d)?(?!\d)")
 _URL_YEAR_DIR = re.compile(r"/(20\d{2})n?/")
+_REPORT_COLUMN = re.compile(r"xxgknb|gknb|ndbg|xxgkndbg|gzndbg|annualreport", re.IGNORECASE)
+_BARE_REPORT_TITLE = re.compile(r"^(20\d{2})年度?(工作)?年?度?(报告|年报)$|^(20\d{2})年?年报$")
+_ANNUAL_MODULE = re.compile(r"xxgkAnnualReport\.jsp\?(?:.*&)?fbtime=(20\d{2})", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -49,11 +55,15 @@ def normalise_title(title: str) -> str:
     return _simplifier().convert(re.sub(r"\s+", "", text))
 
 
-def looks_like_report(title: str, extra_pattern: str | None = None) -> bool:
+def looks_like_report(title: str, extra_pattern: str | None = None, url: str = "") -> bool:
     text = normalise_title(title)
+    if _ANNUAL_MODULE.search(url) and not _LOOKALIKE.search(text):
+        return True
     if not text or _LOOKALIKE.search(_VERSION.sub("", text)):
         return False
     if extra_pattern and re.search(extra_pattern, text):
+        return True
+    if _BARE_REPORT_TITLE.match(_VERSION.sub("", text)) and _REPORT_COLUMN.search(url):
         return True
     return bool(_SUBJECT.search(text) and _REPORT.search(text))
 
@@ -64,6 +74,9 @@ def infer_year(title: str, url: str = "", listed: str | None = None) -> tuple[in
     match = _YEAR_IN_TITLE.search(text) or _ANY_YEAR.search(text)
     if match:
         return int(match.group(1)), "title"
+    module = _ANNUAL_MODULE.search(url)
+    if module:
+        return int(module.group(1)), "url"
     published = parse_date(listed) if listed else None
     if published:
         return _report_year_for(published), "listing-date"
@@ -84,7 +97,7 @@ def _report_year_for(published: date) -> int:
 
 def recognise(title: str, url: str = "", listed: str | None = None,
               extra_pattern: str | None = None) -> Recognition | None:
-    if not looks_like_report(title, extra_pattern):
+    if not looks_like_report(title, extra_pattern, url):
         return None
     year, year_from = infer_year(title, url, listed)
     version = _VERSION.search(normalise_title(title))

@@ -105,12 +105,15 @@ def test_index_versions_new_changed_unchanged(tmp_path: Path) -> None:
     assert [v.sha256 for v in versions] == ["1" * 64, "2" * 64]
     assert versions[0].year == 2024 and versions[1].etag == '"v2"'
     assert index.latest("http://x/a.pdf").sha256 == "2" * 64
+    index.record(url="http://x/b.pdf", sha256="3" * 64, **common)
+    assert [(v.url, v.sha256[0]) for v in index.current()] == [("http://x/a.pdf", "2"), ("http://x/b.pdf", "3")]
+    assert index.current(source_id="other") == []
     assert index.versions(since=datetime.now(UTC) + timedelta(days=1)) == []
     index.record_failure("r1", "s", "http://x/b.pdf", "type_mismatch", "claims PDF")
     assert [f.kind for f in index.failures("r1")] == ["type_mismatch"]
     index.close()
     reader = DocumentIndex(tmp_path / "index.db", readonly=True)
-    assert len(reader.versions(source_id="s")) == 2
+    assert len(reader.versions(source_id="s")) == 3
 
 
 def test_public_and_private_addresses() -> None:
@@ -127,3 +130,13 @@ def test_retry_after_accepts_seconds_and_http_dates() -> None:
     later = datetime.now(UTC) + timedelta(seconds=30)
     assert 25 <= retry_after_seconds(format_datetime(later, usegmt=True)) <= 31
     assert retry_after_seconds("soon") is None
+
+
+def test_url_helps_where_the_title_is_bare() -> None:
+    column = "http://www.x.gov.cn/zwgk/xxgknb/2022/202301/t20230113_1.html"
+    assert recognise("2022年度报告", column).year == 2022
+    assert recognise("2022年度报告", "http://www.x.gov.cn/news/202301/t20230113_1.html") is None
+    assert recognise("2024年法治政府建设年度报告", column) is None
+    module = "http://www.weishan.gov.cn/module/xxgk/xxgkAnnualReport.jsp?area=113708260043292687&fbtime=2020"
+    found = recognise("两城镇", module)
+    assert found is not None and (found.year, found.year_from) == (2020, "url")
