@@ -191,9 +191,16 @@ class DocumentIndex:
         return DocumentVersion(**dict(row)) if row else None
 
     def versions(self, since: datetime | str | None = None, source_id: str | None = None,
-                 url: str | None = None) -> list[DocumentVersion]:
-        """Document versions first seen at or after `since` (all when None), oldest first."""
-        clauses, params = [], []
+                 url: str | None = None, after_id: int | None = None) -> list[DocumentVersion]:
+        """Document versions first seen at or after `since` (all when None), oldest first.
+
+        `after_id` gives exact incremental reads: pass the largest `id` already consumed.
+        """
+        clauses: list[str] = []
+        params: list[object] = []
+        if after_id is not None:
+            clauses.append("id > ?")
+            params.append(after_id)
         if since is not None:
             clauses.append("first_seen_at >= ?")
             params.append(since.isoformat(timespec="seconds") if isinstance(since, datetime) else since)
