@@ -25,7 +25,7 @@ logging.disable(logging.WARNING)
 dags = Path(sys.argv[1])
 bag = BundleDagBag(dag_folder=str(dags), bundle_path=dags)
 assert not bag.import_errors, bag.import_errors
-dag = bag.get_dag("nianbao_harvest")
+dag = bag.get_dag(sys.argv[3])
 run = dag.test(run_conf=json.loads(sys.argv[2]))
 states = {f"{ti.task_id}[{ti.map_index}]": str(ti.state) for ti in run.get_task_instances()}
 print("RESULT" + json.dumps({"state": str(run.state), "tasks": states}))
@@ -42,13 +42,15 @@ def snapshot(database: Path) -> dict[str, list]:
                 for table in COMPARED_TABLES}
 
 
-def run_dag(airflow_env, portal_url: str, data_dir: Path) -> dict:
+def run_dag(airflow_env, portal_url: str, data_dir: Path, dag_id: str = "nianbao_harvest",
+            conf: dict | None = None) -> dict:
     from tests.fixtures.airflow import DAGS
 
-    conf = {"sources": SOURCES, "today": "2025-04-15", "fast": True, "jobs": 2}
+    conf = conf or {"sources": SOURCES, "today": "2025-04-15", "fast": True, "jobs": 2}
     env = {"NIANBAO_SANDBOX_URL": portal_url, "NIANBAO_DATA_DIR": str(data_dir),
            "NIANBAO_WAREHOUSE_URL": f"sqlite:///{data_dir / 'warehouse.db'}"}
     code = RUN_DAG.replace("sys.argv[1]", repr(str(DAGS))).replace("sys.argv[2]", repr(json.dumps(conf)))
+    code = code.replace("sys.argv[3]", repr(dag_id))
     finished = airflow_env.python(code, extra_env=env, timeout=900)
     line = next(line for line in finished.stdout.splitlines() if line.startswith("RESULT"))
     return json.loads(line.removeprefix("RESULT"))
@@ -80,4 +82,13 @@ def test_dag_test_harvests_the_sandbox_and_a_second_run_changes_nothing(
     before = snapshot(database)
     second = run_dag(airflow_env, portal.url, data_dir)
     assert second["state"] == "success", second
+    assert snapshot(database) == before
+
+    deadlines = run_dag(airflow_env, portal.url, data_dir, "nianbao_deadlines", {"today": "2025-04-15"})
+    assert deadlines["state"] == "success", deadlines
+    assert snapshot(database) == before
+
+    backfill = run_dag(airflow_env, portal.url, data_dir, "nianbao_backfill",
+                       {"years": [2024], "sources": SOURCES[:1], "today": "2025-04-15", "fast": True})
+    assert backfill["state"] == "success", backfill
     assert snapshot(database) == before
