@@ -109,7 +109,7 @@ def test_index_versions_new_changed_unchanged(tmp_path: Path) -> None:
     assert [(v.url, v.sha256[0]) for v in index.current()] == [("http://x/a.pdf", "2"), ("http://x/b.pdf", "3")]
     assert index.current(source_id="other") == []
     assert index.versions(since=datetime.now(UTC) + timedelta(days=1)) == []
-    assert [v.sha256[0] for v in index.versions(after_id=versions[0].id)] == ["2"]
+    assert [v.sha256[0] for v in index.versions(after_id=versions[0].id)] == ["2", "3"]
     index.record_failure("r1", "s", "http://x/b.pdf", "type_mismatch", "claims PDF")
     assert [f.kind for f in index.failures("r1")] == ["type_mismatch"]
     index.close()
