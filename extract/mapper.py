@@ -205,8 +205,9 @@ class Mapper:
             return False
         text = row.text
         first = next((c.text for c in row.cells if c.text.strip()), "")
-        if self.context in ("t2", "t3") and resolve(first, self.context, "row"):
-            return False  # a labelled row of an empty table (a template shell)
+        if self.context in ("t2", "t3") and (resolve(first, self.context, "row")
+                                            or _ENUMERATED.match(unicodedata.normalize("NFKC", first))):
+            return False  # a row label (of an empty template shell, or wrapped before its figures)
         return not _row_key_any(text) and not text.rstrip().endswith("。") and len(row.compact) < 60
 
     def _has_figures(self, row: Row) -> bool:

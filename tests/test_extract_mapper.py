@@ -1,0 +1,172 @@
+"""The one mapper on tricky rows: labels resolved by the catalogue, figures placed by
+the column they sit under — never by their count."""
+
+from __future__ import annotations
+
+from extract.mapper import Mapper, decide_format
+from extract.model import Cell, Row
+
+T3_HEADER = ["自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计"]
+
+
+def grid(texts: list[str | None], space: str = "g", start: int = 0) -> Row:
+    """One gridded row; None leaves a column out (covered by a span above)."""
+    cells = [Cell(t, float(start + i), float(start + i + 1)) for i, t in enumerate(texts) if t is not None]
+    return Row(cells, 1, space, gridded=True)
+
+
+def line(*parts: str) -> Row:
+    return Row([Cell(p) for p in parts])
+
+
+def words(*items: tuple[str, float, float]) -> Row:
+    """An unruled line: words with their extent in points."""
+    return Row([Cell(t, x0, x1) for t, x0, x1 in items], 1, "pdf")
+
+
+def run(rows: list[Row]):
+    return Mapper().feed(rows)
+
+
+def t3_table(rows: list[list[str | None]], space: str = "g") -> list[Row]:
+    return [line("三、收到和处理政府信息公开申请情况"), grid(["", "", *T3_HEADER], space)] + [grid(r, space) for r in rows]
+
+
+def test_labels_with_typos_and_group_prefixes_resolve() -> None:
+    out = run(t3_table([
+        ["（三）不予公开", "2.其他法律行政止公开", "1", "0", "0", "0", "0", "0", "1"],
+        ["三、本年度办理结果", "（四）无法提供 1.本机关不掌握相关政府信息", "31", "0", "0", "0", "0", "0", "31"],
+    ]))
+    assert out.cells["t3.withheld.prohibited.natural_person"] == 1
+    assert out.cells["t3.unavailable.not_held.total"] == 31
+
+
+def test_figures_go_by_column_not_by_count() -> None:
+    """A ruled row whose boxes hold only some figures keeps every figure in its own column;
+    the boxes without a figure are printed-empty (None)."""
+    out = run(t3_table([["一、本年新收政府信息公开申请数量", None, "5", None, None, "2", None, None, "7"]]))
+    assert out.cells["t3.new.natural_person"] == 5
+    assert out.cells["t3.new.social_welfare"] == 2
+    assert out.cells["t3.new.total"] == 7
+    assert out.cells["t3.new.commercial"] is None and out.cells["t3.new.other_org"] is None
+
+
+def test_printed_empty_cells_are_none_never_zero() -> None:
+    out = run(t3_table([["二、上年结转政府信息公开申请数量", "", "/", "-", "—", "无", "", "0", ""]]))
+    values = {k: v for k, v in out.cells.items() if k.startswith("t3.carried_over")}
+    assert values["t3.carried_over.natural_person"] is None
+    assert values["t3.carried_over.other_org"] == 0
+    assert sum(v is None for v in values.values()) == 6
+
+
+def test_text_in_a_number_cell_keeps_its_raw_string() -> None:
+    out = run(t3_table([["一、本年新收政府信息公开申请数量", "", "3", "增98", "0", "0", "0", "0", "101"]]))
+    assert out.cells["t3.new.commercial"] is None
+    assert out.raw["t3.new.commercial"] == "增98"
+    assert out.problems["t3.new.commercial"] == "text"
+
+
+def test_single_other_row_versus_the_three_2021_rows() -> None:
+    single = run(t3_table([["", "（六）其他处理", "0", "0", "0", "0", "0", "0", "0"]]))
+    assert "t3.other.total" in single.cells and "t3.other.other.total" not in single.cells
+    split = run(t3_table([
+        ["（六）其他处理", "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请", "1", "0", "0", "0", "0", "0", "1"],
+        ["", "3.其他", "2", "0", "0", "0", "0", "0", "2"],
+    ]))
+    assert split.cells["t3.other.no_correction.total"] == 1
+    assert split.cells["t3.other.other.natural_person"] == 2
+    assert "t3.other.total" not in split.cells
+
+
+def test_table_three_continued_on_the_next_page_without_its_header() -> None:
+    rows = t3_table([["（四）无法提供", "1.本机关不掌握相关政府信息", "31", "0", "0", "0", "0", "0", "31"]], space="pdf")
+    rows.append(grid(["", "", "2.没有现成信息需要另行制作", "1", "0", "0", "0", "0", "0", "1"], space="pdf", start=-1))
+    out = run(rows)
+    assert out.cells["t3.unavailable.needs_creation.natural_person"] == 1
+    assert out.cells["t3.unavailable.needs_creation.total"] == 1
+
+
+def test_label_broken_over_rows_before_its_figures() -> None:
+    """A row with a label and no figures, then figures with no label (hongze p.3-4)."""
+    rows = t3_table([])
+    rows += [grid(["", "（二）部分公开（区分处理的，只计这一情形，", None, None, None, None, None, None, None]),
+             grid(["", "", "9", "0", "0", "0", "0", "0", "9"])]
+    out = run(rows)
+    assert out.cells["t3.partly_disclosed.natural_person"] == 9
+
+
+def test_table_four_groups_from_spanning_header_cells() -> None:
+    header_groups = Row([Cell("行政复议", 0, 5), Cell("行政诉讼", 5, 15)], 1, "t4", True)
+    header_mid = Row([Cell("结果\n维持", 0, 1), Cell("结果\n纠正", 1, 2), Cell("其他\n结果", 2, 3), Cell("尚未\n审结", 3, 4),
+                      Cell("总 计", 4, 5), Cell("未经复议直接起诉", 5, 10), Cell("复议后起诉", 10, 15)], 1, "t4", True)
+    low = ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"] * 2
+    header_low = Row([Cell(t, 5 + i, 6 + i) for i, t in enumerate(low)], 1, "t4", True)
+    figures = Row([Cell(str(v), i, i + 1) for i, v in enumerate([1, 1, 0, 0, 2, 1, 0, 0, 0, 1, 2, 0, 1, 0, 3])], 1, "t4", True)
+    out = run([line("四、政府信息公开行政复议、行政诉讼情况"), header_groups, header_mid, header_low, figures])
+    assert out.cells["t4.review.total"] == 2
+    assert out.cells["t4.suit_direct.upheld"] == 1
+    assert out.cells["t4.suit_after_review.other"] == 1
+    assert out.cells["t4.suit_after_review.total"] == 3
+    assert len([k for k in out.cells if k.startswith("t4.")]) == 15
+
+
+def test_unruled_header_fragments_are_stacked_by_position() -> None:
+    """商业企 / 业 on two lines under one column; figures placed under their header."""
+    xs = [(300, 326), (332, 359), (364, 391), (397, 424), (429, 456), (467, 485), (499, 517)]
+    rows = [line("三、收到和处理政府信息公开申请情况"),
+            words(("法人或其他组织", 379, 442)),
+            words(("自然人", 300, 326), ("总计", 499, 517)),
+            words(("商业企", 332, 359), ("科研机", 364, 391), ("社会公", 397, 424), ("法律服", 429, 456)),
+            words(("其他", 467, 485)),
+            words(("业", 341, 350), ("构", 373, 382), ("益组织", 397, 424), ("务机构", 429, 456)),
+            words(("一、本年新收政府信息公开申请数量", 73, 217),
+                  *[(str(v), x0 + 8, x0 + 14) for v, (x0, _) in zip([7, 15, 73, 13, 74, 7, 189], xs, strict=True)])]
+    out = run(rows)
+    assert out.cells["t3.new.commercial"] == 15
+    assert out.cells["t3.new.legal_service"] == 74
+    assert out.cells["t3.new.total"] == 189
+
+
+def test_text_layer_figures_that_wrap_onto_the_next_line() -> None:
+    """chanhe: '0 0 0 0 0 0' then '0' on its own line."""
+    rows = [line("三、收到和处理政府信息公开申请情况"), line("申请人情况"),
+            line("（二）部分公开（区分处理的，只计这一情"), line("形，不计其他情形）"),
+            line("1", "2", "3", "4", "5", "6"), line("21"),
+            line("（三）不予公开"), line("1.属于国家秘密", "0", "0", "0", "0", "0", "0", "0")]
+    out = run(rows)
+    assert out.cells["t3.partly_disclosed.natural_person"] == 1
+    assert out.cells["t3.partly_disclosed.total"] == 21
+    assert out.cells["t3.withheld.state_secret.total"] == 0
+
+
+def test_table_two_format_from_its_column_headers() -> None:
+    rows = [line("二、主动公开政府信息情况"), grid(["第二十条第（一）项", None, None, None]),
+            grid(["信息内容", "本年新制作数量", "本年新公开数量", "对外公开总数量"]),
+            grid(["规章", "0", "0", "0"]), grid(["规范性文件", "3", "3", "12"]),
+            grid(["第二十条第（八）项", None, None, None]),
+            grid(["信息内容", "本年收费金额（单位：万元）", None, None]), grid(["行政事业性收费", "12.5", None, None])]
+    out = run(rows)
+    assert out.cells["t2.normative_docs.total_public"] == 12
+    assert out.cells["t2.fees.amount"] == 12.5
+    assert "2019" in out.subtable_formats and "2021" in out.subtable_formats
+    assert decide_format(out.subtable_formats, 2021, True) == "2021"
+    assert decide_format(["2019", "2019"], 2021, True) == "2019"
+
+
+def test_procurement_amount_printed_in_yuan_is_kept_in_wan() -> None:
+    rows = [line("第二十条第（九）项"), grid(["信息内容", "采购项目数量", "采购总金额（元）"]),
+            grid(["政府集中采购", "3", "251000"])]
+    out = run(rows)
+    assert out.cells["t2.procurement.amount"] == 25.1
+    assert out.raw["t2.procurement.amount"] == "251000"
+
+
+def test_sections_by_heading_variants_and_prose_kept_out_of_tables() -> None:
+    rows = [line("某某局2024年政府信息公开工作年度报告"), line("一、总体情况"), line("全年受理申请 3 件。"),
+            line("五、存在的主要问题和改进情况"), line("培训不足。"), line("六、其他需要报告的事项"), line("无")]
+    out = run(rows)
+    assert out.sections["overview"].replace(" ", "") == "全年受理申请3件。"
+    assert out.sections["problems"] == "培训不足。"
+    assert out.sections["other"] == "无"
+    assert out.lead_lines == ["某某局2024年政府信息公开工作年度报告"]
+    assert not out.cells
