@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from crawler.index import DocumentIndex
+from crawler.process import run_crawl
 from crawler.store import RawStore
 from sandbox.portal import Document
 
@@ -196,10 +197,8 @@ def test_private_addresses_are_refused_unless_the_source_allows_them(sandbox_por
 @pytest.mark.slow
 def test_probe_lists_what_a_crawl_would_collect_and_changes_nothing(sandbox_portal, tmp_path: Path) -> None:
     write_sources(tmp_path / "sources", ["hongze", "huaian"])
-    result = subprocess.run([sys.executable, "-m", "crawler", "probe", "--fast", "--sandbox-url", sandbox_portal.url,
-                             "--data-dir", str(tmp_path / "data"), "--sources-dir", str(tmp_path / "sources")],
-                            capture_output=True, text=True, cwd=ROOT, timeout=120)
-    summary = json.loads(result.stdout)
+    summary = run_crawl(command="probe", sandbox_url=sandbox_portal.url, data_dir=tmp_path / "data",
+                        sources_dir=tmp_path / "sources", fast=True, timeout=120)
     assert summary["mode"] == "probe"
     years = sorted((c["source_id"], c["year"]) for c in summary["candidates"])
     # reports, and hostile files titled as reports (only their bytes tell), never look-alikes or news

@@ -7,8 +7,6 @@ reactor cannot restart inside one process.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -74,11 +72,8 @@ def crawl(sources: Annotated[list[str] | None, typer.Option("--sources", help="s
               "--recheck-interval", help="seconds before a known document is re-validated (default 86400)")] = None,
           as_json: Annotated[bool, typer.Option("--json", help="print the raw JSON summary")] = False) -> None:
     """Crawl the registry's sources into the raw store and the crawl index; print the run summary."""
-    extra = ["--full"] if full else []
-    if recheck_interval is not None:
-        extra += ["--recheck-interval", str(recheck_interval)]
     summary = _run_crawler("crawl", sources or [], sandbox_url=sandbox_url, data_dir=data_dir, fast=fast,
-                           extra=extra)
+                           extra={"full": full, "recheck_interval": recheck_interval})
     if as_json:
         typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
     else:
@@ -88,25 +83,17 @@ def crawl(sources: Annotated[list[str] | None, typer.Option("--sources", help="s
 
 
 def _run_crawler(command: str, ids: list[str], *, sandbox_url: str, data_dir: Path | None, fast: bool,
-                 extra: list[str] | None = None) -> dict:
+                 extra: dict | None = None) -> dict:
+    from crawler.process import CrawlFailed, run_crawl
     from nianbao.settings import get_settings
 
     settings = get_settings()
-    ids = [part for value in ids for part in value.replace(",", " ").split()]
-    args = [sys.executable, "-m", "crawler", command, *ids,
-            "--data-dir", str(data_dir or settings.data_dir), "--sources-dir", str(settings.sources_dir)]
-    if data_dir is None:
-        args += ["--store", settings.raw_store]
-    if sandbox_url:
-        args += ["--sandbox-url", sandbox_url]
-    if fast:
-        args.append("--fast")
-    args += extra or []
-    result = subprocess.run(args, stdout=subprocess.PIPE, text=True, check=False)
     try:
-        return json.loads(result.stdout)
-    except ValueError:
-        typer.echo(f"the {command} process failed (exit {result.returncode}); see the log above", err=True)
+        return run_crawl(ids, command=command, sandbox_url=sandbox_url, data_dir=data_dir or settings.data_dir,
+                         sources_dir=settings.sources_dir, raw_store=None if data_dir else settings.raw_store,
+                         fast=fast, **(extra or {}))
+    except CrawlFailed as exc:
+        typer.echo(f"{exc}; see the log above", err=True)
         raise typer.Exit(2) from None
 
 
