@@ -111,3 +111,15 @@ def test_deadlines_follow_the_agency_kind() -> None:
 
     assert deadline_for("department", 2024) == dt.date(2025, 1, 31)
     assert deadline_for("government", 2024) == dt.date(2025, 3, 31)
+
+
+@pytest.mark.postgres
+def test_concurrent_upgrades_of_one_postgres_database_take_turns(postgres_url: str) -> None:
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-c", f"from warehouse.db import upgrade; upgrade({postgres_url!r})"]
+    processes = [subprocess.Popen(command, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    outcomes = [(process.wait(timeout=120), process.stderr.read() if process.stderr else "") for process in processes]
+    assert [code for code, _ in outcomes] == [0, 0, 0], [error[-400:] for _, error in outcomes]
+    assert current_revision(postgres_url) == head_revision()

@@ -39,9 +39,16 @@ def run_migrations_online() -> None:
         engine.dispose()
 
 
+# Two processes upgrading one PostgreSQL database at once (say, two Airflow tasks) take
+# turns: the second waits for the first's transaction, then finds nothing left to do.
+MIGRATION_LOCK_ID = 0x6E69616E  # "nian"
+
+
 def _run_on(connection) -> None:  # type: ignore[no-untyped-def]
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})")
         context.run_migrations()
     if connection.in_transaction():
         connection.commit()
