@@ -143,3 +143,31 @@ def test_killed_backend_during_bulk_load_is_retried_without_duplicates(postgres_
     reports, cells, *_ = counts(engine)
     assert (reports, cells) == (6, sum(len(r.cells) for r in records))
     engine.dispose()
+
+
+def test_concurrent_loads_of_one_agency_year_leave_one_current_report(warehouse_engine: Engine,
+                                                                       warehouse_url: str) -> None:
+    """Four loaders race with four versions of the same report; the losers of a race retry."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from warehouse.db import make_engine
+
+    register_agency(warehouse_engine)
+    records = [make_record(70 + n) for n in range(4)]
+
+    def load(n: int) -> int:
+        engine = make_engine(warehouse_url)
+        try:
+            return load_report(engine, records[n], agency_id="hongze", document_sha256=f"{n}" * 64).report_id
+        finally:
+            engine.dispose()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        report_ids = list(pool.map(load, range(4)))
+    with warehouse_engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, is_current, superseded_by_id FROM reports ORDER BY id")).all()
+        cells = conn.execute(text("SELECT count(*) FROM cells")).scalar()
+    current = [row.id for row in rows if row.is_current]
+    assert sorted(report_ids) == [row.id for row in rows] and len(current) == 1
+    assert all(row.superseded_by_id == current[0] for row in rows if not row.is_current)
+    assert cells == sum(len(r.cells) for r in records)
