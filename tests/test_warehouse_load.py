@@ -130,6 +130,9 @@ def test_bulk_load_matches_load_report_and_is_idempotent(warehouse_engine: Engin
     before = snapshot(warehouse_engine)
     assert bulk_load(warehouse_engine, items, batch_size=7).unchanged == 12
     assert snapshot(warehouse_engine) == before
+    repeated = bulk_load(warehouse_engine, [items[0], items[1], items[0]], batch_size=10)
+    assert (repeated.loaded, repeated.unchanged) == (0, 3)
+    assert snapshot(warehouse_engine) == before
     one = load_report(warehouse_engine, records[4], agency_id=slugs[4], document_sha256=f"{4:064x}",
                       document_url="https://example.gov.cn/4.pdf")
     assert not one.changed and one.report_id == result.report_ids[4]
@@ -239,3 +242,14 @@ def test_load_report_inside_the_callers_session(warehouse_engine: Engine) -> Non
     assert len(state["documents"]) == 1 and len(state["reports"]) == 1  # the recorded document was reused
     with warehouse_engine.connect() as conn:
         assert conn.scalar(select(Document.listing_title)) == "洪泽区2024年报"
+
+
+def test_bulk_load_with_a_report_twice_in_one_batch(warehouse_engine: Engine) -> None:
+    register_agency(warehouse_engine)
+    first, newer = make_record(80), make_record(81)
+    items = [LoadItem(first, "hongze", SHA_A, URL), LoadItem(newer, "hongze", SHA_B, URL),
+             LoadItem(first, "hongze", SHA_A, URL)]
+    result = bulk_load(warehouse_engine, items, batch_size=100)
+    assert (result.loaded, result.unchanged) == (2, 1)
+    assert result.report_ids[0] == result.report_ids[2]
+    assert wide_row(warehouse_engine, 1, 2024)["t3_new_total"] == newer.cells["t3.new.total"]

@@ -19,7 +19,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from itertools import islice
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, select, text, update
@@ -374,8 +373,7 @@ def bulk_load(engine: Engine, items: Iterable[LoadItem], *, batch_size: int = BU
     is rolled back whole, so a report is never half-written.
     """
     total = BulkResult()
-    iterator = iter(items)
-    while batch := list(islice(iterator, batch_size)):
+    for batch in _batches(items, batch_size):
         results = with_retries(partial(_load_on_engine, engine, batch))
         for result, item in zip(results, batch, strict=True):
             total.report_ids.append(result.report_id)
@@ -386,6 +384,24 @@ def bulk_load(engine: Engine, items: Iterable[LoadItem], *, batch_size: int = BU
             total.loaded += 1
             total.replaced += result.replaced
     return total
+
+
+def _batches(items: Iterable[LoadItem], size: int) -> Iterator[list[LoadItem]]:
+    """Batches of at most `size` items in which no report appears twice: a repeat starts a new
+    batch, where it finds its twin already loaded (and changes nothing, if it is the same)."""
+    batch: list[LoadItem] = []
+    seen: set[tuple[Any, ...]] = set()
+    for item in items:
+        provenance = item.record.provenance
+        identity = (item.agency_id, item.record.year, item.document_sha256 or provenance.sha256,
+                    item.document_url or provenance.url)
+        if len(batch) == size or identity in seen:
+            yield batch
+            batch, seen = [], set()
+        batch.append(item)
+        seen.add(identity)
+    if batch:
+        yield batch
 
 
 def _load_on_engine(engine: Engine, items: Sequence[LoadItem]) -> list[LoadResult]:
