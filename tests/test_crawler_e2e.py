@@ -182,6 +182,7 @@ def test_every_fault_kind_is_survived_and_recorded_with_its_cause(sandbox_portal
     assert first_attachment("jlp-erlang") in found                      # its list page came slowly
     huaian = {u for u in report_urls(portal, ["huaian"])}
     assert {u.removeprefix(portal.url) for u in huaian} <= found       # 429 retried after Retry-After
+    assert summary["retry_wait_ms"] >= 500   # Retry-After: 1, capped at 0.5 s in --fast (backoff alone: 50 ms)
     assert not any(r.path.startswith("/latest/meta-data") or "evil.example" in r.path for r in portal.requests)
 
 
@@ -286,3 +287,12 @@ def test_robots_txt_is_obeyed(sandbox_portal, tmp_path: Path) -> None:
     summary = crawl(sandbox_portal.url, tmp_path)
     assert summary["errors"] == {"robots": 1}
     assert [r.path for r in sandbox_portal.requests] == ["/robots.txt"]
+
+
+@pytest.mark.slow
+def test_a_list_page_the_adapter_cannot_read_is_flagged(sandbox_portal, tmp_path: Path) -> None:
+    write_sources(tmp_path / "sources", ["hongze"], family="gkmlpt")    # a TRS page read as gkmlpt
+    summary = crawl(sandbox_portal.url, tmp_path)
+    flags = summary["flags"]["sandbox-hongze"]
+    assert "unparsable_page" in flags and "no_reports_found" in flags
+    assert summary["errors"] == {"unparsable": 1}

@@ -310,6 +310,8 @@ class ReportsSpider(Spider):
             "documents": {k: totals[k] for k in ("new", "changed", "unchanged", "not_modified", "not_due")},
             "document_bytes": totals["document_bytes"],
             "responses": stats.get("downloader/response_count", 0),
+            "retries": stats.get("retry/count", 0),
+            "retry_wait_ms": stats.get("nianbao/retry_wait_ms", 0),
             "response_bytes": stats.get("downloader/response_bytes", 0),
             "errors": dict(errors),
             "flags": {sid: s["flags"] for sid, s in sources.items() if s["flags"]},
