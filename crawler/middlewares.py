@@ -1,4 +1,5 @@
-"""Downloader middlewares: the private-address guard and a retry that backs off and honours Retry-After."""
+"""Safety and politeness plumbing: the private-address guard (a middleware and a resolver), the
+redirect guard, and a retry that backs off and honours Retry-After."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import asyncio
 import ipaddress
 import logging
 import socket
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import ClassVar
 from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request
@@ -15,7 +18,10 @@ from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from scrapy.resolver import CachingThreadedResolver
 from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
+from twisted.internet.error import DNSLookupError
 
 logger = logging.getLogger(__name__)
 
@@ -190,3 +196,24 @@ class RedirectGuard:
         if allowed and not any(host == d or host.endswith("." + d) for d in allowed):
             raise OffsiteRedirect(f"redirect from {request.url} to offsite {target}")
         return response
+
+
+class GuardedResolver(CachingThreadedResolver):
+    """Scrapy's resolver, refusing non-public answers when the connection is made.
+
+    The guard middleware resolves a host before the request; the download resolves it
+    again, and a hostile DNS server could answer differently the second time (DNS
+    rebinding). Host names of `allow_private` sources are exempt (`allowed_private`,
+    set by the spider for its one crawl per process).
+    """
+
+    allowed_private: ClassVar[set[str]] = set()
+
+    def getHostByName(self, name: str, timeout: Sequence[int] = ()) -> Deferred[str]:  # noqa: N802 - Twisted's name
+        return super().getHostByName(name, timeout).addCallback(self.checked, name)
+
+    @classmethod
+    def checked(cls, address: str, name: str) -> str:
+        if name not in cls.allowed_private and _is_ip(address) and not is_public(address):
+            raise DNSLookupError(f"{name} resolved to non-public address {address}: refused")
+        return address

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from crawler.index import DocumentIndex
-from crawler.middlewares import _refusal, is_public, retry_after_seconds
+from crawler.middlewares import GuardedResolver, _refusal, is_public, retry_after_seconds
 from crawler.recognise import infer_year, recognise
 from crawler.sniff import check, real_kind
 from crawler.store import RawStore
@@ -141,3 +141,16 @@ def test_url_helps_where_the_title_is_bare() -> None:
     module = "http://www.weishan.gov.cn/module/xxgk/xxgkAnnualReport.jsp?area=113708260043292687&fbtime=2020"
     found = recognise("两城镇", module)
     assert found is not None and (found.year, found.year_from) == (2020, "url")
+
+
+def test_resolver_refuses_a_second_answer_that_turned_private() -> None:
+    from twisted.internet.error import DNSLookupError
+
+    assert GuardedResolver.checked("93.184.216.34", "example.gov.cn") == "93.184.216.34"
+    with pytest.raises(DNSLookupError):
+        GuardedResolver.checked("10.0.0.7", "example.gov.cn")
+    GuardedResolver.allowed_private = {"sandbox.local"}
+    try:
+        assert GuardedResolver.checked("127.0.0.1", "sandbox.local") == "127.0.0.1"
+    finally:
+        GuardedResolver.allowed_private = set()

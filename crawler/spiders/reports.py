@@ -26,7 +26,12 @@ from twisted.python.failure import Failure
 from crawler.attachments import attachments, body_text
 from crawler.families import Adapter, Listing, adapter_for
 from crawler.index import DocumentIndex
-from crawler.middlewares import OffsiteRedirect, PrivateAddressRefused, RedirectLoop
+from crawler.middlewares import (
+    GuardedResolver,
+    OffsiteRedirect,
+    PrivateAddressRefused,
+    RedirectLoop,
+)
 from crawler.recognise import recognise
 from crawler.registry import SANDBOX_PLACEHOLDER, Source, load_registry
 from crawler.sniff import DOCUMENT_EXT, check, extension, is_challenge, is_report_text, real_kind
@@ -67,6 +72,7 @@ class ReportsSpider(Spider):
         self.allowed_domains = sorted({h for s in self.sources.values() for h in s.hosts(self.sandbox_url)})
         self.private_hosts = {f"{host}:{port}" for s in self.sources.values() if s.allow_private
                               for host, port in _host_ports(s.resolved_urls(self.sandbox_url))}
+        GuardedResolver.allowed_private = {hp.rsplit(":", 1)[0] for hp in self.private_hosts}
         index_path = Path(settings.get("NIANBAO_CRAWL_INDEX") or data_dir / "crawl" / "index.db")
         if self.probe:
             self.index = DocumentIndex(index_path, readonly=True) if index_path.exists() else None
@@ -345,8 +351,8 @@ def classify_failure(failure: Failure) -> tuple[str, str]:
         return "too_large", text
     if "Timeout" in name or "timed out" in text.lower():
         return "timeout", text
-    if "DNS" in name:
-        return "dns", text
+    if "DNS" in name or "Resolve" in name:
+        return "dns", text   # also a second lookup the resolver refused as non-public (GuardedResolver)
     if "Connection" in name or "ResponseNeverReceived" in name or "ResponseFailed" in name:
         return "connection", f"{name}: {text}"
     return name.lower(), text
