@@ -24,6 +24,7 @@ from extract.model import Cell, Document, ReaderError, Row
 DPI = 200
 _INK = 140  # grey level below which a pixel is ink
 _SPACE = "ocr"
+_MAX_PIXELS = 60_000_000  # a page scanned at 600 dpi is 35 Mpx
 # Fewer ink pixels than this in a cell is scan noise, not a printed character.
 _MIN_INK_PIXELS = 40
 # A thin '1' rendered at 200 dpi is mostly grey anti-aliasing: an empty cell is one
@@ -66,13 +67,16 @@ def ocr_pdf_page(page: Any, number: int) -> tuple[list[Row], float]:
 def read_image(data: bytes) -> Document:
     from PIL import Image, UnidentifiedImageError
 
+    Image.MAX_IMAGE_PIXELS = _MAX_PIXELS
     try:
         image = Image.open(io.BytesIO(data))
+        if image.width * image.height > _MAX_PIXELS:
+            raise ReaderError("image-too-large", "图片过大", "the image is too large to read")
         image.load()
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
+    except Image.DecompressionBombError as exc:
+        raise ReaderError("image-too-large", "图片过大", f"the image is too large to read: {exc}") from exc
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise ReaderError("broken-image", f"图片无法解析：{exc}", f"the image cannot be decoded: {exc}") from exc
-    if image.width * image.height > 80_000_000:
-        raise ReaderError("image-too-large", "图片过大", "the image is too large to read")
     grey = np.asarray(image.convert("L"))
     rows, confidence = ocr_grey(grey, 1)
     from report.record import OcrPage

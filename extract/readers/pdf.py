@@ -4,6 +4,7 @@ pages that hold tables cell by cell; pages without a usable text layer go to OCR
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import re
@@ -46,8 +47,13 @@ def read_pdf(data: bytes, *, ocr: bool = True) -> Document:
         plumber = _LazyPlumber(data)
         ocr_wanted: list[int] = []
         for index in range(len(pdf)):
-            page = pdf[index]
-            text = _page_text(page)
+            try:
+                page = pdf[index]
+                text = _page_text(page)
+            except pdfium.PdfiumError as exc:
+                document.findings.append(finding(
+                    "broken-page", f"第 {index + 1} 页无法读取：{exc}", f"page {index + 1} cannot be read: {exc}", "warning"))
+                continue
             if not usable_text(text):
                 if _has_content(page, text):
                     ocr_wanted.append(index)
@@ -187,7 +193,8 @@ class _LazyPlumber:
 
     def close(self) -> None:
         if self._pdf is not None:
-            self._pdf.close()
+            with contextlib.suppress(Exception):  # pdfminer may still trip over a damaged file here
+                self._pdf.close()
 
 
 def _plumber_rows(page: Any, number: int) -> Iterator[Row]:
