@@ -66,7 +66,7 @@ def show_coverage(console: Console, url: str) -> None:
         year = by_year.setdefault(row.year, dict.fromkeys(COUNTS, 0))
         for name in COUNTS:
             year[name] += getattr(row, name)
-    table_rows = [(year, *(counts[name] for name in COUNTS)) for year, counts in sorted(by_year.items())]
+    table_rows: list[tuple] = [(year, *(counts[name] for name in COUNTS)) for year, counts in sorted(by_year.items())]
     table_rows.append(("total", *totals(rows).values()))
     print_rows(console, "Coverage (nianbao status)", ["year", *COUNTS], table_rows)
 

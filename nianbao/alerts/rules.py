@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import combinations
@@ -208,13 +208,12 @@ def text_similarity(a: str, b: str) -> float:
     return matcher.ratio()
 
 
-def figure_agreement(a: dict | object, b: dict | object) -> float | None:
+def figure_agreement(left: Mapping[str, float | int | None], right: Mapping[str, float | int | None]) -> float | None:
     """The share of cells, among those non-zero in either report, that print the same number."""
-    left, right = dict(a), dict(b)  # type: ignore[call-overload]
     keys = [k for k in set(left) | set(right) if left.get(k) or right.get(k)]
     if not keys:
         return None
-    return sum(1 for k in keys if left.get(k) == right.get(k)) / len(keys)
+    return sum(left.get(k) == right.get(k) for k in keys) / len(keys)
 
 
 def _squash(text: str) -> str:

@@ -153,8 +153,8 @@ def _document_years(session: Session, agencies: Mapping[int, Any]) -> list[tuple
         attempts[document_id] = outcome
     rows = session.execute(select(Document.id, Document.agency_id, Document.year)
                            .where(Document.agency_id.in_(list(agencies)), Document.year.is_not(None)))
-    return sorted({(agencies[agency_id].name, year) for document_id, agency_id, year in rows
-                   if attempts.get(document_id, "failed") == "failed"})
+    return sorted({(agencies[agency_id].name, int(year)) for document_id, agency_id, year in rows
+                   if agency_id is not None and year is not None and attempts.get(document_id, "failed") == "failed"})
 
 
 def _site_facts(session: Session, sources: Sequence[str] | None) -> list[SiteFacts]:
@@ -168,7 +168,7 @@ def _site_facts(session: Session, sources: Sequence[str] | None) -> list[SiteFac
         query = query.where(CrawlRun.source_id.in_(sources))
     runs: dict[str, list[Any]] = defaultdict(list)
     for run in session.scalars(query):
-        runs[run.source_id].append(run)
+        runs[str(run.source_id)].append(run)
     facts = []
     for source_id, history in runs.items():
         latest, stats = history[-1], history[-1].stats or {}
@@ -206,8 +206,8 @@ def store_alerts(session: Session, found: Sequence[Alert], facts: Facts, *, toda
         resolve_alert(session, key)
     summary.resolved = list(plan.resolved)
     counts: dict[str, int] = defaultdict(int)
-    for alert in open_alerts(session):
-        counts[alert.kind] += 1
+    for stored in open_alerts(session):
+        counts[stored.kind] += 1
     summary.open_by_kind = dict(sorted(counts.items()))
     return summary
 
