@@ -192,21 +192,23 @@ class ReportsSpider(Spider):
 
     def _not_modified(self, source: Source, response: Response, info: dict[str, Any]):
         assert self.index is not None
+        asked = _asked_url(response)
         self.counts[source.id]["not_modified"] += 1
-        if self.index.latest(response.url):
-            self.index.touch(response.url)
+        if self.index.latest(asked):
+            self.index.touch(asked)
             self.counts[source.id]["unchanged"] += 1
-        held = self.index.quarantined(response.url)
+        held = self.index.quarantined(asked)
         if held:
-            self.index.touch_quarantine(response.url)
-            self._fail(source, response.url, held["kind"], f"unchanged (304): {held['detail']}", held["sha256"])
-        page = self.index.page(response.url)
+            self.index.touch_quarantine(asked)
+            self._fail(source, asked, held["kind"], f"unchanged (304): {held['detail']}", held["sha256"])
+        page = self.index.page(asked)
         if page:
-            self.index.touch_page(response.url)
-            yield from self._follow_children(source, response.url, info, page["children"])
+            self.index.touch_page(asked)
+            yield from self._follow_children(source, asked, info, page["children"])
 
     def _article(self, source: Source, response: TextResponse, info: dict[str, Any]):
         assert self.index is not None
+        asked = _asked_url(response)
         self.counts[source.id]["article_pages"] += 1
         if is_challenge(response.body):
             assert self.store is not None
@@ -217,12 +219,12 @@ class ReportsSpider(Spider):
         if holds_report:
             self._keep(source, response, info, None)
         if not found and not holds_report:
-            self._fail(source, response.url, "no_document", "article page has neither a report body nor an attachment")
+            self._fail(source, asked, "no_document", "the article has neither a report body nor an attachment")
             return
         children = [{"url": a.url, "title": a.title, "kind": a.kind} for a in found]
-        self.index.record_page(response.url, source.id, _header(response, b"ETag"),
+        self.index.record_page(asked, source.id, _header(response, b"ETag"),
                                _header(response, b"Last-Modified"), children)
-        yield from self._follow_children(source, response.url, info, children)
+        yield from self._follow_children(source, asked, info, children)
 
     def _keep(self, source: Source, response: Response, info: dict[str, Any], filename: str | None) -> None:
         assert self.index is not None and self.store is not None
@@ -237,9 +239,9 @@ class ReportsSpider(Spider):
             self._quarantine(source, response, "not_a_document", "an attachment link answered with an HTML page")
             return
         sha256 = self.store.put(body)
-        self.index.release(response.url)
+        self.index.release(_asked_url(response))
         outcome = self.index.record(
-            url=response.url, sha256=sha256, source_id=source.id, agency=source.agency, size=len(body),
+            url=_asked_url(response), sha256=sha256, source_id=source.id, agency=source.agency, size=len(body),
             storage_key=RawStore.key(sha256), run_id=self.run_id, title=info.get("title"), year=info.get("year"),
             listed_date=info.get("listed"), content_type=content_type or None, real_kind=verdict.kind,
             filename=filename or info.get("filename"), etag=_header(response, b"ETag"),
@@ -262,9 +264,9 @@ class ReportsSpider(Spider):
         """Bytes that are not a document: kept in the store, never a document, failure recorded."""
         assert self.index is not None and self.store is not None
         sha256 = self.store.put(response.body) if response.body else None
-        self.index.quarantine(response.url, source.id, kind, detail, sha256, _header(response, b"ETag"),
+        self.index.quarantine(_asked_url(response), source.id, kind, detail, sha256, _header(response, b"ETag"),
                               _header(response, b"Last-Modified"))
-        self._fail(source, response.url, kind, detail, sha256)
+        self._fail(source, _asked_url(response), kind, detail, sha256)
 
     def _fail(self, source: Source | None, url: str, kind: str, detail: str, sha256: str | None = None) -> None:
         source_id = source.id if source else None
@@ -378,6 +380,14 @@ def download_name(response: Response) -> str:
 
 def _claims_file(url: str, filename: str | None) -> bool:
     return extension(url, filename) in DOCUMENT_EXT
+
+
+def _asked_url(response: Response) -> str:
+    """The URL the crawl asked for (as the listing or article gave it), before any redirect.
+
+    Documents are keyed by it, so the next run's conditional request goes to the same URL.
+    """
+    return (response.meta.get("redirect_urls") or [response.url])[0]
 
 
 def _header(response: Response, name: bytes) -> str | None:
