@@ -297,6 +297,21 @@ def _recognise(crops: list[np.ndarray]) -> list[tuple[str, float]]:
     return [(str(text).strip(), float(score)) for text, score in results]
 
 
+def _merge_broken_strips(strips: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """A character with a gap across it (总, 二) is cut in two by the ink profile: glue a
+    strip much shorter than a text line to its neighbour when the gap between them is small."""
+    typical = max(b - a for a, b in strips)  # one character's height: the pieces are shorter
+    merged = [strips[0]]
+    for top, bottom in strips[1:]:
+        last_top, last_bottom = merged[-1]
+        short = min(bottom - top, last_bottom - last_top) < 0.75 * typical
+        if short and top - last_bottom < 0.35 * typical and bottom - last_top <= 1.2 * typical:
+            merged[-1] = (last_top, bottom)
+        else:
+            merged.append((top, bottom))
+    return merged
+
+
 def _read_lines(crop: np.ndarray) -> tuple[str, float]:
     """A cell with several printed lines (or a vertical one-character-per-line label):
     cut into lines by the ink profile, each line recognised on its own."""
@@ -313,6 +328,7 @@ def _read_lines(crop: np.ndarray) -> tuple[str, float]:
             start = None
     if not strips:
         return "", 0.0
+    strips = _merge_broken_strips(strips)
     results = _recognise([_trim_crop(crop[a:b]) for a, b in strips])
     lines = [_digits(text) for text, score in results if text]
     scores = [score for text, score in results if text]
