@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
-EXTRACT_TIMEOUT_SECONDS = 300
+EXTRACT_TIMEOUT_SECONDS = 120
 EXTRACT_MEMORY_MB = 1536
 NOT_A_REPORT_RULES = frozenset({"not-a-report"})
 FAILED_RULES = frozenset({"extract-error", "extract-oom", "extract-timeout", "unreadable", "encrypted"})
