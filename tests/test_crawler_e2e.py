@@ -162,12 +162,12 @@ def test_every_fault_kind_is_survived_and_recorded_with_its_cause(sandbox_portal
         "challenge": first_attachment("lueyang-land"),
     }
     for kind, path in faulty.items():
-        portal.add_fault(kind=kind, url=path, seconds=4)
+        portal.add_fault(kind=kind, url=path, seconds=7)
     portal.add_fault(kind="status_429", site="huaian", url="*/col/*", times=1, retry_after=1)
     slow_list = portal.list_url("jlp-erlang").removeprefix(portal.url)
     portal.add_fault(kind="slow_drip", url=slow_list, interval=0.0001)
     write_sources(tmp_path / "sources", sites)
-    summary = crawl(portal.url, tmp_path, "--set", "DOWNLOAD_TIMEOUT=2", "--set", "RETRY_TIMES=1")
+    summary = crawl(portal.url, tmp_path, "--set", "DOWNLOAD_TIMEOUT=3", "--set", "RETRY_TIMES=1")
     assert summary["finish_reason"] == "finished"
     failures = {f.url.removeprefix(portal.url): f.kind for f in index_of(tmp_path).failures(summary["run_id"])}
     expected_cause = {"status_500": {"http_500"}, "timeout": {"timeout"},
