@@ -30,6 +30,7 @@ from sandbox.generate.pdf_common import ReportContent, content_for, rng_for, sav
 from sandbox.generate.pdf_reportlab_layout import LayoutStyle, write_pdf
 
 POINTS_PER_INCH = 72
+MAX_TURN = 1.5  # degrees
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,8 @@ def build_scanned(out_dir: Path, publication: Publication, work: Path) -> Truth:
     else:
         notes.append(scan.style.describe() + "; " + write_pdf(clean, content, scan.style))
     rng = np.random.default_rng(rng_for(publication, "scan").randrange(2**32))
-    angles = [round(scan.angle + float(rng.uniform(-0.15, 0.15)), 3) for _ in range(_page_count(clean))]
+    angles = [round(max(-MAX_TURN, min(MAX_TURN, scan.angle + float(rng.uniform(-0.15, 0.15)))), 3)
+              for _ in range(_page_count(clean))]
     pages = [_scan_page(image, angle, scan, rng) for image, angle in zip(_render(clean, scan.dpi), angles, strict=True)]
     file = f"{publication.name}.pdf"
     _wrap_images(out_dir / file, pages, scan.dpi, content.title)

@@ -1,0 +1,39 @@
+"""The committed reportlab-made PDFs are exactly what the generator makes, and the scans are
+legible: no LibreOffice needed (the Word-made PDFs are checked through their truth only)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sandbox.agencies import publications
+from sandbox.corpus import CORPUS_DIR
+from sandbox.generate import form_pdf_reportlab, form_pdf_scanned
+from sandbox.generate.pdf_common import content_for
+from sandbox.generate.pdf_reportlab_layout import write_pdf
+
+
+def test_reportlab_and_cid_pdfs_regenerate_byte_for_byte(tmp_path: Path):
+    truths = form_pdf_reportlab.build(tmp_path)
+    assert len(truths) == len(publications("reportlab-pdf")) + len(publications("cid-pdf"))
+    for truth in truths:
+        assert (tmp_path / truth.file).read_bytes() == (CORPUS_DIR / truth.file).read_bytes(), truth.name
+        committed = json.loads((CORPUS_DIR / f"{truth.name}.truth.json").read_text(encoding="utf-8"))
+        assert json.loads(truth.model_dump_json()) == committed, truth.name
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("publication", [p for p in publications("scanned-pdf")
+                                         if form_pdf_scanned.scan_for(p).layout == "reportlab"],
+                         ids=lambda p: p.name)
+def test_every_number_of_a_scan_is_legible_to_rapidocr(publication, tmp_path: Path):
+    """Each printed number, cropped where the clean layout put it (turned like the scan), reads back."""
+    scan = form_pdf_scanned.scan_for(publication)
+    truth = json.loads((CORPUS_DIR / f"{publication.name}.truth.json").read_text(encoding="utf-8"))
+    clean = tmp_path / "clean.pdf"
+    write_pdf(clean, content_for(publication), scan.style)
+    boxes = form_pdf_scanned.number_boxes(clean, scan.dpi, truth["scan"]["angles"])
+    assert len(boxes) >= 190  # 表二 + 表三 + 表四 and the figures in the prose
+    assert form_pdf_scanned.misread_numbers(CORPUS_DIR / truth["file"], boxes) == []
