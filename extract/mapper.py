@@ -17,6 +17,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from extract.model import Cell, Row
 from report.catalogue import (
@@ -28,9 +29,9 @@ from report.catalogue import (
     all_cell_specs,
     cell_specs,
     column_formats,
-    resolve,
     resolve_section,
 )
+from report.catalogue import resolve as _catalogue_resolve
 from report.labels import normalise_label
 from report.values import fold_number_text, parse_cell
 
@@ -49,6 +50,12 @@ _TABLES = ("t2", "t3", "t4")
 _SECTION_TABLE = {"proactive": "t2", "applications": "t3", "review_litigation": "t4"}
 _T4_GROUPS = tuple(line.key for line in T4_ROWS)
 _EMPTY = frozenset({"", "/", "-", "—", "——", "－", "无", "─", "–", "空", "//"})
+
+
+@lru_cache(maxsize=16384)
+def resolve(label: str, table: str, axis: str, format: str | None = None) -> str | None:
+    """The catalogue's resolver, remembered: a report repeats its labels, and a corpus its layouts."""
+    return _catalogue_resolve(label, table, axis, format)  # type: ignore[arg-type]
 
 
 def is_number_text(text: str) -> bool:
