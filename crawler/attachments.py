@@ -47,6 +47,16 @@ def attachments(html: Selector, base_url: str) -> list[Attachment]:
     return list(found.values())
 
 
+def page_images(html: Selector, base_url: str) -> list[Attachment]:
+    """The images in a page's body, for a report published as pictures (（图片版）)."""
+    found: dict[str, Attachment] = {}
+    for number, image in enumerate(html.xpath("//body//img[@src]"), start=1):
+        url = urljoin(base_url, image.attrib["src"].strip())
+        if urlsplit(url).scheme in ("http", "https"):
+            found.setdefault(url, Attachment(url, image.attrib.get("alt") or f"第{number}张", "image"))
+    return list(found.values())
+
+
 def document_url(url: str) -> str | None:
     """The document behind a link: a file by extension, a download script, or a pdf.js viewer's file."""
     parts = urlsplit(url)

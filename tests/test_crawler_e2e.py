@@ -296,3 +296,26 @@ def test_a_list_page_the_adapter_cannot_read_is_flagged(sandbox_portal, tmp_path
     flags = summary["flags"]["sandbox-hongze"]
     assert "unparsable_page" in flags and "no_reports_found" in flags
     assert summary["errors"] == {"unparsable": 1}
+
+
+@pytest.mark.slow
+def test_a_picture_report_keeps_its_page_and_its_images(sandbox_portal_factory, tmp_path: Path) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(17)
+    title = "淮安市洪泽区人民政府2024年政府信息公开工作年度报告（图片版）"
+    portal = sandbox_portal_factory(sites=["hongze"], fillers=0, documents=[
+        Document(title=title, content=b"<html></html>", site="hongze", name="picture-report", form="html",
+                 media_type="text/html", published="2025-03-20"),
+        Document(title="封面", content=png, site="hongze", name="picture-page", form="image",
+                 media_type="image/png", published="2025-03-19")])
+    report, image = (next(i for i in portal.items("hongze") if i.document.name == name)
+                     for name in ("picture-report", "picture-page"))
+    page = (f'<html><head><meta charset="utf-8"><title>{title}</title></head><body><h1>{title}</h1>'
+            f'<p><img src="{image.attachment_url}" alt="第1页"></p></body></html>')
+    portal.replace(report.article_url, page.encode("utf-8"))
+    write_sources(tmp_path / "sources", ["hongze"])
+    summary = crawl(portal.url, tmp_path)
+    kept = {v.url.removeprefix(portal.url): v for v in index_of(tmp_path).versions()}
+    assert set(kept) == {report.article_url, image.attachment_url}, summary["errors"]
+    assert kept[image.attachment_url].real_kind == "image" and kept[image.attachment_url].referer.endswith(
+        report.article_url)
+    assert kept[report.article_url].real_kind == "html"

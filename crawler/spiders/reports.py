@@ -23,7 +23,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler.attachments import attachments, body_text
+from crawler.attachments import attachments, body_text, page_images
 from crawler.families import Adapter, Listing, adapter_for
 from crawler.index import DocumentIndex
 from crawler.middlewares import (
@@ -131,7 +131,7 @@ class ReportsSpider(Spider):
         if not found or listing.url in self.reports_seen[source.id]:
             return
         self.reports_seen[source.id].add(listing.url)
-        info = {"title": listing.title, "year": found.year, "listed": listing.listed}
+        info = {"title": listing.title, "year": found.year, "listed": listing.listed, "version": found.version}
         if self.probe:
             known = bool(self.index and (self.index.latest(listing.url) or self.index.page(listing.url)))
             self.candidates.append({"source_id": source.id, **info, "url": listing.url, "known": known})
@@ -216,6 +216,9 @@ class ReportsSpider(Spider):
             return
         found = attachments(response.selector, response.url)
         holds_report = is_report_text(body_text(response.selector))
+        if not found and info.get("version") == "图片版":
+            # the report is the pictures in the page: keep the page and every image in it
+            found, holds_report = page_images(response.selector, response.url), True
         if holds_report:
             self._keep(source, response, info, None)
         if not found and not holds_report:
@@ -233,6 +236,9 @@ class ReportsSpider(Spider):
         verdict = check(body, response.url, content_type, filename)
         if not verdict.ok:
             self._quarantine(source, response, verdict.problem or "invalid", verdict.detail)
+            return
+        if info.get("child_kind") == "image" and verdict.kind != "image":
+            self._quarantine(source, response, "type_mismatch", f"an image of the page, bytes are {verdict.kind}")
             return
         if (response.meta["role"] == "attachment" and verdict.kind == "html" and info.get("child_kind") != "page"
                 and not is_report_text(body_text(response.selector) if isinstance(response, TextResponse) else "")):
