@@ -21,7 +21,7 @@ import yaml
 from crawler.index import DocumentIndex
 from crawler.process import run_crawl
 from crawler.store import RawStore
-from sandbox.portal import Document
+from sandbox.portal import FAULT_KINDS, Document
 
 ROOT = Path(__file__).resolve().parents[1]
 SANDBOX_SOURCES = yaml.safe_load((ROOT / "sources" / "sandbox.yaml").read_text(encoding="utf-8"))
@@ -161,6 +161,7 @@ def test_every_fault_kind_is_survived_and_recorded_with_its_cause(sandbox_portal
         "redirect_private": first_article("chanhe-industry"),
         "challenge": first_attachment("lueyang-land"),
     }
+    assert set(faulty) | {"status_429", "slow_drip"} == set(FAULT_KINDS)   # every kind the portal knows
     for kind, path in faulty.items():
         portal.add_fault(kind=kind, url=path, seconds=7)
     portal.add_fault(kind="status_429", site="huaian", url="*/col/*", times=1, retry_after=1)
