@@ -58,7 +58,10 @@ def run() -> list[dict]:
         truth = entry.truth
         hints = Hints(listing_title=truth.title, published=truth.published)
         started = _cpu()
-        record = extract_file(entry.path, hints)
+        if truth.form == "hostile":  # bombs and page floods only ever run in a limited worker
+            record = extract_isolated(entry.path, hints, timeout_s=120, memory_mb=1024)
+        else:
+            record = extract_file(entry.path, hints)
         spent = _cpu() - started
         if truth.form in TEXT_LAYER_FORMS:
             text_pdfs.append(entry.path.read_bytes())

@@ -27,6 +27,8 @@ _COMMON = set(
     "行政复议诉讼规章文件数量总计其他不予法律网站平台建设监督保障存在问题改进事项规范性有关要求"
     "加强推进落实制度管理进一步全面发展服务群众开展了在是为中国对以及将通过"
 )
+# An annual report runs to a few dozen pages; hundreds are a hostile or a wrong file.
+MAX_PAGES = 200
 _PLUMBER_SETTINGS: dict[str, Any] = {"vertical_strategy": "lines", "horizontal_strategy": "lines",
                                      "snap_tolerance": 3, "join_tolerance": 3, "intersection_tolerance": 3}
 
@@ -43,6 +45,9 @@ def read_pdf(data: bytes, *, ocr: bool = True) -> Document:
     try:
         if len(pdf) == 0:
             raise ReaderError("broken-pdf", "PDF 没有页面", "the PDF has no pages")
+        if len(pdf) > MAX_PAGES:
+            raise ReaderError("too-many-pages", f"PDF 有 {len(pdf)} 页，超过 {MAX_PAGES} 页的上限，不是一份年度报告",
+                              f"the PDF has {len(pdf)} pages, over the limit of {MAX_PAGES}")
         document.meta_title = _meta_title(pdf)
         plumber = _LazyPlumber(data)
         ocr_wanted: list[int] = []
