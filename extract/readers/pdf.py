@@ -27,6 +27,8 @@ _COMMON = set(
     "行政复议诉讼规章文件数量总计其他不予法律网站平台建设监督保障存在问题改进事项规范性有关要求"
     "加强推进落实制度管理进一步全面发展服务群众开展了在是为中国对以及将通过"
 )
+# Tables from pdfium's own objects (fast); pdfplumber only where that path gives up.
+PDFIUM_TABLES = True
 # An annual report runs to a few dozen pages; hundreds are a hostile or a wrong file.
 MAX_PAGES = 200
 _PLUMBER_SETTINGS: dict[str, Any] = {"vertical_strategy": "lines", "horizontal_strategy": "lines",
@@ -66,7 +68,9 @@ def read_pdf(data: bytes, *, ocr: bool = True) -> Document:
                 page.close()
                 continue
             if _TABLE_MARKERS.search(text):
-                rows = plumber.page_rows(index)
+                rows = _grid_rows(page, index + 1) if PDFIUM_TABLES else None
+                if rows is None:
+                    rows = plumber.page_rows(index)
                 if rows is None:
                     rows = _text_rows(text, index + 1)
                 document.rows.extend(rows)
@@ -111,6 +115,19 @@ def _ocr_page(page: int, confidence: float) -> Any:
     from report.record import OcrPage
 
     return OcrPage(page=page, confidence=round(confidence, 4))
+
+
+def _grid_rows(page: pdfium.PdfPage, number: int) -> list[Row] | None:
+    from extract.readers.pdf_grid import page_rows
+
+    textpage = page.get_textpage()
+    try:
+        return page_rows(page, textpage, number)
+    except Exception as exc:  # an odd drawing: pdfplumber gets its chance
+        log.warning("pdfium table reading failed on page %s: %s", number, exc)
+        return None
+    finally:
+        textpage.close()
 
 
 def _page_text(page: pdfium.PdfPage) -> str:
