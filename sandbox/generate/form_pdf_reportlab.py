@@ -42,9 +42,11 @@ CID_STYLE = LayoutStyle("grid", "uming-opaque", 10.5, split_rows=True)
 
 # Documents whose rendered pages were checked by eye (pypdfium2 → PNG).
 REVIEWED: frozenset[str] = frozenset({
-    "hongze-2020-reportlab-pdf", "huaian-2020-reportlab-pdf", "guangdong-2020-reportlab-pdf",
-    "chanhe-industry-2021-reportlab-pdf", "changchun-health-2023-reportlab-pdf-landscape",
-    "chanhe-industry-2022-cid-pdf",
+    "changchun-health-2020-reportlab-pdf", "changchun-health-2023-reportlab-pdf-landscape",
+    "chanhe-industry-2021-reportlab-pdf", "chanhe-industry-2022-cid-pdf",
+    "chanhe-industry-2024-reportlab-pdf", "guangdong-2020-reportlab-pdf",
+    "hongze-2020-reportlab-pdf", "huaian-2020-reportlab-pdf", "jlp-erlang-2023-reportlab-pdf",
+    "lg-health-2024-reportlab-pdf", "weishan-liangcheng-2022-reportlab-pdf",
 })
 
 
