@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 SANDBOX_PLACEHOLDER = "{sandbox}"
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml when present; both keep node marks
 Level = Literal["province", "prefecture", "county", "township", "department"]
 Kind = Literal["government", "department"]
 Family = Literal["trs", "jcms", "gkmlpt", "plain", "generic"]
@@ -133,9 +134,10 @@ def load_registry(directory: Path | str) -> Registry:
 
 def _load_file(path: Path, registry: Registry) -> None:
     text = path.read_text(encoding="utf-8")
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+    loader = _Loader(text)
+    try:   # one parse: the node tree keeps the line numbers, the data is constructed from it
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         registry.errors.append(RegistryError(str(path), (mark.line + 1) if mark else 0, f"YAML: {exc}"))
