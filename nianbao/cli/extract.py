@@ -118,17 +118,18 @@ def _json_line(path: Path, record: ReportRecord) -> str:
 
 def _print_summary(path: Path, record: ReportRecord) -> None:
     from rich.console import Console
+    from rich.markup import escape
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     provenance = record.provenance
     ocr = f", OCR pages {','.join(str(p.page) for p in provenance.ocr_pages)}" if provenance.ocr_pages else ""
-    console.print(f"[bold]{path}[/bold]")
+    console.print(f"[bold]{escape(str(path))}[/bold]")
     console.print(f"  {record.agency or '?'} · {record.year or '?'} · format {record.format} · "
                   f"{len(record.cells)} cells · {sum(1 for t in record.sections.values() if t)} sections · "
                   f"{provenance.reader}{ocr} · {provenance.duration_ms or 0:.0f} ms")
     if record.title:
-        console.print(f"  {record.title}")
+        console.print(f"  {escape(record.title)}")
     for found in record.findings:
         colour = {"error": "red", "warning": "yellow"}.get(found.severity, "cyan")
         cells = f" [{', '.join(found.cells[:3])}{'…' if len(found.cells) > 3 else ''}]" if found.cells else ""
-        console.print(f"  [{colour}]{found.severity:7}[/{colour}] {found.rule}{cells}: {found.message}")
+        console.print(f"  [{colour}]{found.severity:7}[/{colour}] " + escape(f"{found.rule}{cells}: {found.message}"))
