@@ -209,6 +209,13 @@ def test_probe_lists_what_a_crawl_would_collect_and_changes_nothing(sandbox_port
     assert not (tmp_path / "data" / "crawl" / "index.db").exists() and not (tmp_path / "data" / "raw").exists()
     article_paths = {i.article_url for i in reports} | {i.attachment_url for i in reports}
     assert not any(r.path in article_paths for r in sandbox_portal.requests)
+    env = {**os.environ, "NIANBAO_SOURCES_DIR": str(tmp_path / "sources"), "NIANBAO_DATA_DIR": str(tmp_path / "data")}
+    shown = subprocess.run([sys.executable, "-m", "nianbao", "sources", "probe", "sandbox-huaian", "--fast",
+                            "--sandbox-url", sandbox_portal.url], capture_output=True, text=True, cwd=ROOT, env=env,
+                           timeout=120)
+    lines = [line for line in shown.stdout.splitlines() if line.startswith("sandbox-huaian ")]
+    assert shown.returncode == 0 and len(lines) == sum(1 for i in reports if "/huaian/" in i.article_url)
+    assert all(" new " in line for line in lines)
 
 
 @pytest.mark.slow
