@@ -25,9 +25,9 @@ FIXTURES = Path(__file__).parent / "fixtures" / "crawler"
 CASES = yaml.safe_load((FIXTURES / "cases.yaml").read_text(encoding="utf-8"))
 
 
-def source_for(family: str, url: str) -> Source:
+def source_for(family: str, url: str, overrides: dict | None = None) -> Source:
     return Source(id=f"fixture-{family}", agency="测试机关", region_code="110000", level="department",
-                  kind="department", family=family, list_urls=[url], first_year=2020)
+                  kind="department", family=family, list_urls=[url], first_year=2020, overrides=overrides or {})
 
 
 def response_for(case: dict) -> TextResponse:
@@ -38,7 +38,7 @@ def response_for(case: dict) -> TextResponse:
 
 
 def observe(case: dict) -> dict:
-    page = adapter_for(source_for(case["family"], case["url"])).parse_list(response_for(case))
+    page = adapter_for(source_for(case["family"], case["url"], case.get("overrides"))).parse_list(response_for(case))
     reports = []
     for listing in page.listings:
         found = recognise(listing.title, listing.url, listing.listed)
