@@ -154,3 +154,25 @@ def test_resolver_refuses_a_second_answer_that_turned_private() -> None:
         assert GuardedResolver.checked("127.0.0.1", "sandbox.local") == "127.0.0.1"
     finally:
         GuardedResolver.allowed_private = set()
+
+
+def test_settings_are_polite_and_safe_by_default() -> None:
+    from scrapy.settings import Settings
+
+    from crawler import settings as crawler_settings
+
+    settings = Settings()
+    settings.setmodule(crawler_settings)
+    assert settings.getbool("ROBOTSTXT_OBEY") and settings.getbool("AUTOTHROTTLE_ENABLED")
+    assert settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") == 1 and settings.getfloat("DOWNLOAD_DELAY") >= 1
+    assert 0 < settings.getint("DOWNLOAD_MAXSIZE") <= 256 * 1024 * 1024
+    assert not settings.getbool("TELNETCONSOLE_ENABLED") and not settings.getbool("REMOTE_CONTROL_ENABLED")
+    extensions = settings.getdict("EXTENSIONS")
+    assert extensions["scrapy.extensions.telnet.TelnetConsole"] is None
+    assert extensions["scrapy.extensions.remote_control.RemoteControl"] is None
+    middlewares = settings.getdict("DOWNLOADER_MIDDLEWARES")
+    assert middlewares["crawler.middlewares.PrivateAddressGuard"] < 100   # before robots.txt is asked
+    assert middlewares["scrapy.downloadermiddlewares.retry.RetryMiddleware"] is None
+    assert "crawler.middlewares.BackoffRetryMiddleware" in middlewares
+    assert settings.get("DNS_RESOLVER") == "crawler.middlewares.GuardedResolver"
+    assert 429 in settings.getlist("RETRY_HTTP_CODES") or "429" in settings.getlist("RETRY_HTTP_CODES")
