@@ -115,7 +115,7 @@ def run() -> list[dict]:
     extract_cpu, extract_pages = _timed_extract(text_pdfs, extract_bytes)
     baseline_cpu = _pdfium_text(text_pdfs)
     figures.append({"name": "text-layer PDF: CPU per page", "value": round(1000 * extract_cpu / max(extract_pages, 1), 2),
-                    "unit": "ms", "target": "< 100", "note": f"{len(text_pdfs)} PDFs, {extract_pages} pages, second pass"})
+                    "unit": "ms", "target": "< 100", "note": f"{len(text_pdfs)} PDFs, {extract_pages} pages, label cache cold"})
     figures.append({"name": "text-layer PDF: CPU per report", "value": round(1000 * extract_cpu / max(len(text_pdfs), 1), 1),
                     "unit": "ms", "target": "<= 100 (10 reports/s/core)"})
     figures.append({"name": "text-layer PDF: ratio to plain pypdfium2 text", "value": round(extract_cpu / max(baseline_cpu, 1e-9), 2),
@@ -132,10 +132,17 @@ def run() -> list[dict]:
 
 
 def _timed_extract(pdfs: list[bytes], extract_bytes) -> tuple[float, int]:  # type: ignore[no-untyped-def]
-    """A second pass over the same PDFs (imports and caches warm), CPU time."""
+    """CPU time over the PDFs as a worker sees them: imports done and the catalogue's own
+    labels remembered (extract_many warms these once before forking), but nothing
+    remembered from these documents."""
     import pypdfium2 as pdfium
 
+    from extract.isolation import _warm_up
+    from extract.mapper import resolve
+
     pages = sum(len(pdfium.PdfDocument(data)) for data in pdfs)
+    resolve.cache_clear()
+    _warm_up()
     started = _cpu()
     for data in pdfs:
         extract_bytes(data)

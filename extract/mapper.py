@@ -54,8 +54,27 @@ _EMPTY = frozenset({"", "/", "-", "—", "——", "－", "无", "─", "–", "
 
 @lru_cache(maxsize=16384)
 def resolve(label: str, table: str, axis: str, format: str | None = None) -> str | None:
-    """The catalogue's resolver, remembered: a report repeats its labels, and a corpus its layouts."""
+    """The catalogue's resolver, remembered (a report repeats its labels), and spared the
+    labels that share almost no character with any label of that table and axis — its
+    fuzzy pass compares against every spelling, and a header band tries three tables."""
+    folded = normalise_label(label)
+    if len(folded) >= 4:
+        known = _label_chars(table, axis)
+        if sum(ch in known for ch in folded) < 0.25 * len(folded):
+            return None
     return _catalogue_resolve(label, table, axis, format)  # type: ignore[arg-type]
+
+
+@lru_cache(maxsize=16)
+def _label_chars(table: str, axis: str) -> frozenset[str]:
+    chars: set[str] = set()
+    for tables in CATALOGUE.values():
+        for sub in tables:
+            if sub.table == table:
+                for line in sub.rows if axis == "row" else sub.columns:
+                    for spelling in line.spellings():
+                        chars.update(normalise_label(spelling))
+    return frozenset(chars)
 
 
 def is_number_text(text: str) -> bool:
