@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from itertools import combinations
 
 from nianbao.alerts.model import AgencyExpectation, ReportFacts, SiteFacts
 from nianbao.alerts.reconcile import reconcile
@@ -83,8 +84,11 @@ def test_broken_sites() -> None:
     challenged = SiteFacts("waf", reports_found=3, challenge_pages=2, requests=10)
     erroring = SiteFacts("errors", reports_found=3, requests=10, errors=4)
     few = SiteFacts("few", reports_found=0, requests=2, errors=2)
-    alerts = {a.source_id: a for a in broken_sites([healthy, emptied, challenged, erroring, few])}
-    assert set(alerts) == {"emptied", "waf", "errors"}
+    moved = SiteFacts("moved", reports_found=0, requests=3, errors=1, flags=("list_page_error", "zero_reports"))
+    alerts = {a.source_id: a for a in broken_sites([healthy, emptied, challenged, erroring, few, moved])}
+    assert set(alerts) == {"emptied", "waf", "errors", "moved"}
+    assert alerts["moved"].details["reasons"] == ["zero reports where an earlier crawl found some",
+                                                  "the list page could not be fetched"]
     assert "zero reports" in alerts["emptied"].message_en
     assert "challenge" in alerts["waf"].message_en
 
@@ -99,6 +103,29 @@ def test_duplicates_need_the_same_text_and_the_same_figures() -> None:
     assert [(a.sha256, a.details["relation"]) for a in alerts] == [(this.sha256, "previous_year")]
     copied_other = report(agency="另一机构", sha="f" * 64, text=TEXT, figures=figures)
     assert [a.details["relation"] for a in duplicate_reports([this, copied_other])] == ["other_agency"]
+
+
+def test_candidate_pairs_find_every_pair_that_agrees_on_90_percent_of_its_figures() -> None:
+    import random
+
+    from nianbao.alerts.rules import candidate_pairs, figure_agreement
+
+    rng = random.Random(5)
+    base = {f"t3.k{i}.total": rng.randint(0, 4) for i in range(60)}
+    reports = []
+    for n in range(40):  # near-copies of one report, each with a few cells changed
+        figures = dict(base)
+        for key in rng.sample(sorted(figures), rng.randint(0, 12)):
+            figures[key] = rng.randint(0, 4)
+        reports.append(report(agency=f"机构{n}", sha=f"{n:064d}", figures=figures))
+    reports.append(report(agency="空表", sha="9" * 64, figures={"t3.new.total": 0}))
+    reports.append(report(agency="空表二", sha="8" * 64, figures={}))
+    candidates = set(candidate_pairs(reports))
+    for i, j in combinations(range(len(reports)), 2):
+        agreement = figure_agreement(reports[i].figures, reports[j].figures)
+        if agreement is None or agreement >= 0.9:
+            assert (i, j) in candidates, (i, j, agreement)
+    assert len(candidates) < len(reports) * (len(reports) - 1) // 2   # not simply every pair
 
 
 def test_text_similarity_is_a_share() -> None:

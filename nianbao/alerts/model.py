@@ -83,3 +83,4 @@ class SiteFacts:
     parse_failures: int = 0
     challenge_pages: int = 0
     failed: bool = False
+    flags: tuple[str, ...] = ()   # the crawler's own: zero_reports, no_reports_found, list_page_error, …

@@ -7,8 +7,9 @@ runs as of 2025-04-15; the deadlines DAG as of its logical date).
 from __future__ import annotations
 
 import difflib
+import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -169,6 +170,12 @@ def site_problems(site: SiteFacts) -> list[tuple[str, str]]:
     if site.reports_found == 0 and (site.previous_reports_found or 0) > 0:
         reasons.append((f"本次未发现报告（上次{site.previous_reports_found}份）",
                         f"zero reports where the previous crawl found {site.previous_reports_found}"))
+    elif site.reports_found == 0 and "zero_reports" in site.flags:
+        reasons.append(("本次未发现报告（此前发现过）", "zero reports where an earlier crawl found some"))
+    if "no_reports_found" in site.flags:
+        reasons.append(("栏目中从未发现报告", "no report ever listed on this expected source"))
+    if "list_page_error" in site.flags:
+        reasons.append(("栏目列表页无法访问", "the list page could not be fetched"))
     if site.parse_failures:
         reasons.append((f"{site.parse_failures}个页面无法解析", f"{site.parse_failures} pages failed to parse"))
     if site.challenge_pages:
@@ -233,10 +240,34 @@ def duplicate_reports(reports: Sequence[ReportFacts]) -> list[Alert]:
         if previous is not None:
             pairs.append((report, previous, "previous_year"))
     for same_year in by_year.values():
-        for left, right in combinations(sorted(same_year, key=lambda r: r.agency), 2):
-            pairs.append((right, left, "other_agency"))
+        ordered = sorted(same_year, key=lambda r: r.agency)
+        for left, right in candidate_pairs(ordered):
+            pairs.append((ordered[right], ordered[left], "other_agency"))
     return [alert for report, other, relation in pairs
             if (alert := _duplicate_alert(report, other, relation)) is not None]
+
+
+def candidate_pairs(reports: Sequence[ReportFacts]) -> list[tuple[int, int]]:
+    """The pairs (i < j) that can share ≥ 90% of their non-zero figures, without comparing all pairs.
+
+    Prefix filtering: order every (cell, value) item by how rare it is; two reports sharing
+    ≥ t of the larger one's items must share one of the first |A| − ⌈t·|A|⌉ + 1 rarest items
+    of each. Reports without any non-zero figure are paired with each other (prose only).
+    """
+    items = [{(k, v) for k, v in r.figures.items() if v} for r in reports]
+    frequency = Counter(item for found in items for item in found)
+    index: dict[tuple, list[int]] = defaultdict(list)
+    pairs: set[tuple[int, int]] = set()
+    blank = [i for i, found in enumerate(items) if not found]
+    pairs.update(combinations(blank, 2))
+    for i, found in enumerate(items):
+        if not found:
+            continue
+        ordered = sorted(found, key=lambda item: (frequency[item], repr(item)))
+        for item in ordered[: len(ordered) - math.ceil(DUPLICATE_THRESHOLD * len(ordered)) + 1]:
+            pairs.update((j, i) for j in index[item])
+            index[item].append(i)
+    return sorted(pairs)
 
 
 def _duplicate_alert(report: ReportFacts, other: ReportFacts, relation: str) -> Alert | None:

@@ -101,41 +101,45 @@ def gather_facts(session: Session, *, today: date, sources: Sequence[str] | None
 
 
 def _report_facts(session: Session, agencies: Mapping[int, Any]) -> list[ReportFacts]:
+    """Every report of these agencies (for publication dates); findings, prose and figures of the
+    current ones (for the quality rules). Filtered by joins, so no list of ids grows with the
+    warehouse."""
     from sqlalchemy import select
 
     from warehouse.models import Cell, Document, ExtractionAttempt, Finding, Report, ReportSection
 
     if not agencies:
         return []
-    reports = list(session.scalars(select(Report).where(Report.agency_id.in_(list(agencies)))))
-    ids = [r.id for r in reports]
-    documents = {d.id: d for d in session.scalars(select(Document).where(Document.id.in_([r.document_id for r in reports])))}
+    in_scope = Report.agency_id.in_(list(agencies))
+    current = (in_scope, Report.is_current.is_(True))
+    rows = session.execute(select(Report, Document).join(Document, Document.id == Report.document_id).where(in_scope))
     errors: dict[int, list[str]] = defaultdict(list)
-    for report_id, rule in session.execute(select(Finding.report_id, Finding.rule)
-                                           .where(Finding.report_id.in_(ids), Finding.severity == "error")):
+    for report_id, rule in session.execute(select(Finding.report_id, Finding.rule).join(Report, Report.id == Finding.report_id)
+                                           .where(*current, Finding.severity == "error")):
         errors[report_id].append(rule)
     texts: dict[int, list[str]] = defaultdict(list)
-    for report_id, _section, text in session.execute(select(ReportSection.report_id, ReportSection.section,
-                                                            ReportSection.text).where(ReportSection.report_id.in_(ids))
-                                                     .order_by(ReportSection.report_id, ReportSection.section)):
+    for report_id, text in session.execute(select(ReportSection.report_id, ReportSection.text)
+                                           .join(Report, Report.id == ReportSection.report_id)
+                                           .where(*current).order_by(ReportSection.report_id, ReportSection.section)):
         texts[report_id].append(text)
     figures: dict[int, dict[str, Any]] = defaultdict(dict)
-    for report_id, key, value in session.execute(select(Cell.report_id, Cell.key, Cell.value).where(Cell.report_id.in_(ids))):
+    for report_id, key, value in session.execute(select(Cell.report_id, Cell.key, Cell.value)
+                                                 .join(Report, Report.id == Cell.report_id)
+                                                 .where(*current)):
         figures[report_id][key] = value
     image_only = {document_id for document_id, pages, ocr_pages in session.execute(
         select(ExtractionAttempt.document_id, ExtractionAttempt.pages, ExtractionAttempt.ocr_pages)
         .where(ExtractionAttempt.ocr_used.is_(True))) if pages and ocr_pages >= pages}
     facts = []
-    for report in reports:
-        agency, document = agencies[report.agency_id], documents[report.document_id]
-        current = bool(report.is_current)
+    for report, document in rows:
+        agency, is_current = agencies[report.agency_id], bool(report.is_current)
         facts.append(ReportFacts(
             agency=agency.name, year=report.year, sha256=document.sha256, kind=agency.kind,
             source_id=agency.source_id, url=document.url, published=document.listing_date,
-            hard_findings=tuple(errors.get(report.id, ())) if current else (),
-            image_only=current and document.id in image_only,
-            text="\n".join(texts.get(report.id, [])) if current else "",
-            figures=figures.get(report.id, {}) if current else {},
+            hard_findings=tuple(errors.get(report.id, ())),
+            image_only=is_current and document.id in image_only,
+            text="\n".join(texts.get(report.id, [])),
+            figures=figures.get(report.id, {}),
         ))
     return facts
 
@@ -181,6 +185,7 @@ def _site_facts(session: Session, sources: Sequence[str] | None) -> list[SiteFac
             errors=sum(errors.values()), parse_failures=errors.get("unparsable", 0),
             challenge_pages=errors.get("challenge", 0),
             failed=latest.finish_reason not in (None, "finished"),
+            flags=tuple(stats.get("flags") or ()),
         ))
     return facts
 

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 EXTRACT_TIMEOUT_SECONDS = 120
 EXTRACT_MEMORY_MB = 1536
+PROCESS_CHUNK = 32   # documents extracted, validated and loaded together (bounds memory)
 NOT_A_REPORT_RULES = frozenset({"not-a-report"})
 FAILED_RULES = frozenset({"extract-error", "extract-oom", "extract-timeout", "unreadable", "encrypted"})
 Progress = Callable[[str, int, int], None]
@@ -299,6 +300,10 @@ def _load_one(session: Session, item: Processed, summary: ProcessSummary) -> Non
 
     record, document = item.record, item.document
     row = record_document(session, {**document.as_row(), "agency_id": _agency_id(session, document.source_id)})
+    version = record.provenance.extractor_version or extractor_version()
+    if _attempted(session, row.id, version):  # loaded by an earlier try of the same task
+        summary.unchanged += 1
+        return
     outcome = outcome_of(record)
     report_id = None
     if outcome in ("accepted", "quarantined"):
@@ -313,7 +318,17 @@ def _load_one(session: Session, item: Processed, summary: ProcessSummary) -> Non
         summary.problems.append(f"{document.url}: {outcome} ({_first_message(record)})")
     record_extraction_attempt(session, document_id=row.id, outcome=outcome, provenance=record.provenance,
                               report_id=report_id, error=None if report_id else _first_message(record),
-                              extractor_version=record.provenance.extractor_version or extractor_version())
+                              extractor_version=version)
+
+
+def _attempted(session: Session, document_id: int, version: str) -> bool:
+    from sqlalchemy import select
+
+    from warehouse.models import ExtractionAttempt
+
+    return session.scalar(select(ExtractionAttempt.id).where(ExtractionAttempt.document_id == document_id,
+                                                             ExtractionAttempt.extractor_version == version)
+                          .limit(1)) is not None
 
 
 def _agency_id(session: Session, slug: str) -> int | None:
@@ -379,9 +394,19 @@ def load_staging(context: StageContext, keys: Iterable[str]) -> ProcessSummary:
 # ---------------------------------------------------------------- all three, for the CLI
 def process(context: StageContext, *, sources: Sequence[str] | None = None, years: Sequence[int] | None = None,
             jobs: int = 2, progress: Progress | None = None) -> ProcessSummary:
+    """Extract, validate and load the pending documents, a chunk at a time (oldest year first, so
+    that a chunk's previous-year records are in the warehouse or in the chunk)."""
     ensure_warehouse(context)
-    documents = pending_documents(context, sources, years)
-    if not documents:
-        return ProcessSummary()
-    extracted = extract_documents(context, documents, jobs=jobs, progress=progress)
-    return load_all(context, validate_all(context, extracted), progress=progress)
+    documents = sorted(pending_documents(context, sources, years),
+                       key=lambda d: (d.source_id, d.year or 0, d.url))
+    summary = ProcessSummary()
+    done = 0
+    for chunk in batches(documents, PROCESS_CHUNK):
+        def chunk_progress(stage: str, position: int, _total: int, offset: int = done) -> None:
+            if progress:
+                progress(stage, offset + position, len(documents))
+
+        extracted = extract_documents(context, chunk, jobs=jobs, progress=chunk_progress)
+        summary.add(load_all(context, validate_all(context, extracted), progress=chunk_progress))
+        done += len(chunk)
+    return summary
