@@ -54,7 +54,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     "crawler.middlewares.RedirectGuard": 620,
 }
-DNS_RESOLVER = "crawler.middlewares.GuardedResolver"
+TWISTED_DNS_RESOLVER = "crawler.middlewares.GuardedResolver"
 HTTPCACHE_ENABLED = False
 COOKIES_ENABLED = True
 LOG_LEVEL = "INFO"

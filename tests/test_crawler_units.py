@@ -174,5 +174,5 @@ def test_settings_are_polite_and_safe_by_default() -> None:
     assert middlewares["crawler.middlewares.PrivateAddressGuard"] < 100   # before robots.txt is asked
     assert middlewares["scrapy.downloadermiddlewares.retry.RetryMiddleware"] is None
     assert "crawler.middlewares.BackoffRetryMiddleware" in middlewares
-    assert settings.get("DNS_RESOLVER") == "crawler.middlewares.GuardedResolver"
+    assert settings.get("TWISTED_DNS_RESOLVER") == "crawler.middlewares.GuardedResolver"
     assert 429 in settings.getlist("RETRY_HTTP_CODES") or "429" in settings.getlist("RETRY_HTTP_CODES")
