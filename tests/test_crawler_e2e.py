@@ -194,6 +194,14 @@ def test_private_addresses_are_refused_unless_the_source_allows_them(sandbox_por
     assert summary["errors"].get("private_address", 0) >= 1
     assert summary["documents"]["new"] == 0
     assert sandbox_portal.requests == []          # not even robots.txt was asked for
+    # second line of defence: with the guard middleware switched off, the resolver still refuses
+    without_guard = json.dumps({"crawler.middlewares.PrivateAddressGuard": None,
+                                "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+                                "crawler.middlewares.BackoffRetryMiddleware": 550,
+                                "crawler.middlewares.RedirectGuard": 620})
+    by_name = sandbox_portal.url.replace("127.0.0.1", "localhost")
+    summary = crawl(by_name, tmp_path, "--set", f"DOWNLOADER_MIDDLEWARES={without_guard}", "--set", "RETRY_TIMES=0")
+    assert summary["errors"] == {"dns": 1} and sandbox_portal.requests == []
 
 
 @pytest.mark.slow
