@@ -114,7 +114,7 @@ def test_cli_lists_alerts_and_rejects_bad_options(sandbox_portal_factory, tmp_pa
         assert runner.invoke(app, ["check", "--today", "15/04/2025"]).exit_code == 2
         result = runner.invoke(app, ["harvest", "-s", "sandbox-hongze", "--today", "2025-04-15", "--fast"])
         assert result.exit_code == 0, result.output
-        assert "documents processed" in result.output and "alerts as of 2025-04-15" in result.output
+        assert "documents processed" in result.output and "open alerts, as of 2025-04-15" in result.output
         listed = runner.invoke(app, ["alerts", "--open", "--json"])
         assert listed.exit_code == 0
         kinds = {json.loads(line)["kind"] for line in listed.output.splitlines()}

@@ -126,8 +126,8 @@ def check_table(summary: CheckSummary) -> Any:
 
     from nianbao.alerts.messages import KIND_LABELS
 
-    table = Table(title=f"alerts as of {summary.today}: {len(summary.opened)} opened, "
-                        f"{len(summary.resolved)} resolved")
+    table = Table(title=f"open alerts, as of {summary.today}",
+                  caption=f"{len(summary.opened)} opened, {len(summary.resolved)} resolved by this check")
     table.add_column("kind")
     table.add_column("", style="dim")
     table.add_column("open", justify="right")
