@@ -84,3 +84,34 @@ def test_the_dockerfile_copies_what_exists() -> None:
                if line.strip() and not line.startswith("#")]
     assert ".venv" in ignored and "var" in ignored
     assert not set(copied) & set(ignored)
+
+
+@pytest.mark.postgres
+def test_the_init_step_creates_the_warehouse_role_and_database_once(postgres_server) -> None:
+    """What `airflow-init` runs first: `python -m nianbao.stages create-database URL --admin-url ADMIN`."""
+    import uuid
+
+    from sqlalchemy import create_engine, make_url, text
+
+    from nianbao.stages.__main__ import create_database
+
+    name = f"nianbao_init_{uuid.uuid4().hex[:10]}"
+    url = make_url(postgres_server).set(username=name, password=f"pw-{name}", database=name) \
+        .render_as_string(hide_password=False)
+    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    try:
+        assert create_database(url, postgres_server) == f"database {name} ready"
+        assert create_database(url, postgres_server) == f"database {name} ready"   # twice: no error
+        owned = create_engine(url)
+        try:
+            with owned.connect() as conn:
+                assert conn.scalar(text("SELECT current_user")) == name
+                conn.execute(text("CREATE TABLE t (x int)"))   # the role owns its database
+        finally:
+            owned.dispose()
+        assert create_database("sqlite:///var/x.db", postgres_server) == "sqlite: nothing to create"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'DROP ROLE IF EXISTS "{name}"'))
+        admin.dispose()
