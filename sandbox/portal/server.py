@@ -202,6 +202,8 @@ class _Handler(BaseHTTPRequestHandler):
     # ------------------------------------------------------------ one request
     def handle_request(self, method: str) -> None:
         portal = self.owner.portal
+        self.status_sent = 0
+        self.bytes_sent = 0  # per request: a keep-alive connection carries many
         try:
             body = self.read_body()
             if self.path.startswith(CONTROL):
