@@ -79,9 +79,12 @@ def test_text_layer_prints_the_agency_and_every_figure(publication: Publication)
     assert "本年新收政府信息公开申请数量" in flat
     printed = [raw for raw in truth.record.raw.values() if raw]
     # Numbers may wrap inside narrow cells, so compare the digits printed, not whole tokens.
-    wanted = Counter("".join(printed).replace(".", "").replace("+", "").replace("-", ""))
+    wanted = Counter(ch for ch in "".join(printed) if ch.isdigit())
     present = Counter(ch for ch in text if ch.isdigit())
     assert not wanted - present, f"digits missing from the text layer: {wanted - present}"
+    separated = {raw for raw in printed if "," in raw}
+    if separated:  # 2,581: at least one such figure survives unwrapped in the text
+        assert separated & set(re.findall(r"\d{1,3}(?:,\d{3})+", flat))
     tokens = set(re.findall(r"[+-]?\d+(?:\.\d+)?", text))
     for group in ("review", "suit_direct", "suit_after_review"):
         total = truth.record.raw[f"t4.{group}.total"]

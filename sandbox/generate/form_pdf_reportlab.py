@@ -28,14 +28,16 @@ from sandbox.generate.pdf_reportlab_layout import LayoutStyle, write_pdf
 # One look per planned document: (slug, year) → (style, 采购总金额 printed in 元).
 STYLES: dict[tuple[str, int], tuple[LayoutStyle, bool]] = {
     ("hongze", 2020): (LayoutStyle("grid", "uming", 10.5, split_rows=True), True),
-    ("huaian", 2020): (LayoutStyle("none", "stsong", 10.5, vertical_group=False), False),
+    ("huaian", 2020): (LayoutStyle("none", "stsong", 10.5, vertical_group=False, spaced_labels=True), False),
     ("guangdong", 2020): (LayoutStyle("three-line", "zenhei", 10, vertical_group=False, t3_new_page=True), True),
     ("changchun-health", 2020): (LayoutStyle("horizontal", "ukai", 11, narrow_numbers=True), False),
     ("chanhe-industry", 2021): (LayoutStyle("grid", "stsong", 12, narrow_numbers=True, split_rows=True), False),
-    ("jlp-erlang", 2023): (LayoutStyle("none", "uming", 10.5), False),
-    ("weishan-liangcheng", 2022): (LayoutStyle("three-line", "stsong", 10.5, vertical_group=False), False),
-    ("lg-health", 2024): (LayoutStyle("horizontal", "zenhei", 10.5, split_rows=True), False),
-    ("chanhe-industry", 2024): (LayoutStyle("grid", "ukai", 12, narrow_numbers=True), False),
+    ("jlp-erlang", 2023): (LayoutStyle("none", "uming", 10.5, fake_bold=True), False),
+    ("weishan-liangcheng", 2022): (LayoutStyle("three-line", "stsong", 10.5, vertical_group=False,
+                                               spaced_labels=True), False),
+    ("lg-health", 2024): (LayoutStyle("horizontal", "zenhei", 10.5, split_rows=True, watermark="政务公开"), False),
+    ("chanhe-industry", 2024): (LayoutStyle("grid", "ukai", 12, narrow_numbers=True, spaced_labels=True,
+                                            fake_bold=True), False),
     ("changchun-health", 2023): (LayoutStyle("grid", "uming", 10.5, landscape_t3=True), False),
 }
 CID_STYLE = LayoutStyle("grid", "uming-opaque", 10.5, split_rows=True)

@@ -78,7 +78,7 @@ def scan_for(publication: Publication) -> Scan:
 
 def build_scanned(out_dir: Path, publication: Publication, work: Path) -> Truth:
     scan = scan_for(publication)
-    content = content_for(publication)
+    content = content_for(publication, thousands=scan.layout == "word" and _word_look(publication).thousands)
     clean = work / f"{publication.name}.clean.pdf"
     notes = [scan.describe()]
     if scan.layout == "word":
@@ -128,7 +128,7 @@ def number_boxes(clean_pdf: Path, dpi: int, angles: list[float], pad: int = 3) -
         for index, (page, angle) in enumerate(zip(pdf.pages, angles, strict=True)):
             centre = (float(page.width) * scale / 2, float(page.height) * scale / 2)
             for word in page.extract_words(keep_blank_chars=False, use_text_flow=False):
-                if not re.fullmatch(r"[+-]?\d+(\.\d+)?", word["text"]):
+                if not re.fullmatch(r"[+-]?\d+(,\d{3})*(\.\d+)?", word["text"]):
                     continue
                 x, y = _turned(((word["x0"] + word["x1"]) / 2 * scale, (word["top"] + word["bottom"]) / 2 * scale),
                                centre, angle)
@@ -161,7 +161,7 @@ def page_images(scanned_pdf: Path) -> list[Image.Image]:
 
 
 # rapidocr reads a lone 0 in a cell as a circle: these are its readings of "0".
-OCR_ZERO_LOOKALIKES = str.maketrans({"o": "0", "O": "0", "。": "0", "〇": "0", "°": "0"})
+OCR_ZERO_LOOKALIKES = str.maketrans({"o": "0", "O": "0", "。": "0", "〇": "0", "°": "0", "，": ","})
 
 
 def misread_numbers(scanned_pdf: Path, boxes: list[NumberBox]) -> list[tuple[NumberBox, str]]:
@@ -184,12 +184,18 @@ def misread_numbers(scanned_pdf: Path, boxes: list[NumberBox]) -> list[tuple[Num
     return misread
 
 
+def _word_look(publication: Publication):
+    from sandbox.generate import form_pdf_word as word
+
+    return replace(word.look_for(publication), table_size=11)  # printed large enough to survive the scan
+
+
 def _word_layout(content: ReportContent, publication: Publication, target: Path) -> str:
     from sandbox.generate import form_pdf_word as word
 
     if shutil.which("soffice") is None:
         raise SystemExit("form_pdf_scanned needs LibreOffice (soffice) for its Word-laid-out scans")
-    look = replace(word.look_for(publication), table_size=11)  # printed large enough to survive the scan
+    look = _word_look(publication)
     document = word.fill_template(content, look, publication, rng_for(publication, "docx"))
     source = target.with_suffix(".docx")
     document.save(source)

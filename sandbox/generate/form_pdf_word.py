@@ -75,9 +75,12 @@ class WordLook:
     blank_lines: int               # empty paragraphs kept between 表二 and 三、 (moves 表三's page split)
     narrow_group: bool             # 三、本年度办理结果 one character per line
     narrow_values: bool            # long numbers wrap inside their cells
+    repeat_header: bool = False    # 表三's three header rows repeated at the top of its next page
+    thousands: bool = False        # 2,581 rather than 2581
 
     def describe(self) -> str:
-        flags = [name for name in ("narrow_group", "narrow_values") if getattr(self, name)]
+        flags = [name for name in ("narrow_group", "narrow_values", "repeat_header", "thousands")
+                 if getattr(self, name)]
         return (f"Word template via {LIBREOFFICE}; fonts {self.fonts} ({FONT_SETS[self.fonts][0]}), "
                 f"body {self.body_size}pt, tables {self.table_size}pt, cell margins {self.cell_margin}, "
                 f"{self.blank_lines} blank lines before 三、 {' '.join(flags)}").strip()
@@ -100,6 +103,8 @@ def look_for(publication: Publication) -> WordLook:
         blank_lines=rng.randint(0, 9),
         narrow_group=rng.random() < 0.6,
         narrow_values=rng.random() < 0.4,
+        repeat_header=rng.random() < 0.4,
+        thousands=rng.random() < 0.3,
     )
     return replace(look, **FORCED.get((publication.slug, publication.year), {}))
 
@@ -113,8 +118,8 @@ def build(out_dir: Path) -> list[Truth]:
         work_dir = Path(work)
         made: list[tuple[Publication, ReportContent, WordLook]] = []
         for publication in planned:
-            content = content_for(publication)
             look = look_for(publication)
+            content = content_for(publication, thousands=look.thousands)
             fill_template(content, look, publication, rng_for(publication, "docx")).save(
                 work_dir / f"{publication.name}.docx")
             made.append((publication, content, look))
@@ -160,6 +165,8 @@ def fill_template(content: ReportContent, look: WordLook, publication: Publicati
         _restyle(table, body_font, look)
     if look.narrow_group or look.narrow_values:
         _resize_t3(t3, look)
+    if look.repeat_header:
+        _repeat_header_rows(t3, 3)
     _page_numbers(document, body_font)
     properties = document.core_properties
     properties.title, properties.author, properties.last_modified_by = content.title, content.agency, content.agency
@@ -279,6 +286,15 @@ def _resize_t3(table: Table, look: WordLook) -> None:
             tc.get_or_add_tcPr().get_or_add_tcW().set(qn("w:w"), str(sum(widths[position:position + span])))
             tc.tcPr.tcW.set(qn("w:type"), "dxa")
             position += span
+
+
+def _repeat_header_rows(table: Table, count: int) -> None:
+    """Word's 标题行重复: the first rows print again on every page the table continues on."""
+    for row in table.rows[:count]:
+        properties = row._tr.get_or_add_trPr()
+        header = OxmlElement("w:tblHeader")
+        header.set(qn("w:val"), "true")
+        properties.append(header)
 
 
 def _page_numbers(document, font: str) -> None:

@@ -65,12 +65,20 @@ def intro_text(who: str, year: int) -> str:
             f"如对本报告有疑问，请与{who}办公室联系。")
 
 
-def content_for(publication: Publication, *, amount_in_yuan: bool = False) -> ReportContent:
-    """The printed content of a publication; its record's raw strings are what is printed."""
+def content_for(publication: Publication, *, amount_in_yuan: bool = False, thousands: bool = False) -> ReportContent:
+    """The printed content of a publication; its record's raw strings are what is printed.
+
+    thousands: counts from 1000 up printed with separators (2,581), as some agencies do.
+    """
     figures = publication_figures(publication)
     record = figures.record.model_copy(deep=True)
     who = agency(publication.slug)
     notes: list[str] = []
+    if thousands:
+        for key, value in record.cells.items():
+            if isinstance(value, int) and value >= 1000:
+                record.raw[key] = f"{value:,}"
+        notes.append("counts of 1000 and more printed with thousands separators (raw keeps them)")
     if amount_in_yuan and record.format == "2019":
         notes.append("政府集中采购 采购总金额 printed in 元; the canonical cell is in 万元, raw keeps the printed 元 string")
     sections = [(heading, record.sections.get(key, "")) for key, heading, _ in SECTIONS]

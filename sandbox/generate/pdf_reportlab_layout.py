@@ -63,11 +63,16 @@ class LayoutStyle:
     narrow_numbers: bool = False    # number columns so narrow that long numbers wrap
     split_rows: bool = False        # let a 表三 row break over a page
     t3_new_page: bool = False       # start 表三 on a fresh page (else it follows the prose)
+    spaced_labels: bool = False     # short labels spaced out to the column width: 规　　章, 行 政 许 可
+    fake_bold: bool = False         # headings and 表三's 总计 row drawn twice, 0.4 pt apart (simulated bold)
+    watermark: str = ""             # light diagonal text over every page, part of the text layer
 
     def describe(self) -> str:
         parts = [f"rules={self.rules}", f"font={self.font}", f"size={self.font_size}"]
-        parts += [name for name in ("landscape_t3", "vertical_group", "narrow_numbers", "split_rows", "t3_new_page")
-                  if getattr(self, name)]
+        parts += [name for name in ("landscape_t3", "vertical_group", "narrow_numbers", "split_rows", "t3_new_page",
+                                    "spaced_labels", "fake_bold") if getattr(self, name)]
+        if self.watermark:
+            parts.append(f"watermark={self.watermark}")
         return "reportlab layout " + " ".join(parts)
 
 
@@ -85,6 +90,27 @@ def register_font(key: str) -> tuple[str, str]:
         return "STSong-Light", f"STSong-Light (fallback: {family} not installed)"
     pdfmetrics.registerFont(TTFont(name, str(path), subfontIndex=0, asciiReadable=not key.endswith("-opaque")))
     return name, f"{family} (embedded TrueType subset)"
+
+
+class DoubleStruck(Paragraph):
+    """Bold simulated the way some PDF makers do it: the same text drawn twice, slightly apart.
+
+    The text layer then holds every character twice (一一、、总总体体…), as in real reports.
+    """
+
+    def draw(self) -> None:
+        super().draw()
+        self.canv.translate(0.4, 0)
+        super().draw()
+
+
+def _spaced(label: str) -> str:
+    """規章 → 规　　章; 行政许可 → 行 政 许 可 (typists align short labels with spaces)."""
+    if len(label) == 2:
+        return label[0] + "\u3000\u3000" + label[1]
+    if len(label) <= 4:
+        return " ".join(label)
+    return label
 
 
 class _Styles:
@@ -149,7 +175,8 @@ def t2_table(content: ReportContent, st: _Styles, style: LayoutStyle, width: flo
         shaded.append(top)
         data.append(_padded(_cells(block.columns, st.cell_centre), n_cols))
         for label, values in block.rows:
-            data.append(_padded([Paragraph(label, st.cell)] + _cells(values, st.number), n_cols))
+            printed = _spaced(label) if style.spaced_labels else label
+            data.append(_padded([Paragraph(printed, st.cell)] + _cells(values, st.number), n_cols))
         if len(block.columns) < n_cols:  # the last column spans to the table's edge
             last = len(block.columns) - 1
             spans += [("SPAN", (last, r), (-1, r)) for r in range(top + 1, len(data))]
@@ -188,7 +215,8 @@ def t3_table(content: ReportContent, st: _Styles, style: LayoutStyle, width: flo
     blocks: list[tuple[int, int]] = []   # (first, last) table rows of each multi-row subgroup
     for index, row in enumerate(content.t3):
         r = len(data)
-        values = _cells(row.values, st.number)
+        bold = style.fake_bold and row.subgroup == "（七）总计"
+        values = [DoubleStruck(v, st.number) for v in row.values] if bold else _cells(row.values, st.number)
         if row.group != T3_RESULTS_GROUP:
             data.append([Paragraph(row.group, st.cell), "", ""] + values)
             commands.append(("SPAN", (0, r), (2, r)))
@@ -241,11 +269,21 @@ def t4_table(content: ReportContent, st: _Styles, style: LayoutStyle, width: flo
     return table
 
 
-def _page_number(canvas, doc) -> None:
-    canvas.saveState()
-    canvas.setFont("Helvetica", 9)
-    canvas.drawCentredString(doc.pageTemplate.pagesize[0] / 2, 12 * mm, f"- {doc.page} -")
-    canvas.restoreState()
+def _page_decoration(watermark: str, font: str):
+    def decorate(canvas, doc) -> None:
+        width, height = doc.pageTemplate.pagesize
+        canvas.saveState()
+        canvas.setFont("Helvetica", 9)
+        canvas.drawCentredString(width / 2, 12 * mm, f"- {doc.page} -")
+        if watermark:
+            canvas.setFillColor(colors.Color(0.6, 0.6, 0.6, alpha=0.25))
+            canvas.setFont(font, 44)
+            canvas.translate(width / 2, height / 2)
+            canvas.rotate(35)
+            for offset in (-220, 0, 220):
+                canvas.drawCentredString(0, offset, watermark)
+        canvas.restoreState()
+    return decorate
 
 
 def build_story(content: ReportContent, style: LayoutStyle, font: str) -> list[Flowable]:
@@ -254,7 +292,7 @@ def build_story(content: ReportContent, style: LayoutStyle, font: str) -> list[F
     landscape_width = A4[1] - 50 * mm
     story: list[Flowable] = [Paragraph(content.title, st.title), Paragraph(content.intro, st.body)]
     for number, (heading, prose) in enumerate(content.sections):
-        story.append(Paragraph(heading, st.heading))
+        story.append((DoubleStruck if style.fake_bold else Paragraph)(heading, st.heading))
         if prose:
             story.append(Paragraph(prose, st.body))
         if number == 1:
@@ -282,7 +320,8 @@ def write_pdf(path: Path, content: ReportContent, style: LayoutStyle) -> str:
     portrait = Frame(25 * mm, 22 * mm, A4[0] - 50 * mm, A4[1] - 47 * mm, id="p")
     wide = landscape(A4)
     landscape_frame = Frame(25 * mm, 22 * mm, wide[0] - 50 * mm, wide[1] - 47 * mm, id="l")
-    doc.addPageTemplates([PageTemplate("portrait", [portrait], onPage=_page_number, pagesize=A4),
-                          PageTemplate("landscape", [landscape_frame], onPage=_page_number, pagesize=wide)])
+    decorate = _page_decoration(style.watermark, font)
+    doc.addPageTemplates([PageTemplate("portrait", [portrait], onPage=decorate, pagesize=A4),
+                          PageTemplate("landscape", [landscape_frame], onPage=decorate, pagesize=wide)])
     doc.build(build_story(content, style, font))
     return font_note
