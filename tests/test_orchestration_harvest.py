@@ -123,3 +123,29 @@ def test_cli_lists_alerts_and_rejects_bad_options(sandbox_portal_factory, tmp_pa
         assert runner.invoke(app, ["process"]).exit_code == 0           # nothing new: still fine
     finally:
         get_settings.cache_clear()
+
+
+@pytest.mark.postgres
+def test_harvest_into_postgresql_twice(sandbox_portal_factory, postgres_url, tmp_path) -> None:
+    """The production warehouse backend: the same harvest, and a second one that changes nothing."""
+    from sqlalchemy import create_engine, text
+
+    portal = sandbox_portal_factory(sites=["hongze"])
+    context = StageContext(data_dir=tmp_path / "var", warehouse_url=postgres_url, raw_store=str(tmp_path / "raw"),
+                           sources_dir=Path("sources"), sandbox_url=portal.url)
+    first = harvest(context, today=TODAY, sources=["sandbox-hongze"], fast=True, notifiers=[])
+    assert first.processed.accepted + first.processed.quarantined == 6
+    engine = create_engine(postgres_url)
+
+    def counts() -> dict[str, int]:
+        with engine.connect() as conn:
+            return {t: conn.scalar(text(f"SELECT count(*) FROM {t}")) for t in COMPARED_TABLES}
+
+    try:
+        before = counts()
+        assert before["reports"] == 6 and before["alerts"] == 1          # hongze 2023 breaks T4-SUM
+        second = harvest(context, today=TODAY, sources=["sandbox-hongze"], fast=True, notifiers=[])
+        assert second.processed.documents == 0
+        assert counts() == before
+    finally:
+        engine.dispose()
