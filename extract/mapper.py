@@ -41,6 +41,12 @@ _FOOTER = re.compile(r"^[-—–－]\s*\d{1,3}\s*[-—–－]$|^第\d+页(?:共\
 # A parenthetical cut by a line break: （区分处理的，只计这一情
 _UNCLOSED = re.compile(r"[（(][^）)]*$")
 _ENUMERATED = re.compile(r"^\s*(?:[一二三四五六七八九十]+[、.]|\([一二三四五六七八九十\d]+\)|\d+[、.])")
+# Page furniture of portals and flipbooks.
+_CHROME = re.compile(r"【?字体[:：]?大中小】?|打印本页|关闭窗口|^上一页|^下一页|^目录$|第\d+页/共\d+页|分享到|扫一扫|【打印】|【关闭】")
+_PAGE_END = re.compile(r"^(?:相关文章|相关链接|相关阅读|相关信息|相关稿件)")
+_AFTER_REPORT = "_after"
+_SIGNATURE = re.compile(
+    r"^(?:(?:19|20)\d{2}年\d{1,2}月\d{1,2}日|[^，。；,;:：]{2,30}(?:政府|局|委员会|委|办公室|办事处|中心|厅|院|所|馆|站|队|处|公司|管委会))$")
 _BARE_NUMBER = re.compile(r"^\d{1,3}$")
 # Words that only ever appear in a header band.
 _HEADER_WORDS = frozenset(normalise_label(w) for w in (
@@ -149,7 +155,8 @@ class Mapper:
         for row in rows:
             self._row(row)
         self._close_open_row()
-        self.out.sections = {key: "".join(parts).strip() for key, parts in self.section_parts.items()}
+        self.out.sections = {key: "".join(parts).strip() for key, parts in self.section_parts.items()
+                             if key != _AFTER_REPORT}
         return self.out
 
     def _row(self, row: Row) -> None:
@@ -202,6 +209,14 @@ class Mapper:
 
     def _prose(self, row: Row) -> None:
         text = "".join(c.text for c in row.cells).replace("\n", "")
+        compact = normalise_text(text)
+        if _PAGE_END.match(compact):
+            self.section = _AFTER_REPORT  # related articles, attachments: not the report's prose
+            self.section_parts.setdefault(_AFTER_REPORT, [])
+        if _CHROME.search(compact) or self.section == _AFTER_REPORT:
+            return
+        if self.section == "other" and _SIGNATURE.match(compact):
+            return  # the agency and date signed under the last section
         if self.section is None:
             self.out.lead_lines.append(text)
         else:

@@ -12,6 +12,7 @@ lines. A page this cannot make sense of goes to pdfplumber instead.
 from __future__ import annotations
 
 import bisect
+import math
 from collections import defaultdict
 from typing import Any
 
@@ -236,17 +237,28 @@ def _bounded_text(textpage: pdfium.PdfTextPage, cell: tuple[float, float, float,
 
 
 # ---------------------------------------------------------------- words outside the tables
+def _rotated(raw: Any, index: int) -> bool:
+    angle = pdfium_c.FPDFText_GetCharAngle(raw, index)
+    if angle < 0:
+        return False  # unknown: keep it
+    return 0.05 < angle < 2 * math.pi - 0.05
+
+
 def _words(textpage: pdfium.PdfTextPage, cells: list[tuple[float, float, float, float]],
            height: float) -> list[dict[str, Any]]:
     """Characters outside every table cell, joined into words (pdfplumber's word dicts)."""
     count = textpage.count_chars()
     if count <= 0:
         return []
-    text = textpage.get_text_range(0, count)
     words: list[dict[str, Any]] = []
     current: dict[str, Any] | None = None
-    for index in range(min(count, len(text))):
-        char = text[index]
+    raw = textpage.raw
+    for index in range(count):
+        # Per character: get_text_range's string need not line up with the char indices.
+        code = pdfium_c.FPDFText_GetUnicode(raw, index)
+        char = chr(code) if 0 < code < 0x110000 else " "
+        if not char.isspace() and _rotated(raw, index):
+            continue  # a diagonal watermark or a seal's ring of text, not a line of the report
         if char in "\r\n" or char.isspace():
             current = None
             continue
