@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ def refuse_unsafe_xml(data: bytes, kind: str) -> None:
                 if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
                     raise ReaderError("unsafe-xml", f"{kind.upper()} 内的 {info.filename} 声明了 DTD/实体，拒绝解析",
                                       f"{info.filename} in the {kind.upper()} declares a DTD or entities; refused")
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, zlib.error, ValueError, OSError, EOFError, NotImplementedError, KeyError) as exc:
         raise ReaderError(f"broken-{kind}", f"{kind.upper()} 文件已损坏：{exc}", f"the {kind.upper()} package is damaged: {exc}") from exc
 
 
