@@ -64,3 +64,16 @@ def test_schedules_and_params(dag_bag) -> None:
     assert dags["nianbao_backfill"]["schedule"] == "NullTimetable"
     assert {"years", "sources"} <= set(dags["nianbao_backfill"]["params"])
     assert set(dags["nianbao_backfill"]["tasks"]) == set(dags["nianbao_harvest"]["tasks"])
+
+
+def test_the_crawl_pools_import_into_airflow(airflow_env, tmp_path) -> None:
+    """What docker-compose's airflow-init does: `python -m nianbao.stages pools | airflow pools import`.
+    (dag.test() runs tasks without the scheduler, so it does not need them.)"""
+    from nianbao.stages import pools
+
+    pools_file = tmp_path / "pools.json"
+    pools_file.write_text(airflow_env.python("from nianbao.stages.__main__ import main; main(['pools'])").stdout)
+    airflow_env.airflow("pools", "import", str(pools_file))
+    listed = json.loads(airflow_env.airflow("pools", "list", "--output", "json").stdout)
+    slots = {pool["pool"]: int(pool["slots"]) for pool in listed}
+    assert {name: slots.get(name) for name in pools()} == dict.fromkeys(pools(), 1)
