@@ -17,7 +17,8 @@ from sandbox.corpus import CORPUS_DIR, Truth
 
 PDF_FORMS = ("word-pdf", "reportlab-pdf", "scanned-pdf", "cid-pdf")
 PLANNED = [p for form in PDF_FORMS for p in publications(form)]
-TEXT_LAYER = [p for p in PLANNED if p.form in ("word-pdf", "reportlab-pdf")]
+PICTURE_TABLES = {"weishan-liangcheng-2022-reportlab-pdf"}  # prose as text, the tables pasted as images
+TEXT_LAYER = [p for p in PLANNED if p.form in ("word-pdf", "reportlab-pdf") and p.name not in PICTURE_TABLES]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -89,6 +90,20 @@ def test_text_layer_prints_the_agency_and_every_figure(publication: Publication)
     for group in ("review", "suit_direct", "suit_after_review"):
         total = truth.record.raw[f"t4.{group}.total"]
         assert not total or total in tokens
+
+
+@pytest.mark.parametrize("name", sorted(PICTURE_TABLES))
+def test_pictured_tables_are_images_under_real_prose(name: str):
+    truth = truth_of(name)
+    assert "tables_as_images" in truth.notes
+    path = CORPUS_DIR / truth.file
+    flat = re.sub(r"\s+", "", "".join(pdf_text(path)))
+    assert truth.agency in flat and "三、收到和处理政府信息公开申请情况" in flat
+    assert "本年新收政府信息公开申请数量" not in flat and "第二十条" not in flat
+    document = pypdfium2.PdfDocument(str(path))
+    images = [obj for i in range(len(document)) for obj in document[i].get_objects()
+              if obj.type == pypdfium2.raw.FPDF_PAGEOBJ_IMAGE]
+    assert len(images) == 3  # 表二, 表三, 表四
 
 
 def test_empty_shell_prints_no_figures():

@@ -10,7 +10,7 @@ import pytest
 
 from sandbox.agencies import publications
 from sandbox.corpus import CORPUS_DIR
-from sandbox.generate import form_pdf_reportlab, form_pdf_scanned
+from sandbox.generate import form_pdf_reportlab, form_pdf_scanned, pdf_ocr_check
 from sandbox.generate.pdf_common import content_for
 from sandbox.generate.pdf_reportlab_layout import write_pdf
 
@@ -34,6 +34,6 @@ def test_every_number_of_a_scan_is_legible_to_rapidocr(publication, tmp_path: Pa
     truth = json.loads((CORPUS_DIR / f"{publication.name}.truth.json").read_text(encoding="utf-8"))
     clean = tmp_path / "clean.pdf"
     write_pdf(clean, content_for(publication), scan.style)
-    boxes = form_pdf_scanned.number_boxes(clean, scan.dpi, truth["scan"]["angles"])
+    boxes = pdf_ocr_check.number_boxes(clean, scan.dpi, truth["scan"]["angles"])
     assert len(boxes) >= 190  # 表二 + 表三 + 表四 and the figures in the prose
-    assert form_pdf_scanned.misread_numbers(CORPUS_DIR / truth["file"], boxes) == []
+    assert pdf_ocr_check.misread_numbers(CORPUS_DIR / truth["file"], boxes) == []

@@ -11,8 +11,6 @@ Reproducible: the noise is seeded and the PDF written with reportlab `invariant=
 from __future__ import annotations
 
 import io
-import math
-import re
 import shutil
 import tempfile
 from dataclasses import dataclass, replace
@@ -27,6 +25,7 @@ from reportlab.pdfgen import canvas
 from sandbox.agencies import Publication, publications
 from sandbox.corpus import Truth
 from sandbox.generate.pdf_common import ReportContent, content_for, rng_for, save_truth, write_truth
+from sandbox.generate.pdf_ocr_check import misread_numbers, number_boxes
 from sandbox.generate.pdf_reportlab_layout import LayoutStyle, write_pdf
 
 POINTS_PER_INCH = 72
@@ -108,80 +107,6 @@ def _page_count(pdf: Path) -> int:
         return len(document)
     finally:
         document.close()
-
-
-# ---------------------------------------------------------------- legibility
-@dataclass(frozen=True)
-class NumberBox:
-    page: int
-    text: str
-    box: tuple[int, int, int, int]   # left, top, right, bottom in scanned-image pixels
-
-
-def number_boxes(clean_pdf: Path, dpi: int, angles: list[float], pad: int = 3) -> list[NumberBox]:
-    """Where each printed number of the clean layout lands on the scanned (turned) pages."""
-    import pdfplumber
-
-    boxes = []
-    scale = dpi / POINTS_PER_INCH
-    with pdfplumber.open(clean_pdf) as pdf:
-        for index, (page, angle) in enumerate(zip(pdf.pages, angles, strict=True)):
-            centre = (float(page.width) * scale / 2, float(page.height) * scale / 2)
-            for word in page.extract_words(keep_blank_chars=False, use_text_flow=False):
-                if not re.fullmatch(r"[+-]?\d+(,\d{3})*(\.\d+)?", word["text"]):
-                    continue
-                x, y = _turned(((word["x0"] + word["x1"]) / 2 * scale, (word["top"] + word["bottom"]) / 2 * scale),
-                               centre, angle)
-                half_w = (word["x1"] - word["x0"]) * scale / 2 + pad
-                half_h = (word["bottom"] - word["top"]) * scale / 2 + pad
-                boxes.append(NumberBox(index, word["text"],
-                                       (int(x - half_w), int(y - half_h), int(x + half_w), int(y + half_h))))
-    return boxes
-
-
-def _turned(point: tuple[float, float], centre: tuple[float, float], angle: float) -> tuple[float, float]:
-    """Where PIL's rotate(angle) (counter-clockwise, about the centre) moves a point."""
-    theta = math.radians(angle)
-    dx, dy = point[0] - centre[0], point[1] - centre[1]
-    return (centre[0] + dx * math.cos(theta) + dy * math.sin(theta),
-            centre[1] - dx * math.sin(theta) + dy * math.cos(theta))
-
-
-def page_images(scanned_pdf: Path) -> list[Image.Image]:
-    """The JPEG images a scanned PDF wraps, one per page."""
-    document = pypdfium2.PdfDocument(str(scanned_pdf))
-    try:
-        images = []
-        for page in document:
-            pictures = [obj for obj in page.get_objects() if obj.type == pypdfium2.raw.FPDF_PAGEOBJ_IMAGE]
-            images.append(pictures[0].get_bitmap().to_pil().convert("RGB"))
-        return images
-    finally:
-        document.close()
-
-
-# rapidocr reads a lone 0 in a cell as a circle: these are its readings of "0".
-OCR_ZERO_LOOKALIKES = str.maketrans({"o": "0", "O": "0", "。": "0", "〇": "0", "°": "0", "，": ","})
-
-
-def misread_numbers(scanned_pdf: Path, boxes: list[NumberBox]) -> list[tuple[NumberBox, str]]:
-    """The numbers rapidocr (recognition only, on the crop of each number) does not read back.
-
-    A lone zero read as one of `OCR_ZERO_LOOKALIKES` counts as read: any OCR-based
-    extractor has to fold those in number cells anyway.
-    """
-    from rapidocr_onnxruntime import RapidOCR
-
-    engine = RapidOCR()
-    images = page_images(scanned_pdf)
-    misread = []
-    for box in boxes:
-        crop = np.asarray(images[box.page].crop(box.box))
-        result, _ = engine(crop, use_det=False, use_cls=False, use_rec=True)
-        read = result[0][0].strip() if result else ""
-        if read.replace(" ", "").translate(OCR_ZERO_LOOKALIKES) != box.text:
-            misread.append((box, read))
-    return misread
 
 
 def _word_look(publication: Publication):

@@ -6,10 +6,12 @@ Shared by the reportlab-pdf, cid-pdf and scanned-pdf forms. Output is reproducib
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import pypdfium2
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_LEFT
 from reportlab.lib.pagesizes import A4, landscape
@@ -18,10 +20,12 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas
 from reportlab.platypus import (
     BaseDocTemplate,
     Flowable,
     Frame,
+    Image,
     NextPageTemplate,
     PageBreak,
     PageTemplate,
@@ -38,6 +42,7 @@ from sandbox.generate.pdf_common import (
     ReportContent,
     font_file,
 )
+from sandbox.generate.pdf_ocr_check import misread_in_images, number_boxes
 
 Rules = Literal["grid", "none", "horizontal", "three-line"]
 
@@ -66,11 +71,12 @@ class LayoutStyle:
     spaced_labels: bool = False     # short labels spaced out to the column width: 规　　章, 行 政 许 可
     fake_bold: bool = False         # headings and 表三's 总计 row drawn twice, 0.4 pt apart (simulated bold)
     watermark: str = ""             # light diagonal text over every page, part of the text layer
+    tables_as_images: bool = False  # the tables pasted as pictures (screenshots), the prose as text
 
     def describe(self) -> str:
         parts = [f"rules={self.rules}", f"font={self.font}", f"size={self.font_size}"]
         parts += [name for name in ("landscape_t3", "vertical_group", "narrow_numbers", "split_rows", "t3_new_page",
-                                    "spaced_labels", "fake_bold") if getattr(self, name)]
+                                    "spaced_labels", "fake_bold", "tables_as_images") if getattr(self, name)]
         if self.watermark:
             parts.append(f"watermark={self.watermark}")
         return "reportlab layout " + " ".join(parts)
@@ -296,7 +302,7 @@ def build_story(content: ReportContent, style: LayoutStyle, font: str) -> list[F
         if prose:
             story.append(Paragraph(prose, st.body))
         if number == 1:
-            story.append(t2_table(content, st, style, portrait_width))
+            story.append(_maybe_picture(t2_table(content, st, style, portrait_width), style))
         elif number == 2:
             if style.landscape_t3:
                 story += [NextPageTemplate("landscape"), PageBreak(),
@@ -304,11 +310,40 @@ def build_story(content: ReportContent, style: LayoutStyle, font: str) -> list[F
             else:
                 if style.t3_new_page:
                     story.append(PageBreak())
-                story.append(t3_table(content, st, style, portrait_width))
+                story.append(_maybe_picture(t3_table(content, st, style, portrait_width), style))
         elif number == 3:
-            story.append(t4_table(content, st, style, portrait_width))
+            story.append(_maybe_picture(t4_table(content, st, style, portrait_width), style))
         story.append(Spacer(1, style.font_size * 0.5))
     return story
+
+
+PICTURE_DPI = 200
+_FRAME_HEIGHT = A4[1] - 47 * mm
+
+
+def _maybe_picture(table: Table, style: LayoutStyle) -> Flowable:
+    return table_picture(table) if style.tables_as_images else table
+
+
+def table_picture(table: Table) -> Image:
+    """The table as a screenshot: drawn alone, rendered to a PNG, placed as an image (no text)."""
+    width, height = table.wrap(A4[0], 10 * A4[1])
+    buffer = io.BytesIO()
+    sheet = canvas.Canvas(buffer, pagesize=(width + 4, height + 4), invariant=1)
+    table.drawOn(sheet, 2, 2)
+    sheet.save()
+    document = pypdfium2.PdfDocument(buffer.getvalue())
+    try:
+        bitmap = document[0].render(scale=PICTURE_DPI / 72).to_pil().convert("L")
+    finally:
+        document.close()
+    misread = misread_in_images([bitmap], number_boxes(buffer.getvalue(), PICTURE_DPI, [0.0]))
+    if misread:
+        raise RuntimeError(f"rapidocr misreads numbers of a pictured table: {misread[:5]}")
+    png = io.BytesIO()
+    bitmap.save(png, format="PNG", optimize=True)
+    scale = min(1.0, (_FRAME_HEIGHT - 12) / (height + 4))  # a picture cannot break over a page
+    return Image(io.BytesIO(png.getvalue()), width=(width + 4) * scale, height=(height + 4) * scale)
 
 
 def write_pdf(path: Path, content: ReportContent, style: LayoutStyle) -> str:
