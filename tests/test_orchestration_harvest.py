@@ -121,6 +121,10 @@ def test_cli_lists_alerts_and_rejects_bad_options(sandbox_portal_factory, tmp_pa
         assert kinds == {"malformed"}                                   # hongze 2023 breaks T4-SUM
         assert runner.invoke(app, ["alerts", "--kind", "nonsense"]).exit_code == 2
         assert runner.invoke(app, ["process"]).exit_code == 0           # nothing new: still fine
+        monkeypatch.setenv("NIANBAO_RAW_STORE", "/proc/no-raw-store-here")  # the crawl process cannot start
+        get_settings.cache_clear()
+        crashed = runner.invoke(app, ["harvest", "-s", "sandbox-hongze", "--today", "2025-04-15", "--fast"])
+        assert crashed.exit_code == 1 and "crawl failed for: sandbox-hongze" in crashed.output
     finally:
         get_settings.cache_clear()
 

@@ -176,6 +176,9 @@ def harvest_command(
     console.print(crawl_table(summary), process_table(summary.processed))
     if summary.checked:
         console.print(check_table(summary.checked))
+    for crawl in summary.crawls:
+        if crawl.summary.get("error"):
+            typer.echo(str(crawl.summary["error"]), err=True)
     if summary.crawl_failures:
         _fail(f"crawl failed for: {'; '.join(summary.crawl_failures)}")
 
