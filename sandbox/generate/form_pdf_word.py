@@ -3,7 +3,8 @@ converted by LibreOffice headless — the way most agencies make theirs.
 
 Made with LibreOffice 7.4.7.2 (Debian 12 package libreoffice-writer-nogui
 4:7.4.7-1+deb12u14) and the fonts of fonts-noto-cjk 1:20220127+repack1-1,
-fonts-arphic-uming, fonts-arphic-ukai and fonts-wqy-zenhei; only regenerating the
+fonts-arphic-uming 0.2.20080216.2-11, fonts-arphic-ukai 0.2.20080216.2-5 and
+fonts-wqy-zenhei 0.9.45-8; only regenerating the
 corpus needs them (tests read the committed PDFs). The PDFs are not byte-identical
 across runs (LibreOffice stamps dates), the truth is.
 
