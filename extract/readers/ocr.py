@@ -38,8 +38,10 @@ def engine() -> Any:
     from rapidocr_onnxruntime import RapidOCR
 
     threads = int(os.environ.get("NIANBAO_OCR_THREADS", "1"))
+    # One crop per recognition call: batching pads every crop to the widest of its batch,
+    # and cells range from one digit to a whole label (measured: batch 1 is ~3× cheaper than 24).
     ocr = RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1, det_limit_type="max",
-                   det_limit_side_len=2000, rec_batch_num=24)
+                   det_limit_side_len=2000, rec_batch_num=1)
     # The recogniser pads every batch to at least 320 px wide (6.7 × its height); table cells
     # are mostly one to five digits, so a narrow minimum saves most of the work.
     ocr.text_rec.rec_image_shape = [3, 48, 64]
@@ -200,18 +202,29 @@ def _table_rows(grey: np.ndarray, cells: list[tuple[int, int, int, int]], number
         list[tuple[float, Row]], list[float]]:
     heights = sorted(c[3] - c[1] for c in cells)
     line_height = heights[len(heights) // 4] if heights else 30
-    single: list[tuple[int, np.ndarray]] = []
+    # Every crop of the table goes through the recogniser in one batch: a one-line
+    # cell is one crop, a multi-line (or vertical) cell one crop per printed line.
+    crops: list[np.ndarray] = []
+    owners: list[int] = []
     texts: dict[int, tuple[str, float]] = {}
     for index, (x0, y0, x1, y1) in enumerate(cells):
         crop = grey[y0 + 2:y1 - 2, x0 + 2:x1 - 2]
         if crop.size == 0 or int((crop[2:-2, 2:-2] < _FAINT).sum()) < _MIN_FAINT_PIXELS:
             texts[index] = ("", 1.0)
-        elif (y1 - y0) > 1.6 * line_height or (x1 - x0) < 0.8 * (y1 - y0) and (y1 - y0) > 1.3 * line_height:
-            texts[index] = _read_lines(crop)
-        else:
-            single.append((index, _trim_crop(crop)))
-    for (index, _), (text, score) in zip(single, _recognise([crop for _, crop in single]), strict=False):
-        texts[index] = (_digits(text), score)
+            continue
+        multi_line = (y1 - y0) > 1.6 * line_height or (x1 - x0) < 0.8 * (y1 - y0) and (y1 - y0) > 1.3 * line_height
+        parts = [crop[a:b] for a, b in _line_strips(crop)] if multi_line else [crop]
+        for part in parts:
+            crops.append(_trim_crop(part))
+            owners.append(index)
+    lines: dict[int, list[tuple[str, float]]] = {}
+    for owner, (text, score) in zip(owners, _recognise(crops), strict=True):
+        if text:
+            lines.setdefault(owner, []).append((_digits(text), score))
+    for index, read in lines.items():
+        texts[index] = ("\n".join(t for t, _ in read), float(np.mean([s for _, s in read])))
+    for index in range(len(cells)):
+        texts.setdefault(index, ("", 0.0))
     rows: list[tuple[float, Row]] = []
     for top, members in _cell_bands(cells, line_height):
         row_cells = [Cell(texts[i][0], float(cells[i][0]), float(cells[i][2])) for i in members]
@@ -312,27 +325,20 @@ def _merge_broken_strips(strips: list[tuple[int, int]]) -> list[tuple[int, int]]
     return merged
 
 
-def _read_lines(crop: np.ndarray) -> tuple[str, float]:
-    """A cell with several printed lines (or a vertical one-character-per-line label):
-    cut into lines by the ink profile, each line recognised on its own."""
-    ink_rows = (crop < _INK).sum(axis=1) > 1
+def _line_strips(crop: np.ndarray) -> list[tuple[int, int]]:
+    """A cell with several printed lines (or a vertical one-character-per-line label)
+    cut into lines by the ink profile."""
     ink_total = (crop < _INK).sum(axis=1)
     strips = []
     start = None
-    for y, inked in enumerate(list(ink_rows) + [False]):
+    for y, inked in enumerate([*(ink_total > 1), False]):
         if inked and start is None:
             start = y
         elif not inked and start is not None:
             if y - start >= 4 and int(ink_total[start:y].sum()) >= _MIN_INK_PIXELS:
                 strips.append((max(start - 3, 0), min(y + 3, crop.shape[0])))
             start = None
-    if not strips:
-        return "", 0.0
-    strips = _merge_broken_strips(strips)
-    results = _recognise([_trim_crop(crop[a:b]) for a, b in strips])
-    lines = [_digits(text) for text, score in results if text]
-    scores = [score for text, score in results if text]
-    return "\n".join(lines), float(np.mean(scores)) if scores else 0.0
+    return _merge_broken_strips(strips) if strips else []
 
 
 def _join_boxes(boxes: list[_Box]) -> str:
