@@ -179,16 +179,32 @@ def _reference(extract_file) -> list[dict]:  # type: ignore[no-untyped-def]
     return figures
 
 
+_MEASURE_WORKER = """
+import sys
+from extract import extract_isolated
+record = extract_isolated(sys.argv[1], timeout_s=300, memory_mb=2048)
+print(getattr(record.provenance, "peak_rss_mb", 0.0))
+"""
+
+
 def _worker_memory(corpus, extract_isolated) -> list[dict]:  # type: ignore[no-untyped-def]
-    """Peak RSS of one isolated worker on the heaviest document of each path."""
+    """Peak RSS of one isolated worker on the heaviest document of each path, forked from a
+    fresh parent as the CLI's is (a worker's RSS counts the pages it shares with its parent)."""
+    import subprocess
+    import sys
+
     peaks = {}
     for form in ("word-pdf", "scanned-pdf", "html", "docx"):
         entries = [e for e in corpus if e.truth.form == form and e.path.is_file()]
         if not entries:
             continue
         heaviest = max(entries, key=lambda e: e.path.stat().st_size)
-        record = extract_isolated(heaviest.path, timeout_s=300, memory_mb=2048)
-        peaks[form] = getattr(record.provenance, "peak_rss_mb", None) or 0.0
+        done = subprocess.run([sys.executable, "-c", _MEASURE_WORKER, str(heaviest.path)], cwd=ROOT,
+                              capture_output=True, text=True, timeout=600, check=False)
+        try:
+            peaks[form] = float(done.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            continue
     if not peaks:
         return []
     note = ", ".join(f"{form} {mb:.0f} MB" for form, mb in peaks.items())
