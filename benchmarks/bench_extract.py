@@ -35,12 +35,8 @@ def _compare(got: dict, truth: dict) -> int:
 def run() -> list[dict]:
     from extract import Hints, extract_bytes, extract_file, extract_isolated
     from report.record import ReportRecord
+    from report.validate import validate
     from sandbox.corpus import load_corpus
-
-    try:
-        from report.validate import validate
-    except ImportError:  # the validator lives in report/; without it, flags are not measured
-        validate = None
 
     corpus = load_corpus()
     right: dict[str, int] = defaultdict(int)
@@ -87,7 +83,7 @@ def run() -> list[dict]:
         docs_right[truth.form] += complete
         if not complete:
             wrong_docs[truth.form].append(entry.name)
-        if truth.expected_rules and validate is not None:
+        if truth.expected_rules:
             flagged_total += 1
             rules = {f.rule for f in validate(record)}
             flagged += set(truth.expected_rules) <= rules

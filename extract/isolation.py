@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 from extract.api import Hints, extract_bytes, extract_file
 from extract.model import finding
@@ -31,7 +32,7 @@ _POLL_S = 0.02
 _ADDRESS_SPACE_FACTOR = 4
 
 
-def _context() -> multiprocessing.context.BaseContext:
+def _context() -> Any:
     # fork shares the already imported readers; elsewhere spawn is the only safe choice.
     return multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
 

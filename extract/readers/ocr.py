@@ -117,7 +117,7 @@ def deskew(grey: np.ndarray) -> np.ndarray:
     import cv2
 
     small = cv2.resize(grey, (grey.shape[1] // 2, grey.shape[0] // 2), interpolation=cv2.INTER_AREA)
-    ink = (small < _INK).astype(np.uint8) * 255
+    ink: Any = (small < _INK).astype(np.uint8) * 255
     # Only long horizontal strokes matter: open with a wide kernel before the Hough transform.
     ink = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (25, 1)))
     lines = cv2.HoughLinesP(ink, 1, np.pi / 1800, threshold=100, minLineLength=small.shape[1] // 4, maxLineGap=4)
