@@ -59,7 +59,7 @@ def run() -> list[dict]:
         else:
             record = extract_file(entry.path, hints)
         spent = _cpu() - started
-        if truth.form in TEXT_LAYER_FORMS:
+        if truth.form in TEXT_LAYER_FORMS and not record.provenance.ocr_pages:  # tables as pictures: OCR
             text_pdfs.append(entry.path.read_bytes())
             text_cpu += spent
             text_pages += record.provenance.pages or 0

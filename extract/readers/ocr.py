@@ -66,6 +66,22 @@ def ocr_pdf_page(page: Any, number: int) -> tuple[list[Row], float]:
     return ocr_grey(np.ascontiguousarray(grey), number)
 
 
+def ocr_picture_tables(page: Any, number: int) -> tuple[list[tuple[float, Row]], float]:
+    """Only the ruled tables of a page that has a text layer but prints its tables as
+    pictures; each row with its top edge in points, for merging with the text lines."""
+    grey = page.render(scale=DPI / 72, grayscale=True).to_numpy()
+    if grey.ndim == 3:
+        grey = grey[:, :, 0]
+    grey = deskew(np.ascontiguousarray(grey))
+    placed: list[tuple[float, Row]] = []
+    scores: list[float] = []
+    for cells in find_tables(grey):
+        rows, table_scores = _table_rows(grey, cells, number)
+        placed += [(top * 72 / DPI, row) for top, row in rows]
+        scores += table_scores
+    return placed, float(np.mean(scores)) if scores else 0.0
+
+
 def read_image(data: bytes) -> Document:
     from PIL import Image, UnidentifiedImageError
 
@@ -328,14 +344,14 @@ def _merge_broken_strips(strips: list[tuple[int, int]]) -> list[tuple[int, int]]
 def _line_strips(crop: np.ndarray) -> list[tuple[int, int]]:
     """A cell with several printed lines (or a vertical one-character-per-line label)
     cut into lines by the ink profile."""
-    ink_total = (crop < _INK).sum(axis=1)
+    ink_total = (crop < _FAINT).sum(axis=1)  # faint: a thin '1' is mostly anti-aliasing
     strips = []
     start = None
     for y, inked in enumerate([*(ink_total > 1), False]):
         if inked and start is None:
             start = y
         elif not inked and start is not None:
-            if y - start >= 4 and int(ink_total[start:y].sum()) >= _MIN_INK_PIXELS:
+            if y - start >= 4 and int(ink_total[start:y].sum()) >= _MIN_FAINT_PIXELS:
                 strips.append((max(start - 3, 0), min(y + 3, crop.shape[0])))
             start = None
     return _merge_broken_strips(strips) if strips else []

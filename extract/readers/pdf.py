@@ -74,6 +74,8 @@ def read_pdf(data: bytes, *, ocr: bool = True) -> Document:
                 if rows is None:
                     rows = _text_rows(text, index + 1)
                 document.rows.extend(rows)
+            elif ocr and _large_pictures(page):
+                document.rows.extend(_text_with_picture_tables(page, index + 1, document))
             else:
                 document.rows.extend(_text_rows(text, index + 1))
             page.close()
@@ -115,6 +117,36 @@ def _ocr_page(page: int, confidence: float) -> Any:
     from report.record import OcrPage
 
     return OcrPage(page=page, confidence=round(confidence, 4))
+
+
+def _large_pictures(page: pdfium.PdfPage) -> bool:
+    """Does the page carry a picture big enough to be a table (a pasted screenshot or scan)?"""
+    import pypdfium2.raw as pdfium_c
+
+    area = page.get_width() * page.get_height()
+    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=3):
+        left, bottom, right, top = obj.get_bounds()
+        if (right - left) * (top - bottom) > 0.03 * area and (right - left) > 0.4 * page.get_width():
+            return True
+    return False
+
+
+def _text_with_picture_tables(page: pdfium.PdfPage, number: int, document: Document) -> list[Row]:
+    """A text page whose tables are pictures: the prose from the text layer, the tables by OCR."""
+    from extract.readers.ocr import ocr_picture_tables
+    from extract.readers.pdf_grid import placed_rows
+
+    textpage = page.get_textpage()
+    try:
+        text_rows = placed_rows(page, textpage, number) or []
+    finally:
+        textpage.close()
+    table_rows, confidence = ocr_picture_tables(page, number)
+    if table_rows:
+        document.ocr_pages.append(_ocr_page(number, confidence))
+        document.reader = "pdf-text+ocr"
+    placed = sorted(text_rows + table_rows, key=lambda item: item[0])
+    return [row for _, row in placed]
 
 
 def _grid_rows(page: pdfium.PdfPage, number: int) -> list[Row] | None:

@@ -28,6 +28,12 @@ _MIN_EDGE = 4.0   # points: shorter strokes are glyph parts or ticks, not rules
 def page_rows(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, number: int) -> list[Row] | None:
     """Rows of one page (tables and lines, in reading order), or None if the page's
     drawing is too unusual for this path (the caller then asks pdfplumber)."""
+    placed = placed_rows(page, textpage, number)
+    return None if placed is None else [row for _, row in placed]
+
+
+def placed_rows(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, number: int) -> list[tuple[float, Row]] | None:
+    """page_rows with each row's top edge (points from the top of the page)."""
     height = page.get_height()
     horizontal, vertical = _edges(page, height)
     if horizontal is None or vertical is None:
@@ -47,7 +53,7 @@ def page_rows(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, number: int) -
             continue
         placed.append((top, Row(line, number, "pdf")))
     placed.sort(key=lambda item: item[0])
-    return [row for _, row in placed]
+    return placed
 
 
 # ---------------------------------------------------------------- ruling lines
