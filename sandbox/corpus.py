@@ -49,6 +49,8 @@ class Truth(BaseModel):
     seed: int | None = None
     reviewed: bool = False
     notes: str = ""
+    site: str | None = None
+    """The slug of the sandbox site that publishes the document (sandbox.agencies)."""
 
 
 class CorpusEntry(BaseModel):

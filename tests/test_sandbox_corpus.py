@@ -24,9 +24,9 @@ def reports() -> list[CorpusEntry]:
 
 def previous_record(entry: CorpusEntry):
     """The same agency's clean record for the year before, if the corpus has one."""
-    site = entry.truth.model_extra.get("site")
+    site = entry.truth.site
     for other in reports():
-        if (other.truth.model_extra.get("site") == site and other.truth.year == entry.truth.year - 1
+        if (other.truth.site == site and other.truth.year == entry.truth.year - 1
                 and not other.truth.expected_rules):
             return other.truth.record
     return None
@@ -70,14 +70,14 @@ def test_every_planned_publication_has_its_truth() -> None:
         truth = by_name[publication.name]
         assert (truth.year, truth.form, truth.published) == (publication.year, publication.form, publication.published)
         assert truth.agency == agency(publication.slug).name
-        assert truth.model_extra.get("site") == publication.slug
+        assert truth.site == publication.slug
         assert truth.variant == publication.variant
 
 
 def test_every_document_names_a_known_site() -> None:
     slugs = {a.slug for a in AGENCIES}
     for entry in load_corpus():
-        assert entry.truth.model_extra.get("site") in slugs, entry.name
+        assert entry.truth.site in slugs, entry.name
 
 
 def test_non_reports_have_no_record_and_an_expected_finding() -> None:

@@ -234,4 +234,4 @@ def test_the_xxe_docx_declares_an_external_entity_that_a_safe_parser_refuses() -
 
 def test_every_hostile_and_lookalike_document_names_a_site() -> None:
     for entry in entries("hostile") + entries("lookalike"):
-        assert agency(entry.truth.model_extra["site"]).slug == entry.truth.model_extra["site"]
+        assert agency(entry.truth.site).slug == entry.truth.site

@@ -54,7 +54,7 @@ def test_planned_pdf_has_its_file_and_truth(publication: Publication):
     assert (truth.agency, truth.year, truth.published) == (who.name, publication.year, publication.published)
     assert (truth.level, truth.agency_kind, truth.region_code) == (who.level, who.kind, who.region_code)
     assert truth.variant == publication.variant
-    assert truth.model_extra["site"] == publication.slug
+    assert truth.site == publication.slug
     assert truth.notes
 
 
@@ -183,7 +183,7 @@ def test_every_pdf_truth_names_a_known_site():
     for truth_path in CORPUS_DIR.glob("*.truth.json"):
         truth = Truth.model_validate(json.loads(truth_path.read_text(encoding="utf-8")))
         if truth.file.endswith(".pdf"):
-            assert truth.model_extra.get("site") in slugs, truth.name
+            assert truth.site in slugs, truth.name
 
 
 def test_pdf_corpus_stays_small():

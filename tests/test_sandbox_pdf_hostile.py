@@ -36,7 +36,7 @@ def test_hostile_truth(finding: str, name: str):
     truth = truth_of(name)
     assert (truth.form, truth.kind, truth.expected_finding) == ("hostile", "broken", finding)
     assert truth.record is None and truth.media_type == "application/pdf"
-    assert truth.file.endswith(".pdf") and truth.model_extra["site"] in name
+    assert truth.file.endswith(".pdf") and truth.site in name
     assert re.search(r"-20\d\d-", name)
 
 

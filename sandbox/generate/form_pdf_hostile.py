@@ -79,7 +79,7 @@ def _hostile(out_dir: Path, slug: str, year: int, what: str, data: bytes, findin
     (out_dir / file).write_bytes(data)
     truth = Truth(name=name, file=file, form="hostile", kind="broken", media_type=PDF_MEDIA_TYPE,
                   agency=who.name, level=who.level, agency_kind=who.kind, region_code=who.region_code,
-                  expected_finding=finding, reviewed=True, notes=notes, site=slug, **extra)
+                  expected_finding=finding, reviewed=True, notes=notes, site=slug).model_copy(update=extra)
     save_truth(out_dir, truth)
     return truth
 

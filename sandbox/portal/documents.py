@@ -52,7 +52,7 @@ class Document:
         return cls(
             title=truth.title or f"{truth.agency or ''}{year}年政府信息公开工作年度报告",
             content=entry.path,
-            site=extra.get("site"),
+            site=truth.site,
             name=truth.name,
             form=truth.form,
             kind=truth.kind,
