@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Severity = Literal["error", "warning", "info"]
+ReportFormat = Literal["2021", "2019", "2014", "unknown"]
 CellValue = int | float | None
 
 EMPTY_MARKERS: frozenset[str] = frozenset({"", "/", "-", "—", "——", "－", "无", "/ ", "─", "–", "空"})
@@ -62,7 +63,7 @@ class ReportRecord(BaseModel):
 
     agency: str | None = None
     year: int | None = None
-    format: Literal["2021", "2019", "2014", "unknown"] = "unknown"
+    format: ReportFormat = "unknown"
     title: str | None = None
     cells: dict[str, CellValue] = Field(default_factory=dict)
     raw: dict[str, str] = Field(default_factory=dict)

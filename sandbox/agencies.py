@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+from report.record import ReportFormat
 from sandbox.figures import Figures, generate, printed
 
 
@@ -61,7 +62,7 @@ def agency(slug: str) -> Agency:
     raise KeyError(slug)
 
 
-def format_for(year: int) -> str:
+def format_for(year: int) -> ReportFormat:
     return "2019" if year <= 2020 else "2021"
 
 
@@ -94,13 +95,15 @@ def _chain(figures: Figures, previous: Figures) -> None:
         over_key = f"t3.carried_over.{column}"
         delta = int(value or 0) - int(cells[over_key] or 0)
         cells[over_key] = int(value or 0)
-        cells[f"t3.disclosed.{column}"] = int(cells[f"t3.disclosed.{column}"] or 0) + delta
-        cells[f"t3.result_total.{column}"] = int(cells[f"t3.result_total.{column}"] or 0) + delta
-        if cells[f"t3.disclosed.{column}"] < 0:  # fewer carried over than before: take it from new
-            shortfall = -cells[f"t3.disclosed.{column}"]
-            cells[f"t3.disclosed.{column}"] = 0
-            cells[f"t3.result_total.{column}"] += shortfall
+        disclosed = int(cells[f"t3.disclosed.{column}"] or 0) + delta
+        result_total = int(cells[f"t3.result_total.{column}"] or 0) + delta
+        if disclosed < 0:  # fewer carried over than before: take the shortfall from new
+            shortfall = -disclosed
+            disclosed = 0
+            result_total += shortfall
             cells[f"t3.new.{column}"] = int(cells[f"t3.new.{column}"] or 0) + shortfall
+        cells[f"t3.disclosed.{column}"] = disclosed
+        cells[f"t3.result_total.{column}"] = result_total
     _retotal(cells)
     sections = figures.record.sections
     sections["overview"] = re.sub(r"受理政府信息公开申请\d+件", f"受理政府信息公开申请{cells['t3.new.total']}件",

@@ -10,7 +10,7 @@ import random
 from dataclasses import dataclass, field
 
 from report.catalogue import T3_APPLICANT_COLUMNS, T4_COLUMNS, T4_ROWS, cell_specs
-from report.record import ReportRecord
+from report.record import ReportFormat, ReportRecord
 
 SECTION_TEXT = {
     "overview": "{year}年，{agency}坚持以习近平新时代中国特色社会主义思想为指导，全面推进政务公开工作。"
@@ -40,7 +40,7 @@ class Figures:
     variant: str = "clean"
 
 
-def generate(seed: int, *, agency: str, year: int, format: str = "2021", other_rows: str = "split",
+def generate(seed: int, *, agency: str, year: int, format: ReportFormat = "2021", other_rows: str = "split",
              busy: float = 1.0, level: str = "county", agency_kind: str = "government") -> Figures:
     """Consistent figures for one report.
 

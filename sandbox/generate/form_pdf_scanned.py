@@ -123,7 +123,7 @@ def _word_layout(content: ReportContent, publication: Publication, target: Path)
     look = _word_look(publication)
     document = word.fill_template(content, look, publication, rng_for(publication, "docx"))
     source = target.with_suffix(".docx")
-    document.save(source)
+    document.save(str(source))
     word.convert([source], target.parent)
     source.with_suffix(".pdf").replace(target)
     return look.describe()
@@ -139,7 +139,7 @@ def _render(pdf: Path, dpi: int) -> list[Image.Image]:
 
 def _scan_page(image: Image.Image, angle: float, scan: Scan, rng: np.random.Generator) -> bytes:
     page = image.convert("L") if scan.grey else image
-    page = page.rotate(angle, resample=Image.BICUBIC, expand=False,
+    page = page.rotate(angle, resample=Image.Resampling.BICUBIC, expand=False,
                        fillcolor=255 if scan.grey else (255, 255, 255))
     page = page.filter(ImageFilter.GaussianBlur(radius=0.35))
     pixels = np.asarray(page, dtype=np.float32)

@@ -26,6 +26,7 @@ import tempfile
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import TypedDict
 
 import docx
 from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -87,8 +88,15 @@ class WordLook:
                 f"{self.blank_lines} blank lines before 三、 {' '.join(flags)}").strip()
 
 
+class LookFlags(TypedDict, total=False):
+    narrow_group: bool
+    narrow_values: bool
+    repeat_header: bool
+    thousands: bool
+
+
 # Looks forced where the seed would not show a feature on a document that needs it.
-FORCED: dict[tuple[str, int], dict[str, object]] = {
+FORCED: dict[tuple[str, int], LookFlags] = {
     ("huaian", 2021): {"narrow_values": True},       # 4-digit figures wrap inside their cells
     ("guangdong", 2022): {"narrow_values": True, "narrow_group": True},
 }
@@ -122,7 +130,7 @@ def build(out_dir: Path) -> list[Truth]:
             look = look_for(publication)
             content = content_for(publication, thousands=look.thousands)
             fill_template(content, look, publication, rng_for(publication, "docx")).save(
-                work_dir / f"{publication.name}.docx")
+                str(work_dir / f"{publication.name}.docx"))
             made.append((publication, content, look))
         convert(sorted(work_dir.glob("*.docx")), work_dir)
         for publication, content, look in made:
@@ -243,9 +251,10 @@ def _merge_other_rows(table: Table) -> None:
         row._tr.getparent().remove(row._tr)
     tcs = table.rows[_T3_OTHER_ROW]._tr.tc_lst
     group_tc, label_tc = tcs[1], tcs[2]
-    v_merge = group_tc.tcPr.find(qn("w:vMerge"))
-    if v_merge is not None:
-        group_tc.tcPr.remove(v_merge)
+    group_properties = group_tc.tcPr
+    v_merge = None if group_properties is None else group_properties.find(qn("w:vMerge"))
+    if group_properties is not None and v_merge is not None:
+        group_properties.remove(v_merge)
     merged = _Cell(group_tc, table).merge(_Cell(label_tc, table))
     merged.text = "（六）其他处理"
 
@@ -284,8 +293,9 @@ def _resize_t3(table: Table, look: WordLook) -> None:
         position = 0
         for tc in tr.tc_lst:
             span = tc.grid_span
-            tc.get_or_add_tcPr().get_or_add_tcW().set(qn("w:w"), str(sum(widths[position:position + span])))
-            tc.tcPr.tcW.set(qn("w:type"), "dxa")
+            width = tc.get_or_add_tcPr().get_or_add_tcW()
+            width.set(qn("w:w"), str(sum(widths[position:position + span])))
+            width.set(qn("w:type"), "dxa")
             position += span
 
 

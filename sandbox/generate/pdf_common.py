@@ -14,7 +14,7 @@ from pathlib import Path
 from report.catalogue import SECTIONS, T3_COLUMNS, T4_COLUMNS, T4_ROWS
 from report.record import ReportRecord
 from sandbox.agencies import Publication, agency, publication_figures, seed_for
-from sandbox.corpus import Truth
+from sandbox.corpus import Form, Truth
 
 PDF_MEDIA_TYPE = "application/pdf"
 
@@ -111,8 +111,9 @@ def _t2_blocks(record: ReportRecord, amount_in_yuan: bool) -> list[T2Block]:
         ]
     three = ("prev_items", "change", "decisions")
     amount_key = "t2.procurement.amount"
-    if amount_in_yuan and r.cells.get(amount_key) is not None:
-        r.raw[amount_key] = f"{round(float(r.cells[amount_key]) * 10000):d}"
+    amount = r.cells.get(amount_key)
+    if amount_in_yuan and amount is not None:
+        r.raw[amount_key] = f"{round(float(amount) * 10000):d}"
     return [
         T2Block("第二十条第（一）项", ["信息内容", "本年新制作数量", "本年新公开数量", "对外公开总数量"],
                 [(label, [_raw(r, f"t2.{row}.{c}") for c in ("made", "published", "total_public")])
@@ -133,8 +134,9 @@ def _t2_blocks(record: ReportRecord, amount_in_yuan: bool) -> list[T2Block]:
 def _signed(record: ReportRecord, key: str) -> str:
     """本年增/减 is printed with its sign (+3, -2, 0), as in the real 2019-format reports."""
     printed = _raw(record, key)
-    if key.endswith(".change") and record.cells.get(key):
-        value = int(record.cells[key])
+    change = record.cells.get(key)
+    if key.endswith(".change") and change:
+        value = int(change)
         printed = f"+{value}" if value > 0 else str(value)
         record.raw[key] = printed
     return printed
@@ -206,7 +208,7 @@ def rng_for(publication: Publication, salt: str = "") -> random.Random:
     return random.Random(f"{seed_for(publication.slug, publication.year)}:{salt}")
 
 
-def write_truth(out_dir: Path, publication: Publication, content: ReportContent, *, form: str,
+def write_truth(out_dir: Path, publication: Publication, content: ReportContent, *, form: Form,
                 file: str, notes: list[str], reviewed: bool) -> Truth:
     who = agency(publication.slug)
     truth = Truth(

@@ -7,6 +7,7 @@ Shared by the reportlab-pdf, cid-pdf and scanned-pdf forms. Output is reproducib
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -139,7 +140,7 @@ def _cells(values: list[str], style: ParagraphStyle) -> list[Paragraph]:
 
 
 def _rule_commands(rules: Rules, n_rows: int, header_rows: int,
-                   merged: list[tuple[int, int, int]] = ()) -> list[tuple]:
+                   merged: Sequence[tuple[int, int, int]] = ()) -> list[tuple]:
     """Ruling lines; `merged` (column, first row, last row) blocks look like one merged cell."""
     if rules == "grid":
         return ([("BOX", (0, 0), (-1, -1), 0.8, colors.black), ("LINEAFTER", (0, 0), (-2, -1), 0.6, colors.black)]
@@ -153,7 +154,7 @@ def _rule_commands(rules: Rules, n_rows: int, header_rows: int,
     return []
 
 
-def _row_lines(n_rows: int, merged: list[tuple[int, int, int]], weight: float) -> list[tuple]:
+def _row_lines(n_rows: int, merged: Sequence[tuple[int, int, int]], weight: float) -> list[tuple]:
     """A line below every row, left open where a merged-looking block continues."""
     commands = []
     for r in range(n_rows):
