@@ -1,0 +1,221 @@
+"""The package layers of shared/DESIGN.md, read from the code with `ast`.
+
+Floors (imports only point down):
+
+1. `report` — imports no other project package, and does no I/O.
+2. `extract`, `crawler`, `warehouse` — each imports only `report`; the three
+   never import one another.
+3. `nianbao`, `sandbox` — may import `report`, `extract`, `crawler`, `warehouse`,
+   never `dags`. They share a floor, so one direction only, to keep the graph
+   acyclic: `sandbox` (the local replica of the portals) never imports the
+   application `nianbao`; `nianbao` imports `sandbox` only in `nianbao/demo.py`,
+   which starts the replica for `make demo` (the application itself never needs it).
+4. `dags` — imports only `nianbao` (and the Airflow SDK): the stage functions,
+   never the floor-2 packages nor the sandbox directly.
+
+`benchmarks` is tooling beside the floors (like `tests`): anything but `dags`.
+
+Every import counts: at module level, inside functions, under TYPE_CHECKING, and
+`importlib.import_module("…")` with a literal name. Also checked here: the Scrapy
+settings turn off the telnet console and remote control, and no source file
+hard-codes a package-registry host or an absolute path of this machine.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FLOOR_2 = {"extract", "crawler", "warehouse"}
+ALLOWED: dict[str, set[str]] = {
+    "report": set(),
+    "extract": {"report"},
+    "crawler": {"report"},
+    "warehouse": {"report"},
+    "nianbao": {"report", *FLOOR_2},
+    "sandbox": {"report", *FLOOR_2},
+    "dags": {"nianbao"},
+    "benchmarks": {"report", *FLOOR_2, "nianbao", "sandbox"},
+}
+PROJECT_PACKAGES = set(ALLOWED)
+# (file, package) pairs allowed across a floor's siblings; see the module docstring.
+SIDEWAYS = {("nianbao/demo.py", "sandbox")}
+
+# Modules whose import means I/O (network, database, processes, files on disk).
+IO_MODULES = {
+    "requests", "httpx", "aiohttp", "urllib3", "urllib.request", "http.client", "socket", "ssl",
+    "sqlite3", "sqlalchemy", "psycopg", "psycopg2", "subprocess", "shutil", "tempfile", "glob",
+    "scrapy", "twisted", "pypdfium2", "docx", "openpyxl",
+}
+# Calls that read or write files: open(…), Path.read_text(), …
+IO_CALLS = {"open", "read_text", "read_bytes", "write_text", "write_bytes", "iterdir", "glob", "rglob",
+            "mkdir", "unlink", "rmdir", "touch", "urlopen"}
+
+REGISTRY_HOSTS = (
+    "pypi.org", "pypi.python.org", "files.pythonhosted.org", "registry.npmjs.org", "registry.yarnpkg.com",
+    "proxy.golang.org", "sum.golang.org", "crates.io", "static.crates.io", "index.crates.io",
+    "registry-1.docker.io", "index.docker.io", "hub.docker.com", "ghcr.io", "quay.io",
+    "deb.debian.org", "security.debian.org", "archive.ubuntu.com", "conda.anaconda.org",
+    "repo.anaconda.com", "repo.maven.apache.org", "rubygems.org", "mirrors.aliyun.com",
+    "pypi.tuna.tsinghua.edu.cn", "mirrors.tuna.tsinghua.edu.cn", "pypi.douban.com",
+)
+
+
+@dataclass(frozen=True)
+class Import:
+    module: str
+    file: str
+    line: int
+
+    @property
+    def package(self) -> str:
+        return self.module.split(".")[0]
+
+
+def python_files(package: str) -> list[Path]:
+    return sorted(path for path in (ROOT / package).rglob("*.py") if ".venv" not in path.parts)
+
+
+def imports_in(source: str, file: str, package: str) -> Iterator[Import]:
+    """Every module the source imports, wherever the import statement stands."""
+    for node in ast.walk(ast.parse(source, filename=file)):
+        if isinstance(node, ast.Import):
+            yield from (Import(alias.name, file, node.lineno) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            yield Import(package if node.level else node.module or "", file, node.lineno)
+        elif (isinstance(node, ast.Call) and _called_name(node) in {"import_module", "__import__"}
+              and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+            yield Import(node.args[0].value, file, node.lineno)
+
+
+def _called_name(call: ast.Call) -> str | None:
+    if isinstance(call.func, ast.Name):
+        return call.func.id
+    if isinstance(call.func, ast.Attribute):
+        return call.func.attr
+    return None
+
+
+@cache
+def package_imports(package: str) -> tuple[Import, ...]:
+    found: list[Import] = []
+    for path in python_files(package):
+        file = path.relative_to(ROOT).as_posix()
+        found.extend(imports_in(path.read_text(encoding="utf-8"), file, package))
+    return tuple(found)
+
+
+def test_the_import_reader_sees_imports_in_functions_relative_and_dynamic() -> None:
+    source = (
+        "import report.labels\n"
+        "from . import sibling\n"
+        "def later():\n"
+        "    from crawler.registry import load_registry\n"
+        "    import importlib\n"
+        "    return importlib.import_module('warehouse.load')\n"
+        "if TYPE_CHECKING:\n"
+        "    from extract import model\n"
+    )
+    found = {(i.module, i.line) for i in imports_in(source, "x.py", "sandbox")}
+    assert found == {("report.labels", 1), ("sandbox", 2), ("crawler.registry", 4), ("importlib", 5),
+                     ("warehouse.load", 6), ("extract", 8)}
+
+
+@pytest.mark.parametrize("package", sorted(ALLOWED))
+def test_package_imports_only_point_down(package: str) -> None:
+    assert python_files(package), f"no Python files found in {package}/"
+    wrong = [f"{i.file}:{i.line} imports {i.module}" for i in package_imports(package)
+             if i.package in PROJECT_PACKAGES and i.package != package
+             and i.package not in ALLOWED[package] and (i.file, i.package) not in SIDEWAYS]
+    assert not wrong, f"{package} may import only {sorted(ALLOWED[package]) or 'no project package'}:\n" + "\n".join(
+        wrong)
+
+
+def test_the_sideways_exceptions_are_still_needed() -> None:
+    """An exception nobody uses any more is removed, so it cannot hide a new import."""
+    used = {(i.file, i.package) for package in ALLOWED for i in package_imports(package)}
+    assert not SIDEWAYS - used, f"unused exceptions: {SIDEWAYS - used}"
+
+
+def test_report_imports_no_io_module() -> None:
+    wrong = [f"{i.file}:{i.line} imports {i.module}" for i in package_imports("report")
+             if i.module in IO_MODULES or i.package in IO_MODULES or i.package == "os"]
+    assert not wrong, "report is pure (no I/O):\n" + "\n".join(wrong)
+
+
+def test_report_reads_and_writes_no_file() -> None:
+    wrong = []
+    for path in python_files("report"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and _called_name(node) in IO_CALLS:
+                wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} calls {_called_name(node)}()")
+    assert not wrong, "report is pure (no I/O):\n" + "\n".join(wrong)
+
+
+def test_the_crawl_settings_turn_off_the_telnet_console_and_remote_control() -> None:
+    from scrapy.settings import Settings
+    from scrapy.utils.conf import build_component_list
+
+    from crawler.settings import fast_settings
+
+    for overrides in ({}, fast_settings()):  # as `python -m crawler crawl` builds them, with and without --fast
+        settings = Settings()
+        settings.setmodule("crawler.settings", priority="project")
+        settings.setdict(overrides, priority="cmdline")
+        assert settings.getbool("TELNETCONSOLE_ENABLED") is False
+        assert settings.getbool("REMOTE_CONTROL_ENABLED") is False
+        extensions = build_component_list(settings.getwithbase("EXTENSIONS"))
+        assert "scrapy.extensions.telnet.TelnetConsole" not in extensions
+        assert "scrapy.extensions.remote_control.RemoteControl" not in extensions
+
+
+def source_files() -> list[Path]:
+    """The project's own source and configuration, tests and the generated corpus left out.
+
+    Dockerfile and docker-compose.yml are left out of the machine-path check only:
+    their absolute paths name the container's file system, not this machine's.
+    """
+    files = [path for package in sorted(PROJECT_PACKAGES) for path in python_files(package)]
+    files += sorted((ROOT / "sources").glob("*.yaml"))
+    files += [ROOT / name for name in ("pyproject.toml", "Makefile", "scrapy.cfg", "alembic.ini", ".ci/run",
+                                       ".gitignore", ".dockerignore")]
+    files += [path for path in (ROOT / "warehouse").rglob("*") if path.suffix in {".ini", ".mako", ".sql"}]
+    return [path for path in files if path.is_file()]
+
+
+CONTAINER_FILES = [ROOT / "Dockerfile", ROOT / "docker-compose.yml"]
+
+
+def test_no_source_names_a_package_registry_host() -> None:
+    pattern = re.compile(r"(?<![\w.-])(" + "|".join(re.escape(host) for host in REGISTRY_HOSTS) + r")(?![\w-])",
+                         re.IGNORECASE)
+    wrong = [f"{path.relative_to(ROOT)}:{number}: {match.group(1)}"
+             for path in source_files() + [p for p in CONTAINER_FILES if p.is_file()]
+             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             for match in pattern.finditer(line)]
+    assert not wrong, "registry host names in the project:\n" + "\n".join(wrong)
+
+
+def machine_paths() -> list[str]:
+    """Absolute directories of this machine: the checkout and its parent, the home and temp directories."""
+    candidates = {ROOT, ROOT.parent, Path.home(), Path(tempfile.gettempdir()), Path("/tmp")}
+    return sorted({str(path) for path in candidates if str(path) != "/"}, key=len, reverse=True)
+
+
+def test_no_source_hard_codes_an_absolute_path_of_this_machine() -> None:
+    pattern = re.compile(r"(?<![\w.~-])(" + "|".join(re.escape(p) for p in machine_paths()) + r")(?=/|\b)")
+    files = source_files()
+    assert len(files) > 50, "the source list looks empty"
+    wrong = [f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+             for path in files
+             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if pattern.search(line)]
+    assert not wrong, "absolute paths of this machine (use Path(__file__) or settings):\n" + "\n".join(wrong)
