@@ -153,3 +153,29 @@ def test_harvest_into_postgresql_twice(sandbox_portal_factory, postgres_url, tmp
         assert counts() == before
     finally:
         engine.dispose()
+
+
+def test_check_picks_up_crawls_run_outside_the_harvest(sandbox_portal_factory, tmp_path) -> None:
+    """`nianbao crawl` (python -m crawler crawl) writes only the crawl index; `check` copies its runs
+    into the warehouse once and judges the sites from them (lg-health serves a challenge page)."""
+    import subprocess
+    import sys
+
+    from nianbao.stages import check
+    from nianbao.stages.crawl import crawl_command
+
+    portal = sandbox_portal_factory(sites=["lg-health"])
+    data_dir = tmp_path / "var"
+    context = StageContext(data_dir=data_dir, warehouse_url=f"sqlite:///{data_dir / 'warehouse.db'}",
+                           raw_store=str(data_dir / "raw"), sources_dir=Path("sources"), sandbox_url=portal.url)
+    command = crawl_command(context, ["sandbox-lg-health"], tmp_path / "summary.json", fast=True)
+    assert command[:4] == [sys.executable, "-m", "crawler", "crawl"]
+    subprocess.run(command, check=True, capture_output=True, timeout=300)
+
+    first = check(context, today=TODAY, sources=["sandbox-lg-health"], notifiers=[])
+    assert "site_broken:sandbox-lg-health" in first.opened
+    again = check(context, today=TODAY, notifiers=[])
+    assert again.opened == [] and again.resolved == []
+    with sqlite3.connect(data_dir / "warehouse.db") as db:
+        assert db.execute("SELECT source_id, finish_reason FROM crawl_runs").fetchall() == [
+            ("sandbox-lg-health", "finished")]

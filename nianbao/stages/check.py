@@ -19,6 +19,7 @@ from nianbao.alerts.model import AgencyExpectation, Alert, ReportFacts, SiteFact
 from nianbao.alerts.reconcile import reconcile
 from nianbao.alerts.rules import evaluate, latest_due_year
 from nianbao.stages.context import StageContext, ensure_warehouse
+from nianbao.stages.crawl import sync_crawl_runs
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -60,6 +61,7 @@ def check(context: StageContext, *, today: date, sources: Sequence[str] | None =
     from warehouse.db import make_engine, session_scope
 
     ensure_warehouse(context)
+    sync_crawl_runs(context)   # crawls run by `nianbao crawl` too
     engine = make_engine(context.warehouse_url)
     try:
         with session_scope(engine) as session:

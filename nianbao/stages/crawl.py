@@ -1,8 +1,9 @@
 """The crawl stage: one crawl of some sources, in its own process (`python -m crawler crawl`).
 
 The Twisted reactor cannot restart inside a process, so every crawl is a child
-process; its JSON summary is read back from a file. The crawl run is recorded in
-the warehouse (crawl_runs, one row per source) for the site-health alerts.
+process; its JSON summary is read back from a file. Crawl runs (from the crawl index,
+whoever ran them) are copied into the warehouse's crawl_runs, one row per source, for
+the site-health alerts.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +61,7 @@ def crawl_command(context: StageContext, source_ids: Sequence[str], summary_path
 
 def run_crawl(context: StageContext, source_ids: Sequence[str], *, fast: bool = False, full: bool = False,
               timeout: float = CRAWL_TIMEOUT_SECONDS) -> CrawlOutcome:
-    """Crawl these sources in a child process and record the run; raises CrawlFailed when the
+    """Crawl these sources in a child process and record its run in the warehouse; raises CrawlFailed when the
     process fails or leaves no summary. Sources that are broken only show in the summary."""
     if not source_ids:
         return CrawlOutcome(sources=[])
@@ -76,26 +78,57 @@ def run_crawl(context: StageContext, source_ids: Sequence[str], *, fast: bool = 
             raise CrawlFailed(f"the crawl exited with {finished.returncode} and no summary:\n{tail}")
         summary = json.loads(summary_path.read_text(encoding="utf-8"))
     outcome = CrawlOutcome(sources=list(source_ids), summary=summary, returncode=finished.returncode)
-    record_crawl_run(context, outcome)
+    sync_crawl_runs(context)
     return outcome
 
 
-def record_crawl_run(context: StageContext, outcome: CrawlOutcome) -> None:
-    """One crawl_runs row per source, with that source's figures as stats."""
+def sync_crawl_runs(context: StageContext) -> int:
+    """Copy the crawl index's finished runs into the warehouse's crawl_runs — one row per source,
+    each run once (by its run_id) — whoever ran the crawl (`nianbao crawl`, a harvest, a DAG task).
+    Returns the number of rows added."""
+    from crawler.index import DocumentIndex
+
+    if not context.crawl_index.exists():
+        return 0
+    index = DocumentIndex(context.crawl_index, readonly=True)
+    try:
+        runs = [run for run in index.runs() if run.get("finished_at") and run.get("summary")]
+    finally:
+        index.close()
+    return _record_runs(context, runs) if runs else 0
+
+
+def _record_runs(context: StageContext, runs: list[dict[str, Any]]) -> int:
+    from sqlalchemy import select
+
     from nianbao.stages.registry import load_sources
     from nianbao.stages.sync import sync_sources
     from warehouse.db import make_engine, session_scope
-    from warehouse.operational import finish_crawl_run, start_crawl_run
+    from warehouse.models import CrawlRun
 
     ensure_warehouse(context)
+    registered = {source.id: source for source in load_sources(context)}
     engine = make_engine(context.warehouse_url)
+    added = 0
     try:
         with session_scope(engine) as session:
-            sync_sources(session, load_sources(context, outcome.sources))
-            for source_id in outcome.sources:
-                stats = {"run_id": outcome.summary.get("run_id"),
-                         **outcome.summary.get("sources", {}).get(source_id, {})}
-                run = start_crawl_run(session, source_id)
-                finish_crawl_run(session, run.id, stats=stats, finish_reason=outcome.finish_reason)
+            known = {(stats or {}).get("run_id") for stats in session.scalars(select(CrawlRun.stats))}
+            new_runs = [run for run in runs if run["run_id"] not in known]
+            used = {sid for run in new_runs for sid in run["summary"].get("sources", {}) if sid in registered}
+            sync_sources(session, [registered[sid] for sid in sorted(used)])
+            for run in new_runs:
+                for source_id, stats in run["summary"].get("sources", {}).items():
+                    if source_id not in registered:
+                        continue
+                    session.add(CrawlRun(source_id=source_id, started_at=_when(run["started_at"]),
+                                         finished_at=_when(run["finished_at"]), finish_reason=run["finish_reason"],
+                                         stats={"run_id": run["run_id"], **stats}))
+                    added += 1
     finally:
         engine.dispose()
+    return added
+
+
+def _when(iso: str) -> datetime:
+    moment = datetime.fromisoformat(iso)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
