@@ -47,6 +47,7 @@ _PAGE_END = re.compile(r"^(?:相关文章|相关链接|相关阅读|相关信息
 _AFTER_REPORT = "_after"
 _SIGNATURE = re.compile(
     r"^(?:(?:19|20)\d{2}年\d{1,2}月\d{1,2}日|[^，。；,;:：]{2,30}(?:政府|局|委员会|委|办公室|办事处|中心|厅|院|所|馆|站|队|处|公司|管委会))$")
+_HEADING_RUN_ON = re.compile(r"^\s*([一二三四五六七八九十]+[、.．][^。：:，,]{2,24}?)[。：:](.+)$")
 _BARE_NUMBER = re.compile(r"^\d{1,3}$")
 # Words that only ever appear in a header band.
 _HEADER_WORDS = frozenset(normalise_label(w) for w in (
@@ -188,15 +189,23 @@ class Mapper:
 
     def _section_heading(self, row: Row) -> bool:
         text = row.text.strip()
-        if len(row.compact) > 40 or len([c for c in row.cells if c.text]) > 2:
-            return False
-        key = resolve_section(text)
+        rest = ""
+        key = None
+        if len(row.compact) <= 40 and len([c for c in row.cells if c.text]) <= 2:
+            key = resolve_section(text)
+        if key is None and not row.gridded:
+            # A heading run into its first sentence: 一、总体情况。2024年，…
+            match = _HEADING_RUN_ON.match(text)
+            if match and (key := resolve_section(match.group(1))):
+                rest = match.group(2)
         if key is None:
             return False
         self._close_open_row()
         self.section = key
         self.section_parts.setdefault(key, [])
         self._enter_table(_SECTION_TABLE.get(key))
+        if rest.strip():
+            self.section_parts[key].append(rest.strip())
         return True
 
     def _enter_table(self, table: str | None) -> None:

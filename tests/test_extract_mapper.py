@@ -170,3 +170,9 @@ def test_sections_by_heading_variants_and_prose_kept_out_of_tables() -> None:
     assert out.sections["other"] == "无"
     assert out.lead_lines == ["某某局2024年政府信息公开工作年度报告"]
     assert not out.cells
+
+
+def test_a_heading_run_into_its_first_sentence_still_opens_its_section() -> None:
+    out = run([line("一、总体情况。2024年，本局主动公开信息 30 条。"), line("六、其他需要报告的事项：无。")])
+    assert out.sections["overview"].replace(" ", "") == "2024年，本局主动公开信息30条。"
+    assert out.sections["other"] == "无。"
