@@ -6,7 +6,7 @@ import io
 import zipfile
 from typing import Literal
 
-DocType = Literal["pdf", "html", "docx", "xlsx", "doc", "xls", "wps", "image", "text", "zip",
+DocType = Literal["pdf", "html", "docx", "xlsx", "doc", "xls", "wps", "image", "text", "json", "xml", "zip",
                   "empty", "unknown"]
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -32,6 +32,10 @@ def sniff(data: bytes) -> DocType:
     lowered = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if any(marker in lowered for marker in _HTML_MARKERS):
         return "html"
+    if lowered[:1] in (b"{", b"[") and _is_json(data):
+        return "json"  # data, not a document
+    if lowered.startswith(b"<?xml"):
+        return "xml"
     if _looks_like_text(data[:8192]):
         return "text"
     return "unknown"
@@ -65,6 +69,16 @@ def _sniff_zip(data: bytes) -> DocType:
     if "xl/workbook.xml" in names:
         return "xlsx"
     return "zip"
+
+
+def _is_json(data: bytes) -> bool:
+    import json
+
+    try:
+        json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return True
 
 
 def _looks_like_text(sample: bytes) -> bool:
