@@ -7,8 +7,9 @@ crawl_<family> (mapped over batches of sources, one pool per CMS family)
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from airflow.sdk import Asset, TriggerRule, task
 
@@ -30,6 +31,7 @@ DOCUMENTS = Asset("nianbao://crawl/documents")
 REPORTS = Asset("nianbao://warehouse/reports")
 ALERTS = Asset("nianbao://warehouse/alerts")
 EXTRACT_BATCH_SIZE = 8
+CHINA = ZoneInfo("Asia/Shanghai")
 
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "nianbao",
@@ -54,9 +56,10 @@ def _list(value: Any) -> list | None:
 
 
 def _today(params: dict[str, Any], logical_date: datetime | None) -> date:
+    """The `today` param, else the run's date in China (the deadlines are Chinese dates)."""
     if params.get("today"):
         return date.fromisoformat(str(params["today"]))
-    return (logical_date or datetime.now()).date()
+    return (logical_date or datetime.now(UTC)).astimezone(CHINA).date()
 
 
 @task
