@@ -157,7 +157,7 @@ def build_record(document: Document, hints: Hints) -> ReportRecord:
     meta = resolve_metadata(mapped.lead_lines, body, meta_title=document.meta_title,
                             listing_title=hints.listing_title, hint_agency=hints.agency,
                             hint_year=hints.year, url=hints.url, ocr=bool(document.ocr_pages))
-    fmt = decide_format(mapped.subtable_formats, meta.year, bool(mapped.cells), body)
+    fmt = decide_format(mapped.subtable_formats, meta.year, bool(mapped.cells), body, mapped.statistics_list)
     findings = list(document.findings) + _findings(mapped, meta.lookalike, document)
     return ReportRecord(
         agency=meta.agency, year=meta.year, format=fmt, title=meta.title,  # type: ignore[arg-type]

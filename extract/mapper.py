@@ -136,6 +136,8 @@ class MappedTables:
     lead_lines: list[str] = field(default_factory=list)  # prose before the first section
     unresolved: list[str] = field(default_factory=list)
     tables_seen: set[str] = field(default_factory=set)
+    # A 国办发〔2014〕32号 统计表 (指标 / 单位 / 统计数): free key/value, no canonical cells.
+    statistics_list: bool = False
 
 
 class Mapper:
@@ -180,6 +182,8 @@ class Mapper:
             if self._header_row(row) or self._continues_header(row):
                 self._close_open_row()
                 self.header_rows.append(row)
+                if {"指标", "统计数"} <= {normalise_label(t) for t in _header_texts(row)}:
+                    self.out.statistics_list = True
                 return
             if self.header_rows:
                 self._finish_header()
@@ -674,7 +678,7 @@ def _place_by_order(row: Row, columns: ColumnMap, *, trailing_only: bool) -> tup
 
 
 def decide_format(subtable_formats: list[str], year: int | None, has_tables: bool,
-                  lead_text: str = "") -> str:
+                  lead_text: str = "", statistics_list: bool = False) -> str:
     votes = Counter(subtable_formats)
     if len(votes) == 1:
         return next(iter(votes))
@@ -686,6 +690,6 @@ def decide_format(subtable_formats: list[str], year: int | None, has_tables: boo
         return "2019"
     if has_tables:
         return "2021"
-    if "统计数" in lead_text and "指标" in lead_text:
+    if statistics_list or ("统计数" in lead_text and "指标" in lead_text):
         return "2014"
     return "unknown"

@@ -176,3 +176,12 @@ def test_a_heading_run_into_its_first_sentence_still_opens_its_section() -> None
     out = run([line("一、总体情况。2024年，本局主动公开信息 30 条。"), line("六、其他需要报告的事项：无。")])
     assert out.sections["overview"].replace(" ", "") == "2024年，本局主动公开信息30条。"
     assert out.sections["other"] == "无。"
+
+
+def test_a_2014_statistics_list_is_recognised_without_inventing_cells() -> None:
+    rows = [line("二、主动公开政府信息情况"), grid(["指标", "单位", "统计数"]),
+            grid(["一、主动公开情况", "", ""]), grid(["（一）主动公开政府信息数", "条", "120"])]
+    out = run(rows)
+    assert out.statistics_list
+    assert not out.cells
+    assert decide_format(out.subtable_formats, 2016, bool(out.cells), "", out.statistics_list) == "2014"
