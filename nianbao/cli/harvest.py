@@ -121,6 +121,16 @@ def process_table(summary: ProcessSummary) -> Any:
     return table
 
 
+def print_problems(console: Console, summary: ProcessSummary, limit: int = 10) -> None:
+    """The documents that were not reports or failed, with the reason (they are data, not errors)."""
+    from rich.markup import escape
+
+    for line in summary.problems[:limit]:
+        console.print(f"  [dim]{escape(line)}[/dim]", highlight=False)
+    if len(summary.problems) > limit:
+        console.print(f"  [dim]… and {len(summary.problems) - limit} more[/dim]")
+
+
 def check_table(summary: CheckSummary) -> Any:
     from rich.table import Table
 
@@ -174,6 +184,7 @@ def harvest_command(
         logging.getLogger(__name__).debug("harvest failed", exc_info=True)
         _fail(f"the harvest failed: {type(exc).__name__}: {exc}")
     console.print(crawl_table(summary), process_table(summary.processed))
+    print_problems(console, summary.processed)
     if summary.checked:
         console.print(check_table(summary.checked))
     for crawl in summary.crawls:
@@ -188,6 +199,7 @@ def process_command(sources: SourcesOption = None, year: YearOption = None, jobs
     from nianbao.stages import process
 
     context, chosen = _context(), _sources(sources)
+    _check_sources(context, chosen)
     console = _console()
     try:
         with ProgressBars(console) as bars:
@@ -195,6 +207,7 @@ def process_command(sources: SourcesOption = None, year: YearOption = None, jobs
     except Exception as exc:  # noqa: BLE001
         _fail(f"processing failed: {type(exc).__name__}: {exc}")
     console.print(process_table(summary))
+    print_problems(console, summary)
 
 
 def check_command(
