@@ -91,7 +91,13 @@ def show_queries(console: Console, url: str) -> None:
 
 
 def main() -> int:
-    from nianbao.cli.harvest import ProgressBars, check_table, crawl_table, process_table
+    from nianbao.cli.harvest import (
+        ProgressBars,
+        check_table,
+        crawl_table,
+        print_problems,
+        process_table,
+    )
     from nianbao.settings import get_settings
     from nianbao.stages import StageContext, harvest
     from nianbao.stages.registry import sandbox_source_ids
@@ -117,6 +123,7 @@ def main() -> int:
     finally:
         portal.stop()
     console.print(crawl_table(summary), process_table(summary.processed))
+    print_problems(console, summary.processed)
     if summary.checked:
         console.print(check_table(summary.checked))
     show_coverage(console, url)
