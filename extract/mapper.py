@@ -48,6 +48,7 @@ _AFTER_REPORT = "_after"
 _SIGNATURE = re.compile(
     r"^(?:(?:19|20)\d{2}年\d{1,2}月\d{1,2}日|[^，。；,;:：]{2,30}(?:政府|局|委员会|委|办公室|办事处|中心|厅|院|所|馆|站|队|处|公司|管委会))$")
 _HEADING_RUN_ON = re.compile(r"^\s*([一二三四五六七八九十]+[、.．][^。：:，,]{2,24}?)[。：:](.+)$")
+_PARENTHESISED = re.compile(r"[（(]([^（）()]{2,})[）)]")
 _BARE_NUMBER = re.compile(r"^\d{1,3}$")
 # Words that only ever appear in a header band.
 _HEADER_WORDS = frozenset(normalise_label(w) for w in (
@@ -414,6 +415,11 @@ class Mapper:
         key = resolve(label, columns.table, "row", formats[0])
         if key is None and _UNCLOSED.search(label):
             key = resolve(_UNCLOSED.sub("", label), columns.table, "row", formats[0])
+        for inner in ([] if key else _PARENTHESISED.findall(label)):
+            # 行政诉讼（未经复议直接起诉）: the words that name the row are in the brackets
+            key = resolve(inner, columns.table, "row", formats[0])
+            if key:
+                break
         return key
 
     def _place(self, row: Row, columns: ColumnMap) -> tuple[list[tuple[Column | None, Cell]], list[Cell]]:

@@ -185,3 +185,16 @@ def test_a_2014_statistics_list_is_recognised_without_inventing_cells() -> None:
     assert out.statistics_list
     assert not out.cells
     assert decide_format(out.subtable_formats, 2016, bool(out.cells), "", out.statistics_list) == "2014"
+
+
+def test_table_four_printed_with_its_groups_as_rows() -> None:
+    rows = [line("四、政府信息公开行政复议、行政诉讼情况"),
+            grid(["", "结果维持", "结果纠正", "其他结果", "尚未审结", "总计"]),
+            grid(["行政复议", "1", "0", "0", "0", "1"]),
+            grid(["行政诉讼（未经复议直接起诉）", "0", "2", "0", "0", "2"]),
+            grid(["行政诉讼（复议后起诉）", "0", "0", "0", "1", "1"])]
+    out = run(rows)
+    assert out.cells["t4.review.upheld"] == 1
+    assert out.cells["t4.suit_direct.corrected"] == 2
+    assert out.cells["t4.suit_after_review.pending"] == 1
+    assert len(out.cells) == 15
