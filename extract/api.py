@@ -159,11 +159,14 @@ def build_record(document: Document, hints: Hints) -> ReportRecord:
                             hint_year=hints.year, url=hints.url, ocr=bool(document.ocr_pages))
     fmt = decide_format(mapped.subtable_formats, meta.year, bool(mapped.cells), body, mapped.statistics_list)
     findings = list(document.findings) + _findings(mapped, meta.lookalike, document)
-    return ReportRecord(
+    record = ReportRecord(
         agency=meta.agency, year=meta.year, format=fmt, title=meta.title,  # type: ignore[arg-type]
         cells=mapped.cells, raw=mapped.raw, sections=mapped.sections, findings=findings,
         agency_level=agency_level(meta.agency), agency_kind=agency_kind(meta.agency),
     )
+    # Which of 表二/表三/表四 were found, and labels that resolved to nothing: for diagnosis.
+    record.extraction = {"tables": sorted(mapped.tables_seen), "unresolved": mapped.unresolved[:20]}  # type: ignore[attr-defined]
+    return record
 
 
 def _findings(mapped: MappedTables, lookalike: str | None, document: Document) -> list[Finding]:

@@ -357,11 +357,6 @@ def _line_strips(crop: np.ndarray) -> list[tuple[int, int]]:
     return _merge_broken_strips(strips) if strips else []
 
 
-def _join_boxes(boxes: list[_Box]) -> str:
-    """Text of a multi-line cell: lines top to bottom, boxes left to right."""
-    return "\n".join("".join(b.text for b in line) for _, line in _box_lines(boxes))
-
-
 def _box_lines(boxes: list[_Box]) -> list[tuple[float, list[_Box]]]:
     lines: list[tuple[float, list[_Box]]] = []
     for box in sorted(boxes, key=lambda b: ((b.y0 + b.y1) / 2, b.x0)):
