@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 AS_OF = date(2025, 4, 15)   # the deadlines of report year 2024 have passed
@@ -48,7 +49,8 @@ def fresh_data_dir(data_dir: Path) -> None:
 
 
 def print_rows(console: Console, title: str, columns: list[str], rows: list[tuple]) -> None:
-    table = Table(title=title, title_justify="left")
+    console.print(f"\n[bold]{escape(title)}[/bold]")   # above the table: a title never wraps to its width
+    table = Table()
     for column in columns:
         table.add_column(column)
     for row in rows:
@@ -85,12 +87,14 @@ def show_queries(console: Console, url: str) -> None:
     from warehouse.query import run_query
 
     for title, sql in EXAMPLE_QUERIES:
-        console.print(f"[dim]nianbao query \"{sql}\"[/dim]")
         result = run_query(sql, url)
         print_rows(console, title, result.columns, result.rows)
+        console.print(f"[dim]nianbao query \"{escape(sql)}\"[/dim]", highlight=False)
 
 
-def main() -> int:
+def run(data_dir: Path, sources_dir: Path, *, sites: list[str] | None = None,
+        console: Console | None = None) -> int:
+    """The demo over `sites` (default: every sandbox agency), into `<data_dir>/warehouse.db`."""
     from nianbao.cli.harvest import (
         ProgressBars,
         check_table,
@@ -98,24 +102,21 @@ def main() -> int:
         print_problems,
         process_table,
     )
-    from nianbao.settings import get_settings
     from nianbao.stages import StageContext, harvest
     from nianbao.stages.registry import sandbox_source_ids
     from sandbox.portal import PortalConfig, PortalServer
 
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    console = Console(width=shutil.get_terminal_size((120, 40)).columns)
+    console = console or Console(width=shutil.get_terminal_size((120, 40)).columns)
     started = time.monotonic()
-    settings = get_settings()
-    data_dir = settings.data_dir
     fresh_data_dir(data_dir)
     url = f"sqlite:///{data_dir / 'warehouse.db'}"
-    portal = PortalServer(PortalConfig(hold_back=list(NOT_YET_PUBLISHED))).start()
+    portal = PortalServer(PortalConfig(sites=list(sites) if sites else None,  # type: ignore[arg-type]
+                                       hold_back=list(NOT_YET_PUBLISHED))).start()
     console.print(f"sandbox portal on {portal.url}; warehouse {url}; alerts as of {AS_OF}")
     try:
         context = StageContext(data_dir=data_dir, warehouse_url=url, raw_store=str(data_dir / "raw"),
-                               sources_dir=settings.sources_dir, sandbox_url=portal.url)
-        sources = sandbox_source_ids(context)
+                               sources_dir=sources_dir, sandbox_url=portal.url)
+        sources = [s for s in sandbox_source_ids(context) if sites is None or s.removeprefix("sandbox-") in sites]
         console.print(f"harvesting {len(sources)} sandbox agencies with {JOBS} extraction workers …")
         with ProgressBars(console) as bars:
             summary = harvest(context, today=AS_OF, sources=sources, jobs=JOBS, fast=True, progress=bars,
@@ -132,6 +133,14 @@ def main() -> int:
     console.print(f"[bold]demo finished in {time.monotonic() - started:.0f} s[/bold] "
                   f"(portal stopped; the warehouse stays in {data_dir / 'warehouse.db'})")
     return 1 if summary.crawl_failures else 0
+
+
+def main() -> int:
+    from nianbao.settings import get_settings
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    return run(settings.data_dir, settings.sources_dir)
 
 
 if __name__ == "__main__":
