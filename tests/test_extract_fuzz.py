@@ -91,3 +91,34 @@ def test_the_seeds_themselves_extract() -> None:
     assert html.year == 2024
     pdf = extract_bytes(PDF_SEED)
     assert pdf.title == "某局2024年政府信息公开工作年度报告"
+
+
+def _docx_seed() -> bytes:
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("某局2024年政府信息公开工作年度报告")
+    document.add_paragraph("二、主动公开政府信息情况")
+    table = document.add_table(rows=3, cols=4)
+    for row, texts in zip(table.rows, [["第二十条第（一）项"] * 4, ["信息内容", "本年制发件数", "本年废止件数", "现行有效件数"],
+                                       ["规章", "0", "0", "0"]], strict=True):
+        for cell, text in zip(row.cells, texts, strict=True):
+            cell.text = text
+    table.rows[0].cells[0].merge(table.rows[0].cells[3])
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+DOCX_SEED = _docx_seed()
+
+
+@FUZZ
+@given(mutated(DOCX_SEED))
+def test_mutated_docx_ends_in_records(data: bytes) -> None:
+    _check(data)
+
+
+def test_the_docx_seed_extracts() -> None:
+    record = extract_bytes(DOCX_SEED)
+    assert record.cells["t2.rules.in_force"] == 0 and len(record.cells) == 3
