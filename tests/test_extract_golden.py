@@ -12,9 +12,7 @@ from pathlib import Path
 import pytest
 
 from extract import Hints, extract_file, extract_isolated
-from report.catalogue import all_cell_specs
 from report.record import ReportRecord
-from report.values import parse_cell
 from sandbox.corpus import CORPUS_DIR, CorpusEntry, load_corpus
 
 REFERENCE_TRUTH = Path(__file__).parent / "reference"
@@ -29,26 +27,9 @@ def cell_diffs(got: ReportRecord, truth: ReportRecord) -> list[str]:
             lines.append(f"missing {key} (truth {truth.cells[key]!r})")
         elif key not in truth.cells:
             lines.append(f"extra   {key} = {got.cells[key]!r} (printed {got.raw.get(key)!r})")
-        elif got.cells[key] != expected_value(truth, key):
+        elif got.cells[key] != truth.cells[key]:
             lines.append(f"wrong   {key} = {got.cells[key]!r} (printed {got.raw.get(key)!r}), truth {truth.cells[key]!r}")
     return lines
-
-
-def expected_value(truth: ReportRecord, key: str) -> int | float | None:
-    """The truth's cell — or, where the truth's own printed string says otherwise, what is printed.
-
-    Some generated truths keep an amount at full precision while the document prints
-    it rounded (raw '199.757', cell 199.7566); the extractor can only read what is
-    printed, so the printed string of the truth decides (reported to the corpus owner).
-    """
-    value = truth.cells[key]
-    raw = truth.raw.get(key)
-    spec = all_cell_specs().get(key)
-    if raw is None or spec is None or value is None:
-        return value
-    unit = "元" if raw.strip().endswith("元") and not raw.strip().endswith("万元") else None
-    printed = parse_cell(raw, spec.kind, unit).value
-    return printed if printed is not None and printed != value and abs(printed - value) < 0.01 else value
 
 
 def assert_matches(got: ReportRecord, truth: ReportRecord, name: str) -> None:
@@ -56,7 +37,7 @@ def assert_matches(got: ReportRecord, truth: ReportRecord, name: str) -> None:
     for field in ("agency", "year", "format"):
         if getattr(got, field) != getattr(truth, field):
             problems.append(f"{field}: got {getattr(got, field)!r}, truth {getattr(truth, field)!r}")
-    right = sum(1 for k in truth.cells if k in got.cells and got.cells[k] == expected_value(truth, k))
+    right = sum(1 for k in truth.cells if k in got.cells and got.cells[k] == truth.cells[k])
     assert not problems, f"{name}: {right}/{len(truth.cells)} cells right\n  " + "\n  ".join(problems[:40])
 
 
