@@ -42,11 +42,11 @@ DEFAULT_ARGS: dict[str, Any] = {
 }
 
 
-def _context() -> StageContext:
+def stage_context() -> StageContext:
     return StageContext.from_settings()
 
 
-def _list(value: Any) -> list | None:
+def as_list(value: Any) -> list | None:
     """A list param as given in the UI (a list, or one comma-separated string), or None."""
     if value in (None, "", []):
         return None
@@ -55,7 +55,7 @@ def _list(value: Any) -> list | None:
     return list(value)
 
 
-def _today(params: dict[str, Any], logical_date: datetime | None) -> date:
+def today_of(params: dict[str, Any], logical_date: datetime | None) -> date:
     """The `today` param, else the run's date in China (the deadlines are Chinese dates)."""
     if params.get("today"):
         return date.fromisoformat(str(params["today"]))
@@ -64,12 +64,12 @@ def _today(params: dict[str, Any], logical_date: datetime | None) -> date:
 
 @task
 def plan_crawl(family: str, params: dict[str, Any] | None = None) -> list[list[str]]:
-    return crawl_batches(_context(), family, _list((params or {}).get("sources")))
+    return crawl_batches(stage_context(), family, as_list((params or {}).get("sources")))
 
 
 @task(outlets=[DOCUMENTS])
 def crawl(batch: list[str], params: dict[str, Any] | None = None) -> dict[str, Any]:
-    outcome = run_crawl(_context(), batch, fast=bool((params or {}).get("fast")))
+    outcome = run_crawl(stage_context(), batch, fast=bool((params or {}).get("fast")))
     return {"sources": outcome.sources, "finish_reason": outcome.finish_reason,
             "documents": outcome.summary.get("documents", {})}
 
@@ -77,24 +77,24 @@ def crawl(batch: list[str], params: dict[str, Any] | None = None) -> dict[str, A
 @task(trigger_rule=TriggerRule.ALL_DONE)
 def find_new(params: dict[str, Any] | None = None) -> list[list[dict[str, Any]]]:
     params = params or {}
-    documents = pending_documents(_context(), _list(params.get("sources")), _list(params.get("years")))
+    documents = pending_documents(stage_context(), as_list(params.get("sources")), as_list(params.get("years")))
     return batches([vars(d) for d in documents], EXTRACT_BATCH_SIZE)
 
 
 @task(retries=1)
 def extract(batch: list[dict[str, Any]], params: dict[str, Any] | None = None) -> list[str]:
-    return extract_to_staging(_context(), batch, jobs=int((params or {}).get("jobs") or 1))
+    return extract_to_staging(stage_context(), batch, jobs=int((params or {}).get("jobs") or 1))
 
 
 @task(trigger_rule=TriggerRule.NONE_FAILED)
 def validate(staged: list[list[str]] | None = None) -> list[str]:
     keys = [key for batch in (staged or []) for key in batch]
-    return validate_staging(_context(), keys)
+    return validate_staging(stage_context(), keys)
 
 
 @task(outlets=[REPORTS], trigger_rule=TriggerRule.NONE_FAILED)
 def load(keys: list[str]) -> dict[str, Any]:
-    summary = load_staging(_context(), keys)
+    summary = load_staging(stage_context(), keys)
     return {"documents": summary.documents, "accepted": summary.accepted, "quarantined": summary.quarantined,
             "not_report": summary.not_report, "failed": summary.failed}
 
@@ -102,8 +102,8 @@ def load(keys: list[str]) -> dict[str, Any]:
 @task(outlets=[ALERTS], trigger_rule=TriggerRule.NONE_FAILED)
 def alerts(params: dict[str, Any] | None = None, logical_date: datetime | None = None) -> dict[str, Any]:
     params = params or {}
-    summary = check(_context(), today=_today(params, logical_date), sources=_list(params.get("sources")),
-                    years=_list(params.get("years")), with_airflow=True)
+    summary = check(stage_context(), today=today_of(params, logical_date), sources=as_list(params.get("sources")),
+                    years=as_list(params.get("years")), with_airflow=True)
     return {"today": summary.today, "opened": len(summary.opened), "resolved": len(summary.resolved),
             "open": summary.open_by_kind, "notified": summary.notified, "notify_failed": summary.notify_failed}
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from _nianbao_flow import ALERTS, DEFAULT_ARGS, REPORTS, _context, _list, _today
+from _nianbao_flow import ALERTS, DEFAULT_ARGS, REPORTS, as_list, stage_context, today_of
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
 from nianbao.stages import check
@@ -33,7 +33,7 @@ def nianbao_deadlines() -> None:
     @task(outlets=[ALERTS])
     def deadline_alerts(params: dict[str, Any] | None = None, logical_date: datetime | None = None) -> dict[str, Any]:
         params = params or {}
-        summary = check(_context(), today=_today(params, logical_date), sources=_list(params.get("sources")),
+        summary = check(stage_context(), today=today_of(params, logical_date), sources=as_list(params.get("sources")),
                         with_airflow=True)
         return {"today": summary.today, "opened": summary.opened, "open": summary.open_by_kind}
 
