@@ -7,7 +7,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
-from parsel import Selector
+from lxml import etree
+from parsel import Selector, css2xpath
 
 from crawler.families.base import anchor_title, link_target
 from crawler.recognise import normalise_title
@@ -17,6 +18,8 @@ _DOWNLOAD_PATH = re.compile(r"downfile\.jsp|download\.jsp|filedownload|/download
 _VIEWER = re.compile(r"viewer\.html?|pdfjs|pdf\.js", re.I)
 _NOT_THE_REPORT = re.compile(r"图解|图说|一图|解读|读懂")
 _BOOK_PAGE = re.compile(r"^第\s*\d+\s*页$")
+_LINKS = etree.XPath(css2xpath("a, area, button, span[onclick], div[onclick]"))
+_FRAMES = etree.XPath(css2xpath("iframe[src], embed[src], object[data], frame[src]"))
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,7 @@ class Attachment:
 def attachments(html: Selector, base_url: str) -> list[Attachment]:
     """Document links in an article page, in page order, without duplicates."""
     found: dict[str, Attachment] = {}
-    for anchor in html.css("a, area, button, span[onclick], div[onclick]"):
+    for anchor in _LINKS(html.root):
         url = link_target(anchor, base_url)
         title = anchor_title(anchor)
         if not url or _NOT_THE_REPORT.search(normalise_title(title)):
@@ -39,11 +42,11 @@ def attachments(html: Selector, base_url: str) -> list[Attachment]:
             found.setdefault(document, Attachment(document, title))
         elif _BOOK_PAGE.match(title.strip()) and url.split("?")[0].endswith((".html", ".htm", ".shtml")):
             found.setdefault(url, Attachment(url, title.strip(), "page"))
-    for frame in html.css("iframe[src], embed[src], object[data], frame[src]"):
-        src = frame.attrib.get("src") or frame.attrib.get("data") or ""
+    for frame in _FRAMES(html.root):
+        src = frame.get("src") or frame.get("data") or ""
         document = document_url(urljoin(base_url, src.strip()))
         if document:
-            found.setdefault(document, Attachment(document, frame.attrib.get("title", "")))
+            found.setdefault(document, Attachment(document, frame.get("title") or ""))
     return list(found.values())
 
 

@@ -12,7 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from parsel import Selector, SelectorList
+from lxml import etree
+from lxml.html import HtmlElement
+from parsel import Selector, css2xpath
 from scrapy import Request
 from scrapy.http import TextResponse
 
@@ -23,6 +25,13 @@ NEXT_TEXTS = {"下一页", "下页", "后一页", "下一頁", "next", ">", ">>"
 LAST_TEXTS = {"尾页", "末页", "最后一页", "尾頁", "last", ">|", "»|"}
 _WINDOW_OPEN = re.compile(r"""(?:window\.open|location\.href\s*=|location\s*=)\s*\(?\s*['"]([^'"]+)['"]""")
 _PAGE_PARAM = re.compile(r"^(page|pageno|pagenum|page_no|pageindex|p|curpage|currentpage|pn)$", re.IGNORECASE)
+# Links are read from the lxml tree directly, with compiled XPath: the same expressions parsel
+# would build, without a Selector object per node (that wrapping was most of a list page's cost).
+_ANCHORS = etree.XPath(css2xpath("a"))
+_TEXTS = etree.XPath(css2xpath("::text"), smart_strings=False)
+_ROW = etree.XPath("ancestor::*[self::li or self::tr or self::dd or self::p][1]")
+
+Node = Selector | HtmlElement
 
 
 @dataclass(frozen=True)
@@ -52,45 +61,57 @@ class Adapter:
 
     # -------------------------------------------------------------- shared helpers
     def listings_in(self, selector: Selector, base_url: str) -> list[Listing]:
-        area: Selector | SelectorList = selector
+        areas = [selector]
         if self.source.overrides.list_selector:
-            area = selector.css(self.source.overrides.list_selector) or selector
+            areas = list(selector.css(self.source.overrides.list_selector)) or areas
         found = []
-        for anchor in area.css("a"):
-            url = link_target(anchor, base_url)
-            title = anchor_title(anchor)
-            if url and title:
-                found.append(Listing(url, title, nearby_date(anchor)))
+        for area in areas:
+            for anchor in _ANCHORS(area.root):
+                url = link_target(anchor, base_url)
+                title = anchor_title(anchor)
+                if url and title:
+                    found.append(Listing(url, title, nearby_date(anchor)))
         return found
 
 
-def link_target(anchor: Selector, base_url: str) -> str | None:
+def _element(node: Node) -> HtmlElement:
+    return node.root if isinstance(node, Selector) else node
+
+
+def node_text(node: Node) -> list[str]:
+    """Every text node inside `node` (what parsel's `node.css("::text").getall()` gives)."""
+    return _TEXTS(_element(node))
+
+
+def link_target(anchor: Node, base_url: str) -> str | None:
     """The absolute URL an <a> leads to: its href, or the URL in an onclick window.open(…)."""
-    href = (anchor.attrib.get("href") or "").strip()
+    anchor = _element(anchor)
+    href = (anchor.get("href") or "").strip()
     if href and not href.lower().startswith(("javascript:", "#", "mailto:", "tel:")):
         return urljoin(base_url, href)
     for attribute in ("onclick", "href"):
-        match = _WINDOW_OPEN.search(anchor.attrib.get(attribute, ""))
+        match = _WINDOW_OPEN.search(anchor.get(attribute) or "")
         if match:
             return urljoin(base_url, match.group(1))
     return None
 
 
-def anchor_title(anchor: Selector) -> str:
-    text = " ".join(t.strip() for t in anchor.css("::text").getall() if t.strip())
-    title = anchor.attrib.get("title", "").strip()
+def anchor_title(anchor: Node) -> str:
+    text = " ".join(t.strip() for t in node_text(anchor) if t.strip())
+    title = (_element(anchor).get("title") or "").strip()
     return title if len(title) >= len(text) else text
 
 
-def nearby_date(anchor: Selector) -> str | None:
+def nearby_date(anchor: Node) -> str | None:
     """The date printed beside a link: in its own text, else in its row or list item."""
-    for node in (anchor, *anchor.xpath("ancestor::*[self::li or self::tr or self::dd or self::p][1]")):
-        found = parse_date(" ".join(node.css("::text").getall()))
+    anchor = _element(anchor)
+    for node in (anchor, *_ROW(anchor)):
+        found = parse_date(" ".join(node_text(node)))
         if found:
             return found.isoformat()
-    parent = anchor.xpath("..")
-    if parent:
-        found = parse_date(" ".join(parent[0].css("::text").getall()))
+    parent = anchor.getparent()
+    if parent is not None:
+        found = parse_date(" ".join(node_text(parent)))
         if found:
             return found.isoformat()
     return None
@@ -123,7 +144,7 @@ def pager_links(selector: Selector, base_url: str) -> list[str]:
     """Links to other pages of the same list: 下一页/尾页 and numbered links of the same template."""
     template = page_template(base_url)
     found = []
-    for anchor in selector.css("a"):
+    for anchor in _ANCHORS(selector.root):
         url = link_target(anchor, base_url)
         if not url or url == base_url:
             continue
