@@ -91,8 +91,10 @@ class ReportsSpider(Spider):
         self.list_pages_queued: dict[str, set[tuple[str, str, bytes]]] = defaultdict(set)
         self.candidates: list[dict[str, Any]] = []
         self.started = time.monotonic()
+        self.cpu_started = time.process_time()
 
     async def start(self):
+        self.cpu_started = time.process_time()
         for source in self.sources.values():
             for url in source.resolved_urls(self.sandbox_url):
                 for request in self.adapters[source.id].start_requests(url):
@@ -320,6 +322,8 @@ class ReportsSpider(Spider):
         return {
             "run_id": self.run_id, "mode": "probe" if self.probe else ("full" if self.full else "incremental"),
             "finish_reason": reason, "seconds": round(time.monotonic() - self.started, 2),
+            # this process's CPU from the first request to the end (imports and set-up left out)
+            "cpu_seconds": round(time.process_time() - self.cpu_started, 3),
             "pages": {"list": totals["list_pages"], "article": totals["article_pages"]},
             "documents": {k: totals[k] for k in ("new", "changed", "unchanged", "not_modified", "not_due")},
             "document_bytes": totals["document_bytes"],
