@@ -56,6 +56,10 @@ DOWNLOADER_MIDDLEWARES = {
 }
 TWISTED_DNS_RESOLVER = "crawler.middlewares.GuardedResolver"
 HTTPCACHE_ENABLED = False
+# The spider yields requests, never items (no item pipelines): Scrapy starts CONCURRENT_ITEMS
+# worker tasks for every callback's output, and its default of 100 made that the largest
+# per-response cost of the engine. Requests are scheduled synchronously, so 8 loses nothing.
+CONCURRENT_ITEMS = 8
 COOKIES_ENABLED = True
 LOG_LEVEL = "INFO"
 LOGSTATS_INTERVAL = 60.0
