@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
@@ -52,6 +53,19 @@ class Adapter:
 
     def __init__(self, source: Source) -> None:
         self.source = source
+        self._pages_requested: set[str] = set()
+
+    def page_requests(self, urls: Iterable[str], current_url: str) -> list[Request]:
+        """GET requests for the list pages in `urls` that this adapter has not asked for before.
+
+        Every page of a paged column links to every other page, so without this each of N pages
+        builds N requests that the spider would drop as already queued (the spider still
+        de-duplicates and applies max_pages; this only saves building them). One adapter serves
+        one source for one crawl.
+        """
+        fresh = [url for url in dict.fromkeys(urls) if url != current_url and url not in self._pages_requested]
+        self._pages_requested.update(fresh)
+        return [Request(url) for url in fresh]
 
     def start_requests(self, url: str) -> Iterable[Request]:
         yield Request(url)
@@ -117,6 +131,7 @@ def nearby_date(anchor: Node) -> str | None:
     return None
 
 
+@lru_cache(maxsize=16384)
 def page_template(url: str) -> str | None:
     """The URL with its page number replaced by {n}: index_3.html, 3.html, ?page=3 → one template.
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from scrapy import Request
 from scrapy.http import TextResponse
 
 from crawler.families.base import Adapter, ListPage, pager_links
@@ -13,5 +12,5 @@ class GenericAdapter(Adapter):
 
     def parse_list(self, response: TextResponse) -> ListPage:
         page = ListPage(self.listings_in(response.selector, response.url))
-        page.next_pages = [Request(url) for url in dict.fromkeys(pager_links(response.selector, response.url))]
+        page.next_pages = self.page_requests(pager_links(response.selector, response.url), response.url)
         return page

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from scrapy import Request
 from scrapy.http import TextResponse
 
 from crawler.families.base import Adapter, ListPage, page_template, pager_links
@@ -23,5 +22,5 @@ class PlainAdapter(Adapter):
         if template and total:
             count = int(total.group(1) or total.group(2))
             urls += [template.replace("{n}", str(n)) for n in range(1, min(count, 500) + 1)]
-        page.next_pages = [Request(url) for url in dict.fromkeys(urls) if url != response.url]
+        page.next_pages = self.page_requests(urls, response.url)
         return page

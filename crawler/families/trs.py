@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin
 
-from scrapy import Request
 from scrapy.http import TextResponse
 
 from crawler.families.base import Adapter, ListPage, pager_links
@@ -21,7 +20,7 @@ class TrsAdapter(Adapter):
     def parse_list(self, response: TextResponse) -> ListPage:
         page = ListPage(self.listings_in(response.selector, response.url))
         urls = self._pager_urls(response) or pager_links(response.selector, response.url)
-        page.next_pages = [Request(url) for url in urls if url != response.url]
+        page.next_pages = self.page_requests(urls, response.url)
         return page
 
     def _pager_urls(self, response: TextResponse) -> list[str]:
