@@ -74,18 +74,35 @@ class Adapter:
         raise NotImplementedError
 
     # -------------------------------------------------------------- shared helpers
-    def listings_in(self, selector: Selector, base_url: str) -> list[Listing]:
-        areas = [selector]
+    def listings_in(self, selector: Selector, base_url: str, links: list[Link] | None = None) -> list[Listing]:
+        """Every titled link of the list (inside `list_selector` when the source sets one).
+
+        `links`: the page's `page_links`, when the caller has them already.
+        """
         if self.source.overrides.list_selector:
-            areas = list(selector.css(self.source.overrides.list_selector)) or areas
-        found = []
-        for area in areas:
-            for anchor in _ANCHORS(area.root):
-                url = link_target(anchor, base_url)
-                title = anchor_title(anchor)
-                if url and title:
-                    found.append(Listing(url, title, nearby_date(anchor)))
-        return found
+            areas = list(selector.css(self.source.overrides.list_selector)) or [selector]
+            links = [link for area in areas for link in page_links(area, base_url)]
+        elif links is None:
+            links = page_links(selector, base_url)
+        dates: dict[HtmlElement, str | None] = {}
+        return [Listing(link.url, link.title, nearby_date(link.anchor, dates)) for link in links if link.title]
+
+
+@dataclass(frozen=True)
+class Link:
+    anchor: HtmlElement
+    url: str
+    title: str
+
+
+def page_links(root: Node, base_url: str) -> list[Link]:
+    """Every <a> under `root` that leads somewhere, with its absolute URL and title, in page order."""
+    found = []
+    for anchor in _ANCHORS(_element(root)):
+        url = link_target(anchor, base_url)
+        if url:
+            found.append(Link(anchor, url, anchor_title(anchor)))
+    return found
 
 
 def _element(node: Node) -> HtmlElement:
@@ -116,19 +133,28 @@ def anchor_title(anchor: Node) -> str:
     return title if len(title) >= len(text) else text
 
 
-def nearby_date(anchor: Node) -> str | None:
-    """The date printed beside a link: in its own text, else in its row or list item."""
+def nearby_date(anchor: Node, dates: dict[HtmlElement, str | None] | None = None) -> str | None:
+    """The date printed beside a link: in its own text, else in its row or list item.
+
+    `dates`: the dates already read per element of the same page; links of one row or one
+    pager share their ancestors, so reading each ancestor once keeps a page linear in its links.
+    """
     anchor = _element(anchor)
+    dates = {} if dates is None else dates
     for node in (anchor, *_ROW(anchor)):
-        found = parse_date(" ".join(node_text(node)))
+        found = _date_in(node, dates)
         if found:
-            return found.isoformat()
+            return found
     parent = anchor.getparent()
-    if parent is not None:
-        found = parse_date(" ".join(node_text(parent)))
-        if found:
-            return found.isoformat()
-    return None
+    return _date_in(parent, dates) if parent is not None else None
+
+
+def _date_in(node: HtmlElement, dates: dict[HtmlElement, str | None]) -> str | None:
+    # lxml hands out one proxy per node while a reference to it lives (here: the dict key)
+    if node not in dates:
+        found = parse_date(" ".join(node_text(node)))
+        dates[node] = found.isoformat() if found else None
+    return dates[node]
 
 
 @lru_cache(maxsize=16384)
@@ -155,15 +181,17 @@ def page_template(url: str) -> str | None:
     return urlunsplit(parts._replace(path=f"{head}/{leaf}"))
 
 
-def pager_links(selector: Selector, base_url: str) -> list[str]:
-    """Links to other pages of the same list: 下一页/尾页 and numbered links of the same template."""
+def pager_links(selector: Selector, base_url: str, links: list[Link] | None = None) -> list[str]:
+    """Links to other pages of the same list: 下一页/尾页 and numbered links of the same template.
+
+    `links`: the page's `page_links`, when the caller has them already.
+    """
     template = page_template(base_url)
     found = []
-    for anchor in _ANCHORS(selector.root):
-        url = link_target(anchor, base_url)
-        if not url or url == base_url:
+    for link in page_links(selector, base_url) if links is None else links:
+        if link.url == base_url:
             continue
-        text = anchor_title(anchor).strip().lower()
-        if text in NEXT_TEXTS or text in LAST_TEXTS or (template and page_template(url) == template):
-            found.append(url)
+        text = link.title.strip().lower()
+        if text in NEXT_TEXTS or text in LAST_TEXTS or (template and page_template(link.url) == template):
+            found.append(link.url)
     return found

@@ -6,7 +6,7 @@ import re
 
 from scrapy.http import TextResponse
 
-from crawler.families.base import Adapter, ListPage, page_template, pager_links
+from crawler.families.base import Adapter, ListPage, page_links, page_template, pager_links
 
 _TOTAL_PAGES = re.compile(r"共\s*(\d+)\s*页|totalPages?\s*[=:]\s*(\d+)", re.IGNORECASE)
 
@@ -15,8 +15,9 @@ class PlainAdapter(Adapter):
     family = "plain"
 
     def parse_list(self, response: TextResponse) -> ListPage:
-        page = ListPage(self.listings_in(response.selector, response.url))
-        urls = pager_links(response.selector, response.url)
+        links = page_links(response.selector, response.url)
+        page = ListPage(self.listings_in(response.selector, response.url, links))
+        urls = pager_links(response.selector, response.url, links)
         template = page_template(response.url)
         total = _TOTAL_PAGES.search(response.text)
         if template and total:

@@ -7,7 +7,7 @@ from urllib.parse import urljoin
 
 from scrapy.http import TextResponse
 
-from crawler.families.base import Adapter, ListPage, pager_links
+from crawler.families.base import Adapter, ListPage, page_links, pager_links
 
 _CREATE_PAGE = re.compile(
     r"createPageHTML\(\s*['\"]?(\w+)['\"]?\s*,\s*['\"]?(\w+)['\"]?\s*,\s*['\"]([\w-]+)['\"]\s*,\s*['\"](\w+)['\"]")
@@ -18,8 +18,9 @@ class TrsAdapter(Adapter):
     family = "trs"
 
     def parse_list(self, response: TextResponse) -> ListPage:
-        page = ListPage(self.listings_in(response.selector, response.url))
-        urls = self._pager_urls(response) or pager_links(response.selector, response.url)
+        links = page_links(response.selector, response.url)
+        page = ListPage(self.listings_in(response.selector, response.url, links))
+        urls = self._pager_urls(response) or pager_links(response.selector, response.url, links)
         page.next_pages = self.page_requests(urls, response.url)
         return page
 
@@ -32,7 +33,12 @@ class TrsAdapter(Adapter):
             return []
         stem, ext = call.group(3), call.group(4)
         limit = min(total, self.source.overrides.max_pages or 500)
-        return [urljoin(response.url, f"{stem}.{ext}" if n == 0 else f"{stem}_{n}.{ext}") for n in range(limit)]
+        if limit < 1:
+            return []
+        # the names are plain words ([\w-]+), so joining each is the folder plus the name: join once
+        first = urljoin(response.url, f"{stem}.{ext}")
+        folder = first[: len(first) - len(f"{stem}.{ext}")]
+        return [first] + [f"{folder}{stem}_{n}.{ext}" for n in range(1, limit)]
 
 
 def _number(token: str, text: str) -> int | None:
