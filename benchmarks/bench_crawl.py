@@ -21,6 +21,7 @@ CPU is the child process's user+system time (resource.getrusage).
 from __future__ import annotations
 
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -33,6 +34,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 
 BARE_SPIDER = '''
+import json
 import time
 from pathlib import Path
 
@@ -54,7 +56,9 @@ class Bare(scrapy.Spider):
         return None
 
     def closed(self, reason):
-        Path(self.cpu_file).write_text(str(time.process_time() - self.cpu_started), encoding="utf-8")
+        figures = {"cpu": time.process_time() - self.cpu_started,
+                   "responses": self.crawler.stats.get_value("downloader/response_count", 0)}
+        Path(self.cpu_file).write_text(json.dumps(figures), encoding="utf-8")
 '''
 
 
@@ -67,9 +71,10 @@ def _child_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _timed(command: list[str]) -> tuple[subprocess.CompletedProcess, float, float]:
+def _timed(command: list[str], cwd: Path = ROOT,
+           env: dict[str, str] | None = None) -> tuple[subprocess.CompletedProcess, float, float]:
     cpu, wall = _child_cpu(), time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=600)
+    result = subprocess.run(command, capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
     return result, time.perf_counter() - wall, _child_cpu() - cpu
 
 
@@ -83,13 +88,22 @@ def _crawl(portal_url: str, data: Path, sources: Path, *extra: str) -> tuple[dic
 
 
 def _bare(spider: Path, urls: Path) -> tuple[float, float, float]:
-    """Wall seconds, process CPU seconds, and CPU seconds of the crawl loop alone."""
+    """Wall seconds, process CPU seconds, and CPU seconds of the crawl loop alone.
+
+    Run outside the repository: from its root, scrapy.cfg would load the project's settings,
+    whose private-address guard refuses every request to the sandbox without fetching it.
+    """
     loop_file = urls.with_suffix(".cpu")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPY_")}
     result, wall, cpu = _timed([sys.executable, "-m", "scrapy", "runspider", str(spider),
-                                "-a", f"urls_file={urls}", "-a", f"cpu_file={loop_file}"])
+                                "-a", f"urls_file={urls}", "-a", f"cpu_file={loop_file}"], cwd=spider.parent, env=env)
     if result.returncode != 0:
         raise RuntimeError(f"bare spider failed: {result.stderr[-2000:]}")
-    return wall, cpu, float(loop_file.read_text(encoding="utf-8"))
+    loop = json.loads(loop_file.read_text(encoding="utf-8"))
+    expected = len(urls.read_text(encoding="utf-8").split())
+    if loop["responses"] != expected:
+        raise RuntimeError(f"bare spider got {loop['responses']} responses for {expected} URLs")
+    return wall, cpu, loop["cpu"]
 
 
 def _median(values: list[float]) -> float:
