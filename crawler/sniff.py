@@ -18,6 +18,11 @@ _CHALLENGE = re.compile(
     r"checking\s+your\s+browser|captcha",
     re.IGNORECASE,
 )
+# One of these (case-folded) is in every text _CHALLENGE matches: a cheap test before the
+# regex, whose case-insensitive alternation costs ~0.3 ms on an ordinary 3 KB list page.
+_CHALLENGE_WORDS = ("acw_sc__v2", "__jsl_clearance", "waf", "yunsuo_session_verify", "safedog", "安全验证",
+                    "人机验证", "访问验证", "滑动验证", "请完成验证", "防火墙", "访问被拦截", "访问已被拦截", "请开启",
+                    "javascript", "security", "checking", "captcha")
 _REPORT_MARKERS = ("总体情况", "主动公开政府信息情况", "收到和处理政府信息公开申请情况",
                    "政府信息公开行政复议", "存在的主要问题", "其他需要报告的事项")
 
@@ -115,6 +120,9 @@ def is_challenge(body: bytes) -> bool:
     if len(body) > CHALLENGE_MAX_BYTES:
         return False
     text = decode_html(body)
+    folded = text.casefold()
+    if not any(word in folded for word in _CHALLENGE_WORDS):
+        return False
     return bool(_CHALLENGE.search(text)) and not is_report_text(text)
 
 
