@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from crawler.index import DocumentIndex
 from crawler.middlewares import GuardedResolver, _refusal, is_public, retry_after_seconds
 from crawler.recognise import infer_year, recognise
-from crawler.sniff import check, real_kind
+from crawler.sniff import _CHALLENGE, _CHALLENGE_WORDS, check, is_challenge, real_kind
 from crawler.store import RawStore
 
 REPORT_TITLES = [
@@ -176,3 +177,20 @@ def test_settings_are_polite_and_safe_by_default() -> None:
     assert "crawler.middlewares.BackoffRetryMiddleware" in middlewares
     assert settings.get("TWISTED_DNS_RESOLVER") == "crawler.middlewares.GuardedResolver"
     assert 429 in settings.getlist("RETRY_HTTP_CODES") or "429" in settings.getlist("RETRY_HTTP_CODES")
+
+
+def test_every_challenge_alternative_contains_a_prefilter_word() -> None:
+    # is_challenge skips the regex unless one of _CHALLENGE_WORDS is in the page
+    for alternative in _CHALLENGE.pattern.split("|"):
+        literal = re.sub(r"\\s[*+]|\\b", " ", alternative).casefold()
+        assert any(word in literal for word in _CHALLENGE_WORDS), alternative
+
+
+@pytest.mark.parametrize(("page", "expected"), [
+    ("<html><body>请开启 JavaScript 后访问</body></html>", True),
+    ("<html><body>Please ENABLE  javascript to continue</body></html>", True),
+    ("<html><script>var acw_sc__v2 = 1</script></html>", True),
+    ("<html><script type='text/javascript'>go()</script><a>2024年报告</a></html>", False),
+])
+def test_challenge_pages_still_recognised(page: str, expected: bool) -> None:
+    assert is_challenge(page.encode("utf-8")) is expected
