@@ -44,6 +44,10 @@ class PrivateAddressGuard:
     Hosts of sources marked `allow_private` (the sandbox) are exempt: the spider lists
     them in `private_hosts` as `host:port`. Redirects and robots.txt requests pass
     through here too, so a redirect into a private network is refused as well.
+
+    Every request is checked, but a host's verdict is resolved once and kept for the crawl
+    (one lookup per host, not per request). That cache cannot be used for DNS rebinding: the
+    address actually connected to comes from a fresh resolution that `GuardedResolver` checks.
     """
 
     def __init__(self, crawler: Crawler) -> None:
