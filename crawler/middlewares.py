@@ -46,7 +46,7 @@ class PrivateAddressGuard:
     through here too, so a redirect into a private network is refused as well.
 
     Every request is checked, but a host's verdict is resolved once and kept for the crawl
-    (one lookup per host, not per request). That cache cannot be used for DNS rebinding: the
+    (one lookup per host, not per request). DNS rebinding cannot slip past that cache: the
     address actually connected to comes from a fresh resolution that `GuardedResolver` checks.
     """
 
