@@ -4,6 +4,7 @@ pytest_plugins = [
     "tests.fixtures.paths",
     "tests.fixtures.postgres",
     "tests.fixtures.portal",
+    "tests.fixtures.webhook",
     "tests.fixtures.airflow",
     "tests.fixtures.warehouse",
 ]

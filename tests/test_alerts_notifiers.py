@@ -5,15 +5,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import logging
 import socket
-import threading
 import urllib.parse
 from collections.abc import Iterator
 from email import message_from_bytes
 from email.header import decode_header, make_header
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -41,40 +38,6 @@ ALERTS = [
     Alert(kind="late", key="late:x:2023", severity="warning", message="某局2023年度报告逾期发布",
           message_en="published late", details={"delay_days": 133}),
 ]
-
-
-class Received:
-    def __init__(self) -> None:
-        self.requests: list[dict] = []
-        self.answer: bytes = b'{"errcode": 0, "errmsg": "ok"}'
-
-
-@pytest.fixture
-def webhook_server() -> Iterator[tuple[str, Received]]:
-    received = Received()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-            length = int(self.headers["Content-Length"])
-            received.requests.append({"path": self.path, "headers": dict(self.headers),
-                                      "body": json.loads(self.rfile.read(length))})
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(received.answer)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", received
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 def query(path: str) -> dict[str, str]:

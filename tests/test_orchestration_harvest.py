@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
-from collections.abc import Iterator
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -29,30 +26,6 @@ COMPARED_TABLES = ("sources", "agencies", "documents", "extraction_attempts", "r
 WEISHAN, HONGZE = "微山县两城镇人民政府", "淮安市洪泽区人民政府"
 
 
-@pytest.fixture
-def webhook() -> Iterator[tuple[str, list[dict]]]:
-    received: list[dict] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/hook", received
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
-
-
 def snapshot(database: Path) -> dict[str, list]:
     with sqlite3.connect(database) as db:
         return {t: sorted(map(repr, db.execute(f"SELECT * FROM {t}").fetchall())) for t in COMPARED_TABLES}
@@ -64,9 +37,10 @@ def open_alerts(database: Path) -> set[str]:
 
 
 def test_harvest_is_idempotent_alerts_once_and_resolves_what_gets_published(
-        sandbox_portal_factory, webhook, tmp_path) -> None:
+        sandbox_portal_factory, webhook_server, tmp_path) -> None:
     portal = sandbox_portal_factory(sites=SITES, hold_back=HELD_BACK)
-    hook_url, received = webhook
+    hook_base, hook = webhook_server
+    hook_url = f"{hook_base}/hook"
     notifiers = [webhook_from(hook_url, "generic")]
     data_dir = tmp_path / "var"
     context = StageContext(data_dir=data_dir, warehouse_url=f"sqlite:///{data_dir / 'warehouse.db'}",
@@ -81,21 +55,21 @@ def test_harvest_is_idempotent_alerts_once_and_resolves_what_gets_published(
     assert any(key.startswith("early:") for key in alerts)               # weishan 2024, published 2024-12-20
     assert any(key.startswith("malformed:") for key in alerts)
     assert not any(key.startswith(("late:", "site_broken:")) for key in alerts)
-    assert len(received) == 1 and {a["key"] for a in received[0]["alerts"]} == alerts
+    assert len(hook.bodies) == 1 and {a["key"] for a in hook.bodies[0]["alerts"]} == alerts
 
     before = snapshot(data_dir / "warehouse.db")
     second = harvest(context, today=TODAY, sources=SOURCES, fast=True, notifiers=notifiers)
     assert second.new_documents == 0 and second.processed.documents == 0
     assert second.checked is not None and second.checked.opened == second.checked.resolved == []
     assert snapshot(data_dir / "warehouse.db") == before
-    assert len(received) == 1                                            # nothing new to tell
+    assert len(hook.bodies) == 1                                            # nothing new to tell
 
     portal.publish("weishan-liangcheng", "weishan-liangcheng-2022-reportlab-pdf")
     third = harvest(context, today=TODAY, sources=SOURCES, fast=True, notifiers=notifiers)
     assert third.processed.accepted == 1
     assert third.checked is not None and third.checked.resolved == [f"missing:{WEISHAN}:2022"]
     assert f"missing:{WEISHAN}:2021" in open_alerts(data_dir / "warehouse.db")
-    assert received[-1]["resolved"] == 1
+    assert hook.bodies[-1]["resolved"] == 1
 
 
 def test_cli_lists_alerts_and_rejects_bad_options(sandbox_portal_factory, tmp_path, monkeypatch) -> None:
