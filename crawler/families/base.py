@@ -31,6 +31,9 @@ _PAGE_PARAM = re.compile(r"^(page|pageno|pagenum|page_no|pageindex|p|curpage|cur
 _ANCHORS = etree.XPath(css2xpath("a"))
 _TEXTS = etree.XPath(css2xpath("::text"), smart_strings=False)
 _ROW = etree.XPath("ancestor::*[self::li or self::tr or self::dd or self::p][1]")
+# A site-rooted href such as /col/col12/art/2024/art_3.html or /list.jsp?page=2: no dot segments,
+# no doubled slashes, params, fragment or empty query, so urljoin would only prefix the origin.
+_PLAIN_ROOTED = re.compile(r"/[\w\-.~%=&+,/]*(?:\?[\w\-.~%=&+,/]+)?")
 
 Node = Selector | HtmlElement
 
@@ -114,16 +117,31 @@ def node_text(node: Node) -> list[str]:
     return _TEXTS(_element(node))
 
 
+@lru_cache(maxsize=256)
+def _origin(base_url: str) -> str | None:
+    parts = urlsplit(base_url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def absolute_url(base_url: str, href: str) -> str:
+    """`urljoin(base_url, href)`, without parsing both URLs for the common site-rooted href."""
+    if _PLAIN_ROOTED.fullmatch(href) and "//" not in href and "/." not in href:
+        origin = _origin(base_url)
+        if origin:
+            return origin + href
+    return urljoin(base_url, href)
+
+
 def link_target(anchor: Node, base_url: str) -> str | None:
     """The absolute URL an <a> leads to: its href, or the URL in an onclick window.open(…)."""
     anchor = _element(anchor)
     href = (anchor.get("href") or "").strip()
     if href and not href.lower().startswith(("javascript:", "#", "mailto:", "tel:")):
-        return urljoin(base_url, href)
+        return absolute_url(base_url, href)
     for attribute in ("onclick", "href"):
         match = _WINDOW_OPEN.search(anchor.get(attribute) or "")
         if match:
-            return urljoin(base_url, match.group(1))
+            return absolute_url(base_url, match.group(1))
     return None
 
 

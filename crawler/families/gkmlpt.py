@@ -11,7 +11,7 @@ from urllib.parse import urljoin
 from scrapy import Request
 from scrapy.http import TextResponse
 
-from crawler.families.base import Adapter, Listing, ListPage
+from crawler.families.base import Adapter, Listing, ListPage, absolute_url
 
 _API = re.compile(r"""["']?((?:https?://[^"'\s]+)?[^"'\s]*/gkmlpt/api/all/(\d+))""")
 _COLUMN_HINTS = re.compile(r"(?:columnId|column_id|classify_id|CLASSIFY_ID|col(?:umn)?)\W{1,4}(\d{2,})|#(\d{2,})")
@@ -46,7 +46,7 @@ class GkmlptAdapter(Adapter):
         except ValueError:
             return ListPage()
         articles = data.get("articles") or data.get("data") or data.get("list") or []
-        page = ListPage([Listing(urljoin(response.url, a["url"]), a.get("title", ""), _date(a))
+        page = ListPage([Listing(absolute_url(response.url, a["url"]), a.get("title", ""), _date(a))
                          for a in articles if isinstance(a, dict) and a.get("url")])
         if data.get("page", 1) == 1 or "page=1" in response.url:
             size = int(data.get("page_size") or data.get("per_page") or len(articles) or 1)

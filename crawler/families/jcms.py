@@ -11,7 +11,7 @@ from parsel import Selector
 from scrapy import FormRequest
 from scrapy.http import TextResponse
 
-from crawler.families.base import Adapter, Listing, ListPage, nearby_date
+from crawler.families.base import Adapter, Listing, ListPage, absolute_url, nearby_date
 
 DATAPROXY = "/module/web/jpage/dataproxy.jsp"
 _RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.DOTALL)
@@ -53,7 +53,7 @@ class JcmsAdapter(Adapter):
                 href = anchor.attrib.get("href")
                 title = anchor.attrib.get("title") or " ".join(anchor.css("::text").getall()).strip()
                 if href and title:
-                    listings.append(Listing(urljoin(base_url, href), title.strip(), nearby_date(anchor)))
+                    listings.append(Listing(absolute_url(base_url, href), title.strip(), nearby_date(anchor)))
         return listings
 
     @staticmethod
