@@ -31,9 +31,12 @@ _PAGE_PARAM = re.compile(r"^(page|pageno|pagenum|page_no|pageindex|p|curpage|cur
 _ANCHORS = etree.XPath(css2xpath("a"))
 _TEXTS = etree.XPath(css2xpath("::text"), smart_strings=False)
 _ROW = etree.XPath("ancestor::*[self::li or self::tr or self::dd or self::p][1]")
-# A site-rooted href such as /col/col12/art/2024/art_3.html or /list.jsp?page=2: no dot segments,
-# no doubled slashes, params, fragment or empty query, so urljoin would only prefix the origin.
-_PLAIN_ROOTED = re.compile(r"/[\w\-.~%=&+,/]*(?:\?[\w\-.~%=&+,/]+)?")
+# Hrefs that urljoin would only prefix (site-rooted /a/b.html, sibling ./b.html or b.html?page=2,
+# query-only ?page=2): no dot segments, doubled slashes, params, fragment or empty query.
+_URL_CHARS = r"[\w\-.~%=&+,]"
+_PLAIN_ROOTED = re.compile(rf"/(?:{_URL_CHARS}|/)*(?:\?(?:{_URL_CHARS}|/)+)?")
+_PLAIN_SIBLING = re.compile(rf"(?:\./)?(?P<name>{_URL_CHARS}+)(?:\?(?:{_URL_CHARS}|/)+)?")
+_PLAIN_QUERY = re.compile(rf"\?(?:{_URL_CHARS}|/)+")
 
 Node = Selector | HtmlElement
 
@@ -118,17 +121,29 @@ def node_text(node: Node) -> list[str]:
 
 
 @lru_cache(maxsize=256)
-def _origin(base_url: str) -> str | None:
+def _join_prefixes(base_url: str) -> tuple[str, str, str] | None:
+    """What urljoin puts before a site-rooted, a sibling and a query-only href of `base_url`."""
     parts = urlsplit(base_url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}", urljoin(base_url, "x")[:-1], urljoin(base_url, "?x")[:-2]
 
 
 def absolute_url(base_url: str, href: str) -> str:
-    """`urljoin(base_url, href)`, without parsing both URLs for the common site-rooted href."""
-    if _PLAIN_ROOTED.fullmatch(href) and "//" not in href and "/." not in href:
-        origin = _origin(base_url)
-        if origin:
-            return origin + href
+    """`urljoin(base_url, href)`, without parsing both URLs for the common plain href."""
+    prefixes = _join_prefixes(base_url)
+    if prefixes:
+        origin, directory, page = prefixes
+        if href.startswith("/"):
+            if _PLAIN_ROOTED.fullmatch(href) and "//" not in href and "/." not in href:
+                return origin + href
+        elif href.startswith("?"):
+            if _PLAIN_QUERY.fullmatch(href):
+                return page + href
+        else:
+            sibling = _PLAIN_SIBLING.fullmatch(href)
+            if sibling and sibling["name"] not in (".", ".."):
+                return directory + href.removeprefix("./")
     return urljoin(base_url, href)
 
 
