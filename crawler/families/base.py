@@ -111,6 +111,11 @@ def page_links(root: Node, base_url: str) -> list[Link]:
     return found
 
 
+def page_anchors(root: Node) -> list[HtmlElement]:
+    """Every <a> under `root`, in page order (what parsel's `root.css("a")` gives, unwrapped)."""
+    return _ANCHORS(_element(root))
+
+
 def _element(node: Node) -> HtmlElement:
     return node.root if isinstance(node, Selector) else node
 

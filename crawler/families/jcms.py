@@ -7,11 +7,20 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
+from lxml.html import HtmlElement
 from parsel import Selector
 from scrapy import FormRequest
 from scrapy.http import TextResponse
 
-from crawler.families.base import Adapter, Listing, ListPage, absolute_url, nearby_date
+from crawler.families.base import (
+    Adapter,
+    Listing,
+    ListPage,
+    absolute_url,
+    nearby_date,
+    node_text,
+    page_anchors,
+)
 
 DATAPROXY = "/module/web/jpage/dataproxy.jsp"
 _RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.DOTALL)
@@ -49,11 +58,13 @@ class JcmsAdapter(Adapter):
     def _records(text: str, base_url: str) -> list[Listing]:
         listings = []
         for fragment in _RECORD.findall(text):
-            for anchor in Selector(text=fragment).css("a"):
-                href = anchor.attrib.get("href")
-                title = anchor.attrib.get("title") or " ".join(anchor.css("::text").getall()).strip()
+            # the lxml tree parsel builds, read without a Selector per anchor
+            dates: dict[HtmlElement, str | None] = {}
+            for anchor in page_anchors(Selector(text=fragment)):
+                href = anchor.get("href")
+                title = anchor.get("title") or " ".join(node_text(anchor)).strip()
                 if href and title:
-                    listings.append(Listing(absolute_url(base_url, href), title.strip(), nearby_date(anchor)))
+                    listings.append(Listing(absolute_url(base_url, href), title.strip(), nearby_date(anchor, dates)))
         return listings
 
     @staticmethod
