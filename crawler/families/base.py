@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TypeAlias
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
@@ -38,7 +39,7 @@ _PLAIN_ROOTED = re.compile(rf"/(?:{_URL_CHARS}|/)*(?:\?(?:{_URL_CHARS}|/)+)?")
 _PLAIN_SIBLING = re.compile(rf"(?:\./)?(?P<name>{_URL_CHARS}+)(?:\?(?:{_URL_CHARS}|/)+)?")
 _PLAIN_QUERY = re.compile(rf"\?(?:{_URL_CHARS}|/)+")
 
-Node = Selector | HtmlElement
+Node: TypeAlias = Selector | HtmlElement
 
 
 @dataclass(frozen=True)
@@ -154,12 +155,12 @@ def absolute_url(base_url: str, href: str) -> str:
 
 def link_target(anchor: Node, base_url: str) -> str | None:
     """The absolute URL an <a> leads to: its href, or the URL in an onclick window.open(…)."""
-    anchor = _element(anchor)
-    href = (anchor.get("href") or "").strip()
+    element = _element(anchor)
+    href = (element.get("href") or "").strip()
     if href and not href.lower().startswith(("javascript:", "#", "mailto:", "tel:")):
         return absolute_url(base_url, href)
     for attribute in ("onclick", "href"):
-        match = _WINDOW_OPEN.search(anchor.get(attribute) or "")
+        match = _WINDOW_OPEN.search(element.get(attribute) or "")
         if match:
             return absolute_url(base_url, match.group(1))
     return None
@@ -177,13 +178,13 @@ def nearby_date(anchor: Node, dates: dict[HtmlElement, str | None] | None = None
     `dates`: the dates already read per element of the same page; links of one row or one
     pager share their ancestors, so reading each ancestor once keeps a page linear in its links.
     """
-    anchor = _element(anchor)
+    element = _element(anchor)
     dates = {} if dates is None else dates
-    for node in (anchor, *_ROW(anchor)):
+    for node in (element, *_ROW(element)):
         found = _date_in(node, dates)
         if found:
             return found
-    parent = anchor.getparent()
+    parent = element.getparent()
     return _date_in(parent, dates) if parent is not None else None
 
 
