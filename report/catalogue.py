@@ -228,10 +228,6 @@ def all_cell_specs() -> dict[str, CellSpec]:
     return merged
 
 
-def formats_with_key(key: str) -> tuple[str, ...]:
-    return tuple(fmt for fmt in FORMATS if key in cell_specs(fmt))
-
-
 # ---------------------------------------------------------------- resolving labels
 @cache
 def _spellings(table: str, axis: Axis, format: str | None) -> dict[str, str]:

@@ -82,10 +82,3 @@ def _load(root: Path) -> tuple[CorpusEntry, ...]:
         truth = Truth.model_validate(json.loads(truth_path.read_text(encoding="utf-8")))
         entries.append(CorpusEntry(truth=truth, path=root / truth.file))
     return tuple(entries)
-
-
-def entry(name: str, root: Path | None = None) -> CorpusEntry:
-    for candidate in load_corpus(root):
-        if candidate.name == name:
-            return candidate
-    raise KeyError(name)

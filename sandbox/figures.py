@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from report.catalogue import T3_APPLICANT_COLUMNS, T4_COLUMNS, T4_ROWS, cell_specs
+from report.catalogue import T3_APPLICANT_COLUMNS, T4_COLUMNS, T4_ROWS
 from report.record import ReportFormat, ReportRecord
 
 SECTION_TEXT = {
@@ -174,7 +174,3 @@ def empty_shell(figures: Figures) -> Figures:
     record.cells = {key: None for key in record.cells}
     record.raw = {key: "" for key in record.cells}
     return Figures(record, [*figures.expected_rules, "EMPTY-SHELL"], "empty-shell")
-
-
-def known_keys(format: str) -> set[str]:
-    return set(cell_specs(format))
