@@ -7,9 +7,8 @@ a pool of such workers.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
-from extract.api import Hints, extract_bytes, extract_file  # noqa: E402
-from extract.isolation import extract_isolated, extract_many  # noqa: E402
+from extract.api import Hints, extract_bytes, extract_file
+from extract.isolation import extract_isolated, extract_many
+from extract.version import EXTRACTOR_VERSION as __version__
 
 __all__ = ["Hints", "__version__", "extract_bytes", "extract_file", "extract_isolated", "extract_many"]

@@ -14,6 +14,7 @@ from extract.mapper import MappedTables, Mapper, decide_format
 from extract.metadata import agency_kind, agency_level, resolve_metadata
 from extract.model import Document, ReaderError, finding
 from extract.sniff import DocType, sniff
+from extract.version import EXTRACTOR_VERSION
 from report.record import Finding, Provenance, ReportRecord
 
 log = logging.getLogger(__name__)
@@ -32,12 +33,6 @@ class Hints(BaseModel):
     published: str | None = None
     sha256: str | None = None
     content_type: str | None = None
-
-
-def _version() -> str:
-    from extract import __version__
-
-    return __version__
 
 
 def extract_bytes(data: bytes, *, hints: Hints | None = None, ocr: bool = True) -> ReportRecord:
@@ -191,6 +186,6 @@ def _provenance(data: bytes, hints: Hints, document: Document, doc_type: str, st
         sha256=hints.sha256 or hashlib.sha256(data).hexdigest(), url=hints.url, source_id=hints.source_id,
         listing_title=hints.listing_title, published=hints.published,
         content_type=hints.content_type or doc_type, reader=document.reader, pages=document.pages,
-        ocr_pages=document.ocr_pages, extractor_version=_version(),
+        ocr_pages=document.ocr_pages, extractor_version=EXTRACTOR_VERSION,
         duration_ms=round((time.perf_counter() - started) * 1000, 2),
     )

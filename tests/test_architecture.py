@@ -15,6 +15,11 @@ Floors (imports only point down):
 
 `benchmarks` is tooling beside the floors (like `tests`): anything but `dags`.
 
+Inside a package the modules import one another without a cycle: a cycle only works
+while one of its imports hides inside a function, and breaks when it moves to the top.
+Imports under TYPE_CHECKING never run, so they are left out of this one check: they are
+how two modules name each other's types.
+
 Every import counts: at module level, inside functions, under TYPE_CHECKING, and
 `importlib.import_module("…")` with a literal name. Also checked here: the Scrapy
 settings turn off the telnet console and remote control, and no source file
@@ -24,6 +29,7 @@ hard-codes a package-registry host or an absolute path of this machine.
 from __future__ import annotations
 
 import ast
+import graphlib
 import re
 import tempfile
 from collections.abc import Iterator
@@ -111,6 +117,90 @@ def package_imports(package: str) -> tuple[Import, ...]:
         file = path.relative_to(ROOT).as_posix()
         found.extend(imports_in(path.read_text(encoding="utf-8"), file, package))
     return tuple(found)
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def runtime_import_names(source: str, module: str, is_package: bool) -> Iterator[str]:
+    """Every module name an import statement that can run names (TYPE_CHECKING blocks left out):
+    `from a import b` names both `a` and `a.b` (b may be a submodule)."""
+    def visit(node: ast.AST) -> Iterator[str]:
+        if isinstance(node, ast.If) and _is_type_checking(node.test):
+            for child in node.orelse:
+                yield from visit(child)
+            return
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = _absolute(node, module, is_package)
+            yield base
+            yield from (f"{base}.{alias.name}" for alias in node.names)
+        for child in ast.iter_child_nodes(node):
+            yield from visit(child)
+
+    yield from visit(ast.parse(source))
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def _absolute(node: ast.ImportFrom, module: str, is_package: bool) -> str:
+    if not node.level:
+        return node.module or ""
+    parts = module.split(".") if is_package else module.split(".")[:-1]
+    parts = parts[: len(parts) - node.level + 1]
+    return ".".join([*parts, node.module] if node.module else parts)
+
+
+def import_graph(sources: dict[str, tuple[str, bool]]) -> dict[str, set[str]]:
+    """module → the modules of the same top-level package it imports; sources: module → (code, is package)."""
+    def known(name: str) -> str | None:
+        while name and name not in sources:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    graph: dict[str, set[str]] = {}
+    for module, (code, is_package) in sources.items():
+        targets = {known(name) for name in runtime_import_names(code, module, is_package)}
+        graph[module] = {t for t in targets if t and t != module and t.split(".")[0] == module.split(".")[0]}
+    return graph
+
+
+def import_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    try:
+        graphlib.TopologicalSorter(graph).prepare()
+    except graphlib.CycleError as exc:
+        return list(exc.args[1])
+    return None
+
+
+def test_the_cycle_finder_sees_a_cycle_through_a_function_level_and_a_relative_import() -> None:
+    sources = {
+        "pkg": ("", True),
+        "pkg.readers": ("", True),
+        "pkg.readers.pdf": ("def rows():\n    from pkg.readers.grid import page_rows\n", False),
+        "pkg.readers.grid": ("from .pdf import _lines\n", False),
+        "pkg.readers.text": ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg.readers.ocr import x\n",
+                             False),
+        "pkg.readers.ocr": ("from pkg.readers import text\n", False),
+    }
+    cycle = import_cycle(import_graph(sources))
+    assert cycle is not None and set(cycle) == {"pkg.readers.pdf", "pkg.readers.grid"}
+    del sources["pkg.readers.grid"]
+    assert import_cycle(import_graph(sources)) is None   # the TYPE_CHECKING import makes no cycle
+
+
+@pytest.mark.parametrize("package", sorted(ALLOWED))
+def test_no_import_cycle_inside_a_package(package: str) -> None:
+    sources = {module_name(path): (path.read_text(encoding="utf-8"), path.name == "__init__.py")
+               for path in python_files(package)}
+    cycle = import_cycle(import_graph(sources))
+    assert cycle is None, f"import cycle in {package}: {' → '.join(cycle or [])}"
 
 
 def test_the_import_reader_sees_imports_in_functions_relative_and_dynamic() -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import pypdfium2 as pdfium
 
 from extract.model import Cell, Document, ReaderError, Row, finding
+from extract.readers.lines import PAGE_NUMBER, split_line, word_cells, word_lines
 
 log = logging.getLogger(__name__)
 
@@ -202,26 +203,11 @@ def _text_rows(text: str, page: int) -> list[Row]:
     """Plain text lines (no positions): prose, or a text layer's table lines."""
     lines = [line for line in text.splitlines() if line.strip()]
     # pdfium gives the page's header and footer lines first and last.
-    while lines and _PAGE_NUMBER.match("".join(lines[0].split())):
+    while lines and PAGE_NUMBER.match("".join(lines[0].split())):
         lines.pop(0)
-    while lines and _PAGE_NUMBER.match("".join(lines[-1].split())):
+    while lines and PAGE_NUMBER.match("".join(lines[-1].split())):
         lines.pop()
-    return [Row([Cell(part) for part in _split_line(line)], page) for line in lines]
-
-
-_PAGE_NUMBER = re.compile(r"^(?:[-—–－]?\d{1,3}[-—–－]?|第\d{1,3}页(?:共\d{1,3}页)?|\d{1,3}/\d{1,3})$")
-_FIGURE = re.compile(r"^[+-]?\d[\d,，]*(?:\.\d+)?$")
-_FIGURES_AT_END = re.compile(r"^(.*?[^\d\s.,，%])?\s*((?:[+-]?\d[\d,，]*(?:\.\d+)?\s*)+)$")
-
-
-def _split_line(line: str) -> list[str]:
-    """A text-layer line: its label, then one cell per trailing figure."""
-    match = _FIGURES_AT_END.match(line.strip())
-    if not match or not match.group(2):
-        return [line.strip()]
-    label = (match.group(1) or "").strip()
-    figures = match.group(2).split()
-    return ([label] if label else []) + figures
+    return [Row([Cell(part) for part in split_line(line)], page) for line in lines]
 
 
 class _LazyPlumber:
@@ -268,53 +254,12 @@ def _plumber_rows(page: Any, number: int) -> Iterator[Row]:
              if not any(b[0] - 1 <= (w["x0"] + w["x1"]) / 2 <= b[2] + 1 and b[1] - 1 <= (w["top"] + w["bottom"]) / 2 <= b[3] + 1
                         for b in boxes)]
     margin = 0.07 * float(page.height)
-    for top, line_words in _lines(words):
-        cells = _word_cells(line_words)
+    for top, line_words in word_lines(words):
+        cells = word_cells(line_words)
         text = "".join(c.text for c in cells)
-        if _PAGE_NUMBER.match(text) and (top < margin or top > float(page.height) - margin):
+        if PAGE_NUMBER.match(text) and (top < margin or top > float(page.height) - margin):
             continue  # a page number in the header or footer margin
         placed.append((top, Row(cells, number, "pdf")))
     placed.sort(key=lambda item: item[0])
     for _, row in placed:
         yield row
-
-
-def _lines(words: list[dict[str, Any]]) -> Iterator[tuple[float, list[dict[str, Any]]]]:
-    """Words grouped into printed lines by their vertical middle."""
-    words = sorted(words, key=lambda w: ((w["top"] + w["bottom"]) / 2, w["x0"]))
-    line: list[dict[str, Any]] = []
-    middle = None
-    for word in words:
-        centre = (word["top"] + word["bottom"]) / 2
-        height = max(word["bottom"] - word["top"], 1.0)
-        if middle is not None and abs(centre - middle) > 0.5 * height:
-            yield line[0]["top"], sorted(line, key=lambda w: w["x0"])
-            line = []
-        if not line:
-            middle = centre
-        line.append(word)
-    if line:
-        yield line[0]["top"], sorted(line, key=lambda w: w["x0"])
-
-
-def _word_cells(words: list[dict[str, Any]]) -> list[Cell]:
-    """Words of a line joined into cells where the gap is narrower than two characters."""
-    cells: list[Cell] = []
-    text, x0, x1 = "", 0.0, 0.0
-    last_was_figure = False
-    for word in words:
-        char_width = (word["bottom"] - word["top"]) or 10.0
-        figure = bool(_FIGURE.match(word["text"]))
-        if text and (figure or last_was_figure or word["x0"] - x1 > 0.5 * char_width):
-            cells.append(Cell(text, x0, x1))
-            text = ""
-        if not text:
-            text, x0 = word["text"], word["x0"]
-        else:
-            gap = " " if word["x0"] - x1 > 0.2 * char_width else ""
-            text += gap + word["text"]
-        x1 = word["x1"]
-        last_was_figure = figure
-    if text:
-        cells.append(Cell(text, x0, x1))
-    return cells

@@ -20,6 +20,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from extract.model import Cell, Row
+from extract.readers.lines import PAGE_NUMBER, word_cells, word_lines
 
 _SNAP = 3.0       # points: edges closer than this are one ruling line
 _MIN_EDGE = 4.0   # points: shorter strokes are glyph parts or ticks, not rules
@@ -43,13 +44,11 @@ def placed_rows(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, number: int)
     for top, members in _bands(cells):
         row_cells = [Cell(_bounded_text(textpage, c, height), c[0], c[2]) for c in members]
         placed.append((top, Row(row_cells, number, "pdf", gridded=True)))
-    from extract.readers.pdf import _PAGE_NUMBER, _lines, _word_cells
-
     margin = 0.07 * height
-    for top, words in _lines(_words(textpage, cells, height)):
-        line = _word_cells(words)
+    for top, words in word_lines(_words(textpage, cells, height)):
+        line = word_cells(words)
         text = "".join(c.text for c in line)
-        if _PAGE_NUMBER.match(text) and (top < margin or top > height - margin):
+        if PAGE_NUMBER.match(text) and (top < margin or top > height - margin):
             continue
         placed.append((top, Row(line, number, "pdf")))
     placed.sort(key=lambda item: item[0])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from charset_normalizer import from_bytes
 
 from extract.model import Cell, Document, Row
-from extract.readers.pdf import _split_line
+from extract.readers.lines import split_line
 
 
 def decode_text(data: bytes) -> str:
@@ -27,5 +27,5 @@ def read_text(data: bytes) -> Document:
             page += line.count("\f")
             line = line.replace("\f", "")
         if line.strip():
-            rows.append(Row([Cell(part) for part in _split_line(line)], page))
+            rows.append(Row([Cell(part) for part in split_line(line)], page))
     return Document(rows=rows, reader="text", pages=page)
