@@ -15,10 +15,10 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from report.agencies import Kind, Level
+
 SANDBOX_PLACEHOLDER = "{sandbox}"
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml when present; both keep node marks
-Level = Literal["province", "prefecture", "county", "township", "department"]
-Kind = Literal["government", "department"]
 Family = Literal["trs", "jcms", "gkmlpt", "plain", "generic"]
 
 
@@ -63,11 +63,6 @@ class Source(BaseModel):
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise ValueError(f"not an http(s) URL: {url!r}")
         return urls
-
-    @property
-    def deadline(self) -> str:
-        """The legal publication deadline (month-day) for the report on year Y, published in Y+1."""
-        return "01-31" if self.kind == "department" else "03-31"
 
     def resolved_urls(self, sandbox_url: str | None) -> list[str]:
         return [resolve_url(url, sandbox_url) for url in self.list_urls]

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+from report.agencies import Kind, Level, deadline
 from report.record import ReportFormat
 from sandbox.figures import Figures, generate, printed
 
@@ -21,8 +22,8 @@ class Agency:
     slug: str
     name: str
     region_code: str
-    level: str          # province | prefecture | county | township | department
-    kind: str           # government | department
+    level: Level
+    kind: Kind
     family: str         # trs | jcms | gkmlpt | plain | generic
     list_path: str      # the report column's first list page, below the site prefix /<slug>
     busy: float = 1.0
@@ -172,8 +173,8 @@ def _parse_plan() -> tuple[Publication, ...]:
 def default_published(slug: str, year: int) -> str:
     """A date before the legal deadline: 31 Jan for departments, 31 Mar for governments."""
     day = 10 + seed_for(slug, year) % 15
-    month = 1 if agency(slug).kind == "department" else 3
-    return f"{year + 1}-{month:02d}-{day:02d}"
+    due = deadline(year, agency(slug).kind)
+    return f"{due.year}-{due.month:02d}-{day:02d}"
 
 
 PUBLICATIONS: tuple[Publication, ...] = _parse_plan()

@@ -9,13 +9,11 @@ from nianbao.alerts.model import AgencyExpectation, ReportFacts, SiteFacts
 from nianbao.alerts.reconcile import reconcile
 from nianbao.alerts.rules import (
     broken_sites,
-    deadline,
     duplicate_reports,
     early_publications,
     evaluate,
     image_only_reports,
     late_publications,
-    latest_due_year,
     malformed_reports,
     missing_reports,
     text_similarity,
@@ -30,14 +28,6 @@ TEXT = ("2024年，本局坚持以习近平新时代中国特色社会主义思�
 def report(agency: str = DEPT.agency, year: int = 2024, sha: str = "a" * 64, kind: str = "department",
            **extra: object) -> ReportFacts:
     return ReportFacts(agency=agency, year=year, sha256=sha, kind=kind, **extra)  # type: ignore[arg-type]
-
-
-def test_deadlines_follow_the_regulation() -> None:
-    assert deadline(2024, "department") == date(2025, 1, 31)
-    assert deadline(2024, "government") == date(2025, 3, 31)
-    assert latest_due_year(date(2025, 4, 15), "government") == 2024
-    assert latest_due_year(date(2025, 3, 31), "government") == 2023
-    assert latest_due_year(date(2025, 2, 1), "department") == 2024
 
 
 def test_missing_only_after_the_deadline_and_only_without_a_report() -> None:

@@ -104,15 +104,6 @@ def test_postgres_urls_use_psycopg_3(postgres_url: str) -> None:
     engine.dispose()
 
 
-def test_deadlines_follow_the_agency_kind() -> None:
-    import datetime as dt
-
-    from warehouse.models import deadline_for
-
-    assert deadline_for("department", 2024) == dt.date(2025, 1, 31)
-    assert deadline_for("government", 2024) == dt.date(2025, 3, 31)
-
-
 @pytest.mark.postgres
 def test_concurrent_upgrades_of_one_postgres_database_take_turns(postgres_url: str) -> None:
     import subprocess

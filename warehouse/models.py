@@ -32,8 +32,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-AGENCY_LEVELS = ("province", "prefecture", "county", "township", "department")
-AGENCY_KINDS = ("government", "department")
+from report.agencies import KINDS as AGENCY_KINDS
+from report.agencies import LEVELS as AGENCY_LEVELS
+from report.agencies import deadline
+
 REGION_LEVELS = ("province", "prefecture", "county")
 REPORT_STATUSES = ("accepted", "quarantined")
 SEVERITIES = ("error", "warning", "info")
@@ -152,11 +154,7 @@ class Agency(Base):
 
     def deadline(self, year: int) -> dt.date:
         """条例 art. 50: departments publish by 31 January, governments by 31 March."""
-        return deadline_for(self.kind, year)
-
-
-def deadline_for(kind: str, year: int) -> dt.date:
-    return dt.date(year + 1, 1, 31) if kind == "department" else dt.date(year + 1, 3, 31)
+        return deadline(year, self.kind)
 
 
 class CrawlRun(Base):
@@ -314,5 +312,5 @@ class ReportSection(Base):
 
 __all__ = [
     "Agency", "Alert", "Base", "Cell", "CellDictionary", "CrawlRun", "Document", "ExtractionAttempt",
-    "Finding", "Region", "Report", "ReportSection", "ReportYear", "RuleLabel", "Source", "deadline_for",
+    "Finding", "Region", "Report", "ReportSection", "ReportYear", "RuleLabel", "Source",
 ]

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import text
 
+from report.agencies import deadline
 from warehouse.export import region_prefix
-from warehouse.models import deadline_for
 from warehouse.query import WarehouseError, read_only_connection
 
 GROUPINGS = {"province": "province_code", "prefecture": "prefecture_code", "region": "region_code"}
@@ -95,5 +95,5 @@ def missing_reports(url: str | None = None, *, year: int | None = None,
     sql += " ORDER BY y.year, a.region_code, a.slug"
     with read_only_connection(url) as conn:
         rows = conn.execute(text(sql), params).all()
-    return [MissingReport(slug, name, region_code, kind, int(y), deadline_for(kind, int(y)))
+    return [MissingReport(slug, name, region_code, kind, int(y), deadline(int(y), kind))
             for slug, name, region_code, kind, y in rows]

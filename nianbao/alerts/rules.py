@@ -16,27 +16,11 @@ from datetime import date
 from itertools import combinations
 
 from nianbao.alerts.model import AgencyExpectation, Alert, ReportFacts, SiteFacts
+from report.agencies import deadline
 
 DUPLICATE_THRESHOLD = 0.9
 ERROR_RATE_THRESHOLD = 0.2
 MIN_REQUESTS_FOR_ERROR_RATE = 5
-
-
-# ---------------------------------------------------------------- deadlines
-def deadline(year: int, kind: str) -> date:
-    """The legal deadline of report year `year`: 31 January for departments (政府部门),
-    31 March for governments (本级政府) — 《政府信息公开条例》第五十条."""
-    return date(year + 1, 1, 31) if kind == "department" else date(year + 1, 3, 31)
-
-
-def latest_due_year(today: date, kind: str) -> int | None:
-    """The latest report year whose deadline has passed by `today`."""
-    year = today.year - 1
-    while year > 1900:
-        if today > deadline(year, kind):
-            return year
-        year -= 1
-    return None
 
 
 # ---------------------------------------------------------------- publication timing

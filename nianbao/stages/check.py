@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from nianbao.alerts.model import AgencyExpectation, Alert, ReportFacts, SiteFacts
 from nianbao.alerts.reconcile import reconcile
-from nianbao.alerts.rules import evaluate, latest_due_year
+from nianbao.alerts.rules import evaluate
 from nianbao.stages.context import StageContext, ensure_warehouse
 from nianbao.stages.crawl import sync_crawl_runs
+from report.agencies import latest_due_year
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
