@@ -11,8 +11,8 @@ from lxml import etree
 from parsel import Selector, css2xpath
 
 from crawler.families.base import anchor_title, link_target
-from crawler.recognise import normalise_title
 from crawler.sniff import DOCUMENT_EXT, IMAGE_EXT, extension
+from report.titles import normalise_title
 
 _DOWNLOAD_PATH = re.compile(r"downfile\.jsp|download\.jsp|filedownload|/download/|getfile|attachment", re.I)
 _VIEWER = re.compile(r"viewer\.html?|pdfjs|pdf\.js", re.I)

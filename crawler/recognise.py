@@ -1,11 +1,6 @@
 """Is a link (its title and URL) an annual 政府信息公开 report, and of which year?
 
-Real titles: `{机关}{YYYY}年政府信息公开工作年度报告`, `…{YYYY}年度政府信息公开工作报告`,
-`…关于{YYYY}年政府信息公开工作情况的报告`, `…政府信息公开工作年度报告（YYYY年度）`,
-`…政府信息公开工作2022年度报告`, with suffixes such as （图片版）/（超链版）.
-Look-alikes that are excluded: 图解, 解读, half-year or quarterly statistics, and
-notices about compiling or publishing the reports.
-
+What a title says is `report.titles` (the extractor reads the same verdict).
 The URL helps where the title is bare: a report column (…/xxgknb/…, …/ndbg/…) listing
 `2022年度报告`, and 大汉's `xxgkAnnualReport.jsp?…&fbtime=YYYY`, one report per year.
 """
@@ -13,22 +8,18 @@ The URL helps where the title is bare: a report column (…/xxgknb/…, …/ndbg
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 
-import opencc
-
-_SUBJECT = re.compile(r"(政府)?信息公开|政务公开")
-_REPORT = re.compile(r"年度?报告|年报|工作报告|情况的?报告|年度工作报告")
-_LOOKALIKE = re.compile(
-    r"图解|图说|一图|解读|读懂|问答|半年|上半年|下半年|季度|月报|统计表|通知|通告|公告|编制|报送|发布工作|"
-    r"模板|格式|样式|指南|目录|要点|工作方案|考核|评估|测评|第三方|培训|会议|征求意见"
+from report.titles import (
+    VERSION,
+    is_lookalike,
+    is_report_title,
+    normalise_title,
+    version_of,
+    year_from_title,
 )
-_VERSION = re.compile(r"[（(]\s*(图片版|超链版|文字版|PDF版|word版|修订版|更正版)\s*[)）]", re.IGNORECASE)
-_YEAR_IN_TITLE = re.compile(r"(20\d{2})\s*年")
-_ANY_YEAR = re.compile(r"(?<!\d)(20\d{2})(?!\d)")
+
 _URL_DATE = re.compile(r"(?<!\d)(20\d{2})(0[1-9]|1[0-2])([0-3]\d)?(?!\d)")
 _URL_YEAR_DIR = re.compile(r"/(20\d{2})n?/")
 _REPORT_COLUMN = re.compile(r"xxgknb|gknb|ndbg|xxgkndbg|gzndbg|annualreport", re.IGNORECASE)
@@ -43,37 +34,26 @@ class Recognition:
     year_from: str            # title | listing-date | url | none
 
 
-@lru_cache(maxsize=1)
-def _simplifier() -> opencc.OpenCC:
-    return opencc.OpenCC("t2s")
-
-
-@lru_cache(maxsize=4096)
-def normalise_title(title: str) -> str:
-    """NFKC, traditional → simplified, no white space: one spelling for matching."""
-    text = unicodedata.normalize("NFKC", title or "")
-    return _simplifier().convert(re.sub(r"\s+", "", text))
-
-
 def looks_like_report(title: str, extra_pattern: str | None = None, url: str = "") -> bool:
     text = normalise_title(title)
-    if _ANNUAL_MODULE.search(url) and not _LOOKALIKE.search(text):
+    if is_lookalike(text):
+        return False
+    if _ANNUAL_MODULE.search(url):
         return True
-    if not text or _LOOKALIKE.search(_VERSION.sub("", text)):
+    if not text:
         return False
     if extra_pattern and re.search(extra_pattern, text):
         return True
-    if _BARE_REPORT_TITLE.match(_VERSION.sub("", text)) and _REPORT_COLUMN.search(url):
+    if _BARE_REPORT_TITLE.match(VERSION.sub("", text)) and _REPORT_COLUMN.search(url):
         return True
-    return bool(_SUBJECT.search(text) and _REPORT.search(text))
+    return is_report_title(text)
 
 
 def infer_year(title: str, url: str = "", listed: str | None = None) -> tuple[int | None, str]:
     """The report year: from the title, else the year before the listing date, else the URL."""
-    text = normalise_title(title)
-    match = _YEAR_IN_TITLE.search(text) or _ANY_YEAR.search(text)
-    if match:
-        return int(match.group(1)), "title"
+    year = year_from_title(title)
+    if year is not None:
+        return year, "title"
     module = _ANNUAL_MODULE.search(url)
     if module:
         return int(module.group(1)), "url"
@@ -100,8 +80,7 @@ def recognise(title: str, url: str = "", listed: str | None = None,
     if not looks_like_report(title, extra_pattern, url):
         return None
     year, year_from = infer_year(title, url, listed)
-    version = _VERSION.search(normalise_title(title))
-    return Recognition(year=year, version=version.group(1) if version else None, year_from=year_from)
+    return Recognition(year=year, version=version_of(title), year_from=year_from)
 
 
 _DATE = re.compile(r"(20\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")

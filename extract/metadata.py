@@ -6,8 +6,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-_REPORT_WORDS = ("年度报告", "年报")
-_YEAR_IN_TITLE = re.compile(r"((?:19|20)\d{2})\s*年(?:度)?")
+from report.titles import REPORT, YEAR_IN_TITLE, is_lookalike, normalise_title, year_from_title
+
 _PERIOD = re.compile(r"统计期限自\s*((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
 _PERIOD_LOOSE = re.compile(r"(?:统计期限|统计时限|统计时间|数据统计期|统计区间)[^。]{0,12}?((?:19|20)\d{2})\s*年")
 _TITLE_TAIL = re.compile(r"(?:政府)?信息公开(?:工作)?年度报告.*$|政务公开工作年度报告.*$|年度报告.*$")
@@ -15,7 +15,6 @@ _NOISE = re.compile(r"[_\-|｜—]+[^_\-|｜—]*(?:网|门户|平台)$")
 _SUFFIX_TITLE = re.compile(r"^(.*?(?:19|20)\d{2}\s*年(?:度)?.*?(?:年度报告|年报))")
 _LABEL_PREFIX = re.compile(r"^(?:名称|标题|题名|文件名称|信息名称)[:：]")
 _NOT_TITLE = re.compile(r"索引号|分类[:：]|发布机构|发文日期|发布日期|发布时间|来源[:：]|浏览次数|文号[:：]|主题分类")
-_LOOKALIKE = re.compile(r"图解|解读|一图读懂|半年|上半年|下半年|季度|第[一二三四]季|月报|统计月|^关于.*(?:通知|函|意见|方案)$|编制发布工作|工作要点")
 
 
 @dataclass
@@ -41,7 +40,7 @@ def title_from_lines(lines: list[str]) -> str | None:
             joined = ""
             continue
         joined += text
-        if any(word in joined for word in _REPORT_WORDS):
+        if REPORT.search(joined):
             match = _SUFFIX_TITLE.match(joined)
             if match and len(match.group(1)) <= 80:
                 return match.group(1)
@@ -64,7 +63,7 @@ def clean_listing_title(title: str | None) -> str | None:
 def agency_from_title(title: str | None) -> str | None:
     if not title:
         return None
-    match = _YEAR_IN_TITLE.search(title)
+    match = YEAR_IN_TITLE.search(title)
     prefix = title[: match.start()] if match else _TITLE_TAIL.sub("", title)
     prefix = prefix.strip("《》“”\"' ：:")
     if len(prefix) < 2 or not re.search(r"[\u4e00-\u9fff]", prefix):
@@ -76,13 +75,6 @@ def year_from_text(text: str) -> int | None:
     """The statistics period sentence (统计期限自2024年1月1日…) names the report year."""
     folded = compact(text)
     match = _PERIOD.search(folded) or _PERIOD_LOOSE.search(folded)
-    return int(match.group(1)) if match else None
-
-
-def year_from_title(title: str | None) -> int | None:
-    if not title:
-        return None
-    match = _YEAR_IN_TITLE.search(compact(title))
     return int(match.group(1)) if match else None
 
 
@@ -101,7 +93,7 @@ def resolve_metadata(lead_lines: list[str], body_text: str, *, meta_title: str |
             or year_from_title(listing_title) or _year_from_url(url))
     lookalike = None
     for candidate in (title, listing_title):
-        if candidate and _LOOKALIKE.search(compact(candidate)):
+        if candidate and is_lookalike(candidate):
             lookalike = compact(candidate)
             break
     return Metadata(title, agency, year, lookalike)
@@ -114,7 +106,7 @@ def _similar(a: str, b: str) -> bool:
 
 
 def _is_report_title(title: str | None) -> bool:
-    return bool(title) and any(word in compact(title or "") for word in _REPORT_WORDS)
+    return bool(REPORT.search(normalise_title(title)))
 
 
 def _year_from_url(url: str | None) -> int | None:
