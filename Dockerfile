@@ -32,7 +32,6 @@ COPY extract ./extract
 COPY crawler ./crawler
 COPY warehouse ./warehouse
 COPY nianbao ./nianbao
-COPY sandbox ./sandbox
 COPY sources ./sources
 COPY dags ./dags
 RUN uv pip install --system --no-cache --no-deps . \
