@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from extract.findings import Findings
 from extract.mapper import MappedTables, Mapper, decide_format
 from extract.metadata import agency_kind, agency_level, resolve_metadata
 from extract.model import Document, ReaderError, finding
@@ -44,12 +45,12 @@ def extract_bytes(data: bytes, *, hints: Hints | None = None, ocr: bool = True) 
     try:
         document = read_document(data, doc_type, ocr=ocr)
     except ReaderError as exc:
-        record = ReportRecord(findings=[finding(exc.rule, exc.message, exc.message_en, exc.severity)])
+        record = ReportRecord(findings=[exc.finding()])
         document = Document(reader=doc_type)
     except Exception as exc:  # a reader bug must not lose the document
         log.exception("reader %s failed", doc_type)
         record = ReportRecord(findings=[finding(
-            "extract-error", f"读取失败：{type(exc).__name__}: {exc}",
+            Findings.EXTRACT_ERROR, f"读取失败：{type(exc).__name__}: {exc}",
             f"the {doc_type} reader failed: {type(exc).__name__}: {exc}")])
         document = Document(reader=doc_type)
     else:
@@ -69,14 +70,14 @@ def extract_file(path: str | Path, hints: Hints | None = None, *, ocr: bool = Tr
             record = build_record(document, hints or Hints())
         except ReaderError as exc:
             document = Document(reader="flipbook")
-            record = ReportRecord(findings=[finding(exc.rule, exc.message, exc.message_en, exc.severity)])
+            record = ReportRecord(findings=[exc.finding()])
         pages = b"".join(p.read_bytes() for p in sorted(path.iterdir()) if p.is_file())
         record.provenance = _provenance(pages, hints or Hints(), document, "html", started)
         return record
     try:
         data = path.read_bytes()
     except OSError as exc:
-        record = ReportRecord(findings=[finding("unreadable-file", f"无法读取文件：{exc}", f"cannot read the file: {exc}")])
+        record = ReportRecord(findings=[finding(Findings.UNREADABLE_FILE, f"无法读取文件：{exc}", f"cannot read the file: {exc}")])
         return record
     return extract_bytes(data, hints=hints, ocr=ocr)
 
@@ -94,10 +95,10 @@ def read_document(data: bytes, doc_type: DocType, *, ocr: bool = True) -> Docume
         "text": lambda: _text(data),
     }
     if doc_type == "empty":
-        raise ReaderError("empty-file", "文件为空", "the file is empty")
+        raise ReaderError(Findings.EMPTY_FILE, "文件为空", "the file is empty")
     reader = readers.get(doc_type)
     if reader is None:
-        raise ReaderError("unknown-type", f"无法识别的文件类型（{doc_type}）",
+        raise ReaderError(Findings.UNKNOWN_TYPE, f"无法识别的文件类型（{doc_type}）",
                           f"unrecognised document type ({doc_type})")
     return reader()
 
@@ -134,7 +135,7 @@ def _legacy(data: bytes, kind: str) -> Document:
 
 def _image(data: bytes, ocr: bool) -> Document:
     if not ocr:
-        raise ReaderError("needs-ocr", "图片文档需要 OCR", "an image document needs OCR", "warning")
+        raise ReaderError(Findings.NEEDS_OCR, "图片文档需要 OCR", "an image document needs OCR")
     from extract.readers.ocr import read_image
 
     return read_image(data)
@@ -167,17 +168,17 @@ def build_record(document: Document, hints: Hints) -> ReportRecord:
 def _findings(mapped: MappedTables, lookalike: str | None, document: Document) -> list[Finding]:
     found: list[Finding] = []
     if lookalike and (len(mapped.cells) < 20 or not mapped.sections):
-        found.append(finding("not-a-report", f"不是政府信息公开工作年度报告（{lookalike}）",
+        found.append(finding(Findings.NOT_A_REPORT, f"不是政府信息公开工作年度报告（{lookalike}）",
                              f"not an annual disclosure report ({lookalike})"))
     elif lookalike:
-        found.append(finding("not-a-report", f"标题显示不是年度报告（{lookalike}）",
+        found.append(finding(Findings.NOT_A_REPORT, f"标题显示不是年度报告（{lookalike}）",
                              f"the title says this is not an annual report ({lookalike})"))
     elif not mapped.cells:
         has_report_words = any("年度报告" in line for line in mapped.lead_lines) or bool(mapped.sections)
         if has_report_words:
-            found.append(finding("no-tables", "报告中没有找到统计表", "no report tables found", "warning"))
-        elif not any(f.rule == "needs-ocr" for f in document.findings):
-            found.append(finding("not-a-report", "文档看起来不是年度报告", "the document does not look like an annual report"))
+            found.append(finding(Findings.NO_TABLES, "报告中没有找到统计表", "no report tables found"))
+        elif not any(f.rule == Findings.NEEDS_OCR.id for f in document.findings):
+            found.append(finding(Findings.NOT_A_REPORT, "文档看起来不是年度报告", "the document does not look like an annual report"))
     return found
 
 

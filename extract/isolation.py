@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from extract.api import Hints, extract_bytes, extract_file
+from extract.findings import Findings
 from extract.model import finding
 from report.record import ReportRecord
 
@@ -89,12 +90,12 @@ def _start(index: int, source: bytes | str | Path, hints: Hints | None, memory_m
     return _Running(index, process, parent, time.monotonic(), source, hints)
 
 
-def _failed(rule: str, message: str, message_en: str, running: _Running) -> ReportRecord:
+def _failed(kind: Findings, message: str, message_en: str, running: _Running) -> ReportRecord:
     from extract.api import _provenance
     from extract.model import Document
 
     data = running.source if isinstance(running.source, bytes) else _read_quietly(running.source)
-    record = ReportRecord(findings=[finding(rule, message, message_en)])
+    record = ReportRecord(findings=[finding(kind, message, message_en)])
     record.provenance = _provenance(data, running.hints or Hints(), Document(reader="worker"), "unknown", running.started)
     record.provenance.duration_ms = round((time.monotonic() - running.started) * 1000, 2)
     return record
@@ -134,7 +135,7 @@ def _check(running: _Running, timeout_s: float, memory_mb: int) -> ReportRecord 
         return _crashed(running)
     if time.monotonic() - running.started > timeout_s:
         _kill(running)
-        return _failed("extract-timeout", f"抽取超过 {timeout_s:g} 秒，已中止",
+        return _failed(Findings.EXTRACT_TIMEOUT, f"抽取超过 {timeout_s:g} 秒，已中止",
                        f"extraction took longer than {timeout_s:g} s and was stopped", running)
     if running.process.pid and _rss_mb(running.process.pid) > memory_mb:
         _kill(running)
@@ -143,16 +144,16 @@ def _check(running: _Running, timeout_s: float, memory_mb: int) -> ReportRecord 
 
 
 def _oom(running: _Running, memory_mb: int) -> ReportRecord:
-    return _failed("extract-oom", f"抽取占用内存超过 {memory_mb} MB，已中止",
+    return _failed(Findings.EXTRACT_OOM, f"抽取占用内存超过 {memory_mb} MB，已中止",
                    f"extraction needed more than {memory_mb} MB and was stopped", running)
 
 
 def _crashed(running: _Running) -> ReportRecord:
     code = running.process.exitcode
     if code is not None and code < 0 and -code in (signal.SIGKILL, signal.SIGSEGV, signal.SIGABRT):
-        return _failed("extract-oom", f"抽取进程异常终止（信号 {-code}），可能内存不足",
+        return _failed(Findings.EXTRACT_OOM, f"抽取进程异常终止（信号 {-code}），可能内存不足",
                        f"the extraction worker died (signal {-code}), most likely out of memory", running)
-    return _failed("extract-error", f"抽取进程异常退出（{code}）", f"the extraction worker exited with {code}", running)
+    return _failed(Findings.EXTRACT_ERROR, f"抽取进程异常退出（{code}）", f"the extraction worker exited with {code}", running)
 
 
 def extract_isolated(data_or_path: bytes | str | Path, hints: Hints | None = None, *, timeout_s: float = 120,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from extract.findings import Findings
 from report.record import Finding, OcrPage
 
 
@@ -62,17 +63,17 @@ class Document:
 
 
 class ReaderError(Exception):
-    """A reader cannot read this document; `rule` is the finding to record."""
+    """A reader cannot read this document; `kind` is the finding to record."""
 
-    def __init__(self, rule: str, message: str, message_en: str, severity: str = "error") -> None:
+    def __init__(self, kind: Findings, message: str, message_en: str) -> None:
         super().__init__(message_en)
-        self.rule = rule
+        self.kind = kind
         self.message = message
         self.message_en = message_en
-        self.severity = severity
+
+    def finding(self) -> Finding:
+        return finding(self.kind, self.message, self.message_en)
 
 
-def finding(rule: str, message: str, message_en: str, severity: str = "error",
-            cells: list[str] | None = None) -> Finding:
-    return Finding(rule=rule, severity=severity, message=message, message_en=message_en,  # type: ignore[arg-type]
-                   cells=cells or [])
+def finding(kind: Findings, message: str, message_en: str, cells: list[str] | None = None) -> Finding:
+    return Finding(rule=kind.id, severity=kind.severity, message=message, message_en=message_en, cells=cells or [])

@@ -9,6 +9,7 @@ import lxml.html
 from charset_normalizer import from_bytes
 from lxml import etree
 
+from extract.findings import Findings
 from extract.model import Cell, Document, ReaderError, Row
 
 # Report-body containers of the common CMS families, most specific first.
@@ -46,11 +47,11 @@ def read_html(data: bytes, *, page: int = 1, space_prefix: str = "html") -> Docu
     try:
         tree = lxml.html.document_fromstring(text.encode("utf-8"), parser=lxml.html.HTMLParser(encoding="utf-8"))
     except (etree.ParserError, ValueError) as exc:
-        raise ReaderError("broken-html", f"HTML 无法解析：{exc}", f"the HTML cannot be parsed: {exc}") from exc
+        raise ReaderError(Findings.BROKEN_HTML, f"HTML 无法解析：{exc}", f"the HTML cannot be parsed: {exc}") from exc
     document = Document(reader="html", pages=1, meta_title=_title(tree))
     if is_challenge_page(text, tree):
-        raise ReaderError("challenge-page", "网站返回了反爬虫验证页面，而不是报告",
-                          "the site answered with a bot-challenge page instead of the document", "warning")
+        raise ReaderError(Findings.CHALLENGE_PAGE, "网站返回了反爬虫验证页面，而不是报告",
+                          "the site answered with a bot-challenge page instead of the document")
     body = find_body(tree)
     walker = _Walker(page, space_prefix)
     walker.walk(body)
@@ -63,7 +64,7 @@ def read_flipbook(directory: Path) -> Document:
     """A report published as a directory of HTML pages, read in file-name order."""
     pages = sorted(p for p in directory.iterdir() if p.is_file() and p.suffix.lower() in (".html", ".htm"))
     if not pages:
-        raise ReaderError("empty-file", "目录中没有 HTML 页面", "the directory holds no HTML pages")
+        raise ReaderError(Findings.EMPTY_FILE, "目录中没有 HTML 页面", "the directory holds no HTML pages")
     document = Document(reader="html-pages", pages=len(pages))
     for number, path in enumerate(pages, start=1):
         part = read_html(path.read_bytes(), page=number, space_prefix=f"p{number}")

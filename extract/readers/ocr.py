@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from extract.findings import Findings
 from extract.model import Cell, Document, ReaderError, Row
 
 DPI = 200
@@ -89,12 +90,12 @@ def read_image(data: bytes) -> Document:
     try:
         image = Image.open(io.BytesIO(data))
         if image.width * image.height > _MAX_PIXELS:
-            raise ReaderError("image-too-large", "图片过大", "the image is too large to read")
+            raise ReaderError(Findings.IMAGE_TOO_LARGE, "图片过大", "the image is too large to read")
         image.load()
     except Image.DecompressionBombError as exc:
-        raise ReaderError("image-too-large", "图片过大", f"the image is too large to read: {exc}") from exc
+        raise ReaderError(Findings.IMAGE_TOO_LARGE, "图片过大", f"the image is too large to read: {exc}") from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        raise ReaderError("broken-image", f"图片无法解析：{exc}", f"the image cannot be decoded: {exc}") from exc
+        raise ReaderError(Findings.BROKEN_IMAGE, f"图片无法解析：{exc}", f"the image cannot be decoded: {exc}") from exc
     grey = np.asarray(image.convert("L"))
     rows, confidence = ocr_grey(grey, 1)
     from report.record import OcrPage

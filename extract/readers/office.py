@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from extract.findings import Findings
 from extract.model import Cell, Document, ReaderError, Row
 
 _MAX_PART = 200 * 1024 * 1024  # no Office part of a real report is anywhere near this
@@ -28,15 +29,15 @@ def refuse_unsafe_xml(data: bytes, kind: str) -> None:
                 if not info.filename.endswith((".xml", ".rels")):
                     continue
                 if info.file_size > _MAX_PART or info.file_size > 5_000_000 and info.file_size > 1000 * max(info.compress_size, 1):
-                    raise ReaderError("zip-bomb", f"{kind.upper()} 内的 {info.filename} 解压后过大",
+                    raise ReaderError(Findings.ZIP_BOMB, f"{kind.upper()} 内的 {info.filename} 解压后过大",
                                       f"{info.filename} in the {kind.upper()} inflates too much (zip bomb)")
                 with archive.open(info) as member:
                     head = member.read(4096)
                 if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-                    raise ReaderError("unsafe-xml", f"{kind.upper()} 内的 {info.filename} 声明了 DTD/实体，拒绝解析",
+                    raise ReaderError(Findings.UNSAFE_XML, f"{kind.upper()} 内的 {info.filename} 声明了 DTD/实体，拒绝解析",
                                       f"{info.filename} in the {kind.upper()} declares a DTD or entities; refused")
     except (zipfile.BadZipFile, zlib.error, ValueError, OSError, EOFError, NotImplementedError, KeyError) as exc:
-        raise ReaderError(f"broken-{kind}", f"{kind.upper()} 文件已损坏：{exc}", f"the {kind.upper()} package is damaged: {exc}") from exc
+        raise ReaderError(Findings.of(f"broken-{kind}"), f"{kind.upper()} 文件已损坏：{exc}", f"the {kind.upper()} package is damaged: {exc}") from exc
 
 
 def read_docx(data: bytes) -> Document:
@@ -47,9 +48,9 @@ def read_docx(data: bytes) -> Document:
     try:
         word = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, KeyError, ValueError, OSError) as exc:
-        raise ReaderError("broken-docx", f"DOCX 无法解析：{exc}", f"the DOCX cannot be parsed: {exc}") from exc
+        raise ReaderError(Findings.BROKEN_DOCX, f"DOCX 无法解析：{exc}", f"the DOCX cannot be parsed: {exc}") from exc
     except Exception as exc:  # lxml and zipfile raise many kinds on damaged packages
-        raise ReaderError("broken-docx", f"DOCX 无法解析：{exc}", f"the DOCX cannot be parsed: {exc}") from exc
+        raise ReaderError(Findings.BROKEN_DOCX, f"DOCX 无法解析：{exc}", f"the DOCX cannot be parsed: {exc}") from exc
     document = Document(reader="docx", pages=None)
     title = word.core_properties.title
     document.meta_title = title.strip() if title and title.strip() else None
@@ -134,7 +135,7 @@ def read_sheet(data: bytes, kind: str) -> Document:
     except ReaderError:
         raise
     except Exception as exc:  # openpyxl/xlrd raise many kinds on damaged files
-        raise ReaderError(f"broken-{kind}", f"表格文件无法解析：{exc}", f"the {kind} file cannot be parsed: {exc}") from exc
+        raise ReaderError(Findings.of(f"broken-{kind}"), f"表格文件无法解析：{exc}", f"the {kind} file cannot be parsed: {exc}") from exc
     document = Document(reader=kind, pages=len(sheets))
     for number, (name, grid) in enumerate(sheets, start=1):
         for cells in grid:
@@ -219,9 +220,8 @@ def read_legacy(data: bytes, kind: str, *, convert: Callable[[bytes], Document],
     """A binary Word/WPS file: converted to DOCX by LibreOffice when it is installed."""
     binary = soffice()
     if binary is None:
-        raise ReaderError("needs-libreoffice", f"{kind.upper()} 文件需要 LibreOffice 转换，本机未安装；原文件已保留",
-                          f"a {kind.upper()} file needs LibreOffice to convert it, which is not installed; raw kept",
-                          "warning")
+        raise ReaderError(Findings.NEEDS_LIBREOFFICE, f"{kind.upper()} 文件需要 LibreOffice 转换，本机未安装；原文件已保留",
+                          f"a {kind.upper()} file needs LibreOffice to convert it, which is not installed; raw kept")
     with tempfile.TemporaryDirectory(prefix="nianbao-soffice-") as work:
         source = Path(work) / f"document.{kind}"
         source.write_bytes(data)
@@ -231,10 +231,10 @@ def read_legacy(data: bytes, kind: str, *, convert: Callable[[bytes], Document],
                  "--convert-to", "docx", "--outdir", work, str(source)],
                 check=True, capture_output=True, timeout=timeout_s)
         except (subprocess.SubprocessError, OSError) as exc:
-            raise ReaderError("broken-doc", f"LibreOffice 转换失败：{exc}", f"LibreOffice could not convert it: {exc}") from exc
+            raise ReaderError(Findings.BROKEN_DOC, f"LibreOffice 转换失败：{exc}", f"LibreOffice could not convert it: {exc}") from exc
         converted = Path(work) / "document.docx"
         if not converted.exists():
-            raise ReaderError("broken-doc", "LibreOffice 未能转换该文件", "LibreOffice produced no DOCX")
+            raise ReaderError(Findings.BROKEN_DOC, "LibreOffice 未能转换该文件", "LibreOffice produced no DOCX")
         document = convert(converted.read_bytes())
     document.reader = f"{kind}+libreoffice"
     return document

@@ -13,6 +13,7 @@ from typing import Any
 
 import pypdfium2 as pdfium
 
+from extract.findings import Findings
 from extract.model import Cell, Document, ReaderError, Row, finding
 from extract.readers.lines import PAGE_NUMBER, split_line, word_cells, word_lines
 
@@ -42,14 +43,14 @@ def read_pdf(data: bytes, *, ocr: bool = True) -> Document:
     except pdfium.PdfiumError as exc:
         message = str(exc).lower()
         if "password" in message:
-            raise ReaderError("encrypted", "文档已加密，无法读取", "the PDF is encrypted") from exc
-        raise ReaderError("broken-pdf", f"PDF 无法解析：{exc}", f"the PDF cannot be parsed: {exc}") from exc
+            raise ReaderError(Findings.ENCRYPTED, "文档已加密，无法读取", "the PDF is encrypted") from exc
+        raise ReaderError(Findings.BROKEN_PDF, f"PDF 无法解析：{exc}", f"the PDF cannot be parsed: {exc}") from exc
     document = Document(reader="pdf-text", pages=len(pdf))
     try:
         if len(pdf) == 0:
-            raise ReaderError("broken-pdf", "PDF 没有页面", "the PDF has no pages")
+            raise ReaderError(Findings.BROKEN_PDF, "PDF 没有页面", "the PDF has no pages")
         if len(pdf) > MAX_PAGES:
-            raise ReaderError("too-many-pages", f"PDF 有 {len(pdf)} 页，超过 {MAX_PAGES} 页的上限，不是一份年度报告",
+            raise ReaderError(Findings.TOO_MANY_PAGES, f"PDF 有 {len(pdf)} 页，超过 {MAX_PAGES} 页的上限，不是一份年度报告",
                               f"the PDF has {len(pdf)} pages, over the limit of {MAX_PAGES}")
         document.meta_title = _meta_title(pdf)
         plumber = _LazyPlumber(data)
@@ -60,7 +61,7 @@ def read_pdf(data: bytes, *, ocr: bool = True) -> Document:
                 text = _page_text(page)
             except pdfium.PdfiumError as exc:
                 document.findings.append(finding(
-                    "broken-page", f"第 {index + 1} 页无法读取：{exc}", f"page {index + 1} cannot be read: {exc}", "warning"))
+                    Findings.BROKEN_PAGE, f"第 {index + 1} 页无法读取：{exc}", f"page {index + 1} cannot be read: {exc}"))
                 continue
             if not usable_text(text):
                 if _has_content(page, text):
@@ -92,9 +93,8 @@ def _ocr_pages(pdf: pdfium.PdfDocument, indexes: list[int], document: Document, 
     if not enabled:
         document.rows = [r for r in document.rows if not r.cells[0].text.startswith("\x00ocr-page:")]
         document.findings.append(finding(
-            "needs-ocr", f"第 {', '.join(str(i + 1) for i in indexes)} 页没有可用的文字层，需要 OCR",
-            f"pages {', '.join(str(i + 1) for i in indexes)} have no usable text layer and need OCR",
-            severity="warning"))
+            Findings.NEEDS_OCR, f"第 {', '.join(str(i + 1) for i in indexes)} 页没有可用的文字层，需要 OCR",
+            f"pages {', '.join(str(i + 1) for i in indexes)} have no usable text layer and need OCR"))
         return
     from extract.readers.ocr import ocr_pdf_page
 

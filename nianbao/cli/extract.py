@@ -103,9 +103,10 @@ def add_validator_findings(record: ReportRecord) -> None:
     try:
         record.findings.extend(validate(record))
     except Exception as exc:  # a validator bug must not hide the extracted record
+        from extract.findings import Findings
         from extract.model import finding
 
-        record.findings.append(finding("validator-error", f"校验出错：{exc}", f"the validator failed: {exc}", "warning"))
+        record.findings.append(finding(Findings.VALIDATOR_ERROR, f"校验出错：{exc}", f"the validator failed: {exc}"))
 
 
 def _json_line(path: Path, record: ReportRecord) -> str:

@@ -24,6 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from extract.findings import ids_with_outcome
 from nianbao.stages.context import StageContext, ensure_warehouse
 from report.record import ReportRecord
 
@@ -34,8 +35,8 @@ log = logging.getLogger(__name__)
 EXTRACT_TIMEOUT_SECONDS = 120
 EXTRACT_MEMORY_MB = 1536
 PROCESS_CHUNK = 32   # documents extracted, validated and loaded together (bounds memory)
-NOT_A_REPORT_RULES = frozenset({"not-a-report"})
-FAILED_RULES = frozenset({"extract-error", "extract-oom", "extract-timeout", "unreadable", "encrypted"})
+NOT_A_REPORT_RULES = ids_with_outcome("not_report")
+FAILED_RULES = ids_with_outcome("failed")
 Progress = Callable[[str, int, int], None]
 
 
@@ -178,6 +179,7 @@ def warm_up_readers() -> None:
 
 def _extract_one(store: Any, document: PendingDocument) -> ReportRecord:
     from extract import Hints, extract_isolated
+    from extract.findings import Findings
     from extract.model import finding
 
     hints = Hints(url=document.url, listing_title=document.title, agency=document.agency, year=document.year,
@@ -186,7 +188,7 @@ def _extract_one(store: Any, document: PendingDocument) -> ReportRecord:
     try:
         data = store.get(document.sha256)
     except (OSError, FileNotFoundError) as exc:
-        record = ReportRecord(findings=[finding("unreadable", f"原始文件缺失：{exc}", f"raw bytes missing: {exc}")])
+        record = ReportRecord(findings=[finding(Findings.UNREADABLE, f"原始文件缺失：{exc}", f"raw bytes missing: {exc}")])
         record.provenance.sha256, record.provenance.url = document.sha256, document.url
         return record
     return extract_isolated(data, hints, timeout_s=EXTRACT_TIMEOUT_SECONDS, memory_mb=EXTRACT_MEMORY_MB)
