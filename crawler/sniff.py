@@ -6,26 +6,15 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
+from report.catalogue import sections_named
+from report.filetypes import prints_a_challenge, signature
+
 OFFICE_ZIP = {"docx", "xlsx", "pptx", "ofd", "zip"}
 OFFICE_OLE = {"doc", "xls", "ppt", "wps", "et"}
 HTML_EXT = {"html", "htm", "shtml", "xhtml", "jsp", "php", "asp", "aspx", ""}
 DOCUMENT_EXT = {"pdf", "txt", "rtf"} | OFFICE_ZIP | OFFICE_OLE
 IMAGE_EXT = {"jpg", "jpeg", "png", "gif", "tif", "tiff"}
 
-_CHALLENGE = re.compile(
-    r"acw_sc__v2|__jsl_clearance|_waf_|yunsuo_session_verify|safedog|\bwaf\b|安全验证|人机验证|访问验证|滑动验证|"
-    r"请完成验证|防火墙|访问被拦截|访问已被拦截|请开启\s*JavaScript|enable\s+JavaScript|security\s+check|"
-    r"checking\s+your\s+browser|captcha",
-    re.IGNORECASE,
-)
-# One of these (case-folded) is in every text _CHALLENGE matches: a cheap test before the
-# regex, whose case-insensitive alternation costs ~0.3 ms on an ordinary 3 KB list page.
-# ("javascript" itself is on most pages, so its alternatives are keyed on 请开启 and enable.)
-_CHALLENGE_WORDS = ("acw_sc__v2", "__jsl_clearance", "waf", "yunsuo_session_verify", "safedog", "安全验证",
-                    "人机验证", "访问验证", "滑动验证", "请完成验证", "防火墙", "访问被拦截", "访问已被拦截", "请开启",
-                    "enable", "security", "checking", "captcha")
-_REPORT_MARKERS = ("总体情况", "主动公开政府信息情况", "收到和处理政府信息公开申请情况",
-                   "政府信息公开行政复议", "存在的主要问题", "其他需要报告的事项")
 
 
 @dataclass(frozen=True)
@@ -40,25 +29,9 @@ class Verdict:
 
 
 def real_kind(body: bytes) -> str:
-    head = body[:1024]
     if not body.strip():
         return "empty"
-    if b"%PDF-" in head:
-        return "pdf"
-    if head.startswith(b"PK\x03\x04"):
-        return "zip"
-    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        return "ole"
-    if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*")):
-        return "image"
-    if head.startswith(b"{\\rtf"):
-        return "rtf"
-    lowered = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if lowered.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<meta", b"<script", b"<div")):
-        return "html"
-    if b"<html" in body[:4096].lower():
-        return "html"
-    return "text" if _is_text(head) else "unknown"
+    return signature(body) or ("text" if _is_text(body[:1024]) else "unknown")
 
 
 def _is_text(head: bytes) -> bool:
@@ -121,12 +94,9 @@ def is_challenge(body: bytes) -> bool:
     if len(body) > CHALLENGE_MAX_BYTES:
         return False
     text = decode_html(body)
-    folded = text.casefold()
-    if not any(word in folded for word in _CHALLENGE_WORDS):
-        return False
-    return bool(_CHALLENGE.search(text)) and not is_report_text(text)
+    return prints_a_challenge(text) and not is_report_text(text)
 
 
 def is_report_text(text: str) -> bool:
     """Does this text carry a report's own body (its section headings), not just a link to one?"""
-    return sum(marker in text for marker in _REPORT_MARKERS) >= 2
+    return len(sections_named(text)) >= 2

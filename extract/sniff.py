@@ -6,32 +6,23 @@ import io
 import zipfile
 from typing import Literal
 
+from report.filetypes import UTF8_BOM, signature
+
 DocType = Literal["pdf", "html", "docx", "xlsx", "doc", "xls", "wps", "image", "text", "json", "xml", "zip",
                   "empty", "unknown"]
-
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*",
-                b"BM")
-_HTML_MARKERS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<table", b"<div", b"<meta", b"<p>",
-                 b"<p ", b"<title")
-
 
 def sniff(data: bytes) -> DocType:
     """Classify bytes by their signature and structure."""
     if not data or not data.strip():
         return "empty"
-    head = data[:2048]
-    if b"%PDF-" in data[:1024]:
-        return "pdf"
-    if head.startswith(_OLE_MAGIC):
+    announced = signature(data)
+    if announced == "ole":
         return _sniff_ole(data)
-    if head.startswith(b"PK\x03\x04"):
+    if announced == "zip":
         return _sniff_zip(data)
-    if head.startswith(b"RIFF") and head[8:12] == b"WEBP" or any(head.startswith(m) for m in _IMAGE_MAGIC):
-        return "image"
-    lowered = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if any(marker in lowered for marker in _HTML_MARKERS):
-        return "html"
+    if announced in ("pdf", "image", "html"):
+        return announced
+    lowered = data[:2048].lstrip(UTF8_BOM + b" \t\r\n").lower()   # RTF is read as the text it is
     if lowered[:1] in (b"{", b"[") and _is_json(data):
         return "json"  # data, not a document
     if lowered.startswith(b"<?xml"):

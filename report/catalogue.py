@@ -6,12 +6,13 @@ variants seen in the wild, and the one resolver that maps a printed label to a k
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Literal
 
-from report.labels import label_segments, normalise_label
+from report.labels import label_segments, normalise_label, strip_enumerators
 
 Format = Literal["2021", "2019", "2014", "unknown"]
 Kind = Literal["count", "decimal", "signed", "amount"]
@@ -309,6 +310,13 @@ _T3_PURE_GROUPS = frozenset(normalise_label(g) for g in T3_GROUP_LABELS if "å…¶ä
 def is_t3_group_label(label: str) -> bool:
     folded = normalise_label(label)
     return any(folded == normalise_label(group) for group in T3_GROUP_LABELS)
+
+
+def sections_named(text: str) -> set[str]:
+    """The sections whose heading, in any of its spellings, stands somewhere in `text`."""
+    squeezed = re.sub(r"\s+", "", text)
+    return {key for key, label, variants in SECTIONS
+            if any(spelling in squeezed for spelling in (strip_enumerators(label), *variants))}
 
 
 def resolve_section(heading: str) -> str | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import re
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 from crawler.index import DocumentIndex
 from crawler.middlewares import GuardedResolver, _refusal, is_public, retry_after_seconds
 from crawler.recognise import infer_year, recognise
-from crawler.sniff import _CHALLENGE, _CHALLENGE_WORDS, check, is_challenge, real_kind
+from crawler.sniff import check, is_challenge, real_kind
 from crawler.store import RawStore
 
 REPORT_TITLES = [
@@ -177,13 +176,6 @@ def test_settings_are_polite_and_safe_by_default() -> None:
     assert "crawler.middlewares.BackoffRetryMiddleware" in middlewares
     assert settings.get("TWISTED_DNS_RESOLVER") == "crawler.middlewares.GuardedResolver"
     assert 429 in settings.getlist("RETRY_HTTP_CODES") or "429" in settings.getlist("RETRY_HTTP_CODES")
-
-
-def test_every_challenge_alternative_contains_a_prefilter_word() -> None:
-    # is_challenge skips the regex unless one of _CHALLENGE_WORDS is in the page
-    for alternative in _CHALLENGE.pattern.split("|"):
-        literal = re.sub(r"\\s[*+]|\\b", " ", alternative).casefold()
-        assert any(word in literal for word in _CHALLENGE_WORDS), alternative
 
 
 @pytest.mark.parametrize(("page", "expected"), [

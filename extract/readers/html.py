@@ -11,6 +11,7 @@ from lxml import etree
 
 from extract.findings import Findings
 from extract.model import Cell, Document, ReaderError, Row
+from report.filetypes import prints_a_challenge
 
 # Report-body containers of the common CMS families, most specific first.
 BODY_SELECTORS = (
@@ -73,15 +74,12 @@ def read_flipbook(directory: Path) -> Document:
     return document
 
 
-_CHALLENGE_MARKERS = ("$_ts", "安全验证", "请开启浏览器的JavaScript", "enable JavaScript", "cf-challenge",
-                      "__jsl_clearance", "acw_sc__v2", "window.location.reload", "验证码")
-
-
 def is_challenge_page(text: str, tree: lxml.html.HtmlElement) -> bool:
     """A WAF's JavaScript/cookie challenge served with status 200: scripts and almost no text."""
     body = tree.find("body")
-    visible = "".join((body.text_content() if body is not None else "").split())
-    return len(visible) < 200 and any(marker in text for marker in _CHALLENGE_MARKERS)
+    shown = body.xpath(".//text()[not(ancestor::script or ancestor::style)]") if body is not None else []
+    visible = "".join("".join(shown).split())
+    return len(visible) < 200 and prints_a_challenge(text)
 
 
 def _title(tree: lxml.html.HtmlElement) -> str | None:
