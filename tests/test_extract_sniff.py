@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import io
-import zipfile
 from pathlib import Path
 
 import pytest
 
 from extract.sniff import sniff
-
-
-def _zip(*names: str) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name in names:
-            archive.writestr(name, "<x/>")
-    return buffer.getvalue()
+from tests.fixtures.documents import zip_with
 
 
 @pytest.mark.parametrize(("data", "expected"), [
@@ -31,9 +22,9 @@ def _zip(*names: str) -> bytes:
     ("本报告由某局编制。".encode(), "text"),
     (b"\x89PNG\r\n\x1a\n" + b"\x00" * 20, "image"),
     (b"\xff\xd8\xff\xe0" + b"\x00" * 20, "image"),
-    (_zip("[Content_Types].xml", "word/document.xml"), "docx"),
-    (_zip("[Content_Types].xml", "xl/workbook.xml"), "xlsx"),
-    (_zip("readme.txt"), "zip"),
+    (zip_with("[Content_Types].xml", "word/document.xml"), "docx"),
+    (zip_with("[Content_Types].xml", "xl/workbook.xml"), "xlsx"),
+    (zip_with("readme.txt"), "zip"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100 + "WordDocument".encode("utf-16-le"), "doc"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100 + "Workbook".encode("utf-16-le"), "xls"),
     (bytes(range(256)) * 4, "unknown"),

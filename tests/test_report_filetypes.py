@@ -3,9 +3,7 @@ report/catalogue.py) behind the crawler's and the extractor's verdicts."""
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -15,25 +13,18 @@ from extract.api import extract_bytes
 from extract.sniff import sniff
 from report.catalogue import SECTION_KEYS, sections_named
 from report.filetypes import CHALLENGE, CHALLENGE_WORDS, prints_a_challenge, signature
+from tests.fixtures.documents import zip_with
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _zip(*names: str) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name in names:
-            archive.writestr(name, "<x/>")
-    return buffer.getvalue()
 
 
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100
 SAMPLES = [  # bytes, the crawler's kind, the extractor's kind
     (b"%PDF-1.7\n...", "pdf", "pdf"),
     (b"\r\n\r\n%PDF-1.4 after junk", "pdf", "pdf"),
-    (_zip("word/document.xml"), "zip", "docx"),
-    (_zip("xl/workbook.xml"), "zip", "xlsx"),
-    (_zip("a.txt"), "zip", "zip"),
+    (zip_with("word/document.xml"), "zip", "docx"),
+    (zip_with("xl/workbook.xml"), "zip", "xlsx"),
+    (zip_with("a.txt"), "zip", "zip"),
     (OLE + "WordDocument".encode("utf-16-le"), "ole", "doc"),
     (OLE + "Workbook".encode("utf-16-le"), "ole", "xls"),
     (b"\x89PNG\r\n\x1a\n\x00\x00", "image", "image"),
