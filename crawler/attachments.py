@@ -12,11 +12,10 @@ from parsel import Selector, css2xpath
 
 from crawler.families.base import anchor_title, link_target
 from crawler.sniff import DOCUMENT_EXT, IMAGE_EXT, extension
-from report.titles import normalise_title
+from report.titles import INTERPRETATION, normalise_title
 
 _DOWNLOAD_PATH = re.compile(r"downfile\.jsp|download\.jsp|filedownload|/download/|getfile|attachment", re.I)
 _VIEWER = re.compile(r"viewer\.html?|pdfjs|pdf\.js", re.I)
-_NOT_THE_REPORT = re.compile(r"图解|图说|一图|解读|读懂")
 _BOOK_PAGE = re.compile(r"^第\s*\d+\s*页$")
 _LINKS = etree.XPath(css2xpath("a, area, button, span[onclick], div[onclick]"))
 _FRAMES = etree.XPath(css2xpath("iframe[src], embed[src], object[data], frame[src]"))
@@ -35,7 +34,7 @@ def attachments(html: Selector, base_url: str) -> list[Attachment]:
     for anchor in _LINKS(html.root):
         url = link_target(anchor, base_url)
         title = anchor_title(anchor)
-        if not url or _NOT_THE_REPORT.search(normalise_title(title)):
+        if not url or INTERPRETATION.search(normalise_title(title)):
             continue
         document = document_url(url)
         if document:

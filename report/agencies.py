@@ -16,6 +16,9 @@ Kind = Literal["government", "department"]
 LEVELS: tuple[str, ...] = get_args(Level)
 KINDS: tuple[str, ...] = get_args(Kind)
 
+# Who may make 规章 (立法法): provincial governments and those of 设区的市.
+RULE_MAKING_LEVELS: frozenset[str] = frozenset({"province", "prefecture"})
+
 _DEPARTMENT_DEADLINE = (1, 31)   # (month, day) of the year after the report year
 _GOVERNMENT_DEADLINE = (3, 31)
 

@@ -18,8 +18,10 @@ import opencc
 
 SUBJECT = re.compile(r"(政府)?信息公开|政务公开")
 REPORT = re.compile(r"年度?报告|年报|工作报告|情况的?报告|年度工作报告")
+# A graphic or explanatory companion of a report (an article page often links it beside the report).
+INTERPRETATION = re.compile(r"图解|图说|一图|解读|读懂")
 LOOKALIKE = re.compile(
-    r"图解|图说|一图|解读|读懂|问答|半年|季度|第[一二三四]季|月报|统计月|统计表|通知|通告|公告|编制|报送|发布工作|"
+    INTERPRETATION.pattern + r"|问答|半年|季度|第[一二三四]季|月报|统计月|统计表|通知|通告|公告|编制|报送|发布工作|"
     r"模板|格式|样式|指南|目录|要点|工作方案|考核|评估|测评|第三方|培训|会议|征求意见|关于.*(?:函|意见|方案)"
 )
 VERSION = re.compile(r"[（(]\s*(图片版|超链版|文字版|PDF版|word版|修订版|更正版)\s*[)）]", re.IGNORECASE)

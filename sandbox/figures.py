@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from report.agencies import RULE_MAKING_LEVELS
 from report.catalogue import T3_APPLICANT_COLUMNS, T4_COLUMNS, T4_ROWS
 from report.record import ReportFormat, ReportRecord
 
@@ -73,7 +74,7 @@ def printed(value: int | float | None) -> str:
 
 
 def _table_two(rng: random.Random, format: str, level: str, agency_kind: str) -> dict[str, int | float | None]:
-    may_make_rules = agency_kind == "government" and level in ("province", "prefecture")
+    may_make_rules = agency_kind == "government" and level in RULE_MAKING_LEVELS
     cells: dict[str, int | float | None] = {}
     if format == "2021":
         for row in ("rules", "normative_docs"):

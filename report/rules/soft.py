@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterator
 
+from report.agencies import RULE_MAKING_LEVELS
 from report.catalogue import FORMATS, SECTION_KEYS, SECTIONS, cell_specs
 from report.record import ReportRecord
 from report.rules.base import Cells, Hit, fmt
@@ -12,8 +13,6 @@ from report.rules.identities import T3_COLUMN_KEYS
 
 _T3_COLUMN_NAMES = dict(zip(T3_COLUMN_KEYS, ("自然人", "商业企业", "科研机构", "社会公益组织",
                                              "法律服务机构", "其他", "总计"), strict=True))
-# Who may make 规章 (立法法): provincial governments and those of 设区的市.
-RULE_MAKING_LEVELS: frozenset[str] = frozenset({"province", "prefecture"})
 # The 2019 format's 对外公开总数量 counts 规章 an agency publishes, its superiors' included
 # (county portals republish them); only 本年新制作/新公开 say the agency made rules.
 PUBLICATION_COUNTS: frozenset[str] = frozenset({"t2.rules.total_public"})
