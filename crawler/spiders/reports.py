@@ -33,7 +33,7 @@ from crawler.middlewares import (
     RedirectLoop,
 )
 from crawler.recognise import recognise
-from crawler.registry import SANDBOX_PLACEHOLDER, Source, load_registry
+from crawler.registry import SANDBOX_PLACEHOLDER, Source, load_registry, split_ids
 from crawler.sniff import DOCUMENT_EXT, check, extension, is_challenge, is_report_text, real_kind
 from crawler.store import RawStore
 
@@ -47,7 +47,7 @@ class ReportsSpider(Spider):
     def __init__(self, sources: str = "", full: str | bool = False, probe: str | bool = False,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.only = [s for s in str(sources or "").replace(",", " ").split() if s]
+        self.only = split_ids(sources)
         self.full = _truthy(full)
         self.probe = _truthy(probe)
         self.run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)

@@ -4,9 +4,10 @@ Each stage is idempotent and runs from the CLI (`nianbao harvest|process|check`)
 as Airflow tasks (dags/), which only wire these functions together.
 """
 
+from crawler.registry import split_ids
 from nianbao.stages.check import CheckSummary, check
 from nianbao.stages.context import StageContext
-from nianbao.stages.crawl import CrawlFailed, CrawlOutcome, run_crawl
+from nianbao.stages.crawl import CrawlFailed, CrawlOutcome, launch_crawler, run_crawl
 from nianbao.stages.harvest import HarvestSummary, harvest
 from nianbao.stages.process import (
     PendingDocument,
@@ -21,6 +22,6 @@ from nianbao.stages.registry import FAMILIES, crawl_batches, pool_name, pools
 
 __all__ = [
     "FAMILIES", "CheckSummary", "CrawlFailed", "CrawlOutcome", "HarvestSummary", "PendingDocument",
-    "ProcessSummary", "StageContext", "check", "crawl_batches", "extract_to_staging", "harvest", "load_staging",
-    "pending_documents", "pool_name", "pools", "process", "run_crawl", "validate_staging",
+    "ProcessSummary", "StageContext", "check", "crawl_batches", "extract_to_staging", "harvest", "launch_crawler",
+    "load_staging", "pending_documents", "pool_name", "pools", "process", "run_crawl", "split_ids", "validate_staging",
 ]

@@ -20,7 +20,6 @@ import pkgutil
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -126,20 +125,11 @@ def pending_documents(context: StageContext, sources: Sequence[str] | None = Non
 
 
 def _processed_versions(context: StageContext) -> set[tuple[str, str]]:
-    from sqlalchemy import select
+    from warehouse.facts import processed_versions
+    from warehouse.session import warehouse_session
 
-    from warehouse.db import make_engine, session_scope
-    from warehouse.models import Document, ExtractionAttempt
-
-    engine = make_engine(context.warehouse_url)
-    try:
-        with session_scope(engine) as session:
-            rows = session.execute(
-                select(Document.url, Document.sha256).join(ExtractionAttempt, ExtractionAttempt.document_id == Document.id)
-                .where(ExtractionAttempt.extractor_version == extractor_version()).distinct())
-            return {(url, sha) for url, sha in rows}
-    finally:
-        engine.dispose()
+    with warehouse_session(context.warehouse_url) as session:
+        return processed_versions(session, extractor_version())
 
 
 def batches(items: Sequence[Any], size: int) -> list[list[Any]]:
@@ -151,8 +141,10 @@ def extract_documents(context: StageContext, documents: Sequence[PendingDocument
                       progress: Progress | None = None) -> list[Processed]:
     """Extract each document in its own worker process (time and memory limits), `jobs` at a time."""
     from crawler.store import RawStore
+    from extract.readers.ocr import set_threads
 
     store = RawStore(context.raw_store)
+    set_threads(context.settings.ocr_threads)
     warm_up_readers()
 
     def one(document: PendingDocument) -> Processed:
@@ -197,52 +189,23 @@ def validate_all(context: StageContext, items: Sequence[Processed]) -> list[Proc
     """Replace each record's validator findings, with the previous year's record of the same
     agency (from this batch, else the warehouse) for the cross-year rules. Oldest year first."""
     from report.validate import RULES_BY_ID, validate
-    from warehouse.db import make_engine, session_scope
+    from warehouse.facts import previous_record
+    from warehouse.session import warehouse_session
 
     ordered = sorted(items, key=lambda p: (p.document.source_id, p.record.year or 0, p.document.url))
     in_batch: dict[tuple[str, int], ReportRecord] = {}
-    engine = make_engine(context.warehouse_url)
-    try:
-        with session_scope(engine) as session:
-            for item in ordered:
-                record = item.record
-                if not loadable(record):
-                    continue
-                assert record.year is not None
-                slug = item.document.source_id
-                previous = in_batch.get((slug, record.year - 1)) or previous_record(session, slug, record.year - 1)
-                kept = [f for f in record.findings if f.rule not in RULES_BY_ID]
-                record.findings = kept + validate(record, previous)
-                in_batch[(slug, record.year)] = record
-    finally:
-        engine.dispose()
+    with warehouse_session(context.warehouse_url) as session:
+        for item in ordered:
+            record = item.record
+            if not loadable(record):
+                continue
+            assert record.year is not None
+            slug = item.document.source_id
+            previous = in_batch.get((slug, record.year - 1)) or previous_record(session, slug, record.year - 1)
+            kept = [f for f in record.findings if f.rule not in RULES_BY_ID]
+            record.findings = kept + validate(record, previous)
+            in_batch[(slug, record.year)] = record
     return ordered
-
-
-def previous_record(session: Session, agency_slug: str, year: int) -> ReportRecord | None:
-    """The agency's current report of `year` as a record (cells and raw only)."""
-    from sqlalchemy import select
-
-    from warehouse.models import Agency, Cell, Report
-
-    report = session.scalar(select(Report).join(Agency, Agency.id == Report.agency_id)
-                            .where(Agency.slug == agency_slug, Report.year == year, Report.is_current.is_(True)))
-    if report is None:
-        return None
-    cells: dict[str, int | float | None] = {}
-    raw: dict[str, str] = {}
-    for cell in session.scalars(select(Cell).where(Cell.report_id == report.id)):
-        cells[cell.key] = _number(cell.value)
-        if cell.raw is not None:
-            raw[cell.key] = cell.raw
-    return ReportRecord(agency=report.agency.name, year=report.year, format=report.format,  # type: ignore[arg-type]
-                        title=report.title, cells=cells, raw=raw)
-
-
-def _number(value: Decimal | None) -> int | float | None:
-    if value is None:
-        return None
-    return int(value) if value == value.to_integral_value() else float(value)
 
 
 def outcome_of(record: ReportRecord) -> str:
@@ -268,13 +231,13 @@ def load_all(context: StageContext, items: Iterable[Processed], progress: Progre
     one transaction per document, so one bad document never undoes the others."""
     from nianbao.stages.registry import load_sources
     from nianbao.stages.sync import sync_sources
-    from warehouse.db import make_engine, session_scope
+    from warehouse.db import session_scope
     from warehouse.load import LoadError
+    from warehouse.session import warehouse_engine
 
     items = list(items)
     summary = ProcessSummary()
-    engine = make_engine(context.warehouse_url)
-    try:
+    with warehouse_engine(context.warehouse_url) as engine:
         source_ids = sorted({item.document.source_id for item in items})
         with session_scope(engine) as session:
             sync_sources(session, [s for s in load_sources(context) if s.id in source_ids])
@@ -288,20 +251,19 @@ def load_all(context: StageContext, items: Iterable[Processed], progress: Progre
                 log.warning("could not load %s: %s", item.document.url, exc)
             if progress:
                 progress("load", position, len(items))
-    finally:
-        engine.dispose()
     summary.documents = len(items)
     return summary
 
 
 def _load_one(session: Session, item: Processed, summary: ProcessSummary) -> None:
+    from warehouse.facts import agency_id_of, attempted
     from warehouse.load import load_report, record_document
     from warehouse.operational import record_extraction_attempt
 
     record, document = item.record, item.document
-    row = record_document(session, {**document.as_row(), "agency_id": _agency_id(session, document.source_id)})
+    row = record_document(session, {**document.as_row(), "agency_id": agency_id_of(session, document.source_id)})
     version = record.provenance.extractor_version or extractor_version()
-    if _attempted(session, row.id, version):  # loaded by an earlier try of the same task
+    if attempted(session, row.id, version):  # loaded by an earlier try of the same task
         summary.unchanged += 1
         return
     outcome = outcome_of(record)
@@ -319,24 +281,6 @@ def _load_one(session: Session, item: Processed, summary: ProcessSummary) -> Non
     record_extraction_attempt(session, document_id=row.id, outcome=outcome, provenance=record.provenance,
                               report_id=report_id, error=None if report_id else _first_message(record),
                               extractor_version=version)
-
-
-def _attempted(session: Session, document_id: int, version: str) -> bool:
-    from sqlalchemy import select
-
-    from warehouse.models import ExtractionAttempt
-
-    return session.scalar(select(ExtractionAttempt.id).where(ExtractionAttempt.document_id == document_id,
-                                                             ExtractionAttempt.extractor_version == version)
-                          .limit(1)) is not None
-
-
-def _agency_id(session: Session, slug: str) -> int | None:
-    from sqlalchemy import select
-
-    from warehouse.models import Agency
-
-    return session.scalar(select(Agency.id).where(Agency.slug == slug))
 
 
 def _first_message(record: ReportRecord) -> str:
