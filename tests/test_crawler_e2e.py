@@ -87,7 +87,7 @@ def test_crawl_finds_every_report_of_every_family_and_keeps_exact_bytes(sandbox_
     for version in versions:
         data = store.get(version.sha256)
         assert hashlib.sha256(data).hexdigest() == version.sha256 and len(data) == version.size
-        assert version.year is not None and version.title
+        assert version.year is not None and version.listing_title
     by_family = {entry["family"] for entry in SANDBOX_SOURCES
                  if summary["sources"][entry["id"]].get("documents", 0) > 0}
     assert by_family == {"trs", "jcms", "gkmlpt", "plain", "generic"}

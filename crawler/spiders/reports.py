@@ -250,8 +250,8 @@ class ReportsSpider(Spider):
         self.index.release(_asked_url(response))
         outcome = self.index.record(
             url=_asked_url(response), sha256=sha256, source_id=source.id, agency=source.agency, size=len(body),
-            storage_key=RawStore.key(sha256), run_id=self.run_id, title=info.get("title"), year=info.get("year"),
-            listed_date=info.get("listed"), content_type=content_type or None, real_kind=verdict.kind,
+            storage_key=RawStore.key(sha256), run_id=self.run_id, listing_title=info.get("title"), year=info.get("year"),
+            listing_date=info.get("listed"), content_type=content_type or None, real_kind=verdict.kind,
             filename=filename or info.get("filename"), etag=_header(response, b"ETag"),
             last_modified=_header(response, b"Last-Modified"), referer=response.meta.get("referer_page"))
         self.counts[source.id][outcome] += 1

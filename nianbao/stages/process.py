@@ -12,18 +12,18 @@ In Airflow the three steps are separate tasks that hand records over through
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib
 import json
 import logging
 import pkgutil
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nianbao.stages.context import StageContext, ensure_warehouse
+from report.document import DocumentVersion
 from report.record import ReportRecord
 
 if TYPE_CHECKING:
@@ -38,38 +38,9 @@ FAILED_RULES = frozenset({"extract-error", "extract-oom", "extract-timeout", "un
 Progress = Callable[[str, int, int], None]
 
 
-@dataclass(frozen=True)
-class PendingDocument:
-    """A document version of the crawl index that the warehouse has not processed yet."""
-
-    source_id: str
-    agency: str
-    url: str
-    sha256: str
-    title: str | None = None
-    year: int | None = None
-    listed_date: str | None = None
-    content_type: str | None = None
-    size: int | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-    storage_key: str | None = None
-
-    @property
-    def key(self) -> str:
-        """A file-name-safe identity of (url, sha256)."""
-        return hashlib.sha256(f"{self.url}\n{self.sha256}".encode()).hexdigest()[:32]
-
-    def as_row(self) -> dict[str, Any]:
-        return {"source_id": self.source_id, "agency": self.agency, "url": self.url, "sha256": self.sha256,
-                "title": self.title, "year": self.year, "listing_date": self.listed_date,
-                "content_type": self.content_type, "size": self.size, "etag": self.etag,
-                "last_modified": self.last_modified, "storage_key": self.storage_key}
-
-
 @dataclass
 class Processed:
-    document: PendingDocument
+    document: DocumentVersion
     record: ReportRecord
 
 
@@ -97,7 +68,7 @@ def extractor_version() -> str:
 
 # ---------------------------------------------------------------- what is new
 def pending_documents(context: StageContext, sources: Sequence[str] | None = None,
-                      years: Sequence[int] | None = None) -> list[PendingDocument]:
+                      years: Sequence[int] | None = None) -> list[DocumentVersion]:
     """Crawl-index versions (of these sources and listing years) not yet processed by this extractor."""
     from crawler.index import DocumentIndex
 
@@ -119,8 +90,7 @@ def pending_documents(context: StageContext, sources: Sequence[str] | None = Non
             continue
         if (v.url, v.sha256) in done:
             continue
-        pending.append(PendingDocument(v.source_id, v.agency, v.url, v.sha256, v.title, v.year, v.listed_date,
-                                       v.content_type, v.size, v.etag, v.last_modified, v.storage_key))
+        pending.append(v)
     return pending
 
 
@@ -137,7 +107,7 @@ def batches(items: Sequence[Any], size: int) -> list[list[Any]]:
 
 
 # ---------------------------------------------------------------- extract
-def extract_documents(context: StageContext, documents: Sequence[PendingDocument], *, jobs: int = 2,
+def extract_documents(context: StageContext, documents: Sequence[DocumentVersion], *, jobs: int = 2,
                       progress: Progress | None = None) -> list[Processed]:
     """Extract each document in its own worker process (time and memory limits), `jobs` at a time."""
     from crawler.store import RawStore
@@ -147,7 +117,7 @@ def extract_documents(context: StageContext, documents: Sequence[PendingDocument
     set_threads(context.settings.ocr_threads)
     warm_up_readers()
 
-    def one(document: PendingDocument) -> Processed:
+    def one(document: DocumentVersion) -> Processed:
         return Processed(document, _extract_one(store, document))
 
     done: list[Processed] = []
@@ -168,12 +138,12 @@ def warm_up_readers() -> None:
             importlib.import_module(f"extract.readers.{module.name}")
 
 
-def _extract_one(store: Any, document: PendingDocument) -> ReportRecord:
+def _extract_one(store: Any, document: DocumentVersion) -> ReportRecord:
     from extract import Hints, extract_isolated
     from extract.model import finding
 
-    hints = Hints(url=document.url, listing_title=document.title, agency=document.agency, year=document.year,
-                  source_id=document.source_id, published=document.listed_date, sha256=document.sha256,
+    hints = Hints(url=document.url, listing_title=document.listing_title, agency=document.agency, year=document.year,
+                  source_id=document.source_id, listing_date=document.listing_date, sha256=document.sha256,
                   content_type=document.content_type)
     try:
         data = store.get(document.sha256)
@@ -261,7 +231,7 @@ def _load_one(session: Session, item: Processed, summary: ProcessSummary) -> Non
     from warehouse.operational import record_extraction_attempt
 
     record, document = item.record, item.document
-    row = record_document(session, {**document.as_row(), "agency_id": agency_id_of(session, document.source_id)})
+    row = record_document(session, document, agency_id=agency_id_of(session, document.source_id))
     version = record.provenance.extractor_version or extractor_version()
     if attempted(session, row.id, version):  # loaded by an earlier try of the same task
         summary.unchanged += 1
@@ -295,7 +265,7 @@ def stage_path(context: StageContext, key: str) -> Path:
 def write_staged(context: StageContext, item: Processed) -> str:
     context.staging_dir.mkdir(parents=True, exist_ok=True)
     path = stage_path(context, item.document.key)
-    payload = {"document": asdict(item.document), "record": json.loads(item.record.to_json())}
+    payload = {"document": item.document.as_dict(), "record": json.loads(item.record.to_json())}
     temporary = path.with_suffix(".part")
     temporary.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
     temporary.replace(path)
@@ -309,13 +279,14 @@ def read_staged(context: StageContext, keys: Iterable[str]) -> list[Processed]:
         if not path.exists():  # loaded and cleared by an earlier try of the same run
             continue
         payload = json.loads(path.read_text(encoding="utf-8"))
-        items.append(Processed(PendingDocument(**payload["document"]), ReportRecord.model_validate(payload["record"])))
+        items.append(Processed(DocumentVersion.from_dict(payload["document"]),
+                               ReportRecord.model_validate(payload["record"])))
     return items
 
 
-def extract_to_staging(context: StageContext, documents: Sequence[PendingDocument | dict], jobs: int = 2) -> list[str]:
+def extract_to_staging(context: StageContext, documents: Sequence[DocumentVersion | dict], jobs: int = 2) -> list[str]:
     """The DAG's extract task: documents already staged (an earlier try) are not extracted again."""
-    pending = [d if isinstance(d, PendingDocument) else PendingDocument(**d) for d in documents]
+    pending = [d if isinstance(d, DocumentVersion) else DocumentVersion.from_dict(d) for d in documents]
     todo = [d for d in pending if not stage_path(context, d.key).exists()]
     for item in extract_documents(context, todo, jobs=jobs):
         write_staged(context, item)
