@@ -74,6 +74,8 @@ def _check_selection(config: CrawlConfig, ids: list[str]) -> str | None:
     from crawler.registry import SANDBOX_PLACEHOLDER, load_registry
 
     registry = load_registry(config.sources_dir)
+    if registry.errors:   # a broken entry stops the crawl; it is never silently left out
+        return "the source registry has errors:\n" + "\n".join(f"  {error}" for error in registry.errors)
     try:
         chosen = registry.select(ids or None)
     except KeyError as exc:

@@ -76,6 +76,13 @@ def test_secrets_are_never_shown(monkeypatch) -> None:
 
 
 # ---------------------------------------------------------------- read commands
+def test_db_current_reports_no_revision_without_creating_a_warehouse(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    result = nianbao("db", "current", cwd=tmp_path, env=clean_env(home=str(home)))
+    assert result.returncode == 0 and result.stdout.startswith("current: none")
+    assert files_under(home) == []
+
+
 @pytest.mark.parametrize("command", [["alerts"], ["status"], ["query", "SELECT 1"],
                                      ["export", "--year", "2023", "--format", "csv", "--out", "out"]])
 def test_read_commands_never_create_a_warehouse(command: list[str], tmp_path: Path) -> None:

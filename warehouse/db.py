@@ -116,9 +116,13 @@ def downgrade(url: str | URL, revision: str) -> None:
 
 
 def current_revision(url: str | URL) -> str | None:
-    """The revision the database is at, or None when no migration has run."""
+    """The revision the database is at, or None when no migration has run (a SQLite file that
+    does not exist is not created)."""
     from alembic.runtime.migration import MigrationContext
 
+    path = sqlite_path(resolve_url(url)) if is_sqlite(resolve_url(url)) else None
+    if path is not None and not path.exists():
+        return None
     engine = make_engine(url)
     try:
         with engine.connect() as conn:

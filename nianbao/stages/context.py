@@ -17,7 +17,7 @@ class StageContext:
     sources_dir: Path
     sandbox_url: str | None = None
     crawl_index_file: Path | None = None   # None: <data dir>/crawl/index.db
-    settings: Settings = field(default_factory=get_settings)   # the rest: alerts, OCR threads, re-check interval
+    settings: Settings = field(default_factory=get_settings, compare=False)   # the rest: alerts, OCR, re-checks
 
     @property
     def crawl_index(self) -> Path:
