@@ -55,13 +55,28 @@ class CrawlConfig:
         return replace(self, **{k: v for k, v in changes.items() if v not in (None, "")})
 
     def scrapy_settings(self, summary_path: Path) -> dict[str, object]:
-        return {
-            "NIANBAO_DATA_DIR": str(self.data_dir),
-            "NIANBAO_SOURCES_DIR": str(self.sources_dir),
-            "NIANBAO_SANDBOX_URL": self.sandbox_url or "",
-            "NIANBAO_RAW_STORE": self.raw_store,
-            "NIANBAO_CRAWL_INDEX": str(self.crawl_index),
-            "NIANBAO_RECHECK_INTERVAL": self.recheck_interval,
-            "NIANBAO_SUMMARY_PATH": str(summary_path),
-            **self.scrapy,
-        }
+        carried = {setting: _as_setting(getattr(self, name)) for name, setting in SCRAPY_NAMES.items()}
+        return {**carried, SUMMARY_SETTING: str(summary_path), **self.scrapy}
+
+    @classmethod
+    def from_scrapy(cls, settings: Any) -> CrawlConfig:
+        """The config back from the Scrapy settings `scrapy_settings` made (inside the spider)."""
+        missing = [key for key in (SCRAPY_NAMES["data_dir"], SCRAPY_NAMES["sources_dir"]) if not settings.get(key)]
+        if missing:
+            raise ValueError(f"the crawl has no {', '.join(missing)}: start it with `python -m crawler`")
+        return cls(data_dir=settings.get(SCRAPY_NAMES["data_dir"]), sources_dir=settings.get(SCRAPY_NAMES["sources_dir"]),
+                   raw_store=settings.get(SCRAPY_NAMES["raw_store"]) or "",
+                   crawl_index=settings.get(SCRAPY_NAMES["crawl_index"]) or None,
+                   sandbox_url=settings.get(SCRAPY_NAMES["sandbox_url"]) or None,
+                   recheck_interval=settings.getfloat(SCRAPY_NAMES["recheck_interval"], DEFAULT_RECHECK_SECONDS))
+
+
+# The Scrapy setting each field travels in, from `python -m crawler` to the spider.
+SCRAPY_NAMES = {"data_dir": "NIANBAO_DATA_DIR", "sources_dir": "NIANBAO_SOURCES_DIR", "raw_store": "NIANBAO_RAW_STORE",
+                "crawl_index": "NIANBAO_CRAWL_INDEX", "sandbox_url": "NIANBAO_SANDBOX_URL",
+                "recheck_interval": "NIANBAO_RECHECK_INTERVAL"}
+SUMMARY_SETTING = "NIANBAO_SUMMARY_PATH"
+
+
+def _as_setting(value: Any) -> object:
+    return "" if value is None else value if isinstance(value, float) else str(value)
