@@ -151,3 +151,21 @@ def launch_config(context: StageContext) -> str:
     from nianbao.stages.crawl import crawl_config
 
     return crawl_config(context).to_json()
+
+
+def test_the_crawl_config_survives_json_and_the_scrapy_settings(tmp_path: Path) -> None:
+    from scrapy.settings import Settings as ScrapySettings
+
+    from crawler.config import CrawlConfig
+
+    config = CrawlConfig(data_dir=tmp_path, sources_dir=tmp_path / "s", sandbox_url="http://127.0.0.1:1",
+                         recheck_interval=5.0, scrapy={"RETRY_TIMES": 0})
+    assert config.raw_store == str(tmp_path / "raw") and config.crawl_index == tmp_path / "crawl" / "index.db"
+    assert CrawlConfig.from_json(config.to_json()) == config
+    scrapy = ScrapySettings()
+    scrapy.setdict(config.scrapy_settings(tmp_path / "summary.json"))
+    assert CrawlConfig.from_scrapy(scrapy) == CrawlConfig(**{**vars(config), "scrapy": {}})
+    with pytest.raises(ValueError, match="unknown crawl settings: data_dri"):
+        CrawlConfig.from_json(json.dumps({"data_dri": "x", "sources_dir": "y"}))
+    with pytest.raises(ValueError, match="NIANBAO_DATA_DIR"):
+        CrawlConfig.from_scrapy(ScrapySettings())
