@@ -29,7 +29,7 @@ lock: ## re-resolve requirements.lock from the ranges in pyproject.toml (needs u
 	uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
 
 demo: setup ## start the sandbox portal, harvest it into var/warehouse.db, show the results
-	$(BIN)/python -m nianbao.demo
+	NIANBAO_HOME=$(CURDIR)/var $(BIN)/python -m nianbao.demo
 
 test: setup ## run the whole test suite (PostgreSQL tests included)
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -52,7 +52,7 @@ def run() -> list[dict]:
 
     for entry in corpus:
         truth = entry.truth
-        hints = Hints(listing_title=truth.title, published=truth.published)
+        hints = Hints(listing_title=truth.title, listing_date=truth.published)
         started = _cpu()
         if truth.form == "hostile":  # bombs and page floods only ever run in a limited worker
             record = extract_isolated(entry.path, hints, timeout_s=120, memory_mb=1024)

@@ -4,6 +4,6 @@ Layout: `registry` (sources/*.yaml), `recognise` (is this link a report, of whic
 `families/` (one adapter per CMS family), `attachments` (article page → document links),
 `sniff` (are the bytes what they claim), `store` (content-addressed raw store),
 `index` (the crawl index the application reads), `spiders/reports.py` (the one spider),
-`middlewares`, `settings`, `python -m crawler` (one crawl per process) and `process.run_crawl`
-(start that process and read its summary back).
+`middlewares`, `settings`, `config` (what a crawl process is told by its parent) and
+`python -m crawler` (one crawl per process; `nianbao.stages.crawl` starts it).
 """

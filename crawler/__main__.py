@@ -1,5 +1,7 @@
 """One crawl per process: `python -m crawler crawl|probe [options]` (see --help).
 
+The settings come from `--config FILE` (JSON of `crawler.config.CrawlConfig`, `-` for stdin: how
+the application starts a crawl) or from the options; the environment is never read.
 Prints the run summary as JSON on stdout when the crawl ends (`--summary` writes it to a file too).
 """
 
@@ -7,10 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
+
+from crawler.config import CrawlConfig
+from crawler.registry import SHIPPED_SOURCES, split_ids
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -21,13 +26,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--sources", nargs="*", default=[], help="source ids (same as the positional ids)")
     parser.add_argument("--full", action="store_true", help="re-check every known document now")
     parser.add_argument("--fast", action="store_true", help="politeness off (local sandbox, tests, benchmarks)")
-    parser.add_argument("--sandbox-url", default=os.environ.get("NIANBAO_SANDBOX_URL", ""))
-    parser.add_argument("--data-dir", default=os.environ.get("NIANBAO_DATA_DIR", "var"))
-    parser.add_argument("--sources-dir", default=os.environ.get("NIANBAO_SOURCES_DIR", "sources"))
-    parser.add_argument("--store", default=os.environ.get("NIANBAO_RAW_STORE", ""),
-                        help="raw store: directory or fsspec URL (default <data dir>/raw)")
-    parser.add_argument("--index", default=os.environ.get("NIANBAO_CRAWL_INDEX", ""),
-                        help="crawl index SQLite file (default <data dir>/crawl/index.db)")
+    parser.add_argument("--config", default=None, metavar="FILE",
+                        help="the crawl settings as JSON (a file, or - for stdin); the options below override it")
+    parser.add_argument("--sandbox-url", default=None)
+    parser.add_argument("--data-dir", default=None, help="data directory (needed without --config)")
+    parser.add_argument("--sources-dir", default=None, help=f"source registry (default {SHIPPED_SOURCES.name}/ "
+                                                            "shipped with nianbao)")
+    parser.add_argument("--store", default=None, help="raw store: directory or fsspec URL (default <data dir>/raw)")
+    parser.add_argument("--index", default=None, help="crawl index SQLite file (default <data dir>/crawl/index.db)")
     parser.add_argument("--recheck-interval", type=float, default=None,
                         help="seconds before a known document is re-validated (default 86400)")
     parser.add_argument("--summary", default="", help="also write the summary JSON here")
@@ -36,19 +42,25 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def crawl_settings(args: argparse.Namespace, summary_path: Path) -> dict[str, object]:
+def crawl_config(args: argparse.Namespace) -> CrawlConfig:
+    """The crawl's settings: the --config file, overridden by the options given."""
+    values: dict[str, Any] = {}
+    if args.config:
+        text = sys.stdin.read() if args.config == "-" else Path(args.config).read_text(encoding="utf-8")
+        values = json.loads(CrawlConfig.from_json(text).to_json())
+    given = {"data_dir": args.data_dir, "sources_dir": args.sources_dir, "raw_store": args.store,
+             "crawl_index": args.index, "sandbox_url": args.sandbox_url, "recheck_interval": args.recheck_interval}
+    values.update({k: v for k, v in given.items() if v is not None})
+    if not values.get("data_dir"):
+        raise ValueError("give --config FILE or --data-dir")
+    values.setdefault("sources_dir", SHIPPED_SOURCES)
+    return CrawlConfig(**values)
+
+
+def crawl_settings(args: argparse.Namespace, config: CrawlConfig, summary_path: Path) -> dict[str, object]:
     from crawler.settings import fast_settings
 
-    settings: dict[str, object] = {
-        "NIANBAO_DATA_DIR": args.data_dir,
-        "NIANBAO_SOURCES_DIR": args.sources_dir,
-        "NIANBAO_SANDBOX_URL": args.sandbox_url,
-        "NIANBAO_RAW_STORE": args.store,
-        "NIANBAO_CRAWL_INDEX": args.index,
-        "NIANBAO_SUMMARY_PATH": str(summary_path),
-    }
-    if args.recheck_interval is not None:
-        settings["NIANBAO_RECHECK_INTERVAL"] = args.recheck_interval
+    settings = config.scrapy_settings(summary_path)
     if args.fast:
         settings.update(fast_settings())
     for item in args.set:
@@ -57,35 +69,42 @@ def crawl_settings(args: argparse.Namespace, summary_path: Path) -> dict[str, ob
     return settings
 
 
-def _check_selection(sources_dir: str, ids: list[str], sandbox_url: str) -> str | None:
+def _check_selection(config: CrawlConfig, ids: list[str]) -> str | None:
     """Why the requested sources cannot be crawled, or None."""
     from crawler.registry import SANDBOX_PLACEHOLDER, load_registry
 
-    registry = load_registry(sources_dir)
+    registry = load_registry(config.sources_dir)
+    if registry.errors:   # a broken entry stops the crawl; it is never silently left out
+        return "the source registry has errors:\n" + "\n".join(f"  {error}" for error in registry.errors)
     try:
         chosen = registry.select(ids or None)
     except KeyError as exc:
         return str(exc.args[0])
-    if ids and not sandbox_url and any(SANDBOX_PLACEHOLDER in url for s in chosen for url in s.list_urls):
-        return "sandbox sources need --sandbox-url (or NIANBAO_SANDBOX_URL)"
+    if ids and not config.sandbox_url and any(SANDBOX_PLACEHOLDER in url for s in chosen for url in s.list_urls):
+        return "sandbox sources need --sandbox-url (or the sandbox URL in --config)"
     return None
 
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     from scrapy.crawler import CrawlerProcess
-    from scrapy.utils.project import get_project_settings
+    from scrapy.settings import Settings
 
-    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
-    ids = [part for value in [*args.ids, *args.sources] for part in value.replace(",", " ").split()]
-    problem = _check_selection(args.sources_dir, ids, args.sandbox_url)
+    try:
+        config = crawl_config(args)
+    except (OSError, ValueError, TypeError) as exc:
+        print(f"error: bad crawl settings: {exc}", file=sys.stderr)
+        return 2
+    ids = split_ids([*args.ids, *args.sources])
+    problem = _check_selection(config, ids)
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory() as scratch:
         summary_path = Path(args.summary) if args.summary else Path(scratch) / "summary.json"
-        settings = get_project_settings()
-        settings.setdict(crawl_settings(args, summary_path), priority="cmdline")
+        settings = Settings()
+        settings.setmodule("crawler.settings", priority="project")
+        settings.setdict(crawl_settings(args, config, summary_path), priority="cmdline")
         process = CrawlerProcess(settings)
         process.crawl("reports", sources=",".join(ids), full=args.full, probe=args.command == "probe")
         process.start()

@@ -26,6 +26,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from report.document import DOCUMENT_FIELDS, DocumentVersion
+
+__all__ = ["DocumentIndex", "DocumentVersion", "Failure", "utcnow"]
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
     id INTEGER PRIMARY KEY,
@@ -33,9 +37,9 @@ CREATE TABLE IF NOT EXISTS documents (
     agency TEXT NOT NULL,
     url TEXT NOT NULL,
     sha256 TEXT NOT NULL,
-    title TEXT,
+    listing_title TEXT,
     year INTEGER,
-    listed_date TEXT,
+    listing_date TEXT,
     content_type TEXT,
     real_kind TEXT,
     filename TEXT,
@@ -102,31 +106,6 @@ def utcnow() -> str:
 
 
 @dataclass(frozen=True)
-class DocumentVersion:
-    """One (url, sha256): the exact bytes a URL served at some point, and what the listing said."""
-
-    id: int
-    source_id: str
-    agency: str
-    url: str
-    sha256: str
-    title: str | None
-    year: int | None
-    listed_date: str | None
-    content_type: str | None
-    real_kind: str | None
-    filename: str | None
-    size: int
-    etag: str | None
-    last_modified: str | None
-    referer: str | None
-    storage_key: str
-    first_seen_at: str
-    last_checked_at: str
-    run_id: str | None
-
-
-@dataclass(frozen=True)
 class Failure:
     run_id: str
     source_id: str | None
@@ -148,7 +127,16 @@ class DocumentIndex:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(SCHEMA)
+            self._rename_legacy_columns()
         self._db.row_factory = sqlite3.Row
+
+    def _rename_legacy_columns(self) -> None:
+        """Index files written before the document contract had one set of names."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(documents)")}
+        with self._db:
+            for old, new in _LEGACY_COLUMNS.items():
+                if old in columns:
+                    self._db.execute(f"ALTER TABLE documents RENAME COLUMN {old} TO {new}")
 
     def close(self) -> None:
         self._db.close()
@@ -162,6 +150,9 @@ class DocumentIndex:
     def record(self, *, url: str, sha256: str, source_id: str, agency: str, size: int, storage_key: str,
                run_id: str, **fields: Any) -> str:
         """Record that `url` served `sha256` now; returns new | changed | unchanged."""
+        unknown = set(fields) - _OPTIONAL_COLUMNS
+        if unknown:
+            raise ValueError(f"not fields of a document version: {', '.join(sorted(unknown))}")
         now = utcnow()
         with self._tx() as db:
             existing = db.execute("SELECT id FROM documents WHERE url=? AND sha256=?", (url, sha256)).fetchone()
@@ -173,7 +164,7 @@ class DocumentIndex:
             earlier = db.execute("SELECT 1 FROM documents WHERE url=?", (url,)).fetchone()
             columns = {"url": url, "sha256": sha256, "source_id": source_id, "agency": agency, "size": size,
                        "storage_key": storage_key, "run_id": run_id, "first_seen_at": now, "last_checked_at": now,
-                       **{k: v for k, v in fields.items() if k in _OPTIONAL_COLUMNS}}
+                       **fields}
             names = ", ".join(columns)
             db.execute(f"INSERT INTO documents ({names}) VALUES ({', '.join('?' * len(columns))})",
                        tuple(columns.values()))
@@ -188,7 +179,7 @@ class DocumentIndex:
     def latest(self, url: str) -> DocumentVersion | None:
         row = self._db.execute("SELECT * FROM documents WHERE url=? ORDER BY first_seen_at DESC, id DESC LIMIT 1",
                                (url,)).fetchone()
-        return DocumentVersion(**dict(row)) if row else None
+        return _version(row) if row else None
 
     def versions(self, since: datetime | str | None = None, source_id: str | None = None,
                  url: str | None = None, after_id: int | None = None) -> list[DocumentVersion]:
@@ -212,7 +203,7 @@ class DocumentIndex:
             params.append(url)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = self._db.execute(f"SELECT * FROM documents {where} ORDER BY first_seen_at, id", params)
-        return [DocumentVersion(**dict(row)) for row in rows]
+        return [_version(row) for row in rows]
 
     def current(self, source_id: str | None = None) -> list[DocumentVersion]:
         """The newest version of every URL (what each URL serves now, as far as the crawl knows)."""
@@ -220,7 +211,7 @@ class DocumentIndex:
         rows = self._db.execute(
             f"SELECT * FROM documents d {where} {'AND' if where else 'WHERE'} d.id = (SELECT id FROM documents "
             "WHERE url = d.url ORDER BY first_seen_at DESC, id DESC LIMIT 1) ORDER BY d.first_seen_at, d.id", params)
-        return [DocumentVersion(**dict(row)) for row in rows]
+        return [_version(row) for row in rows]
 
     # ------------------------------------------------------------------ article pages
     def page(self, url: str) -> dict[str, Any] | None:
@@ -306,5 +297,11 @@ class DocumentIndex:
         return [Failure(**dict(row)) for row in self._db.execute(query + " ORDER BY id", params)]
 
 
-_OPTIONAL_COLUMNS = {"title", "year", "listed_date", "content_type", "real_kind", "filename", "etag",
+_OPTIONAL_COLUMNS = {"listing_title", "year", "listing_date", "content_type", "real_kind", "filename", "etag",
                      "last_modified", "referer"}
+_LEGACY_COLUMNS = {"title": "listing_title", "listed_date": "listing_date"}
+
+
+def _version(row: sqlite3.Row) -> DocumentVersion:
+    values = {_LEGACY_COLUMNS.get(name, name): row[name] for name in row.keys()}  # noqa: SIM118 - a Row
+    return DocumentVersion.from_dict({name: values.get(name) for name in DOCUMENT_FIELDS})

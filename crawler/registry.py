@@ -7,6 +7,7 @@ from (the YAML node marks), so `nianbao sources check` can point at it.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -194,3 +195,14 @@ def registry_hosts(sources: list[Source], sandbox_url: str | None) -> set[str]:
 
 def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+SHIPPED_SOURCES = Path(__file__).resolve().parents[1] / "sources"
+
+
+def split_ids(values: str | Iterable[str] | None) -> list[str]:
+    """Source ids as people give them: one string or several, separated by commas and/or spaces."""
+    if values is None:
+        return []
+    items = [values] if isinstance(values, str) else values
+    return [part for value in items for part in str(value).replace(",", " ").split()]

@@ -6,21 +6,13 @@ sandbox; nothing else should use it.
 
 from __future__ import annotations
 
-import os
-
 BOT_NAME = "nianbao"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 USER_AGENT = "nianbao-crawler/0.1 (archive of 政府信息公开工作年度报告; obeys robots.txt)"
 
-# --- where things go (environment first, so `scrapy crawl reports` works on its own)
-NIANBAO_DATA_DIR = os.environ.get("NIANBAO_DATA_DIR", "var")
-NIANBAO_SOURCES_DIR = os.environ.get("NIANBAO_SOURCES_DIR", "sources")
-NIANBAO_RAW_STORE = os.environ.get("NIANBAO_RAW_STORE", "")          # default <data dir>/raw
-NIANBAO_CRAWL_INDEX = os.environ.get("NIANBAO_CRAWL_INDEX", "")      # default <data dir>/crawl/index.db
-NIANBAO_SANDBOX_URL = os.environ.get("NIANBAO_SANDBOX_URL", "")
-NIANBAO_RECHECK_INTERVAL = float(os.environ.get("NIANBAO_RECHECK_INTERVAL", 24 * 3600))  # seconds
-NIANBAO_SUMMARY_PATH = ""                                            # default <data dir>/crawl/runs/<run>.json
+# --- where things go: NIANBAO_DATA_DIR, NIANBAO_RAW_STORE, … are set by `python -m crawler`
+# from the crawl's settings (crawler.config.CrawlConfig), never from the environment.
 
 # --- politeness
 ROBOTSTXT_OBEY = True

@@ -23,6 +23,7 @@ from nianbao.stages import (
     pending_documents,
     pool_name,
     run_crawl,
+    split_ids,
     validate_staging,
 )
 from nianbao.stages.process import batches
@@ -51,7 +52,7 @@ def as_list(value: Any) -> list | None:
     if value in (None, "", []):
         return None
     if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
+        return split_ids(value)
     return list(value)
 
 

@@ -24,14 +24,14 @@ log = logging.getLogger(__name__)
 class Hints(BaseModel):
     """What the crawler knew about the document (all optional)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="forbid")   # a misnamed hint is an error, not lost
 
     url: str | None = None
     listing_title: str | None = None
     agency: str | None = None
     year: int | None = None
     source_id: str | None = None
-    published: str | None = None
+    listing_date: str | None = None
     sha256: str | None = None
     content_type: str | None = None
 
@@ -185,7 +185,7 @@ def _findings(mapped: MappedTables, lookalike: str | None, document: Document) -
 def _provenance(data: bytes, hints: Hints, document: Document, doc_type: str, started: float) -> Provenance:
     return Provenance(
         sha256=hints.sha256 or hashlib.sha256(data).hexdigest(), url=hints.url, source_id=hints.source_id,
-        listing_title=hints.listing_title, published=hints.published,
+        listing_title=hints.listing_title, listing_date=hints.listing_date,
         content_type=hints.content_type or doc_type, reader=document.reader, pages=document.pages,
         ocr_pages=document.ocr_pages, extractor_version=EXTRACTOR_VERSION,
         duration_ms=round((time.perf_counter() - started) * 1000, 2),

@@ -140,7 +140,7 @@ def main() -> int:
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     settings = get_settings()
-    return run(settings.data_dir, settings.sources_dir)
+    return run(settings.data_path, settings.sources_dir)
 
 
 if __name__ == "__main__":

@@ -42,8 +42,8 @@ class Provenance(BaseModel):
     sha256: str | None = None
     url: str | None = None
     source_id: str | None = None
-    listing_title: str | None = None
-    published: str | None = None
+    listing_title: str | None = None   # the document contract's names (report/document.py)
+    listing_date: str | None = None
     content_type: str | None = None
     reader: str | None = None
     pages: int | None = None

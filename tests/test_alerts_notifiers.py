@@ -6,11 +6,13 @@ import base64
 import hashlib
 import hmac
 import logging
+import os
 import socket
 import urllib.parse
 from collections.abc import Iterator
 from email import message_from_bytes
 from email.header import decode_header, make_header
+from unittest import mock
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -23,10 +25,11 @@ from nianbao.alerts.notifiers import (
     WebhookNotifier,
     dingtalk_signature,
     notifiers_from_airflow,
-    notifiers_from_env,
+    notifiers_from_settings,
     notify_all,
     webhook_from,
 )
+from nianbao.settings import Settings
 
 TOKEN = "tok-5f0c1d2e9a8b7c6d"
 SIGNING_SECRET = "SEC0123456789abcdefSECRET"
@@ -142,6 +145,12 @@ def test_dingtalk_signature_is_deterministic_for_a_timestamp() -> None:
 
 
 # ---------------------------------------------------------------- configuration
+def notifiers_from_env(env: dict[str, str]) -> list:
+    """The notifiers of these variables, read as the application reads them (nianbao.settings)."""
+    with mock.patch.dict(os.environ, env, clear=True):
+        return notifiers_from_settings(Settings())
+
+
 def test_configuration_from_the_environment() -> None:
     env = {"NIANBAO_ALERT_WEBHOOK_URL": "https://oapi.dingtalk.com/robot/send",
            "NIANBAO_ALERT_WEBHOOK_TOKEN": TOKEN,

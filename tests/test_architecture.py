@@ -309,3 +309,46 @@ def test_no_source_hard_codes_an_absolute_path_of_this_machine() -> None:
              for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
              if pattern.search(line)]
     assert not wrong, "absolute paths of this machine (use Path(__file__) or settings):\n" + "\n".join(wrong)
+
+
+# The warehouse's ORM schema is its own business: the stages call warehouse functions
+# (warehouse.facts, .operational, .session, .load), never query warehouse.models themselves.
+SCHEMA_MODULE = "warehouse.models"
+SCHEMA_FORBIDDEN_IN = ("nianbao/stages/",)
+
+
+def test_the_stages_do_not_import_the_warehouse_schema() -> None:
+    wrong = [f"{i.file}:{i.line} imports {i.module}" for i in package_imports("nianbao")
+             if (i.module == SCHEMA_MODULE or i.module.startswith(SCHEMA_MODULE + "."))
+             and i.file.startswith(SCHEMA_FORBIDDEN_IN)]
+    assert not wrong, "the warehouse owns its SQL; use its functions:\n" + "\n".join(wrong)
+
+
+def reads_the_environment(node: ast.AST) -> bool:
+    """os.environ[…], os.environ.get(…), os.getenv(…), environ.get(…), getenv(…)."""
+    text = ast.unparse(node) if isinstance(node, (ast.Call, ast.Subscript)) else ""
+    return bool(re.match(r"(os\.)?(environ(\.get)?|getenv)\b", text))
+
+
+def test_only_the_settings_module_reads_nianbao_variables() -> None:
+    """One home for every setting: nianbao/settings.py (tests and benchmarks aside)."""
+    wrong = []
+    for package in sorted(PROJECT_PACKAGES - {"benchmarks"}):
+        for path in python_files(package):
+            file = path.relative_to(ROOT).as_posix()
+            if file == "nianbao/settings.py":
+                continue
+            source = path.read_text(encoding="utf-8")
+            for node in ast.walk(ast.parse(source)):
+                if reads_the_environment(node) and "NIANBAO_" in ast.unparse(node):
+                    wrong.append(f"{file}:{node.lineno}: {ast.unparse(node)}")
+                if isinstance(node, ast.keyword) and node.arg == "envvar":
+                    wrong.append(f"{file}:{node.value.lineno}: envvar={ast.unparse(node.value)}")
+    assert not wrong, "NIANBAO_ variables are read only by nianbao/settings.py:\n" + "\n".join(wrong)
+
+
+def test_the_environment_check_sees_each_form() -> None:
+    tree = ast.parse('os.environ.get("NIANBAO_X")\nos.getenv("NIANBAO_Y", "1")\nos.environ["NIANBAO_Z"]\n'
+                     'settings.get("NIANBAO_DATA_DIR")\n')
+    found = {ast.unparse(n) for n in ast.walk(tree) if reads_the_environment(n) and "NIANBAO_" in ast.unparse(n)}
+    assert found == {"os.environ.get('NIANBAO_X')", "os.getenv('NIANBAO_Y', '1')", "os.environ['NIANBAO_Z']"}

@@ -19,8 +19,9 @@ import pytest
 import yaml
 
 from crawler.index import DocumentIndex
-from crawler.process import run_crawl
 from crawler.store import RawStore
+from nianbao.stages.context import StageContext
+from nianbao.stages.crawl import launch_crawler
 from sandbox.portal import FAULT_KINDS, Document
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,7 +87,7 @@ def test_crawl_finds_every_report_of_every_family_and_keeps_exact_bytes(sandbox_
     for version in versions:
         data = store.get(version.sha256)
         assert hashlib.sha256(data).hexdigest() == version.sha256 and len(data) == version.size
-        assert version.year is not None and version.title
+        assert version.year is not None and version.listing_title
     by_family = {entry["family"] for entry in SANDBOX_SOURCES
                  if summary["sources"][entry["id"]].get("documents", 0) > 0}
     assert by_family == {"trs", "jcms", "gkmlpt", "plain", "generic"}
@@ -207,8 +208,9 @@ def test_private_addresses_are_refused_unless_the_source_allows_them(sandbox_por
 @pytest.mark.slow
 def test_probe_lists_what_a_crawl_would_collect_and_changes_nothing(sandbox_portal, tmp_path: Path) -> None:
     write_sources(tmp_path / "sources", ["hongze", "huaian"])
-    summary = run_crawl(command="probe", sandbox_url=sandbox_portal.url, data_dir=tmp_path / "data",
-                        sources_dir=tmp_path / "sources", fast=True, timeout=120)
+    context = StageContext(data_dir=tmp_path / "data", warehouse_url="sqlite://", raw_store=str(tmp_path / "data" / "raw"),
+                           sources_dir=tmp_path / "sources", sandbox_url=sandbox_portal.url)
+    summary = launch_crawler(context, [], command="probe", fast=True, timeout=120).summary
     assert summary["mode"] == "probe"
     years = sorted((c["source_id"], c["year"]) for c in summary["candidates"])
     # reports, and hostile files titled as reports (only their bytes tell), never look-alikes or news

@@ -108,3 +108,15 @@ def test_crawl_refuses_unknown_ids_and_sandbox_without_url(tmp_path: Path) -> No
                                 env={k: v for k, v in os.environ.items() if k != "NIANBAO_SANDBOX_URL"})
         assert result.returncode == 2 and message in result.stderr
     assert not (tmp_path / "crawl").exists()
+
+
+def test_crawl_refuses_a_registry_with_errors_naming_file_and_line(tmp_path: Path) -> None:
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    (sources / "a.yaml").write_text(GOOD + '- id: Bad_Id\n  agency: 某局\n', encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "crawler", "crawl", "sandbox-hongze", "--data-dir",
+                             str(tmp_path / "data"), "--sources-dir", str(sources), "--sandbox-url", "http://127.0.0.1:9"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert f"{sources / 'a.yaml'}:" in result.stderr and "the source registry has errors" in result.stderr
+    assert not (tmp_path / "data").exists()

@@ -98,7 +98,7 @@ def test_index_versions_new_changed_unchanged(tmp_path: Path) -> None:
     index = DocumentIndex(tmp_path / "index.db")
     common = {"source_id": "s", "agency": "某局", "size": 3, "storage_key": "k", "run_id": "r1"}
     before = datetime.now(UTC) - timedelta(seconds=5)
-    assert index.record(url="http://x/a.pdf", sha256="1" * 64, title="t", year=2024, **common) == "new"
+    assert index.record(url="http://x/a.pdf", sha256="1" * 64, listing_title="t", year=2024, **common) == "new"
     assert index.record(url="http://x/a.pdf", sha256="1" * 64, **common) == "unchanged"
     assert index.record(url="http://x/a.pdf", sha256="2" * 64, etag='"v2"', **common) == "changed"
     versions = index.versions(since=before)

@@ -83,7 +83,7 @@ def test_corpus_is_not_empty() -> None:
 @pytest.mark.parametrize("entry", _entries())
 def test_corpus_document_extracts_to_its_truth(entry: CorpusEntry) -> None:
     truth = entry.truth
-    hints = Hints(listing_title=truth.title, published=truth.published)
+    hints = Hints(listing_title=truth.title, listing_date=truth.published)
     if truth.form == "hostile":  # as in production: in a worker with a time and memory limit
         got = extract_isolated(entry.path, hints, timeout_s=120, memory_mb=1024)
     else:

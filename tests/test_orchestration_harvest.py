@@ -132,19 +132,16 @@ def test_harvest_into_postgresql_twice(sandbox_portal_factory, postgres_url, tmp
 def test_check_picks_up_crawls_run_outside_the_harvest(sandbox_portal_factory, tmp_path) -> None:
     """`nianbao crawl` (python -m crawler crawl) writes only the crawl index; `check` copies its runs
     into the warehouse once and judges the sites from them (lg-health serves a challenge page)."""
-    import subprocess
-    import sys
 
     from nianbao.stages import check
-    from nianbao.stages.crawl import crawl_command
+    from nianbao.stages.crawl import launch_crawler
 
     portal = sandbox_portal_factory(sites=["lg-health"])
     data_dir = tmp_path / "var"
     context = StageContext(data_dir=data_dir, warehouse_url=f"sqlite:///{data_dir / 'warehouse.db'}",
                            raw_store=str(data_dir / "raw"), sources_dir=Path("sources"), sandbox_url=portal.url)
-    command = crawl_command(context, ["sandbox-lg-health"], tmp_path / "summary.json", fast=True)
-    assert command[:4] == [sys.executable, "-m", "crawler", "crawl"]
-    subprocess.run(command, check=True, capture_output=True, timeout=300)
+    crawled = launch_crawler(context, ["sandbox-lg-health"], fast=True, timeout=300)   # python -m crawler crawl
+    assert crawled.returncode == 0 and not data_dir.joinpath("warehouse.db").exists()
 
     first = check(context, today=TODAY, sources=["sandbox-lg-health"], notifiers=[])
     assert "site_broken:sandbox-lg-health" in first.opened

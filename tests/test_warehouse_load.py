@@ -181,8 +181,8 @@ def test_registry_rows_are_idempotent_and_build_the_region_hierarchy(warehouse_e
             agency = upsert_agency(session, slug="hongze", name="淮安市洪泽区人民政府", region_code="320813",
                                    level="county", kind="government", region_name="洪泽区")
         first = record_document(session, {"url": URL, "sha256": SHA_A, "source_id": None, "agency": "洪泽区",
-                                          "title": "2024年政府信息公开工作年度报告", "year": 2024,
-                                          "published": "2025年1月20日", "size": 1234})
+                                          "listing_title": "2024年政府信息公开工作年度报告", "year": 2024,
+                                          "listing_date": "2025年1月20日", "size": 1234})
         seen = first.first_seen_at
         again = record_document(session, {"url": URL, "sha256": SHA_A, "etag": "W/1"})
         assert again.id == first.id and again.first_seen_at == seen and again.etag == "W/1"
@@ -223,7 +223,7 @@ def test_load_report_inside_the_callers_session(warehouse_engine: Engine) -> Non
     with pytest.raises(RuntimeError), session_scope(warehouse_engine) as session:
         upsert_agency(session, slug="hongze", name="淮安市洪泽区人民政府", region_code="320813",
                       level="county", kind="government")
-        record_document(session, {"url": URL, "sha256": SHA_A, "title": "洪泽区2024年报"})
+        record_document(session, {"url": URL, "sha256": SHA_A, "listing_title": "洪泽区2024年报"})
         load_report(session, record, agency_id="hongze", document_sha256=SHA_A, document_url=URL)
         raise RuntimeError("the caller changes its mind")
     seeded = {"cell_dictionary", "rule_labels", "report_years"}
@@ -232,7 +232,7 @@ def test_load_report_inside_the_callers_session(warehouse_engine: Engine) -> Non
     with session_scope(warehouse_engine) as session:
         upsert_agency(session, slug="hongze", name="淮安市洪泽区人民政府", region_code="320813",
                       level="county", kind="government")
-        record_document(session, {"url": URL, "sha256": SHA_A, "title": "洪泽区2024年报"})
+        record_document(session, {"url": URL, "sha256": SHA_A, "listing_title": "洪泽区2024年报"})
         inside = load_report(session, record, agency_id="hongze", document_sha256=SHA_A, document_url=URL)
     own = Session(warehouse_engine)  # not in a transaction: load_report commits by itself
     again = load_report(own, record, agency_id="hongze", document_sha256=SHA_A, document_url=URL)

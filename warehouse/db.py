@@ -6,7 +6,6 @@ The schema is created and changed only by the Alembic migrations in
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,16 +15,15 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-DEFAULT_URL = "sqlite:///var/warehouse.db"
-URL_ENV = "NIANBAO_WAREHOUSE_URL"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
-def resolve_url(url: str | URL | None = None) -> str:
-    """The caller's URL, else $NIANBAO_WAREHOUSE_URL, else the embedded SQLite file."""
-    chosen = str(url) if url else os.environ.get(URL_ENV) or DEFAULT_URL
-    return normalise_url(chosen)
+def resolve_url(url: str | URL | None) -> str:
+    """The caller's URL (the application's settings choose it; the warehouse reads no variable)."""
+    if not url:
+        raise ValueError("no warehouse URL given")
+    return normalise_url(url)
 
 
 def normalise_url(url: str | URL) -> str:
@@ -50,7 +48,7 @@ def sqlite_path(url: str | URL) -> Path | None:
     return Path(database.removeprefix("file:"))
 
 
-def make_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
+def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     """An engine with the warehouse's connection settings.
 
     SQLite: the parent directory is created, WAL journal, foreign keys on, a busy
@@ -93,33 +91,38 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 
 
 # ---------------------------------------------------------------- migrations
-def alembic_config(url: str | URL | None = None) -> Any:
+def alembic_config(url: str | URL | None) -> Any:
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     # ConfigParser interpolation would choke on a '%' in a password.
-    config.set_main_option("sqlalchemy.url", resolve_url(url).replace("%", "%%"))
+    if url:
+        config.set_main_option("sqlalchemy.url", resolve_url(url).replace("%", "%%"))
     return config
 
 
-def upgrade(url: str | URL | None = None, revision: str = "head") -> None:
+def upgrade(url: str | URL, revision: str = "head") -> None:
     """Bring the schema at `url` up to `revision` (creating the database file if needed)."""
     from alembic import command
 
     command.upgrade(alembic_config(url), revision)
 
 
-def downgrade(url: str | URL | None, revision: str) -> None:
+def downgrade(url: str | URL, revision: str) -> None:
     from alembic import command
 
     command.downgrade(alembic_config(url), revision)
 
 
-def current_revision(url: str | URL | None = None) -> str | None:
-    """The revision the database is at, or None when no migration has run."""
+def current_revision(url: str | URL) -> str | None:
+    """The revision the database is at, or None when no migration has run (a SQLite file that
+    does not exist is not created)."""
     from alembic.runtime.migration import MigrationContext
 
+    path = sqlite_path(resolve_url(url)) if is_sqlite(resolve_url(url)) else None
+    if path is not None and not path.exists():
+        return None
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
@@ -131,6 +134,6 @@ def current_revision(url: str | URL | None = None) -> str | None:
 def head_revision() -> str:
     from alembic.script import ScriptDirectory
 
-    head = ScriptDirectory.from_config(alembic_config(DEFAULT_URL)).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config(None)).get_current_head()
     assert head is not None
     return head

@@ -61,12 +61,12 @@ def export(url: str | None, *, year: int, fmt: str, out_dir: Path, region: str |
     """Write the wide table, the long table and the dictionary; returns the files written."""
     if fmt not in FORMATS:
         raise WarehouseError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"nianbao_{year}" + (f"_{region}" if region else "")
     where, params = _filters(year, region, accepted_only)
     written = []
     with read_only_connection(url) as conn:
         dictionary = _dictionary(conn)
+        out_dir.mkdir(parents=True, exist_ok=True)   # only once there is a warehouse to export
         kinds = {row[0]: row[4] for row in dictionary.rows}
         for table in (_wide(conn, where, params, kinds), _long(conn, where, params), dictionary):
             path = out_dir / f"{stem}_{table.name}.{fmt}"

@@ -25,6 +25,7 @@ from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, sel
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from report.document import DOCUMENT_FIELDS, DocumentVersion
 from report.record import EMPTY_MARKERS, ReportRecord
 from warehouse.models import (
     AGENCY_KINDS,
@@ -208,57 +209,49 @@ def upsert_agency(session: Session, *, slug: str, name: str, region_code: str | 
     return agency
 
 
-_DOCUMENT_FIELDS = {
-    "source_id": "source_id", "crawl_run_id": "crawl_run_id", "agency_id": "agency_id",
-    "agency": "agency_name", "agency_name": "agency_name",
-    "listing_title": "listing_title", "title": "listing_title",
-    "year": "year", "listing_year": "year",
-    "listing_date": "listing_date", "published": "listing_date",
-    "content_type": "content_type", "size": "size", "etag": "etag", "last_modified": "last_modified",
-    "storage_key": "storage_key", "first_seen_at": "first_seen_at", "last_checked_at": "last_checked_at",
-}
+# The document contract's fields the warehouse keeps, and their column (the same name but one).
+_DOCUMENT_COLUMNS = {name: "agency_name" if name == "agency" else name for name in DOCUMENT_FIELDS
+                     if name not in ("id", "run_id", "real_kind", "filename", "referer")}
+_LINKS = ("agency_id", "crawl_run_id")
 
 
-def record_document(session: Session, row: Mapping[str, Any] | Any) -> Document:
+def record_document(session: Session, document: DocumentVersion | Mapping[str, Any], *,
+                    agency_id: int | None = None, crawl_run_id: int | None = None) -> Document:
     """Record one document version, a row per (url, sha256).
 
-    `row` is a mapping (or a dataclass / pydantic object) with url and sha256 and any
-    of: source_id, agency (listing name) or agency_id, listing_title/title, year,
-    listing_date/published, content_type, size, etag, last_modified, storage_key,
-    first_seen_at, last_checked_at. Seeing a known version again only updates
+    `document` is a `report.document.DocumentVersion`, or a mapping with its field names
+    (url and sha256 at least; agency_id and crawl_run_id may come with it); any other name
+    is a LoadError, never silently dropped. Seeing a known version again only updates
     last_checked_at and fills fields that were unknown; first_seen_at never moves.
     """
-    data = _as_mapping(row)
+    data = dict(document.as_dict() if isinstance(document, DocumentVersion) else document)
+    unknown = set(data) - set(DOCUMENT_FIELDS) - set(_LINKS)
+    if unknown:
+        raise LoadError(f"not fields of a document version: {', '.join(sorted(unknown))}")
+    data.update({name: value for name, value in (("agency_id", agency_id), ("crawl_run_id", crawl_run_id))
+                 if value is not None})
     url, sha256 = data.get("url"), data.get("sha256")
     if not url or not sha256:
         raise LoadError("a document needs both url and sha256")
-    values = {column: data[name] for name, column in _DOCUMENT_FIELDS.items() if data.get(name) is not None}
+    values = {column: data[name] for name, column in {**_DOCUMENT_COLUMNS, **{n: n for n in _LINKS}}.items()
+              if data.get(name) is not None}
     if "listing_date" in values:
         values["listing_date"] = parse_date(values["listing_date"])
-    document = session.scalar(select(Document).where(Document.url == url, Document.sha256 == sha256))
-    if document is None:
-        document = Document(url=url, sha256=sha256, **values)
-        session.add(document)
+    for moment in ("first_seen_at", "last_checked_at"):
+        if isinstance(values.get(moment), str):
+            values[moment] = dt.datetime.fromisoformat(values[moment])
+    document_row = session.scalar(select(Document).where(Document.url == url, Document.sha256 == sha256))
+    if document_row is None:
+        document_row = Document(**values)
+        session.add(document_row)
     else:
         for column, value in values.items():
-            if column == "last_checked_at" or (column != "first_seen_at" and getattr(document, column) is None):
-                setattr(document, column, value)
+            if column == "last_checked_at" or (column != "first_seen_at" and getattr(document_row, column) is None):
+                setattr(document_row, column, value)
         if "last_checked_at" not in values:
-            document.last_checked_at = utcnow()
+            document_row.last_checked_at = utcnow()
     session.flush()
-    return document
-
-
-def _as_mapping(row: Mapping[str, Any] | Any) -> Mapping[str, Any]:
-    if isinstance(row, Mapping):
-        return row
-    if hasattr(row, "model_dump"):
-        return row.model_dump()
-    if hasattr(row, "__dataclass_fields__"):
-        from dataclasses import asdict
-
-        return asdict(row)
-    return vars(row)
+    return document_row
 
 
 def parse_date(value: Any) -> dt.date | None:
@@ -468,7 +461,7 @@ def _document_values(p: _Prepared) -> dict[str, Any]:
     now = utcnow()
     return {"url": p.url, "sha256": p.sha256, "agency_id": p.agency_id, "agency_name": p.item.record.agency,
             "source_id": provenance.source_id, "listing_title": provenance.listing_title,
-            "listing_date": parse_date(provenance.published), "content_type": provenance.content_type,
+            "listing_date": parse_date(provenance.listing_date), "content_type": provenance.content_type,
             "year": None, "size": None, "etag": None, "last_modified": None, "storage_key": None,
             "crawl_run_id": None, "first_seen_at": now, "last_checked_at": now}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
@@ -99,3 +100,33 @@ def mark_alert_notified(session: Session, alert_id: int) -> None:
         raise LoadError(f"no alert {alert_id}")
     alert.notified_at = utcnow()
     session.flush()
+
+
+def unnotified_alerts(session: Session) -> list[Alert]:
+    """The open alerts nobody was told about yet, oldest first."""
+    return list(session.scalars(select(Alert).where(Alert.resolved_at.is_(None), Alert.notified_at.is_(None))
+                                .order_by(Alert.id)))
+
+
+def alert_listing(session: Session, *, open_only: bool = False, kind: str | None = None) -> list[dict[str, Any]]:
+    """Stored alerts, newest first, as plain dicts."""
+    query = select(Alert).order_by(Alert.opened_at.desc(), Alert.id.desc())
+    if open_only:
+        query = query.where(Alert.resolved_at.is_(None))
+    if kind:
+        query = query.where(Alert.kind == kind)
+    return [{"id": a.id, "kind": a.kind, "cause_key": a.cause_key, "severity": a.severity, "message": a.message,
+             "year": a.year, "details": a.details, "opened_at": a.opened_at, "resolved_at": a.resolved_at,
+             "notified_at": a.notified_at} for a in session.scalars(query)]
+
+
+def recorded_crawl_run_ids(session: Session) -> set[str]:
+    """The crawl index's run ids already copied into crawl_runs (kept in each row's stats)."""
+    return {str(stats["run_id"]) for stats in session.scalars(select(CrawlRun.stats)) if stats and stats.get("run_id")}
+
+
+def record_crawl_run(session: Session, *, source_id: str, started_at: dt.datetime, finished_at: dt.datetime,
+                     finish_reason: str | None, stats: dict[str, Any]) -> None:
+    """One source's part of a finished crawl run of the crawl index."""
+    session.add(CrawlRun(source_id=source_id, started_at=started_at, finished_at=finished_at,
+                         finish_reason=finish_reason, stats=stats))

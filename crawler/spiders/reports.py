@@ -24,6 +24,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.attachments import attachments, body_text, page_images
+from crawler.config import SUMMARY_SETTING, CrawlConfig
 from crawler.families import Adapter, Listing, adapter_for
 from crawler.index import DocumentIndex
 from crawler.middlewares import (
@@ -33,7 +34,7 @@ from crawler.middlewares import (
     RedirectLoop,
 )
 from crawler.recognise import recognise
-from crawler.registry import SANDBOX_PLACEHOLDER, Source, load_registry
+from crawler.registry import SANDBOX_PLACEHOLDER, Source, load_registry, split_ids
 from crawler.sniff import DOCUMENT_EXT, check, extension, is_challenge, is_report_text, real_kind
 from crawler.store import RawStore
 
@@ -47,7 +48,7 @@ class ReportsSpider(Spider):
     def __init__(self, sources: str = "", full: str | bool = False, probe: str | bool = False,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.only = [s for s in str(sources or "").replace(",", " ").split() if s]
+        self.only = split_ids(sources)
         self.full = _truthy(full)
         self.probe = _truthy(probe)
         self.run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
@@ -61,9 +62,9 @@ class ReportsSpider(Spider):
 
     # ------------------------------------------------------------------ set-up
     def _configure(self, settings: Any) -> None:
-        data_dir = Path(settings.get("NIANBAO_DATA_DIR") or "var")
-        self.sandbox_url = settings.get("NIANBAO_SANDBOX_URL") or None
-        registry = load_registry(settings.get("NIANBAO_SOURCES_DIR") or "sources")
+        config = CrawlConfig.from_scrapy(settings)
+        self.sandbox_url = config.sandbox_url
+        registry = load_registry(config.sources_dir)
         for error in registry.errors:
             self.logger.error("registry: %s", error)
         self.sources = {s.id: s for s in registry.select(self.only or None)
@@ -73,17 +74,16 @@ class ReportsSpider(Spider):
         self.private_hosts = {f"{host}:{port}" for s in self.sources.values() if s.allow_private
                               for host, port in _host_ports(s.resolved_urls(self.sandbox_url))}
         GuardedResolver.allowed_private = {hp.rsplit(":", 1)[0] for hp in self.private_hosts}
-        index_path = Path(settings.get("NIANBAO_CRAWL_INDEX") or data_dir / "crawl" / "index.db")
+        index_path = Path(config.crawl_index or "")
         if self.probe:
             self.index = DocumentIndex(index_path, readonly=True) if index_path.exists() else None
             self.store = None
         else:
             self.index = DocumentIndex(index_path)
-            self.store = RawStore(settings.get("NIANBAO_RAW_STORE") or str(data_dir / "raw"))
+            self.store = RawStore(config.raw_store)
             self.index.start_run(self.run_id)
-        self.recheck = timedelta(seconds=settings.getfloat("NIANBAO_RECHECK_INTERVAL", 86400.0))
-        self.summary_path = Path(settings.get("NIANBAO_SUMMARY_PATH")
-                                 or data_dir / "crawl" / "runs" / f"{self.run_id}.json")
+        self.recheck = timedelta(seconds=config.recheck_interval)
+        self.summary_path = Path(settings.get(SUMMARY_SETTING) or config.data_dir / "crawl" / "runs" / f"{self.run_id}.json")
         self.counts: dict[str, Counter] = defaultdict(Counter)
         self.errors: dict[str, Counter] = defaultdict(Counter)
         self.flags: dict[str, set[str]] = defaultdict(set)
@@ -250,8 +250,8 @@ class ReportsSpider(Spider):
         self.index.release(_asked_url(response))
         outcome = self.index.record(
             url=_asked_url(response), sha256=sha256, source_id=source.id, agency=source.agency, size=len(body),
-            storage_key=RawStore.key(sha256), run_id=self.run_id, title=info.get("title"), year=info.get("year"),
-            listed_date=info.get("listed"), content_type=content_type or None, real_kind=verdict.kind,
+            storage_key=RawStore.key(sha256), run_id=self.run_id, listing_title=info.get("title"), year=info.get("year"),
+            listing_date=info.get("listed"), content_type=content_type or None, real_kind=verdict.kind,
             filename=filename or info.get("filename"), etag=_header(response, b"ETag"),
             last_modified=_header(response, b"Last-Modified"), referer=response.meta.get("referer_page"))
         self.counts[source.id][outcome] += 1

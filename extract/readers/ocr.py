@@ -12,7 +12,6 @@ Imported only when a page needs it, so text-layer extraction stays fast.
 from __future__ import annotations
 
 import io
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -34,11 +33,21 @@ _FAINT = 200
 _MIN_FAINT_PIXELS = 15
 
 
+_threads = 1
+
+
+def set_threads(threads: int) -> None:
+    """Threads of the OCR engine, as the application's settings say (before the workers start)."""
+    global _threads
+    _threads = max(1, int(threads))
+    engine.cache_clear()
+
+
 @lru_cache(maxsize=1)
 def engine() -> Any:
     from rapidocr_onnxruntime import RapidOCR
 
-    threads = int(os.environ.get("NIANBAO_OCR_THREADS", "1"))
+    threads = _threads
     # One crop per recognition call: batching pads every crop to the widest of its batch,
     # and cells range from one digit to a whole label (measured: batch 1 is ~3× cheaper than 24).
     ocr = RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1, det_limit_type="max",

@@ -1,6 +1,6 @@
 """Notifiers: a webhook (generic JSON, DingTalk, WeCom or Slack format) and e-mail (SMTP).
 
-Configured from the environment (NIANBAO_ALERT_*) or from Airflow connections
+Configured by the settings (NIANBAO_ALERT_*, nianbao/settings.py) or from Airflow connections
 (`nianbao_webhook`, `nianbao_smtp`). Tokens, signing secrets and passwords are kept
 in `SecretStr` and never logged: a log line names a webhook by its scheme and host
 only, and any error text is scrubbed of every secret before it is logged or raised.
@@ -28,6 +28,7 @@ from pydantic import SecretStr
 
 from nianbao.alerts import messages
 from nianbao.alerts.model import Alert
+from nianbao.settings import Settings, secret_value
 
 log = logging.getLogger(__name__)
 
@@ -217,17 +218,17 @@ def webhook_from(url: str, format: str | None = None, token: str | None = None,
     return WebhookNotifier(url=SecretStr(url), format=chosen, token=_secret(token), secret=_secret(secret))  # type: ignore[arg-type]
 
 
-def notifiers_from_env(env: Mapping[str, str]) -> list[Notifier]:
+def notifiers_from_settings(settings: Settings) -> list[Notifier]:
     """NIANBAO_ALERT_WEBHOOK_URL (+ _FORMAT, _TOKEN, _SECRET) and NIANBAO_ALERT_SMTP_HOST
-    (+ _PORT, _USER, _PASSWORD, _FROM, _TO, _SECURITY)."""
+    (+ _PORT, _USER, _PASSWORD, _FROM, _TO, _SECURITY); see docs/configuration.md."""
     found: list[Notifier] = []
-    if url := env.get("NIANBAO_ALERT_WEBHOOK_URL"):
-        found.append(webhook_from(url, env.get("NIANBAO_ALERT_WEBHOOK_FORMAT"),
-                                  env.get("NIANBAO_ALERT_WEBHOOK_TOKEN"), env.get("NIANBAO_ALERT_WEBHOOK_SECRET")))
-    if host := env.get("NIANBAO_ALERT_SMTP_HOST"):
-        found.append(_email(host, env.get("NIANBAO_ALERT_SMTP_PORT"), env.get("NIANBAO_ALERT_SMTP_USER"),
-                            env.get("NIANBAO_ALERT_SMTP_PASSWORD"), env.get("NIANBAO_ALERT_SMTP_FROM"),
-                            env.get("NIANBAO_ALERT_SMTP_TO"), env.get("NIANBAO_ALERT_SMTP_SECURITY")))
+    if url := secret_value(settings.alert_webhook_url):
+        found.append(webhook_from(url, settings.alert_webhook_format, secret_value(settings.alert_webhook_token),
+                                  secret_value(settings.alert_webhook_secret)))
+    if host := settings.alert_smtp_host:
+        found.append(_email(host, settings.alert_smtp_port, settings.alert_smtp_user,
+                            secret_value(settings.alert_smtp_password), settings.alert_smtp_from,
+                            settings.alert_smtp_to, settings.alert_smtp_security))
     return found
 
 
@@ -295,9 +296,9 @@ def airflow_connection(conn_id: str) -> ConnectionFields | None:
                             login=conn.login, password=conn.password, extra=conn.extra_dejson or {})
 
 
-def configured_notifiers(env: Mapping[str, str], *, with_airflow: bool = False) -> list[Notifier]:
-    """The environment's notifiers, then (inside Airflow) the connections' ones."""
-    found = notifiers_from_env(env)
+def configured_notifiers(settings: Settings, *, with_airflow: bool = False) -> list[Notifier]:
+    """The settings' notifiers, then (inside Airflow) the connections' ones."""
+    found = notifiers_from_settings(settings)
     if with_airflow:
         found.extend(notifiers_from_airflow())
     return found

@@ -14,8 +14,8 @@ import typer
 
 sources_app = typer.Typer(help="The source registry (sources/*.yaml).", no_args_is_help=True)
 
-SandboxOption = Annotated[str, typer.Option("--sandbox-url", envvar="NIANBAO_SANDBOX_URL",
-                                            help="base URL of the sandbox portal, replaces {sandbox}")]
+SandboxOption = Annotated[str, typer.Option("--sandbox-url", help="base URL of the sandbox portal, replaces "
+                                                                 "{sandbox} (default NIANBAO_SANDBOX_URL)")]
 DataDirOption = Annotated[Path | None, typer.Option("--data-dir", help="data directory (default NIANBAO_DATA_DIR)")]
 FastOption = Annotated[bool, typer.Option("--fast", help="politeness off: only for the local sandbox")]
 
@@ -73,7 +73,7 @@ def crawl(sources: Annotated[list[str] | None, typer.Option("--sources", help="s
           as_json: Annotated[bool, typer.Option("--json", help="print the raw JSON summary")] = False) -> None:
     """Crawl the registry's sources into the raw store and the crawl index; print the run summary."""
     summary = _run_crawler("crawl", sources or [], sandbox_url=sandbox_url, data_dir=data_dir, fast=fast,
-                           extra={"full": full, "recheck_interval": recheck_interval})
+                           full=full, recheck_interval=recheck_interval)
     if as_json:
         typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
     else:
@@ -83,15 +83,15 @@ def crawl(sources: Annotated[list[str] | None, typer.Option("--sources", help="s
 
 
 def _run_crawler(command: str, ids: list[str], *, sandbox_url: str, data_dir: Path | None, fast: bool,
-                 extra: dict | None = None) -> dict:
-    from crawler.process import CrawlFailed, run_crawl
-    from nianbao.settings import get_settings
+                 full: bool = False, recheck_interval: float | None = None) -> dict:
+    from crawler.registry import split_ids
+    from nianbao.stages.context import StageContext
+    from nianbao.stages.crawl import CrawlFailed, launch_crawler
 
-    settings = get_settings()
+    context = StageContext.from_settings(data_dir=data_dir, sandbox_url=sandbox_url or None)
     try:
-        return run_crawl(ids, command=command, sandbox_url=sandbox_url, data_dir=data_dir or settings.data_dir,
-                         sources_dir=settings.sources_dir, raw_store=None if data_dir else settings.raw_store,
-                         fast=fast, **(extra or {}))
+        return launch_crawler(context, split_ids(ids), command=command, fast=fast, full=full,
+                              recheck_interval=recheck_interval, timeout=None, show_log=True).summary
     except CrawlFailed as exc:
         typer.echo(f"{exc}; see the log above", err=True)
         raise typer.Exit(2) from None

@@ -29,7 +29,7 @@ TodayOption = Annotated[str | None, typer.Option(
     "--today", help="Check alerts as of this ISO date (default: today).", metavar="YYYY-MM-DD")]
 JobsOption = Annotated[int, typer.Option("--jobs", "-j", min=1, help="Extraction worker processes.")]
 SandboxOption = Annotated[str | None, typer.Option(
-    "--sandbox-url", envvar="NIANBAO_SANDBOX_URL", help="Base URL of the sandbox portal (replaces {sandbox}).")]
+    "--sandbox-url", help="Base URL of the sandbox portal (replaces {sandbox}; default NIANBAO_SANDBOX_URL).")]
 
 
 def register(app: typer.Typer) -> None:
@@ -46,8 +46,9 @@ def _fail(message: str, code: int = EXIT_RUN_FAILED) -> NoReturn:
 
 
 def _sources(values: list[str] | None) -> list[str] | None:
-    ids = [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
-    return ids or None
+    from crawler.registry import split_ids
+
+    return split_ids(values) or None
 
 
 def _today(value: str | None) -> date:
@@ -237,11 +238,14 @@ def alerts_command(
     """List the stored alerts, newest first."""
     from nianbao.alerts.model import ALERT_KINDS
     from nianbao.stages.check import list_alerts
+    from warehouse.query import WarehouseError
 
     if kind and kind not in ALERT_KINDS:
         _fail(f"--kind must be one of {', '.join(ALERT_KINDS)}", EXIT_USAGE)
     try:
         rows = list_alerts(_context(), open_only=open_only, kind=kind)
+    except WarehouseError as exc:   # no warehouse yet: nothing is created
+        _fail(str(exc), EXIT_USAGE)
     except Exception as exc:  # noqa: BLE001
         _fail(f"cannot read the alerts: {type(exc).__name__}: {exc}")
     if as_json:

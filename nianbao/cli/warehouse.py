@@ -18,7 +18,7 @@ EXIT_USER_ERROR = 2
 db_app = typer.Typer(help="Create or change the warehouse schema (Alembic migrations).", no_args_is_help=True)
 
 UrlOption = Annotated[str | None, typer.Option("--url", help="SQLAlchemy URL of the warehouse "
-                                                             "(default: NIANBAO_WAREHOUSE_URL, else sqlite:///var/warehouse.db).")]
+                                                             "(default: NIANBAO_WAREHOUSE_URL, see docs/configuration.md).")]
 
 
 class OutputFormat(StrEnum):
@@ -51,7 +51,7 @@ def _url(url: str | None) -> str:
         return url
     from nianbao.settings import get_settings
 
-    return get_settings().warehouse_url
+    return get_settings().warehouse
 
 
 def _fail(message: str) -> NoReturn:

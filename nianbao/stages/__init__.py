@@ -4,12 +4,12 @@ Each stage is idempotent and runs from the CLI (`nianbao harvest|process|check`)
 as Airflow tasks (dags/), which only wire these functions together.
 """
 
+from crawler.registry import split_ids
 from nianbao.stages.check import CheckSummary, check
 from nianbao.stages.context import StageContext
-from nianbao.stages.crawl import CrawlFailed, CrawlOutcome, run_crawl
+from nianbao.stages.crawl import CrawlFailed, CrawlOutcome, launch_crawler, run_crawl
 from nianbao.stages.harvest import HarvestSummary, harvest
 from nianbao.stages.process import (
-    PendingDocument,
     ProcessSummary,
     extract_to_staging,
     load_staging,
@@ -18,9 +18,10 @@ from nianbao.stages.process import (
     validate_staging,
 )
 from nianbao.stages.registry import FAMILIES, crawl_batches, pool_name, pools
+from report.document import DocumentVersion
 
 __all__ = [
-    "FAMILIES", "CheckSummary", "CrawlFailed", "CrawlOutcome", "HarvestSummary", "PendingDocument",
-    "ProcessSummary", "StageContext", "check", "crawl_batches", "extract_to_staging", "harvest", "load_staging",
-    "pending_documents", "pool_name", "pools", "process", "run_crawl", "validate_staging",
+    "FAMILIES", "CheckSummary", "CrawlFailed", "CrawlOutcome", "HarvestSummary", "DocumentVersion",
+    "ProcessSummary", "StageContext", "check", "crawl_batches", "extract_to_staging", "harvest", "launch_crawler",
+    "load_staging", "pending_documents", "pool_name", "pools", "process", "run_crawl", "split_ids", "validate_staging",
 ]

@@ -8,7 +8,6 @@ once: those opened now, and those an earlier check could not deliver.
 from __future__ import annotations
 
 import logging
-import os
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -59,12 +58,12 @@ def check(context: StageContext, *, today: date, sources: Sequence[str] | None =
           years: Sequence[int] | None = None, notifiers: Sequence[Notifier] | None = None,
           with_airflow: bool = False) -> CheckSummary:
     """Evaluate every alert rule as of `today` and bring the stored alerts in line."""
-    from warehouse.db import make_engine, session_scope
+    from warehouse.db import session_scope
+    from warehouse.session import warehouse_engine
 
     ensure_warehouse(context)
     sync_crawl_runs(context)   # crawls run by `nianbao crawl` too
-    engine = make_engine(context.warehouse_url)
-    try:
+    with warehouse_engine(context.warehouse_url) as engine:
         with session_scope(engine) as session:
             facts = gather_facts(session, today=today, sources=sources, years=years)
             found = evaluate(today=today, expected=facts.expected, reports=facts.reports, sites=facts.sites,
@@ -73,23 +72,18 @@ def check(context: StageContext, *, today: date, sources: Sequence[str] | None =
         if notifiers is None:
             from nianbao.alerts.notifiers import configured_notifiers
 
-            notifiers = configured_notifiers(os.environ, with_airflow=with_airflow)
+            notifiers = configured_notifiers(context.settings, with_airflow=with_airflow)
         with session_scope(engine) as session:
             deliver(session, notifiers, summary)
-    finally:
-        engine.dispose()
     return summary
 
 
 # ---------------------------------------------------------------- facts
 def gather_facts(session: Session, *, today: date, sources: Sequence[str] | None = None,
                  years: Sequence[int] | None = None) -> Facts:
-    from sqlalchemy import select
+    from warehouse.facts import agencies_of
 
-    from warehouse.models import Agency
-
-    agencies = list(session.scalars(select(Agency).where(Agency.source_id.in_(sources)) if sources
-                                    else select(Agency)))
+    agencies = agencies_of(session, sources)
     by_id = {a.id: a for a in agencies}
     expected = [AgencyExpectation(a.name, a.kind, a.source_id, a.first_year) for a in agencies if a.expected]
     reports = _report_facts(session, by_id)
@@ -104,90 +98,43 @@ def gather_facts(session: Session, *, today: date, sources: Sequence[str] | None
 
 
 def _report_facts(session: Session, agencies: Mapping[int, Any]) -> list[ReportFacts]:
-    """Every report of these agencies (for publication dates); findings, prose and figures of the
-    current ones (for the quality rules). Filtered by joins, so no list of ids grows with the
-    warehouse."""
-    from sqlalchemy import select
+    """Every report of these agencies, with the agency's name, kind and source."""
+    from warehouse.facts import report_rows
 
-    from warehouse.models import Cell, Document, ExtractionAttempt, Finding, Report, ReportSection
-
-    if not agencies:
-        return []
-    in_scope = Report.agency_id.in_(list(agencies))
-    current = (in_scope, Report.is_current.is_(True))
-    rows = session.execute(select(Report, Document).join(Document, Document.id == Report.document_id).where(in_scope))
-    errors: dict[int, list[str]] = defaultdict(list)
-    for report_id, rule in session.execute(select(Finding.report_id, Finding.rule).join(Report, Report.id == Finding.report_id)
-                                           .where(*current, Finding.severity == "error")):
-        errors[report_id].append(rule)
-    texts: dict[int, list[str]] = defaultdict(list)
-    for report_id, text in session.execute(select(ReportSection.report_id, ReportSection.text)
-                                           .join(Report, Report.id == ReportSection.report_id)
-                                           .where(*current).order_by(ReportSection.report_id, ReportSection.section)):
-        texts[report_id].append(text)
-    figures: dict[int, dict[str, Any]] = defaultdict(dict)
-    for report_id, key, value in session.execute(select(Cell.report_id, Cell.key, Cell.value)
-                                                 .join(Report, Report.id == Cell.report_id)
-                                                 .where(*current)):
-        figures[report_id][key] = value
-    image_only = {document_id for document_id, pages, ocr_pages in session.execute(
-        select(ExtractionAttempt.document_id, ExtractionAttempt.pages, ExtractionAttempt.ocr_pages)
-        .where(ExtractionAttempt.ocr_used.is_(True))) if pages and ocr_pages >= pages}
     facts = []
-    for report, document in rows:
-        agency, is_current = agencies[report.agency_id], bool(report.is_current)
+    for row in report_rows(session, agencies):
+        agency = agencies[row.agency_id]
         facts.append(ReportFacts(
-            agency=agency.name, year=report.year, sha256=document.sha256, kind=agency.kind,
-            source_id=agency.source_id, url=document.url, published=document.listing_date,
-            hard_findings=tuple(errors.get(report.id, ())),
-            image_only=is_current and document.id in image_only,
-            text="\n".join(texts.get(report.id, [])),
-            figures=figures.get(report.id, {}),
+            agency=agency.name, year=row.year, sha256=row.sha256, kind=agency.kind, source_id=agency.source_id,
+            url=row.url, published=row.listing_date, hard_findings=row.hard_findings, image_only=row.image_only,
+            text=row.text, figures=row.figures,
         ))
     return facts
 
 
 def _document_years(session: Session, agencies: Mapping[int, Any]) -> list[tuple[str, int]]:
-    """Agency-years with a document that may be the report but could not be read (so it is
-    not missing, though there is no report): never processed, or extraction failed."""
-    from sqlalchemy import select
+    """Agency-years with a document that may be the report but could not be read."""
+    from warehouse.facts import unread_document_years
 
-    from warehouse.models import Document, ExtractionAttempt
-
-    attempts: dict[int, str] = {}
-    for document_id, outcome in session.execute(select(ExtractionAttempt.document_id, ExtractionAttempt.outcome)
-                                                .order_by(ExtractionAttempt.id)):
-        attempts[document_id] = outcome
-    rows = session.execute(select(Document.id, Document.agency_id, Document.year)
-                           .where(Document.agency_id.in_(list(agencies)), Document.year.is_not(None)))
-    return sorted({(agencies[agency_id].name, int(year)) for document_id, agency_id, year in rows
-                   if agency_id is not None and year is not None and attempts.get(document_id, "failed") == "failed"})
+    return sorted({(agencies[agency_id].name, year) for agency_id, year in unread_document_years(session, agencies)})
 
 
 def _site_facts(session: Session, sources: Sequence[str] | None) -> list[SiteFacts]:
     """The latest crawl run of each source, with the reports the run before it listed."""
-    from sqlalchemy import select
+    from warehouse.facts import crawl_histories
 
-    from warehouse.models import CrawlRun
-
-    query = select(CrawlRun).where(CrawlRun.source_id.is_not(None)).order_by(CrawlRun.source_id, CrawlRun.id)
-    if sources:
-        query = query.where(CrawlRun.source_id.in_(sources))
-    runs: dict[str, list[Any]] = defaultdict(list)
-    for run in session.scalars(query):
-        runs[str(run.source_id)].append(run)
     facts = []
-    for source_id, history in runs.items():
-        latest, stats = history[-1], history[-1].stats or {}
-        earlier = [r.stats.get("reports_listed") for r in history[:-1] if r.stats and r.stats.get("reports_listed")]
+    for history in crawl_histories(session, sources):
+        finish_reason, stats = history.runs[-1]
+        earlier = [int(s["reports_listed"]) for _, s in history.runs[:-1] if s.get("reports_listed")]
         errors = {k: int(v) for k, v in (stats.get("errors") or {}).items()}
         requests = sum(int(stats.get(k) or 0) for k in ("list_pages", "article_pages", "documents")) + sum(errors.values())
         facts.append(SiteFacts(
-            source_id=source_id, reports_found=int(stats.get("reports_listed") or 0),
+            source_id=history.source_id, reports_found=int(stats.get("reports_listed") or 0),
             previous_reports_found=max(earlier) if earlier else None, requests=requests,
             errors=sum(errors.values()), parse_failures=errors.get("unparsable", 0),
             challenge_pages=errors.get("challenge", 0),
-            failed=latest.finish_reason not in (None, "finished"),
+            failed=finish_reason not in (None, "finished"),
             flags=tuple(stats.get("flags") or ()),
         ))
     return facts
@@ -237,17 +184,12 @@ def as_alert(row: Any) -> Alert:
 # ---------------------------------------------------------------- notifying
 def deliver(session: Session, notifiers: Sequence[Notifier], summary: CheckSummary) -> None:
     """Send the open alerts nobody was told about; mark them notified when every notifier took them."""
-    from sqlalchemy import select
-
     from nianbao.alerts.notifiers import notify_all
-    from warehouse.models import Alert as StoredAlert
-    from warehouse.operational import mark_alert_notified
+    from warehouse.operational import mark_alert_notified, unnotified_alerts
 
     if not notifiers:
         return
-    pending = list(session.scalars(select(StoredAlert).where(StoredAlert.resolved_at.is_(None),
-                                                             StoredAlert.notified_at.is_(None))
-                                   .order_by(StoredAlert.id)))
+    pending = unnotified_alerts(session)
     if not pending and not summary.resolved:
         return
     delivery = notify_all(notifiers, [as_alert(row) for row in pending], resolved=len(summary.resolved))
@@ -259,24 +201,10 @@ def deliver(session: Session, notifiers: Sequence[Notifier], summary: CheckSumma
 
 
 def list_alerts(context: StageContext, *, open_only: bool = False, kind: str | None = None) -> list[dict[str, Any]]:
-    """Stored alerts, newest first, as plain dicts (for `nianbao alerts` and the demo)."""
-    from sqlalchemy import select
+    """Stored alerts, newest first, as plain dicts (for `nianbao alerts` and the demo). Reads only:
+    no warehouse yet is a WarehouseError, never a new empty database."""
+    from warehouse.operational import alert_listing
+    from warehouse.session import warehouse_session
 
-    from warehouse.db import make_engine, session_scope
-    from warehouse.models import Alert as StoredAlert
-
-    ensure_warehouse(context)
-    query = select(StoredAlert).order_by(StoredAlert.opened_at.desc(), StoredAlert.id.desc())
-    if open_only:
-        query = query.where(StoredAlert.resolved_at.is_(None))
-    if kind:
-        query = query.where(StoredAlert.kind == kind)
-    engine = make_engine(context.warehouse_url)
-    try:
-        with session_scope(engine) as session:
-            return [{"id": a.id, "kind": a.kind, "cause_key": a.cause_key, "severity": a.severity,
-                     "message": a.message, "year": a.year, "details": a.details, "opened_at": a.opened_at,
-                     "resolved_at": a.resolved_at, "notified_at": a.notified_at}
-                    for a in session.scalars(query)]
-    finally:
-        engine.dispose()
+    with warehouse_session(context.warehouse_url, read_only=True) as session:
+        return alert_listing(session, open_only=open_only, kind=kind)

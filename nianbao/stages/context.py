@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from nianbao.settings import get_settings
+from crawler.config import crawl_index_in
+from nianbao.settings import Settings, get_settings
 
 
 @dataclass(frozen=True)
@@ -16,10 +16,12 @@ class StageContext:
     raw_store: str
     sources_dir: Path
     sandbox_url: str | None = None
+    crawl_index_file: Path | None = None   # None: <data dir>/crawl/index.db
+    settings: Settings = field(default_factory=get_settings, compare=False)   # the rest: alerts, OCR, re-checks
 
     @property
     def crawl_index(self) -> Path:
-        return Path(os.environ.get("NIANBAO_CRAWL_INDEX") or self.data_dir / "crawl" / "index.db")
+        return self.crawl_index_file or crawl_index_in(self.data_dir)
 
     @property
     def staging_dir(self) -> Path:
@@ -27,12 +29,15 @@ class StageContext:
         return self.data_dir / "staging"
 
     @classmethod
-    def from_settings(cls, **overrides: object) -> StageContext:
-        settings = get_settings()
-        context = cls(data_dir=settings.data_dir, warehouse_url=settings.warehouse_url,
-                      raw_store=settings.raw_store, sources_dir=settings.sources_dir,
-                      sandbox_url=os.environ.get("NIANBAO_SANDBOX_URL") or None)
-        return replace(context, **{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    def from_settings(cls, settings: Settings | None = None, *, data_dir: Path | None = None,
+                      sandbox_url: str | None = None) -> StageContext:
+        """The settings' paths; a `data_dir` given here moves everything derived from it too."""
+        settings = settings or get_settings()
+        if data_dir is not None:
+            settings = settings.model_copy(update={"data_dir": data_dir})
+        return cls(data_dir=settings.data_path, warehouse_url=settings.warehouse, raw_store=settings.raw_store_url,
+                   sources_dir=settings.sources_dir, sandbox_url=sandbox_url or settings.sandbox_url,
+                   crawl_index_file=settings.crawl_index_path, settings=settings)
 
 
 _migrated: set[str] = set()

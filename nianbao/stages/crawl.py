@@ -1,7 +1,9 @@
 """The crawl stage: one crawl of some sources, in its own process (`python -m crawler crawl`).
 
 The Twisted reactor cannot restart inside a process, so every crawl is a child
-process; its JSON summary is read back from a file. Crawl runs (from the crawl index,
+process (`launch_crawler`, the one launcher): it is told its settings in a JSON file
+(`crawler.config.CrawlConfig`), its environment holds none, and its JSON summary is
+read back from a file. Crawl runs (from the crawl index,
 whoever ran them) are copied into the warehouse's crawl_runs, one row per source, for
 the site-health alerts.
 """
@@ -19,6 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from crawler.config import CrawlConfig
+from nianbao.settings import child_environment
 from nianbao.stages.context import StageContext, ensure_warehouse
 
 log = logging.getLogger(__name__)
@@ -26,7 +30,8 @@ CRAWL_TIMEOUT_SECONDS = 6 * 3600
 
 
 class CrawlFailed(RuntimeError):
-    """The crawl process itself failed (not a site: a broken site is data, and an alert)."""
+    """The crawl process itself failed: bad settings, killed, or no summary (not a site: a broken
+    site is data, and an alert)."""
 
 
 @dataclass
@@ -45,18 +50,39 @@ class CrawlOutcome:
         return int(documents.get("new", 0)) + int(documents.get("changed", 0))
 
 
-def crawl_command(context: StageContext, source_ids: Sequence[str], summary_path: Path, *,
-                  fast: bool = False, full: bool = False) -> list[str]:
-    command = [sys.executable, "-m", "crawler", "crawl", *source_ids, "--summary", str(summary_path),
-               "--data-dir", str(context.data_dir), "--sources-dir", str(context.sources_dir),
-               "--store", context.raw_store, "--index", str(context.crawl_index)]
-    if context.sandbox_url:
-        command += ["--sandbox-url", context.sandbox_url]
-    if fast:
-        command.append("--fast")
-    if full:
-        command.append("--full")
-    return command
+def crawl_config(context: StageContext, *, recheck_interval: float | None = None,
+                 scrapy: dict[str, Any] | None = None) -> CrawlConfig:
+    """What the crawl process is told: every path and setting it needs, from this process."""
+    return CrawlConfig(data_dir=context.data_dir, sources_dir=context.sources_dir, raw_store=context.raw_store,
+                       crawl_index=context.crawl_index, sandbox_url=context.sandbox_url,
+                       recheck_interval=recheck_interval or context.settings.recheck_interval, scrapy=dict(scrapy or {}))
+
+
+def launch_crawler(context: StageContext, source_ids: Sequence[str], *, command: str = "crawl", fast: bool = False,
+                   full: bool = False, recheck_interval: float | None = None, scrapy: dict[str, Any] | None = None,
+                   timeout: float | None = CRAWL_TIMEOUT_SECONDS, show_log: bool = False) -> CrawlOutcome:
+    """Run `python -m crawler crawl|probe` with its settings in a file (its environment holds none)
+    and return its summary; raises CrawlFailed when the process leaves no summary. `show_log` lets
+    the child's log through to our stderr instead of keeping its tail for the error."""
+    with tempfile.TemporaryDirectory(prefix="nianbao-crawl-") as scratch:
+        config_path, summary_path = Path(scratch) / "config.json", Path(scratch) / "summary.json"
+        config_path.write_text(crawl_config(context, recheck_interval=recheck_interval, scrapy=scrapy).to_json(),
+                               encoding="utf-8")
+        args = [sys.executable, "-m", "crawler", command, *source_ids, "--config", str(config_path),
+                "--summary", str(summary_path), *(["--fast"] if fast else []), *(["--full"] if full else [])]
+        log.info("%s of %d source(s): %s", command, len(source_ids), ", ".join(source_ids) or "all")
+        try:
+            finished = subprocess.run(args, stdout=subprocess.DEVNULL, stderr=None if show_log else subprocess.PIPE,
+                                      text=True, timeout=timeout, check=False, env=child_environment())
+        except subprocess.TimeoutExpired:
+            raise CrawlFailed(f"the {command} of {', '.join(source_ids) or 'all sources'} took longer than "
+                              f"{timeout or 0:.0f} s") from None
+        if not summary_path.exists():
+            tail = "\n".join((finished.stderr or "").strip().splitlines()[-15:])
+            raise CrawlFailed(f"the {command} process exited with {finished.returncode} and no summary"
+                              + (f":\n{tail}" if tail else ""))
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    return CrawlOutcome(sources=list(source_ids), summary=summary, returncode=finished.returncode)
 
 
 def run_crawl(context: StageContext, source_ids: Sequence[str], *, fast: bool = False, full: bool = False,
@@ -65,19 +91,7 @@ def run_crawl(context: StageContext, source_ids: Sequence[str], *, fast: bool = 
     process fails or leaves no summary. Sources that are broken only show in the summary."""
     if not source_ids:
         return CrawlOutcome(sources=[])
-    with tempfile.TemporaryDirectory(prefix="nianbao-crawl-") as scratch:
-        summary_path = Path(scratch) / "summary.json"
-        command = crawl_command(context, source_ids, summary_path, fast=fast, full=full)
-        log.info("crawling %d source(s): %s", len(source_ids), ", ".join(source_ids))
-        try:
-            finished = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
-        except subprocess.TimeoutExpired:
-            raise CrawlFailed(f"the crawl of {', '.join(source_ids)} took longer than {timeout:.0f} s") from None
-        if not summary_path.exists():
-            tail = "\n".join(finished.stderr.strip().splitlines()[-15:])
-            raise CrawlFailed(f"the crawl exited with {finished.returncode} and no summary:\n{tail}")
-        summary = json.loads(summary_path.read_text(encoding="utf-8"))
-    outcome = CrawlOutcome(sources=list(source_ids), summary=summary, returncode=finished.returncode)
+    outcome = launch_crawler(context, source_ids, fast=fast, full=full, timeout=timeout)
     sync_crawl_runs(context)
     return outcome
 
@@ -99,33 +113,27 @@ def sync_crawl_runs(context: StageContext) -> int:
 
 
 def _record_runs(context: StageContext, runs: list[dict[str, Any]]) -> int:
-    from sqlalchemy import select
-
     from nianbao.stages.registry import load_sources
     from nianbao.stages.sync import sync_sources
-    from warehouse.db import make_engine, session_scope
-    from warehouse.models import CrawlRun
+    from warehouse.operational import record_crawl_run, recorded_crawl_run_ids
+    from warehouse.session import warehouse_session
 
     ensure_warehouse(context)
     registered = {source.id: source for source in load_sources(context)}
-    engine = make_engine(context.warehouse_url)
     added = 0
-    try:
-        with session_scope(engine) as session:
-            known = {(stats or {}).get("run_id") for stats in session.scalars(select(CrawlRun.stats))}
-            new_runs = [run for run in runs if run["run_id"] not in known]
-            used = {sid for run in new_runs for sid in run["summary"].get("sources", {}) if sid in registered}
-            sync_sources(session, [registered[sid] for sid in sorted(used)])
-            for run in new_runs:
-                for source_id, stats in run["summary"].get("sources", {}).items():
-                    if source_id not in registered:
-                        continue
-                    session.add(CrawlRun(source_id=source_id, started_at=_when(run["started_at"]),
-                                         finished_at=_when(run["finished_at"]), finish_reason=run["finish_reason"],
-                                         stats={"run_id": run["run_id"], **stats}))
-                    added += 1
-    finally:
-        engine.dispose()
+    with warehouse_session(context.warehouse_url) as session:
+        known = recorded_crawl_run_ids(session)
+        new_runs = [run for run in runs if run["run_id"] not in known]
+        used = {sid for run in new_runs for sid in run["summary"].get("sources", {}) if sid in registered}
+        sync_sources(session, [registered[sid] for sid in sorted(used)])
+        for run in new_runs:
+            for source_id, stats in run["summary"].get("sources", {}).items():
+                if source_id not in registered:
+                    continue
+                record_crawl_run(session, source_id=source_id, started_at=_when(run["started_at"]),
+                                 finished_at=_when(run["finished_at"]), finish_reason=run["finish_reason"],
+                                 stats={"run_id": run["run_id"], **stats})
+                added += 1
     return added
 
 

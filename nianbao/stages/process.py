@@ -12,20 +12,19 @@ In Airflow the three steps are separate tasks that hand records over through
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib
 import json
 import logging
 import pkgutil
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from extract.findings import ids_with_outcome
 from nianbao.stages.context import StageContext, ensure_warehouse
+from report.document import DocumentVersion
 from report.record import ReportRecord
 
 if TYPE_CHECKING:
@@ -40,38 +39,9 @@ FAILED_RULES = ids_with_outcome("failed")
 Progress = Callable[[str, int, int], None]
 
 
-@dataclass(frozen=True)
-class PendingDocument:
-    """A document version of the crawl index that the warehouse has not processed yet."""
-
-    source_id: str
-    agency: str
-    url: str
-    sha256: str
-    title: str | None = None
-    year: int | None = None
-    listed_date: str | None = None
-    content_type: str | None = None
-    size: int | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-    storage_key: str | None = None
-
-    @property
-    def key(self) -> str:
-        """A file-name-safe identity of (url, sha256)."""
-        return hashlib.sha256(f"{self.url}\n{self.sha256}".encode()).hexdigest()[:32]
-
-    def as_row(self) -> dict[str, Any]:
-        return {"source_id": self.source_id, "agency": self.agency, "url": self.url, "sha256": self.sha256,
-                "title": self.title, "year": self.year, "listing_date": self.listed_date,
-                "content_type": self.content_type, "size": self.size, "etag": self.etag,
-                "last_modified": self.last_modified, "storage_key": self.storage_key}
-
-
 @dataclass
 class Processed:
-    document: PendingDocument
+    document: DocumentVersion
     record: ReportRecord
 
 
@@ -99,7 +69,7 @@ def extractor_version() -> str:
 
 # ---------------------------------------------------------------- what is new
 def pending_documents(context: StageContext, sources: Sequence[str] | None = None,
-                      years: Sequence[int] | None = None) -> list[PendingDocument]:
+                      years: Sequence[int] | None = None) -> list[DocumentVersion]:
     """Crawl-index versions (of these sources and listing years) not yet processed by this extractor."""
     from crawler.index import DocumentIndex
 
@@ -121,26 +91,16 @@ def pending_documents(context: StageContext, sources: Sequence[str] | None = Non
             continue
         if (v.url, v.sha256) in done:
             continue
-        pending.append(PendingDocument(v.source_id, v.agency, v.url, v.sha256, v.title, v.year, v.listed_date,
-                                       v.content_type, v.size, v.etag, v.last_modified, v.storage_key))
+        pending.append(v)
     return pending
 
 
 def _processed_versions(context: StageContext) -> set[tuple[str, str]]:
-    from sqlalchemy import select
+    from warehouse.facts import processed_versions
+    from warehouse.session import warehouse_session
 
-    from warehouse.db import make_engine, session_scope
-    from warehouse.models import Document, ExtractionAttempt
-
-    engine = make_engine(context.warehouse_url)
-    try:
-        with session_scope(engine) as session:
-            rows = session.execute(
-                select(Document.url, Document.sha256).join(ExtractionAttempt, ExtractionAttempt.document_id == Document.id)
-                .where(ExtractionAttempt.extractor_version == extractor_version()).distinct())
-            return {(url, sha) for url, sha in rows}
-    finally:
-        engine.dispose()
+    with warehouse_session(context.warehouse_url) as session:
+        return processed_versions(session, extractor_version())
 
 
 def batches(items: Sequence[Any], size: int) -> list[list[Any]]:
@@ -148,15 +108,17 @@ def batches(items: Sequence[Any], size: int) -> list[list[Any]]:
 
 
 # ---------------------------------------------------------------- extract
-def extract_documents(context: StageContext, documents: Sequence[PendingDocument], *, jobs: int = 2,
+def extract_documents(context: StageContext, documents: Sequence[DocumentVersion], *, jobs: int = 2,
                       progress: Progress | None = None) -> list[Processed]:
     """Extract each document in its own worker process (time and memory limits), `jobs` at a time."""
     from crawler.store import RawStore
+    from extract.readers.ocr import set_threads
 
     store = RawStore(context.raw_store)
+    set_threads(context.settings.ocr_threads)
     warm_up_readers()
 
-    def one(document: PendingDocument) -> Processed:
+    def one(document: DocumentVersion) -> Processed:
         return Processed(document, _extract_one(store, document))
 
     done: list[Processed] = []
@@ -177,13 +139,13 @@ def warm_up_readers() -> None:
             importlib.import_module(f"extract.readers.{module.name}")
 
 
-def _extract_one(store: Any, document: PendingDocument) -> ReportRecord:
+def _extract_one(store: Any, document: DocumentVersion) -> ReportRecord:
     from extract import Hints, extract_isolated
     from extract.findings import Findings
     from extract.model import finding
 
-    hints = Hints(url=document.url, listing_title=document.title, agency=document.agency, year=document.year,
-                  source_id=document.source_id, published=document.listed_date, sha256=document.sha256,
+    hints = Hints(url=document.url, listing_title=document.listing_title, agency=document.agency, year=document.year,
+                  source_id=document.source_id, listing_date=document.listing_date, sha256=document.sha256,
                   content_type=document.content_type)
     try:
         data = store.get(document.sha256)
@@ -199,52 +161,23 @@ def validate_all(context: StageContext, items: Sequence[Processed]) -> list[Proc
     """Replace each record's validator findings, with the previous year's record of the same
     agency (from this batch, else the warehouse) for the cross-year rules. Oldest year first."""
     from report.validate import RULES_BY_ID, validate
-    from warehouse.db import make_engine, session_scope
+    from warehouse.facts import previous_record
+    from warehouse.session import warehouse_session
 
     ordered = sorted(items, key=lambda p: (p.document.source_id, p.record.year or 0, p.document.url))
     in_batch: dict[tuple[str, int], ReportRecord] = {}
-    engine = make_engine(context.warehouse_url)
-    try:
-        with session_scope(engine) as session:
-            for item in ordered:
-                record = item.record
-                if not loadable(record):
-                    continue
-                assert record.year is not None
-                slug = item.document.source_id
-                previous = in_batch.get((slug, record.year - 1)) or previous_record(session, slug, record.year - 1)
-                kept = [f for f in record.findings if f.rule not in RULES_BY_ID]
-                record.findings = kept + validate(record, previous)
-                in_batch[(slug, record.year)] = record
-    finally:
-        engine.dispose()
+    with warehouse_session(context.warehouse_url) as session:
+        for item in ordered:
+            record = item.record
+            if not loadable(record):
+                continue
+            assert record.year is not None
+            slug = item.document.source_id
+            previous = in_batch.get((slug, record.year - 1)) or previous_record(session, slug, record.year - 1)
+            kept = [f for f in record.findings if f.rule not in RULES_BY_ID]
+            record.findings = kept + validate(record, previous)
+            in_batch[(slug, record.year)] = record
     return ordered
-
-
-def previous_record(session: Session, agency_slug: str, year: int) -> ReportRecord | None:
-    """The agency's current report of `year` as a record (cells and raw only)."""
-    from sqlalchemy import select
-
-    from warehouse.models import Agency, Cell, Report
-
-    report = session.scalar(select(Report).join(Agency, Agency.id == Report.agency_id)
-                            .where(Agency.slug == agency_slug, Report.year == year, Report.is_current.is_(True)))
-    if report is None:
-        return None
-    cells: dict[str, int | float | None] = {}
-    raw: dict[str, str] = {}
-    for cell in session.scalars(select(Cell).where(Cell.report_id == report.id)):
-        cells[cell.key] = _number(cell.value)
-        if cell.raw is not None:
-            raw[cell.key] = cell.raw
-    return ReportRecord(agency=report.agency.name, year=report.year, format=report.format,  # type: ignore[arg-type]
-                        title=report.title, cells=cells, raw=raw)
-
-
-def _number(value: Decimal | None) -> int | float | None:
-    if value is None:
-        return None
-    return int(value) if value == value.to_integral_value() else float(value)
 
 
 def outcome_of(record: ReportRecord) -> str:
@@ -270,13 +203,13 @@ def load_all(context: StageContext, items: Iterable[Processed], progress: Progre
     one transaction per document, so one bad document never undoes the others."""
     from nianbao.stages.registry import load_sources
     from nianbao.stages.sync import sync_sources
-    from warehouse.db import make_engine, session_scope
+    from warehouse.db import session_scope
     from warehouse.load import LoadError
+    from warehouse.session import warehouse_engine
 
     items = list(items)
     summary = ProcessSummary()
-    engine = make_engine(context.warehouse_url)
-    try:
+    with warehouse_engine(context.warehouse_url) as engine:
         source_ids = sorted({item.document.source_id for item in items})
         with session_scope(engine) as session:
             sync_sources(session, [s for s in load_sources(context) if s.id in source_ids])
@@ -290,20 +223,19 @@ def load_all(context: StageContext, items: Iterable[Processed], progress: Progre
                 log.warning("could not load %s: %s", item.document.url, exc)
             if progress:
                 progress("load", position, len(items))
-    finally:
-        engine.dispose()
     summary.documents = len(items)
     return summary
 
 
 def _load_one(session: Session, item: Processed, summary: ProcessSummary) -> None:
+    from warehouse.facts import agency_id_of, attempted
     from warehouse.load import load_report, record_document
     from warehouse.operational import record_extraction_attempt
 
     record, document = item.record, item.document
-    row = record_document(session, {**document.as_row(), "agency_id": _agency_id(session, document.source_id)})
+    row = record_document(session, document, agency_id=agency_id_of(session, document.source_id))
     version = record.provenance.extractor_version or extractor_version()
-    if _attempted(session, row.id, version):  # loaded by an earlier try of the same task
+    if attempted(session, row.id, version):  # loaded by an earlier try of the same task
         summary.unchanged += 1
         return
     outcome = outcome_of(record)
@@ -323,24 +255,6 @@ def _load_one(session: Session, item: Processed, summary: ProcessSummary) -> Non
                               extractor_version=version)
 
 
-def _attempted(session: Session, document_id: int, version: str) -> bool:
-    from sqlalchemy import select
-
-    from warehouse.models import ExtractionAttempt
-
-    return session.scalar(select(ExtractionAttempt.id).where(ExtractionAttempt.document_id == document_id,
-                                                             ExtractionAttempt.extractor_version == version)
-                          .limit(1)) is not None
-
-
-def _agency_id(session: Session, slug: str) -> int | None:
-    from sqlalchemy import select
-
-    from warehouse.models import Agency
-
-    return session.scalar(select(Agency.id).where(Agency.slug == slug))
-
-
 def _first_message(record: ReportRecord) -> str:
     return next((f.message_en or f.message for f in record.findings if f.is_error), "no report found")
 
@@ -353,7 +267,7 @@ def stage_path(context: StageContext, key: str) -> Path:
 def write_staged(context: StageContext, item: Processed) -> str:
     context.staging_dir.mkdir(parents=True, exist_ok=True)
     path = stage_path(context, item.document.key)
-    payload = {"document": asdict(item.document), "record": json.loads(item.record.to_json())}
+    payload = {"document": item.document.as_dict(), "record": json.loads(item.record.to_json())}
     temporary = path.with_suffix(".part")
     temporary.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
     temporary.replace(path)
@@ -367,13 +281,14 @@ def read_staged(context: StageContext, keys: Iterable[str]) -> list[Processed]:
         if not path.exists():  # loaded and cleared by an earlier try of the same run
             continue
         payload = json.loads(path.read_text(encoding="utf-8"))
-        items.append(Processed(PendingDocument(**payload["document"]), ReportRecord.model_validate(payload["record"])))
+        items.append(Processed(DocumentVersion.from_dict(payload["document"]),
+                               ReportRecord.model_validate(payload["record"])))
     return items
 
 
-def extract_to_staging(context: StageContext, documents: Sequence[PendingDocument | dict], jobs: int = 2) -> list[str]:
+def extract_to_staging(context: StageContext, documents: Sequence[DocumentVersion | dict], jobs: int = 2) -> list[str]:
     """The DAG's extract task: documents already staged (an earlier try) are not extracted again."""
-    pending = [d if isinstance(d, PendingDocument) else PendingDocument(**d) for d in documents]
+    pending = [d if isinstance(d, DocumentVersion) else DocumentVersion.from_dict(d) for d in documents]
     todo = [d for d in pending if not stage_path(context, d.key).exists()]
     for item in extract_documents(context, todo, jobs=jobs):
         write_staged(context, item)

@@ -9,20 +9,32 @@ from typing import TYPE_CHECKING
 from nianbao.stages.context import StageContext
 
 if TYPE_CHECKING:
-    from crawler.registry import Source
+    from crawler.registry import Registry, Source
 
 FAMILIES: tuple[str, ...] = ("trs", "jcms", "gkmlpt", "plain", "generic")
 CRAWL_BATCH_SIZE = 4
 
 
 class RegistryProblem(ValueError):
-    """The registry cannot be read, or names no such source."""
+    """The registry cannot be read, has errors (each named by file:line), or names no such source."""
+
+
+def checked_registry(context: StageContext) -> Registry:
+    """The registry, or RegistryProblem listing every error: a broken entry stops the run, it is
+    never silently left out."""
+    from crawler.registry import load_registry
+
+    registry = load_registry(context.sources_dir)
+    if registry.errors:
+        listed = "\n".join(f"  {error}" for error in registry.errors)
+        raise RegistryProblem(f"the source registry has {len(registry.errors)} error(s):\n{listed}")
+    return registry
 
 
 def load_sources(context: StageContext, ids: Sequence[str] | None = None) -> list[Source]:
-    from crawler.registry import SANDBOX_PLACEHOLDER, load_registry
+    from crawler.registry import SANDBOX_PLACEHOLDER
 
-    registry = load_registry(context.sources_dir)
+    registry = checked_registry(context)
     usable = [s for s in registry.sources if context.sandbox_url or SANDBOX_PLACEHOLDER not in "".join(s.list_urls)]
     if ids:
         known = {s.id for s in registry.sources}
@@ -35,9 +47,9 @@ def load_sources(context: StageContext, ids: Sequence[str] | None = None) -> lis
 
 def sandbox_source_ids(context: StageContext) -> list[str]:
     """The sources served by the local sandbox portal (their URLs hold the {sandbox} placeholder)."""
-    from crawler.registry import SANDBOX_PLACEHOLDER, load_registry
+    from crawler.registry import SANDBOX_PLACEHOLDER
 
-    registry = load_registry(context.sources_dir)
+    registry = checked_registry(context)
     return [s.id for s in registry.sources if any(SANDBOX_PLACEHOLDER in url for url in s.list_urls)]
 
 

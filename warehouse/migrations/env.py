@@ -1,7 +1,8 @@
 """Alembic environment for the warehouse.
 
-The database URL comes from the caller (`warehouse.db.upgrade(url)` puts it in the
-config), else from $NIANBAO_WAREHOUSE_URL, else the embedded SQLite default.
+The database URL comes from the caller: `warehouse.db.upgrade(url)` (what `nianbao db
+upgrade` runs) puts it in the config; the `alembic` command takes it as `-x url=…` or
+`sqlalchemy.url` in alembic.ini.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ target_metadata = Base.metadata
 
 
 def _url() -> str:
-    return resolve_url(config.get_main_option("sqlalchemy.url") or None)
+    url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise SystemExit("no warehouse URL: run `nianbao db upgrade`, or give alembic `-x url=…`")
+    return resolve_url(url)
 
 
 def run_migrations_offline() -> None:
