@@ -12,7 +12,7 @@ _PERIOD = re.compile(r"统计期限自\s*((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*
 _PERIOD_LOOSE = re.compile(r"(?:统计期限|统计时限|统计时间|数据统计期|统计区间)[^。]{0,12}?((?:19|20)\d{2})\s*年")
 _TITLE_TAIL = re.compile(r"(?:政府)?信息公开(?:工作)?年度报告.*$|政务公开工作年度报告.*$|年度报告.*$")
 _NOISE = re.compile(r"[_\-|｜—]+[^_\-|｜—]*(?:网|门户|平台)$")
-_SUFFIX_TITLE = re.compile(r"^(.*?(?:19|20)\d{2}\s*年(?:度)?.*?(?:年度报告|年报))")
+_SUFFIX_TITLE = re.compile(rf"^(.*?{YEAR_IN_TITLE.pattern}.*?(?:年度报告|年报))")
 _LABEL_PREFIX = re.compile(r"^(?:名称|标题|题名|文件名称|信息名称)[:：]")
 _NOT_TITLE = re.compile(r"索引号|分类[:：]|发布机构|发文日期|发布日期|发布时间|来源[:：]|浏览次数|文号[:：]|主题分类")
 
