@@ -4,6 +4,8 @@ further requests that carry more of them — whatever the CMS.
 Pure functions over an lxml tree or a text, so a page rendered by a browser can be fed to the
 same functions as one fetched plainly:
 
+    from crawler.discovery.lists import discover_page, discover_text
+
     found = discover_page(root, url, columns=[start_url])     # an HTML list page
     found = discover_text(text, url, follow)                  # a JSON or JS answer to a Follow
     found.records   # [Record(url, title, date)]
@@ -12,104 +14,6 @@ same functions as one fetched plainly:
 See docs/reach.md for the shapes handled and how to add one.
 """
 
-from __future__ import annotations
-
-from collections.abc import Iterable
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
-from lxml.html import HtmlElement
-
-from crawler.discovery.columns import frame_follows, script_follows, year_column_follows
-from crawler.discovery.documents import script_documents
 from crawler.discovery.model import Follow, Found, Record
-from crawler.discovery.names import disposition_filename
-from crawler.discovery.pagers import MAX_PAGES, pager_follows
-from crawler.discovery.records import column_key, data_records, js_values, link_records, page_count
-from crawler.discovery.scripts import (
-    PAGE,
-    DataRequest,
-    data_requests,
-    script_texts,
-    size_param,
-    url_functions,
-)
-from crawler.families.base import absolute_url
 
-__all__ = ["Follow", "Found", "Record", "discover_page", "discover_text", "disposition_filename",
-           "script_documents"]
-
-
-def discover_page(root: HtmlElement, page_url: str, columns: Iterable[str] = (), follow: Follow | None = None,
-                  limit: int = MAX_PAGES) -> Found:
-    """Records and follow-ups of an HTML list page (or the document of its frame, or a sub-column)."""
-    scripts = script_texts(root)
-    functions = url_functions(scripts)
-    records = link_records(root, page_url, functions, skip=columns)
-    for text in scripts:
-        for value in js_values(text):
-            records += data_records(value, page_url)
-    follows = pager_follows(root, page_url, scripts, functions, limit)
-    follows += frame_follows(root, page_url) + year_column_follows(root, page_url) + script_follows(root, page_url)
-    follows += [data_follow(request, 1, page_url) for request in data_requests(scripts)]
-    return Found(_unique(records, page_url, columns), follows)
-
-
-def discover_text(text: str, url: str, follow: Follow | None = None, limit: int = MAX_PAGES) -> Found:
-    """Records of a JSON answer or a script, and (for paged data) the requests for its other pages."""
-    base = (follow.base if follow else None) or url
-    values = list(js_values(text))
-    records = [record for value in values for record in data_records(value, base)]
-    found = Found(_unique(records, url, ()))
-    if follow is None or follow.kind != "data" or not follow.page_param or follow.page != 1:
-        return found
-    size = follow.page_size or len(records)
-    count = next((n for n in (page_count(value, size) for value in values) if n), None)
-    if count is not None:
-        found.follows = [next_page(follow, n) for n in range(2, min(count, limit) + 1)]
-    return found
-
-
-def data_follow(request: DataRequest, page: int, page_url: str) -> Follow:
-    """The Follow for one page of the data a script asks for."""
-    number = str(page)
-    url = absolute_url(page_url, request.url.replace(PAGE, number))
-    params = [(name, value.replace(PAGE, number)) for name, value in request.params.items()]
-    size = size_param(request.params) or size_param(dict(parse_qsl(urlsplit(url).query)))
-    if request.method == "POST":
-        return Follow(url, "data", "POST", tuple(params), request.page_param, page, size, page_url)
-    return Follow(_with_query(url, params), "data", "GET", (), request.page_param, page, size, page_url)
-
-
-def next_page(follow: Follow, page: int) -> Follow:
-    """The same data request for another page: its page parameter set to `page`."""
-    name = follow.page_param
-    form = tuple((k, str(page) if k == name else v) for k, v in follow.form)
-    url = follow.url
-    if follow.method != "POST" or not any(k == name for k, _ in follow.form):
-        parts = urlsplit(url)
-        query = [(k, str(page) if k == name else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
-        url = urlunsplit(parts._replace(query=urlencode(query)))
-    return Follow(url, "data", follow.method, form, name, page, follow.page_size, follow.base)
-
-
-def _with_query(url: str, params: list[tuple[str, str]]) -> str:
-    if not params:
-        return url
-    parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    present = {k for k, _ in query}
-    query += [(k, v) for k, v in params if k not in present]
-    return urlunsplit(parts._replace(query=urlencode(query)))
-
-
-def _unique(records: list[Record], page_url: str, columns: Iterable[str]) -> list[Record]:
-    """One record per URL (the first with a date wins), the column's own pages left out."""
-    skipped = {column_key(u) for u in (page_url, *columns)}
-    chosen: dict[str, Record] = {}
-    for record in records:
-        if column_key(record.url) in skipped:
-            continue
-        held = chosen.get(record.url)
-        if held is None or (held.date is None and record.date is not None):
-            chosen[record.url] = record if held is None else Record(held.url, held.title, record.date)
-    return list(chosen.values())
+__all__ = ["Follow", "Found", "Record"]

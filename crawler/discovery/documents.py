@@ -47,7 +47,7 @@ def script_documents(root: HtmlElement, page_url: str, document_url: Callable[[s
     for text in scripts:
         for literal in _STRING_START.finditer(text):
             value = evaluate(text, literal.start(), known)
-            if value is None or PAGE in value[0]:
+            if value is None or PAGE in value[0] or value[0].endswith("="):   # a prefix waiting for its argument
                 continue
             document = document_url(absolute_url(page_url, value[0].strip()))
             if document:

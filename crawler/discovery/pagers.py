@@ -18,7 +18,7 @@ from lxml.html import HtmlElement
 
 from crawler.discovery.model import Follow
 from crawler.discovery.records import anchor_url
-from crawler.discovery.scripts import PAGE, UrlFunction, markup_calls
+from crawler.discovery.scripts import UrlFunction, markup_calls
 from crawler.families.base import LAST_TEXTS, NEXT_TEXTS, anchor_title, page_anchors, page_template
 
 _CREATE_PAGE = re.compile(r"createPageHTML\(\s*([\w'\"]+)\s*,\s*([\w'\"]+)\s*,\s*['\"]([\w-]+)['\"]\s*,"
@@ -100,7 +100,7 @@ def total_pager(root: HtmlElement, page_url: str, functions: dict[str, UrlFuncti
         return [template.replace("{n}", str(n)) for n in range(1, count + 1)]
     pager = _pager_function(root, functions)
     if pager is not None:
-        return [urljoin(page_url, pager.template.replace(PAGE, str(n))) for n in range(1, count + 1)]
+        return [urljoin(page_url, pager.url_for(str(n))) for n in range(1, count + 1)]
     return []
 
 

@@ -29,6 +29,7 @@ _COUNT_KEYS = re.compile(r"^(pagecount|totalpage|totalpages|pages|pagetotal|page
                          r"page_count|total_page|total_pages|countpage)$", re.IGNORECASE)
 _TOTAL_KEYS = re.compile(r"^(total|totalcount|totalrecords|totalrecord|recordcount|totalnum|count|totalelements|"
                          r"totalsize|total_count|records|rowcount|totalrow)$", re.IGNORECASE)
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 _SHORT_TITLE = 6          # a link text shorter than this is a pager or a 下载 button, not a row's title
 _CHINA = timedelta(hours=8)
 
@@ -119,12 +120,20 @@ def _objects(data: Any) -> Iterator[dict]:
 
 
 def _record(item: dict, base_url: str) -> Record | None:
-    title = _field(item, _TITLE_KEYS, lambda v: isinstance(v, str) and len(v.strip()) >= 2)
     url = _field(item, _URL_KEYS, lambda v: isinstance(v, str) and looks_like_url(v))
-    if title is None or url is None:
+    if url is None:
+        return None
+    title = _field(item, _TITLE_KEYS, lambda v: isinstance(v, str) and len(v.strip()) >= 2) or _longest_text(item)
+    if title is None:
         return None
     dated = _field(item, _DATE_KEYS, lambda v: _date(v) is not None)
     return Record(absolute_url(base_url, url.strip()), _plain_text(title), _date(dated) if dated is not None else None)
+
+
+def _longest_text(item: dict) -> str | None:
+    """With no title-like key (`{t: …, href: …}`): the longest value that reads as a title."""
+    texts = [v for v in item.values() if isinstance(v, str) and len(_CJK.findall(v)) >= 4 and not looks_like_url(v)]
+    return max(texts, key=len) if texts else None
 
 
 def _field(item: dict, keys: re.Pattern[str], usable: Any) -> Any:

@@ -141,6 +141,10 @@ class UrlFunction:
     name: str
     template: str            # with PAGE where the argument goes
     argument: int = 0        # which argument
+    special: tuple[tuple[str, str], ...] = ()   # argument → URL of a branch `if (n == 1) location = '…'`
+
+    def url_for(self, value: str) -> str:
+        return dict(self.special).get(value) or self.template.replace(PAGE, value)
 
 
 def url_functions(scripts: list[str]) -> dict[str, UrlFunction]:
@@ -157,7 +161,7 @@ def url_functions(scripts: list[str]) -> dict[str, UrlFunction]:
                     continue
                 template = _built_url(body, known, param)
                 if template:
-                    found[name] = UrlFunction(name, template, index)
+                    found[name] = UrlFunction(name, template, index, _special_cases(body, known, param))
                     break
     return found
 
@@ -170,6 +174,19 @@ def _built_url(body: str, known: dict[str, str], param: str) -> str | None:
         if value and PAGE in value[0] and looks_like_url(value[0].replace(PAGE, "1")):
             return value[0]
     return None
+
+
+def _special_cases(body: str, known: dict[str, str], param: str) -> tuple[tuple[str, str], ...]:
+    """`if (n == 1) { location.href = 'index.html'; … }`: the URL one argument value goes to instead."""
+    cases = []
+    for branch in re.finditer(rf"if\s*\(\s*{re.escape(param)}\s*={{2,3}}\s*['\"]?(\d+)['\"]?\s*\)\s*\{{?", body):
+        block = body[branch.end():branch.end() + 200].split("}", 1)[0].split(";")[0]
+        for literal in re.finditer(STRING, block):
+            value = evaluate(block, literal.start(), known)
+            if value and PAGE not in value[0] and looks_like_url(value[0]):
+                cases.append((branch.group(1), value[0]))
+                break
+    return tuple(cases)
 
 
 def looks_like_url(text: str) -> bool:
@@ -190,7 +207,7 @@ def resolve_call(call: Call, functions: dict[str, UrlFunction]) -> str | None:
     function = functions.get(call.name)
     if function is None or function.argument >= len(call.args):
         return None
-    return function.template.replace(PAGE, call.args[function.argument])
+    return function.url_for(call.args[function.argument])
 
 
 # ---------------------------------------------------------------- data requests

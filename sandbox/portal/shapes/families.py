@@ -88,10 +88,15 @@ class NumberedPages(ShapeFamily):
             return None
         pages = self.pages_of(site)
         for number in range(len(pages)):
-            if path == self.page_path(site, number):
+            if path in (self.page_path(site, number), self.first_page_alias(site, number)):
                 return self.list_page(site, pages[number], self.pager(site, number, len(pages)),
                                       self.script(site, number, len(pages)))
         return None
+
+    def first_page_alias(self, site: Site, number: int) -> str | None:
+        """The first page also answers under its number (`?page=1`), as servers do."""
+        first, second = self.page_path(site, 0), self.page_path(site, 1) if number == 0 else ""
+        return second.replace("=2", "=1") if "?" in second and "?" not in first else None
 
     def pager(self, site: Site, number: int, count: int) -> str:
         return ""
