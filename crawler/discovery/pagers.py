@@ -79,9 +79,15 @@ def link_pager(root: HtmlElement, page_url: str, functions: dict[str, UrlFunctio
             continue
         text = anchor_title(anchor).strip().lower()
         scripted = _calls_pager_function(anchor, functions)
-        if text in NEXT_TEXTS or text in LAST_TEXTS or scripted or (template and page_template(url) == template):
+        numbered = text.isdigit() and page_template(url) is not None and _same_folder(url, page_url)
+        if text in NEXT_TEXTS or text in LAST_TEXTS or scripted or numbered or (
+                template and page_template(url) == template):
             found.append(url)
     return found
+
+
+def _same_folder(url: str, page_url: str) -> bool:
+    return url.split("?", 1)[0].rsplit("/", 1)[0] == page_url.split("?", 1)[0].rsplit("/", 1)[0]
 
 
 def _calls_pager_function(anchor: HtmlElement, functions: dict[str, UrlFunction]) -> bool:

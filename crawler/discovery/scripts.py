@@ -250,7 +250,9 @@ def _request(arguments: str, known: dict[str, str], jquery: str, verb: str) -> D
     kind = re.search(r"\b(?:type|method)\s*:\s*['\"](post|get)['\"]", options, re.IGNORECASE)
     if kind:
         method = kind.group(1).upper()
-    params = _data_object(options, known)
+    positional = re.match(r"\s*,\s*\{", options) if head is not None else None   # $.post(url, {…}, callback)
+    params = _pairs_of(balanced(options, positional.end(), "{", "}"), known) if positional else _data_object(
+        options, known)
     return DataRequest(url, method, params, _page_param(url, params))
 
 
@@ -260,7 +262,11 @@ def _data_object(options: str, known: dict[str, str]) -> dict[str, str]:
         body = re.search(r"\b(?:data|body)\s*:\s*", options)
         value = evaluate(options, body.end(), known) if body else None
         return dict(_pairs(value[0])) if value else {}
-    text = balanced(options, start.end(), "{", "}")
+    return _pairs_of(balanced(options, start.end(), "{", "}"), known)
+
+
+def _pairs_of(text: str, known: dict[str, str]) -> dict[str, str]:
+    """The `name: value` pairs of an object literal whose values are literals or known variables."""
     params = {}
     for pair in re.finditer(r"(?:(['\"])([\w.\[\]-]+)\1|([\w$]+))\s*:\s*", text):
         name = pair.group(2) or pair.group(3)
