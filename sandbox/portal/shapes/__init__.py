@@ -106,6 +106,10 @@ class ShapePortalServer(PortalServer):
                 site.add(document)
             self.portal.sites[site.slug] = site
 
+    def __enter__(self) -> ShapePortalServer:
+        self.start()
+        return self
+
     def truth(self) -> Truth:
         truth = Truth()
         for slug, shape_site in self.shape_sites.items():
