@@ -22,8 +22,8 @@ _TOKEN = re.compile(
 _PLUS = re.compile(r"\s*\+\s*")
 _PAGE_NAME = re.compile(r"^(page|pageno|pagenum|page_no|pageindex|pageidx|curpage|currentpage|cur|p|pn|pagenumber|"
                         r"n|i|num|index|idx|current|pg)$", re.IGNORECASE)
-_PAGE_PARAM = re.compile(r"^(page|pageno|pagenum|page_no|pageindex|curpage|currentpage|p|pn|pagenumber|pg|"
-                         r"page\.?index|current)$", re.IGNORECASE)
+_PAGE_PARAM = re.compile(r"^(page|pageno|pagenum|page_no|pageindex|page_index|curpage|cur_page|currentpage|p|pn|"
+                         r"pagenumber|pg|page\.?index|current|pagenow|nowpage)$", re.IGNORECASE)
 _SIZE_PARAM = re.compile(r"^(pagesize|page_size|size|rows|limit|perpage|per_page|pernum|num|count)$", re.IGNORECASE)
 _FUNCTION = re.compile(r"function\s+([A-Za-z_$][\w$]*)\s*\(([^)]*)\)\s*\{|"
                        r"([A-Za-z_$][\w$.]*)\s*=\s*function\s*\(([^)]*)\)\s*\{|"
