@@ -8,10 +8,13 @@ says the way the spider would (GET, POST with form fields, JSON/JS answers).
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import lxml.html
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from parsel import Selector
 
 from crawler.attachments import attachments, document_url
@@ -33,6 +36,7 @@ from crawler.discovery.scripts import (
 from sandbox.portal.shapes import SHAPES, ShapePortalServer
 from sandbox.portal.site import Site
 
+FIXTURES = Path(__file__).parent / "fixtures" / "crawler"
 HOST = "http://sandbox.test"
 SEEDS = range(6)
 LIST_SHAPES = [shape for shape in SHAPES if shape != "scriptdocs"] + ["scriptdocs"]
@@ -302,3 +306,21 @@ def test_discovery_takes_a_rendered_dom_the_same_way() -> None:
     assert [(r.url, r.title, r.date) for r in found.records] == [
         ("http://h.test/a/1.html", "某区2024年政府信息公开工作年度报告", "2025-01-02")]
     assert urlsplit(found.records[0].url).netloc == "h.test"
+
+
+# ---------------------------------------------------------------- bad input
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="{}[]()'\"`:;,=+ \n\\/abcxyz0123$._-<>页", max_size=80))
+def test_script_readers_never_fail_on_any_text(text: str) -> None:
+    assert isinstance(list(js_values(text)), list)
+    assert isinstance(data_requests([text]), list)
+    assert isinstance(url_functions([text]), dict)
+    assert isinstance(discover_text(text, "http://h.test/a.json").records, list)
+
+
+@pytest.mark.parametrize("page", sorted(p for p in FIXTURES.rglob("*.html")), ids=lambda p: p.name)
+def test_every_saved_page_of_every_family_is_read_without_error(page: Path) -> None:
+    url = "http://127.0.0.1:8000/site/col/index.html"
+    found = discover_page(lxml.html.fromstring(page.read_bytes()), url)
+    assert all(record.url.startswith(("http://", "https://")) for record in found.records)
+    assert all(record.url != url for record in found.records)

@@ -14,6 +14,9 @@ same functions as one fetched plainly:
 See docs/reach.md for the shapes handled and how to add one.
 """
 
+# The link helpers discovery reads pages with live in crawler.families.base, and the generic
+# adapter imports discovery: loading the families first makes either import order work.
+import crawler.families  # noqa: F401  (import order, see above)
 from crawler.discovery.model import Follow, Found, Record
 
 __all__ = ["Follow", "Found", "Record"]
