@@ -10,7 +10,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml.html import HtmlElement
 
 from crawler.discovery.model import Follow
-from crawler.families.base import anchor_title, link_target, page_anchors
+from crawler.discovery.records import PageLink, page_links
 from crawler.sniff import DOCUMENT_EXT, IMAGE_EXT, extension
 
 _YEAR_COLUMN = re.compile(r"\s*[\[【(（]?\s*(?:19|20)\d{2}\s*(?:年|年度)?\s*[\]】)）]?\s*")
@@ -35,13 +35,13 @@ def frame_follows(root: HtmlElement, page_url: str) -> list[Follow]:
     return follows
 
 
-def year_column_follows(root: HtmlElement, page_url: str) -> list[Follow]:
+def year_column_follows(root: HtmlElement, page_url: str, links: list[PageLink] | None = None) -> list[Follow]:
     """Links to one sub-column per year, titled by the year alone (`2019年度`, `【2020年】`)."""
     follows = []
-    for anchor in page_anchors(root):
-        if not _YEAR_COLUMN.fullmatch(anchor_title(anchor) or ""):
+    for link in page_links(root, page_url) if links is None else links:
+        if not _YEAR_COLUMN.fullmatch(link.title or ""):
             continue
-        url = link_target(anchor, page_url)
+        url = link.url
         if url and url != page_url and _same_site(url, page_url) and not _is_file(url):
             follows.append(Follow(url, "column"))
     return follows

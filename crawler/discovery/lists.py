@@ -10,7 +10,14 @@ from lxml.html import HtmlElement
 from crawler.discovery.columns import frame_follows, script_follows, year_column_follows
 from crawler.discovery.model import Follow, Found, Record
 from crawler.discovery.pagers import MAX_PAGES, pager_follows
-from crawler.discovery.records import column_key, data_records, js_values, link_records, page_count
+from crawler.discovery.records import (
+    column_key,
+    data_records,
+    js_values,
+    link_records,
+    page_count,
+    page_links,
+)
 from crawler.discovery.scripts import (
     PAGE,
     DataRequest,
@@ -27,12 +34,13 @@ def discover_page(root: HtmlElement, page_url: str, columns: Iterable[str] = (),
     """Records and follow-ups of an HTML list page (or the document of its frame, or a sub-column)."""
     scripts = script_texts(root)
     functions = url_functions(scripts)
-    records = link_records(root, page_url, functions, skip=columns)
+    links = page_links(root, page_url, functions)
+    records = link_records(root, page_url, functions, columns, links)
     for text in scripts:
         for value in js_values(text):
             records += data_records(value, page_url)
-    follows = pager_follows(root, page_url, scripts, functions, limit)
-    follows += frame_follows(root, page_url) + year_column_follows(root, page_url) + script_follows(root, page_url)
+    follows = pager_follows(root, page_url, scripts, functions, limit, links)
+    follows += frame_follows(root, page_url) + year_column_follows(root, page_url, links) + script_follows(root, page_url)
     follows += [data_follow(request, 1, page_url) for request in data_requests(scripts)]
     return Found(_unique(records, page_url, columns), follows)
 

@@ -17,9 +17,9 @@ from urllib.parse import urljoin
 from lxml.html import HtmlElement
 
 from crawler.discovery.model import Follow
-from crawler.discovery.records import anchor_url
+from crawler.discovery.records import PageLink, page_links
 from crawler.discovery.scripts import UrlFunction, markup_calls
-from crawler.families.base import LAST_TEXTS, NEXT_TEXTS, anchor_title, page_anchors, page_template
+from crawler.families.base import LAST_TEXTS, NEXT_TEXTS, page_template
 
 _CREATE_PAGE = re.compile(r"createPageHTML\(\s*([\w'\"]+)\s*,\s*([\w'\"]+)\s*,\s*['\"]([\w-]+)['\"]\s*,"
                           r"\s*['\"](\w+)['\"]")
@@ -33,10 +33,10 @@ MAX_PAGES = 500
 
 
 def pager_follows(root: HtmlElement, page_url: str, scripts: list[str], functions: dict[str, UrlFunction],
-                  limit: int = MAX_PAGES) -> list[Follow]:
+                  limit: int = MAX_PAGES, links: list[PageLink] | None = None) -> list[Follow]:
     """Every other page of the list that `root` is one page of."""
     urls = script_pager(scripts, page_url, limit)
-    urls += link_pager(root, page_url, functions)
+    urls += link_pager(root, page_url, functions, links)
     urls += total_pager(root, page_url, functions, limit)
     follows = [Follow(url) for url in dict.fromkeys(urls) if url != page_url]
     return follows + postback_pager(root, page_url)
@@ -69,16 +69,17 @@ def _number(token: str, text: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def link_pager(root: HtmlElement, page_url: str, functions: dict[str, UrlFunction]) -> list[str]:
+def link_pager(root: HtmlElement, page_url: str, functions: dict[str, UrlFunction],
+               links: list[PageLink] | None = None) -> list[str]:
     """Pager links: 下一页/尾页 and numbered links of the page's template, plain or built by a page function."""
     template = page_template(page_url)
     found = []
-    for anchor in page_anchors(root):
-        url = anchor_url(anchor, page_url, functions)
+    for link in page_links(root, page_url, functions) if links is None else links:
+        url = link.url
         if not url:
             continue
-        text = anchor_title(anchor).strip().lower()
-        scripted = _calls_pager_function(anchor, functions)
+        text = link.title.strip().lower()
+        scripted = _calls_pager_function(link.anchor, functions)
         numbered = text.isdigit() and page_template(url) is not None and _same_folder(url, page_url)
         if text in NEXT_TEXTS or text in LAST_TEXTS or scripted or numbered or (
                 template and page_template(url) == template):
@@ -91,6 +92,8 @@ def _same_folder(url: str, page_url: str) -> bool:
 
 
 def _calls_pager_function(anchor: HtmlElement, functions: dict[str, UrlFunction]) -> bool:
+    if not functions:
+        return False
     code = (anchor.get("href") or "") + " " + (anchor.get("onclick") or "")
     return any(call.name in functions and call.args and call.args[0].isdigit() for call in markup_calls(code))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,21 +32,35 @@ _TOTAL_KEYS = re.compile(r"^(total|totalcount|totalrecords|totalrecord|recordcou
                          r"totalsize|total_count|records|rowcount|totalrow)$", re.IGNORECASE)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _SHORT_TITLE = 6          # a link text shorter than this is a pager or a 下载 button, not a row's title
+_INDEX_LEAF = re.compile(r"/(?:index|default)\.(?:s?html?|jsp|aspx?|php)$", re.IGNORECASE)
 _CHINA = timedelta(hours=8)
 
 
 # ---------------------------------------------------------------- links
+@dataclass(frozen=True)
+class PageLink:
+    anchor: HtmlElement
+    url: str | None
+    title: str
+
+
+def page_links(root: HtmlElement, page_url: str, functions: dict[str, UrlFunction] | None = None) -> list[PageLink]:
+    """Every <a> under `root` with where it leads and its title, read once for all the readers of a page."""
+    return [PageLink(anchor, anchor_url(anchor, page_url, functions or {}), anchor_title(anchor))
+            for anchor in page_anchors(root)]
+
+
 def link_records(root: HtmlElement, page_url: str, functions: dict[str, UrlFunction] | None = None,
-                 skip: Iterable[str] = ()) -> list[Record]:
+                 skip: Iterable[str] = (), links: list[PageLink] | None = None) -> list[Record]:
     """Every titled link under `root`, with the date of its row; links to `skip` (the column itself) left out."""
+    links = page_links(root, page_url, functions) if links is None else links
     skipped = {column_key(url) for url in (page_url, *skip)}
+    titled = {link.anchor for link in links if len(link.title.strip()) >= _SHORT_TITLE}
     records = []
     dates: dict[HtmlElement, str | None] = {}
-    for anchor in page_anchors(root):
-        url = anchor_url(anchor, page_url, functions or {})
-        title = anchor_title(anchor)
-        if url and title and column_key(url) not in skipped:
-            records.append(Record(url, title, row_date(anchor, dates)))
+    for link in links:
+        if link.url and link.title and column_key(link.url) not in skipped:
+            records.append(Record(link.url, link.title, row_date(link.anchor, dates, titled)))
     return records
 
 
@@ -62,11 +77,15 @@ def anchor_url(anchor: HtmlElement, page_url: str, functions: dict[str, UrlFunct
     return None
 
 
-def row_date(anchor: HtmlElement, dates: dict[HtmlElement, str | None]) -> str | None:
-    """The date in the link's own row: the link, then each ancestor that holds no other titled link."""
+def row_date(anchor: HtmlElement, dates: dict[HtmlElement, str | None],
+             titled: set[HtmlElement] | None = None) -> str | None:
+    """The date in the link's own row: the link, then each ancestor that holds no other titled link.
+
+    `titled`: the page's links with a title (≥ 6 characters), when the caller has them already.
+    """
     node: HtmlElement | None = anchor
     while node is not None and node.tag not in ("body", "html"):
-        if node is not anchor and _other_titled_link(node, anchor):
+        if node is not anchor and _other_titled_link(node, anchor, titled):
             return None
         if node not in dates:
             found = parse_date(node.text_content())
@@ -77,7 +96,9 @@ def row_date(anchor: HtmlElement, dates: dict[HtmlElement, str | None]) -> str |
     return None
 
 
-def _other_titled_link(node: HtmlElement, anchor: HtmlElement) -> bool:
+def _other_titled_link(node: HtmlElement, anchor: HtmlElement, titled: set[HtmlElement] | None) -> bool:
+    if titled is not None:
+        return any(other is not anchor and other in titled for other in page_anchors(node))
     return any(other is not anchor and len(anchor_title(other).strip()) >= _SHORT_TITLE
                for other in page_anchors(node))
 
@@ -85,7 +106,7 @@ def _other_titled_link(node: HtmlElement, anchor: HtmlElement) -> bool:
 def column_key(url: str) -> str:
     """One spelling of a column URL: no fragment, no trailing index.html/default.htm, no trailing slash."""
     bare = url.split("#", 1)[0]
-    bare = re.sub(r"/(?:index|default)\.(?:s?html?|jsp|aspx?|php)$", "/", bare, flags=re.IGNORECASE)
+    bare = _INDEX_LEAF.sub("/", bare)
     return bare.rstrip("/")
 
 

@@ -199,6 +199,8 @@ def looks_like_url(text: str) -> bool:
 
 def markup_calls(code: str) -> Iterator[Call]:
     """Calls in an href="javascript:…" or onclick: `goPage(3)`, `downloadFile('123', 'x')`."""
+    if not code or "(" not in code:
+        return
     for match in _MARKUP_CALL.finditer(code or ""):
         yield Call(match.group(1).rsplit(".", 1)[-1], tuple(_literal(a) for a in _ARG.findall(match.group(2))))
 
