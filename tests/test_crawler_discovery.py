@@ -324,3 +324,15 @@ def test_every_saved_page_of_every_family_is_read_without_error(page: Path) -> N
     found = discover_page(lxml.html.fromstring(page.read_bytes()), url)
     assert all(record.url.startswith(("http://", "https://")) for record in found.records)
     assert all(record.url != url for record in found.records)
+
+
+def test_a_page_that_lists_its_rows_does_not_follow_its_frames_scripts_or_counters() -> None:
+    rows = ('<ul><li><a href="/a/1.html">某区2024年政府信息公开工作年度报告</a><span>2025-01-02</span></li></ul>'
+            '<iframe src="/weather.html"></iframe><script src="/js/list_data.js"></script>'
+            "<script>$.get('/count.jsp?id=12', function(n){});</script>")
+    found = discover_page(tree(rows), "http://h.test/col/index.html")
+    assert [r.url for r in found.records] == ["http://h.test/a/1.html"] and found.follows == []
+    shell = rows.split("</ul>", 1)[1]
+    follows = discover_page(tree("<div>" + shell + "</div>"), "http://h.test/col/index.html").follows
+    assert [(f.url, f.kind) for f in follows] == [("http://h.test/weather.html", "frame"),
+                                                  ("http://h.test/js/list_data.js", "script")]   # no counter

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -28,21 +29,36 @@ from crawler.discovery.scripts import (
 )
 from crawler.families.base import absolute_url
 
+_COLUMN_PARAM = re.compile(r"channel|column|^col|cat|node|^lm|classid|^cid$|^chnl", re.IGNORECASE)
+
 
 def discover_page(root: HtmlElement, page_url: str, columns: Iterable[str] = (), follow: Follow | None = None,
                   limit: int = MAX_PAGES) -> Found:
-    """Records and follow-ups of an HTML list page (or the document of its frame, or a sub-column)."""
+    """Records and follow-ups of an HTML list page (or the document of its frame, or a sub-column).
+
+    Frames, data scripts and script requests are followed only from a shell — a page that lists
+    no dated rows itself — and a request only when it names a page or a column: a page that lists
+    its rows keeps its weather frame and visitor counter, which would answer with no rows.
+    """
     scripts = script_texts(root)
     functions = url_functions(scripts)
     links = page_links(root, page_url, functions)
     records = link_records(root, page_url, functions, columns, links)
+    shell = not any(record.date for record in records)
     for text in scripts:
         for value in js_values(text):
             records += data_records(value, page_url)
     follows = pager_follows(root, page_url, scripts, functions, limit, links)
-    follows += frame_follows(root, page_url) + year_column_follows(root, page_url, links) + script_follows(root, page_url)
-    follows += [data_follow(request, 1, page_url) for request in data_requests(scripts)]
+    follows += year_column_follows(root, page_url, links)
+    if shell:
+        follows += frame_follows(root, page_url) + script_follows(root, page_url)
+        follows += [data_follow(request, 1, page_url) for request in data_requests(scripts) if _asks_for_rows(request)]
     return Found(_unique(records, page_url, columns), follows)
+
+
+def _asks_for_rows(request: DataRequest) -> bool:
+    names = [*request.params, *(name for name, _ in parse_qsl(urlsplit(request.url.replace(PAGE, "1")).query))]
+    return request.page_param is not None or any(_COLUMN_PARAM.search(name) for name in names)
 
 
 def discover_text(text: str, url: str, follow: Follow | None = None, limit: int = MAX_PAGES) -> Found:
