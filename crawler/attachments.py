@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 from lxml import etree
 from parsel import Selector, css2xpath
 
+from crawler.discovery.documents import script_documents
 from crawler.families.base import anchor_title, link_target
 from crawler.sniff import DOCUMENT_EXT, IMAGE_EXT, extension
 from report.titles import INTERPRETATION, normalise_title
@@ -46,6 +47,9 @@ def attachments(html: Selector, base_url: str) -> list[Attachment]:
         document = document_url(urljoin(base_url, src.strip()))
         if document:
             found.setdefault(document, Attachment(document, frame.get("title") or ""))
+    for record in script_documents(html.root, base_url, document_url):   # onclick="downloadFile('1')", viewers
+        if not _NOT_THE_REPORT.search(normalise_title(record.title)):
+            found.setdefault(record.url, Attachment(record.url, record.title))
     return list(found.values())
 
 

@@ -1,0 +1,155 @@
+"""The other pages of a list, from pagers of every common kind.
+
+- TRS `createPageHTML(count, current, "index", "html")` and the WCM variables
+  (`var pagecount = N; var pagename = "index"; var pageext = "html"`), with no pager links;
+- ASP.NET AspNetPager links `javascript:__doPostBack('Pager','N')`: a POST of the page's form
+  with its hidden fields (`__VIEWSTATE` …), `__EVENTTARGET` and `__EVENTARGUMENT`;
+- numbered links of the page's own template (`index_N.html`, `N.html`, `?page=N`, `pageNo=N`),
+  下一页/末页/尾页 links, and links that call a page function building the URL (`goPage(3)`);
+- a printed total (`共N页`, `页次：1/N`) over the template of the page or of its pager function.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin
+
+from lxml.html import HtmlElement
+
+from crawler.discovery.model import Follow
+from crawler.discovery.records import PageLink, page_links
+from crawler.discovery.scripts import UrlFunction, markup_calls
+from crawler.families.base import LAST_TEXTS, NEXT_TEXTS, page_template
+
+_CREATE_PAGE = re.compile(r"createPageHTML\(\s*([\w'\"]+)\s*,\s*([\w'\"]+)\s*,\s*['\"]([\w-]+)['\"]\s*,"
+                          r"\s*['\"](\w+)['\"]")
+_WCM_COUNT = re.compile(r"\b(?:var\s+)?(?:pagecount|countPage|page_count|totalPage)\s*=\s*['\"]?(\d+)", re.IGNORECASE)
+_WCM_NAME = re.compile(r"\b(?:var\s+)?(?:pagename|page_name)\s*=\s*['\"]([\w-]+)['\"]", re.IGNORECASE)
+_WCM_EXT = re.compile(r"\b(?:var\s+)?(?:pageext|page_ext)\s*=\s*['\"](\w+)['\"]", re.IGNORECASE)
+_POSTBACK = re.compile(r"__doPostBack\(\s*['\"]([^'\"]+)['\"]\s*,\s*['\"]([^'\"]*)['\"]\s*\)")
+_TOTAL = re.compile(r"共\s*(\d{1,4})\s*页|页次\s*[:：]?\s*\d+\s*/\s*(\d{1,4})|第\s*\d+\s*/\s*(\d{1,4})\s*页|"
+                    r"\b\d+\s*/\s*(\d{1,4})\s*页")
+MAX_PAGES = 500
+
+
+def pager_follows(root: HtmlElement, page_url: str, scripts: list[str], functions: dict[str, UrlFunction],
+                  limit: int = MAX_PAGES, links: list[PageLink] | None = None) -> list[Follow]:
+    """Every other page of the list that `root` is one page of."""
+    urls = script_pager(scripts, page_url, limit)
+    urls += link_pager(root, page_url, functions, links)
+    urls += total_pager(root, page_url, functions, limit)
+    follows = [Follow(url) for url in dict.fromkeys(urls) if url != page_url]
+    return follows + postback_pager(root, page_url)
+
+
+def script_pager(scripts: list[str], page_url: str, limit: int = MAX_PAGES) -> list[str]:
+    """TRS createPageHTML(…) or the WCM variables: name.ext, name_1.ext … name_(N-1).ext."""
+    text = "\n".join(scripts)
+    call = _CREATE_PAGE.search(text)
+    count: int | None = None
+    name = ext = None
+    if call:
+        count = _number(call.group(1), text)
+        name, ext = call.group(3), call.group(4)
+    else:
+        counted, named, extended = _WCM_COUNT.search(text), _WCM_NAME.search(text), _WCM_EXT.search(text)
+        if counted and named and extended:
+            count, name, ext = int(counted.group(1)), named.group(1), extended.group(1)
+    if not count or not name or not ext:
+        return []
+    pages = min(count, limit)
+    return [urljoin(page_url, f"{name}.{ext}")] + [urljoin(page_url, f"{name}_{n}.{ext}") for n in range(1, pages)]
+
+
+def _number(token: str, text: str) -> int | None:
+    token = token.strip("'\"")
+    if token.isdigit():
+        return int(token)
+    match = re.search(rf"\b{re.escape(token)}\s*=\s*['\"]?(\d+)", text)
+    return int(match.group(1)) if match else None
+
+
+def link_pager(root: HtmlElement, page_url: str, functions: dict[str, UrlFunction],
+               links: list[PageLink] | None = None) -> list[str]:
+    """Pager links: 下一页/尾页 and numbered links of the page's template, plain or built by a page function."""
+    template = page_template(page_url)
+    found = []
+    for link in page_links(root, page_url, functions) if links is None else links:
+        url = link.url
+        if not url:
+            continue
+        text = link.title.strip().lower()
+        scripted = _calls_pager_function(link.anchor, functions)
+        numbered = text.isdigit() and page_template(url) is not None and _same_folder(url, page_url)
+        if text in NEXT_TEXTS or text in LAST_TEXTS or scripted or numbered or (
+                template and page_template(url) == template):
+            found.append(url)
+    return found
+
+
+def _same_folder(url: str, page_url: str) -> bool:
+    return url.split("?", 1)[0].rsplit("/", 1)[0] == page_url.split("?", 1)[0].rsplit("/", 1)[0]
+
+
+def _calls_pager_function(anchor: HtmlElement, functions: dict[str, UrlFunction]) -> bool:
+    if not functions:
+        return False
+    code = (anchor.get("href") or "") + " " + (anchor.get("onclick") or "")
+    return any(call.name in functions and call.args and call.args[0].isdigit() for call in markup_calls(code))
+
+
+def total_pager(root: HtmlElement, page_url: str, functions: dict[str, UrlFunction], limit: int = MAX_PAGES) -> list[str]:
+    """共N页 with a template to number: a query parameter of the page (1…N) or the page's pager function."""
+    total = _TOTAL.search(" ".join(root.itertext()))
+    if not total:
+        return []
+    count = min(int(next(g for g in total.groups() if g)), limit)
+    template = page_template(page_url)
+    if template and "?" in template and "{n}" in template.split("?", 1)[1]:
+        return [template.replace("{n}", str(n)) for n in range(1, count + 1)]
+    pager = _pager_function(root, functions)
+    if pager is not None:
+        return [urljoin(page_url, pager.url_for(str(n))) for n in range(1, count + 1)]
+    return []
+
+
+def _pager_function(root: HtmlElement, functions: dict[str, UrlFunction]) -> UrlFunction | None:
+    """The page function the pager calls with a page number (or, with no calls, the only list-page builder)."""
+    for element in root.iter():
+        code = (element.get("href") or "") + " " + (element.get("onclick") or "")
+        for call in markup_calls(code):
+            if call.name in functions and call.args and call.args[0].isdigit():
+                return functions[call.name]
+    builders = [f for f in functions.values() if re.search(r"\.s?html?$|[?&](page\w*|p|pn)=\x00", f.template, re.I)]
+    return builders[0] if len(builders) == 1 else None
+
+
+def postback_pager(root: HtmlElement, page_url: str) -> list[Follow]:
+    """ASP.NET pager links: a POST of the link's form per page, as `__doPostBack(target, argument)` sends it."""
+    follows = []
+    for element in root.iter("a", "input", "span", "button"):
+        code = (element.get("href") or "") + " " + (element.get("onclick") or "")
+        match = _POSTBACK.search(code)
+        if not match:
+            continue
+        form = _form_of(element, root)
+        if form is None:
+            continue
+        action = urljoin(page_url, form.get("action") or page_url)
+        fields = [(name, value) for name, value in _hidden_fields(form)
+                  if name not in ("__EVENTTARGET", "__EVENTARGUMENT")]
+        fields += [("__EVENTTARGET", match.group(1)), ("__EVENTARGUMENT", match.group(2))]
+        follows.append(Follow(action, "page", "POST", tuple(fields)))
+    return list({follow.key: follow for follow in follows}.values())
+
+
+def _form_of(element: HtmlElement, root: HtmlElement) -> HtmlElement | None:
+    for ancestor in element.iterancestors("form"):
+        return ancestor
+    forms = [f for f in root.iter("form") if any(i.get("name") == "__VIEWSTATE" for i in f.iter("input"))]
+    return forms[0] if forms else None
+
+
+def _hidden_fields(form: HtmlElement) -> list[tuple[str, str]]:
+    return [(i.get("name") or "", i.get("value") or "") for i in form.iter("input")
+            if i.get("name") and (i.get("type") or "text").lower() == "hidden"]
