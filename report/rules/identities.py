@@ -166,3 +166,13 @@ def check_blank_totals(record: ReportRecord, previous: ReportRecord | None = Non
                   f"总计未填写（留空），由各项之和推出：{shown}{more}",
                   f"totals printed blank, derived from their parts: {shown_en}{more_en}",
                   {"derived": {identity.left[0]: value for identity, _, _, value in found}})
+
+
+def hard_identities(cells: Cells) -> Iterator[Identity]:
+    """Every identity T3-BAL, T3-RES, T3-ROW and T4-SUM check, for a reader that wants to
+    know which of a record's figures agree (extract.ocr_repair)."""
+    for column in T3_COLUMN_KEYS:
+        yield Identity((t3("new", column), t3("carried_over", column)),
+                       (t3("result_total", column), t3("carried_forward", column)), total=False)
+    for identity, _, _ in total_identities(cells):
+        yield identity

@@ -69,9 +69,9 @@ def speckle(image: Image.Image, dpi: int, rng: np.random.Generator) -> Page:
     pixels = np.minimum(pixels, 255 - (255 - back) * 0.12)
     pixels = pixels * 0.86 + 10  # grey photocopy background, darker ink
     height, width = pixels.shape
-    count = int(height * width * 0.0006)
+    count = int(height * width * 0.0003)
     ys, xs = rng.integers(0, height, count), rng.integers(0, width, count)
-    radii = rng.choice([0, 0, 1, 1, 2], count)
+    radii = rng.choice([0, 0, 0, 1, 1, 2], count)
     for y, x, r in zip(ys, xs, radii, strict=True):
         pixels[max(y - r, 0):y + r + 1, max(x - r, 0):x + r + 1] = rng.uniform(0, 80)
     salt = int(height * width * 0.0004)
