@@ -4,7 +4,8 @@ sums say so.
 The hard identities (report/rules/identities.py) tie every figure of 表三 and 表四 to others.
 When one fails on OCR'd cells, each cell it names is recognised again from its crops with other
 preprocessing and a higher scale (`extract.readers.ocr.reread`); a reading is kept only if it
-makes that identity hold without breaking another, changing as few cells as it can. Nothing is
+makes that identity hold without breaking another, changing as few cells as it can, and only
+if the recogniser is at least as sure of it as of the first reading. Nothing is
 invented: every candidate value is one some reading gave, and if none agrees the cells stay as
 first read and the validator reports the identity as usual. Per cell, the record keeps the
 reading's confidence and whether it was corrected, with the first reading, under
@@ -92,6 +93,8 @@ def _readings(key: str, read: CellRead, record: ReportRecord, reread: Reread) ->
         value = parsed.value
         if parsed.problem or not isinstance(value, int) or value < 0 or value == current:
             continue
+        if score < read.confidence:
+            continue  # the recogniser must be at least as sure of a reading that replaces the first
         if value not in found or found[value][2] < score:
             found[value] = (value, text, score)
     return sorted(found.values(), key=lambda option: -option[2])

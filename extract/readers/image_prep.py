@@ -76,8 +76,9 @@ def despeckle(ink: np.ndarray) -> np.ndarray:
         return ink
     large = ~small
     large[0] = False
-    # Ink of the real glyphs, grown by about a third of a character: what counts as "close by".
-    glyphs = cv2.dilate(large[labels].astype(np.uint8), np.ones((9, 9), np.uint8))
+    # Ink of the real glyphs, grown by half a character: what counts as "close by" (a decimal
+    # point sits that far from its digits).
+    glyphs = cv2.dilate(large[labels].astype(np.uint8), np.ones((15, 15), np.uint8))
     near = np.zeros(count, dtype=bool)
     ys, xs = np.nonzero(small[labels] & (glyphs > 0))
     near[np.unique(labels[ys, xs])] = True

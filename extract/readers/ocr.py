@@ -268,6 +268,7 @@ def _table_rows(grey: np.ndarray, cells: list[tuple[int, int, int, int]], number
     # Every crop of the table goes through the recogniser in one batch: a one-line
     # cell is one crop, a multi-line (or vertical) cell one crop per printed line.
     crops: list[np.ndarray] = []
+    raw_parts: list[np.ndarray] = []
     owners: list[int] = []
     texts: dict[int, tuple[str, float]] = {}
     kept: dict[int, tuple[np.ndarray, ...]] = {}
@@ -276,18 +277,35 @@ def _table_rows(grey: np.ndarray, cells: list[tuple[int, int, int, int]], number
         if crop.size == 0 or int((crop[2:-2, 2:-2] < _FAINT).sum()) < _MIN_FAINT_PIXELS:
             texts[index] = ("", 1.0)
             continue
-        multi_line = (y1 - y0) > 1.6 * line_height or (x1 - x0) < 0.8 * (y1 - y0) and (y1 - y0) > 1.3 * line_height
-        parts = [crop[a:b] for a, b in _line_strips(crop)] if multi_line else [crop]
+        parts = [crop]
+        if (y1 - y0) > 1.25 * min(line_height, 0.3 * DPI):  # a table of two-line cells has a tall median
+            # Lines are cut where the ink profile has a gap: specks must not bridge it.
+            strips = _line_strips(without_specks(crop))
+            if len(strips) >= 2:
+                parts = [crop[a:b] for a, b in strips]
         if x1 - x0 < _FIGURE_CELL * line_height:  # a figure's cell: kept for reading again
             kept[index] = tuple(np.array(part) for part in parts)
-        for part in parts:
-            part = without_specks(part)
+        for raw in parts:
+            part = without_specks(raw)
             if int((part < _FAINT).sum()) < _MIN_FAINT_PIXELS:
                 continue  # only specks: an empty cell, never a figure
             crops.append(_trim_crop(part))
+            raw_parts.append(raw)
             owners.append(index)
+    results = _recognise(crops)
+    # A lone figure the recogniser returns nothing for (it sees a 0 as a circle): read the
+    # crop as cut, then at twice the scale; ink is never silently an empty cell.
+    missed = [i for i, (text, _) in enumerate(results) if not text]
+    for variant in (_as_cut, _twice):
+        if not missed:
+            break
+        again = _recognise([_trim_crop(variant(raw_parts[i])) for i in missed])
+        for i, reading in zip(missed, again, strict=True):
+            if reading[0]:
+                results[i] = reading
+        missed = [i for i in missed if not results[i][0]]
     lines: dict[int, list[tuple[str, float]]] = {}
-    for owner, (text, score) in zip(owners, _recognise(crops), strict=True):
+    for owner, (text, score) in zip(owners, results, strict=True):
         if text:
             lines.setdefault(owner, []).append((_digits(text), score))
     for index, read in lines.items():
@@ -301,6 +319,18 @@ def _table_rows(grey: np.ndarray, cells: list[tuple[int, int, int, int]], number
         rows.append((float(top), Row(row_cells, number, _SPACE, gridded=True)))
     scores = [score for text, score in texts.values() if text]
     return rows, scores
+
+
+def _as_cut(part: np.ndarray) -> np.ndarray:
+    return part
+
+
+def _twice(part: np.ndarray) -> np.ndarray:
+    import cv2
+
+    from extract.readers.image_prep import without_specks
+
+    return cv2.resize(without_specks(part), None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
 
 
 _DIGIT_LOOKALIKES = str.maketrans({"o": "0", "O": "0", "〇": "0", "D": "0", "C": "0", "c": "0", "Q": "0",
