@@ -23,9 +23,8 @@ _FAINT_INK = 232
 # Ink components smaller than this (pixels at 200 dpi) with no print close by are specks.
 _SPECK_AREA = 64
 _SPECK_SIDE = 9
-# In a cell: ink is anything not paper (the page is clean); a speck is solid and dark.
+# In a cell: ink is anything not paper (the page is clean).
 _CELL_INK = 215
-_SPECK_INK = 90
 
 
 def to_grey(pixels: np.ndarray) -> np.ndarray:
@@ -163,34 +162,9 @@ def without_specks(crop: np.ndarray) -> np.ndarray:
         else:
             keep[index] = bool(np.any((xs[glyph] - reach <= x + w) & (x <= xs[glyph] + widths[glyph] + reach)
                                       & (ys[glyph] - reach <= y + h) & (y <= ys[glyph] + heights[glyph] + reach)))
-    if digits:
-        crop = _without_touching_specks(crop, (crop < _SPECK_INK).astype(np.uint8), left, right, baseline, reach)
     if keep.all():
         return crop
     dropped: Any = cv2.dilate(np.isin(labels, np.nonzero(~keep)[0] + 1).astype(np.uint8), np.ones((3, 3), np.uint8))
     cleaned: Any = np.where(dropped > 0, 255, crop).astype(np.uint8)
     return cleaned
 
-
-def _without_touching_specks(crop: np.ndarray, ink: np.ndarray, left: int, right: int, baseline: int,
-                             reach: float) -> np.ndarray:
-    """A speck that touches a digit is one component with it, but it is a solid blob where
-    a digit is strokes: what survives an opening as a small compact blob, and is no decimal
-    point, is painted out."""
-    import cv2
-
-    solid: Any = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(solid, connectivity=8)
-    blobs = []
-    for index in range(1, count):
-        x, y, w, h, _area = stats[index]
-        if w > _SPECK_SIDE or h > _SPECK_SIDE:
-            continue
-        if left < x and x + w < right and abs(y + h - baseline) <= reach:
-            continue  # a decimal point or a thousands separator, printed bold
-        blobs.append(index)
-    if not blobs:
-        return crop
-    mask: Any = cv2.dilate(np.isin(labels, blobs).astype(np.uint8), np.ones((2, 2), np.uint8))
-    painted: Any = np.where(mask > 0, 255, crop).astype(np.uint8)
-    return painted

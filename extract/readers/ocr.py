@@ -278,10 +278,12 @@ def _table_rows(grey: np.ndarray, cells: list[tuple[int, int, int, int]], number
             texts[index] = ("", 1.0)
             continue
         parts = [crop]
-        if (y1 - y0) > 1.25 * min(line_height, 0.3 * DPI):  # a table of two-line cells has a tall median
-            # Lines are cut where the ink profile has a gap: specks must not bridge it.
+        text_line = min(line_height, 0.3 * DPI)  # a table of two-line cells has a tall median
+        if (y1 - y0) > 1.25 * text_line:
+            # Lines are cut where the ink profile has a gap: specks must not bridge it; pieces
+            # much shorter than a line are parts of one figure (a thin stroke), not lines.
             strips = _line_strips(without_specks(crop))
-            if len(strips) >= 2:
+            if len(strips) >= 2 and all(b - a >= 0.45 * text_line for a, b in strips):
                 parts = [crop[a:b] for a, b in strips]
         if x1 - x0 < _FIGURE_CELL * line_height:  # a figure's cell: kept for reading again
             kept[index] = tuple(np.array(part) for part in parts)
