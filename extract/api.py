@@ -162,6 +162,10 @@ def build_record(document: Document, hints: Hints) -> ReportRecord:
     )
     # Which of 表二/表三/表四 were found, and labels that resolved to nothing: for diagnosis.
     record.extraction = {"tables": sorted(mapped.tables_seen), "unresolved": mapped.unresolved[:20]}  # type: ignore[attr-defined]
+    if mapped.reads:  # OCR'd figures: the identities say which to read again
+        from extract.ocr_repair import repair
+
+        repair(record, mapped.reads)
     return record
 
 

@@ -19,7 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from extract.model import Cell, Row
+from extract.model import Cell, CellRead, Row
 from report.catalogue import (
     CATALOGUE,
     T3_COLUMNS,
@@ -136,6 +136,8 @@ class MappedTables:
     subtable_formats: list[str] = field(default_factory=list)
     lead_lines: list[str] = field(default_factory=list)  # prose before the first section
     unresolved: list[str] = field(default_factory=list)
+    # How the OCR reader read each cell it gave (extract.ocr_repair reads them again).
+    reads: dict[str, CellRead] = field(default_factory=dict)
     tables_seen: set[str] = field(default_factory=set)
     # A 国办发〔2014〕32号 统计表 (指标 / 单位 / 统计数): free key/value, no canonical cells.
     statistics_list: bool = False
@@ -164,7 +166,7 @@ class Mapper:
         return self.out
 
     def _row(self, row: Row) -> None:
-        row = Row([Cell(_clean(c.text), c.x0, c.x1) for c in row.cells], row.page, row.space, row.gridded)
+        row = Row([Cell(_clean(c.text), c.x0, c.x1, c.read) for c in row.cells], row.page, row.space, row.gridded)
         if not row.compact:
             if row.gridded and row.cells and self.header_rows and self.context == "t4":
                 self._finish_header()  # 表四's one row of figures, printed empty (a template shell)
@@ -456,12 +458,12 @@ class Mapper:
                 complete = False
                 if not row.gridded and not columns.positioned:
                     continue
-            self._store(key, cell.text if cell else "", columns)
+            self._store(key, cell.text if cell else "", columns, cell)
         if not complete and not columns.positioned and row_key:
             self.open_row = _OpenRow(f"{columns.table}.{row_key}", targets,
                                      [c.text for _, c in placed], columns)
 
-    def _store(self, key: str, raw: str, columns: ColumnMap) -> None:
+    def _store(self, key: str, raw: str, columns: ColumnMap, cell: Cell | None = None) -> None:
         specs = all_cell_specs()
         fmt_specs = [cell_specs(f) for f in sorted(columns.formats)] if columns.formats else []
         spec = next((s[key] for s in fmt_specs if key in s), None) or specs.get(key)
@@ -473,6 +475,8 @@ class Mapper:
         parsed = parse_cell(raw.strip(), spec.kind, columns.unit)
         self.out.cells[key] = parsed.value
         self.out.raw[key] = raw.strip()
+        if cell is not None and cell.read is not None:
+            self.out.reads[key] = cell.read
         if parsed.problem:
             self.out.problems[key] = parsed.problem
 

@@ -10,9 +10,21 @@ too (usually of one cell). Readers never decide what a cell means.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from extract.findings import Findings
 from report.record import Finding, OcrPage
+
+
+@dataclass(frozen=True)
+class CellRead:
+    """How an OCR reader read one cell: the crops it recognised (one per printed line, grey,
+    as cut from the cleaned page) and the recogniser's confidence, so that a cell can be
+    read again when the report's identities say its figure is wrong."""
+
+    page: int
+    crops: tuple[Any, ...]
+    confidence: float
 
 
 @dataclass(frozen=True)
@@ -20,6 +32,8 @@ class Cell:
     text: str
     x0: float | None = None
     x1: float | None = None
+    # Set by the OCR reader; not part of what a cell is (two cells printing the same are equal).
+    read: CellRead | None = field(default=None, compare=False, repr=False)
 
     @property
     def positioned(self) -> bool:

@@ -11,7 +11,13 @@ from __future__ import annotations
 from report.record import Finding, ReportRecord
 from report.rules.base import Rule
 from report.rules.domain import check_domain
-from report.rules.identities import check_t3_balance, check_t3_results, check_t3_rows, check_t4_sums
+from report.rules.identities import (
+    check_blank_totals,
+    check_t3_balance,
+    check_t3_results,
+    check_t3_rows,
+    check_t4_sums,
+)
 from report.rules.prose import check_prose
 from report.rules.soft import (
     check_carry_over,
@@ -37,6 +43,10 @@ RULES: tuple[Rule, ...] = (
          "counts are non-negative integers, t2.fees.amount and amounts non-negative, 2019 change "
          "columns whole numbers of either sign; a printed cell holding text (增98, 0/0) is an error",
          check_domain),
+    Rule("BLANK-TOTAL", "warning", "总计留空时由各项推出",
+         "a total (表三 总计 row or column, 表四 总计) printed blank while its parts hold numbers: not a 0 "
+         "the report printed, so no identity error; the finding gives the total derived from the parts",
+         check_blank_totals),
     Rule("CARRY-OVER", "warning", "本年上年结转等于上年报告的结转下年度继续办理",
          "with the previous year's record of the same agency: t3.carried_over.* = its t3.carried_forward.*",
          check_carry_over),

@@ -153,9 +153,62 @@ def test_blank_cells_count_as_zero_when_the_identity_holds_numbers() -> None:
     blank_row = with_cells(hongze(), **{f"t3__carried_forward__{c.key}": None for c in T3_COLUMNS})
     assert not has_errors(validate(blank_row))
 
-    blank_total = with_cells(hongze(), t4__review__total=None)
-    found = rule(validate(blank_total), "T4-SUM")
+    zero_total = with_cells(hongze(), t4__review__total=0)
+    found = rule(validate(zero_total), "T4-SUM")
     assert found and "印为 0，但各项之和为 2" in found[0].message
+
+
+# ---------------------------------------------------------------- blank totals are not zeros
+def a_2019_report() -> ReportRecord:
+    """A provincial government's 2019-format report (the shape of 上海市人民政府办公厅 2019)."""
+    from sandbox.corpus import load_corpus
+
+    [entry] = [e for e in load_corpus() if e.name == "guangdong-2020-reportlab-pdf"]
+    assert entry.truth.record is not None and entry.truth.record.format == "2019"
+    return entry.truth.record
+
+
+def test_a_total_printed_blank_beside_its_parts_is_a_warning_not_a_zero() -> None:
+    blank_total = with_cells(hongze(), t4__review__total=None)
+    findings = validate(blank_total)
+    assert not has_errors(findings)
+    [found] = rule(findings, "BLANK-TOTAL")
+    assert found.severity == "warning"
+    assert found.cells[0] == "t4.review.total"
+    assert found.derived == {"t4.review.total": 2}
+    assert "印为 0" not in found.message and "推出" in found.message
+
+
+def test_a_2019_report_printing_its_whole_total_column_blank_is_not_quarantined() -> None:
+    record = a_2019_report()
+    totals = {key: value for key, value in record.cells.items() if key.startswith("t3.") and key.endswith(".total")}
+    assert sum(1 for value in totals.values() if value) >= 12
+    blank = with_cells(record, **{key.replace(".", "__"): None for key in totals})
+    findings = validate(blank)
+    assert not has_errors(findings), [f.message for f in findings if f.is_error]
+    assert not [f for f in findings if "印为 0" in f.message]
+    [found] = rule(findings, "BLANK-TOTAL")
+    # Every row total is derived from the six applicant columns, and equals what was printed.
+    assert {key: value for key, value in found.derived.items() if key in totals} == \
+        {key: value for key, value in totals.items() if value}
+
+
+def test_a_blank_total_does_not_hide_parts_that_disagree() -> None:
+    record = a_2019_report()
+    totals = [key for key in record.cells if key.startswith("t3.") and key.endswith(".total")]
+    blank = with_cells(record, **{key.replace(".", "__"): None for key in totals})
+    broken = with_cells(blank, t3__new__natural_person=(blank.cells["t3.new.natural_person"] or 0) + 5)
+    assert [f.cells[:2] for f in validate(broken) if f.is_error] == \
+        [["t3.new.natural_person", "t3.carried_over.natural_person"]]
+
+
+def test_prose_compares_a_blank_total_as_derived_and_says_so() -> None:
+    record = with_cells(hongze(), t3__new__total=None)
+    record.sections["overview"] = "全年共受理政府信息公开申请96件。"
+    [found] = rule(validate(record), "PROSE")
+    assert "推出 95" in found.message
+    record.sections["overview"] = "全年共受理政府信息公开申请95件。"
+    assert not rule(validate(record), "PROSE")
 
 
 def test_identities_of_unprinted_or_blank_tables_are_skipped() -> None:
@@ -336,7 +389,7 @@ def test_the_registry_lists_every_rule_once_with_its_severity() -> None:
     hard = {r.id for r in RULES if r.severity == "error"}
     soft = {r.id for r in RULES if r.severity == "warning"}
     assert hard == {"T3-BAL", "T3-RES", "T3-ROW", "T4-SUM", "DOM"}
-    assert soft == {"CARRY-OVER", "STOCK", "FORMAT-YEAR", "SECTIONS", "EMPTY-SHELL", "PROSE", "RULES-LEVEL"}
+    assert soft == {"BLANK-TOTAL", "CARRY-OVER", "STOCK", "FORMAT-YEAR", "SECTIONS", "EMPTY-SHELL", "PROSE", "RULES-LEVEL"}
     assert all(r.title and r.description for r in RULES)
 
 

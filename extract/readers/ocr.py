@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from extract.findings import Findings
-from extract.model import Cell, Document, ReaderError, Row
+from extract.model import Cell, CellRead, Document, ReaderError, Row
 
 DPI = 200
 _INK = 140  # grey level below which a pixel is ink
@@ -31,6 +31,8 @@ _MIN_INK_PIXELS = 40
 # without even faint ink.
 _FAINT = 200
 _MIN_FAINT_PIXELS = 15
+# A cell narrower than this many text lines holds a figure, not a label.
+_FIGURE_CELL = 4
 
 
 _threads = 1
@@ -69,20 +71,61 @@ class _Box:
 
 
 def ocr_pdf_page(page: Any, number: int) -> tuple[list[Row], float]:
-    bitmap = page.render(scale=DPI / 72, grayscale=True)
-    grey = bitmap.to_numpy()
-    if grey.ndim == 3:
-        grey = grey[:, :, 0]
-    return ocr_grey(np.ascontiguousarray(grey), number)
+    # In colour, so that a seal can be told from the print; pdfium honours /Rotate.
+    pixels = page.render(scale=DPI / 72).to_numpy()
+    return ocr_grey(upright_page(pixels), number)
+
+
+def upright_page(pixels: np.ndarray) -> np.ndarray:
+    """A rendered or scanned page (grey or BGR), cleaned (image_prep) and turned to its
+    reading orientation: sideways text lines by their profile, upside down by the recogniser's
+    direction classifier on a sample of text lines."""
+    from extract.readers.image_prep import clean_page, sideways
+
+    grey = clean_page(pixels)
+    if sideways(grey):
+        grey = np.ascontiguousarray(np.rot90(grey))
+    grey = deskew(grey)
+    if _upside_down(grey):
+        grey = np.ascontiguousarray(np.rot90(grey, 2))
+    return grey
+
+
+def _upside_down(grey: np.ndarray) -> bool:
+    crops = _text_line_crops(grey)
+    if not crops:
+        return False
+    _, labels, _ = engine().text_cls(crops)
+    votes = sum((1 if "180" in str(label) else -1) * float(score) for label, score in labels)
+    return votes > 0
+
+
+def _text_line_crops(grey: np.ndarray, limit: int = 12) -> list[np.ndarray]:
+    """Crops of the widest printed text lines (not ruling lines) of an upright-or-upside-down page."""
+    import cv2
+
+    ink: Any = (grey < _INK).astype(np.uint8)
+    rules: Any = cv2.bitwise_or(cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (61, 1))),
+                                cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 61))))
+    text: Any = ink * (cv2.dilate(rules, np.ones((3, 3), np.uint8)) == 0)
+    lines = cv2.dilate(text, cv2.getStructuringElement(cv2.MORPH_RECT, (25, 3)))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
+    found = []
+    for index in range(1, count):
+        x, y, w, h, _area = stats[index]
+        if 14 <= h <= 70 and w >= 4 * h:
+            found.append((w, x, y, h))
+    found.sort(reverse=True)
+    return [cv2.cvtColor(np.ascontiguousarray(grey[y:y + h, x:x + w]), cv2.COLOR_GRAY2BGR)
+            for w, x, y, h in found[:limit]]
 
 
 def ocr_picture_tables(page: Any, number: int) -> tuple[list[tuple[float, Row]], float]:
     """Only the ruled tables of a page that has a text layer but prints its tables as
     pictures; each row with its top edge in points, for merging with the text lines."""
-    grey = page.render(scale=DPI / 72, grayscale=True).to_numpy()
-    if grey.ndim == 3:
-        grey = grey[:, :, 0]
-    grey = deskew(np.ascontiguousarray(grey))
+    from extract.readers.image_prep import clean_page
+
+    grey = deskew(clean_page(page.render(scale=DPI / 72).to_numpy()))
     placed: list[tuple[float, Row]] = []
     scores: list[float] = []
     for cells in find_tables(grey):
@@ -105,16 +148,18 @@ def read_image(data: bytes) -> Document:
         raise ReaderError(Findings.IMAGE_TOO_LARGE, "图片过大", f"the image is too large to read: {exc}") from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise ReaderError(Findings.BROKEN_IMAGE, f"图片无法解析：{exc}", f"the image cannot be decoded: {exc}") from exc
-    grey = np.asarray(image.convert("L"))
-    rows, confidence = ocr_grey(grey, 1)
+    import cv2
+
+    pixels = cv2.cvtColor(np.asarray(image.convert("RGB")), cv2.COLOR_RGB2BGR)
+    rows, confidence = ocr_grey(upright_page(pixels), 1)
     from report.record import OcrPage
 
     return Document(rows=rows, reader="image-ocr", pages=1, ocr_pages=[OcrPage(page=1, confidence=round(confidence, 4))])
 
 
 def ocr_grey(grey: np.ndarray, number: int) -> tuple[list[Row], float]:
-    """Rows of one page image (grey, uint8) and the mean recognition confidence."""
-    grey = deskew(grey)
+    """Rows of one upright, cleaned page image (grey, uint8; `upright_page`) and the mean
+    recognition confidence."""
     tables = find_tables(grey)
     placed: list[tuple[float, Row]] = []
     scores: list[float] = []
@@ -226,25 +271,53 @@ def _cells_in(grid: np.ndarray, offset_x: int, offset_y: int) -> list[tuple[int,
 # ---------------------------------------------------------------- reading cells
 def _table_rows(grey: np.ndarray, cells: list[tuple[int, int, int, int]], number: int) -> tuple[
         list[tuple[float, Row]], list[float]]:
+    from extract.readers.image_prep import without_specks
+
     heights = sorted(c[3] - c[1] for c in cells)
     line_height = heights[len(heights) // 4] if heights else 30
     # Every crop of the table goes through the recogniser in one batch: a one-line
     # cell is one crop, a multi-line (or vertical) cell one crop per printed line.
     crops: list[np.ndarray] = []
+    raw_parts: list[np.ndarray] = []
     owners: list[int] = []
     texts: dict[int, tuple[str, float]] = {}
+    kept: dict[int, tuple[np.ndarray, ...]] = {}
     for index, (x0, y0, x1, y1) in enumerate(cells):
         crop = grey[y0 + 2:y1 - 2, x0 + 2:x1 - 2]
         if crop.size == 0 or int((crop[2:-2, 2:-2] < _FAINT).sum()) < _MIN_FAINT_PIXELS:
             texts[index] = ("", 1.0)
             continue
-        multi_line = (y1 - y0) > 1.6 * line_height or (x1 - x0) < 0.8 * (y1 - y0) and (y1 - y0) > 1.3 * line_height
-        parts = [crop[a:b] for a, b in _line_strips(crop)] if multi_line else [crop]
-        for part in parts:
+        parts = [crop]
+        text_line = min(line_height, 0.3 * DPI)  # a table of two-line cells has a tall median
+        if (y1 - y0) > 1.25 * text_line:
+            # Lines are cut where the ink profile has a gap: specks must not bridge it; pieces
+            # much shorter than a line are parts of one figure (a thin stroke), not lines.
+            strips = _line_strips(without_specks(crop))
+            if len(strips) >= 2 and all(b - a >= 0.45 * text_line for a, b in strips):
+                parts = [crop[a:b] for a, b in strips]
+        if x1 - x0 < _FIGURE_CELL * line_height:  # a figure's cell: kept for reading again
+            kept[index] = tuple(np.array(part) for part in parts)
+        for raw in parts:
+            part = without_specks(raw)
+            if int((part < _FAINT).sum()) < _MIN_FAINT_PIXELS:
+                continue  # only specks: an empty cell, never a figure
             crops.append(_trim_crop(part))
+            raw_parts.append(raw)
             owners.append(index)
+    results = _recognise(crops)
+    # A lone figure the recogniser returns nothing for (it sees a 0 as a circle): read the
+    # crop as cut, then at twice the scale; ink is never silently an empty cell.
+    missed = [i for i, (text, _) in enumerate(results) if not text]
+    for variant in (_as_cut, _twice):
+        if not missed:
+            break
+        again = _recognise([_trim_crop(variant(raw_parts[i])) for i in missed])
+        for i, reading in zip(missed, again, strict=True):
+            if reading[0]:
+                results[i] = reading
+        missed = [i for i in missed if not results[i][0]]
     lines: dict[int, list[tuple[str, float]]] = {}
-    for owner, (text, score) in zip(owners, _recognise(crops), strict=True):
+    for owner, (text, score) in zip(owners, results, strict=True):
         if text:
             lines.setdefault(owner, []).append((_digits(text), score))
     for index, read in lines.items():
@@ -253,21 +326,44 @@ def _table_rows(grey: np.ndarray, cells: list[tuple[int, int, int, int]], number
         texts.setdefault(index, ("", 0.0))
     rows: list[tuple[float, Row]] = []
     for top, members in _cell_bands(cells, line_height):
-        row_cells = [Cell(texts[i][0], float(cells[i][0]), float(cells[i][2])) for i in members]
+        row_cells = [Cell(texts[i][0], float(cells[i][0]), float(cells[i][2]),
+                          CellRead(number, kept[i], texts[i][1]) if i in kept else None) for i in members]
         rows.append((float(top), Row(row_cells, number, _SPACE, gridded=True)))
     scores = [score for text, score in texts.values() if text]
     return rows, scores
 
 
-_DIGIT_LOOKALIKES = str.maketrans({"o": "0", "O": "0", "〇": "0", "D": "0", "l": "1", "I": "1", "|": "1",
+def _as_cut(part: np.ndarray) -> np.ndarray:
+    return part
+
+
+def _twice(part: np.ndarray) -> np.ndarray:
+    import cv2
+
+    from extract.readers.image_prep import without_specks
+
+    return cv2.resize(without_specks(part), None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+
+
+_DIGIT_LOOKALIKES = str.maketrans({"o": "0", "O": "0", "〇": "0", "D": "0", "C": "0", "c": "0", "Q": "0",
+                                   "l": "1", "I": "1", "|": "1",
                                    "S": "5", "s": "5", "B": "8", "Z": "2", "z": "2", "，": ",", "。": "."})
+
+
+_DIGITISH = "oO〇DCcQlI|SsBZz.,，。-"
+# What a speck left in a number cell reads as: never part of the figure at its ends.
+_SPECK_READINGS = ".,，。'\"`·:;_、"
 
 
 def _digits(text: str) -> str:
     """A cell read as 'o' or 'l' is a 0 or a 1: fix the recogniser's digit look-alikes,
-    but only in a cell made of nothing else."""
+    but only in a cell made of nothing else; a speck read as a mark before or after the
+    figure ('5.', '"3') is dropped."""
     compact = "".join(text.split())
-    if compact and len(compact) <= 12 and all(ch.isdigit() or ch in "oO〇DlI|SsBZz.,，。-" for ch in compact) \
+    stripped = compact.strip(_SPECK_READINGS).rstrip("-").replace('"', "").replace("'", "").replace("`", "")
+    if stripped and any(ch.isdigit() for ch in stripped) and all(ch.isdigit() or ch in _DIGITISH for ch in stripped):
+        compact = stripped
+    if compact and len(compact) <= 12 and all(ch.isdigit() or ch in _DIGITISH for ch in compact) \
             and any(ch not in ".,，。-" for ch in compact):
         return compact.translate(_DIGIT_LOOKALIKES)
     return text
@@ -383,3 +479,38 @@ def _box_lines(boxes: list[_Box]) -> list[tuple[float, list[_Box]]]:
 
 def _line_cells(line: list[_Box]) -> list[Cell]:
     return [Cell(box.text, box.x0, box.x1) for box in line]
+
+
+# ---------------------------------------------------------------- reading a cell again
+def reread(read: CellRead) -> list[tuple[str, float]]:
+    """Other readings of a cell, each from other preprocessing of its crops: twice the scale,
+    the crop as cut (specks and all), a hard binarisation, strokes thickened, strokes thinned.
+    For a cell the report's identities say is wrong (extract.ocr_repair); never a value
+    that no reading gave."""
+    import cv2
+
+    from extract.readers.image_prep import without_specks
+
+    def larger(part: np.ndarray) -> np.ndarray:
+        return cv2.resize(without_specks(part), None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+
+    def binary(part: np.ndarray) -> np.ndarray:
+        _, hard = cv2.threshold(without_specks(part), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        return cv2.GaussianBlur(hard, (3, 3), 0)
+
+    def thicker(part: np.ndarray) -> np.ndarray:
+        return cv2.erode(without_specks(part), np.ones((2, 2), np.uint8))
+
+    def thinner(part: np.ndarray) -> np.ndarray:
+        return cv2.dilate(without_specks(part), np.ones((2, 2), np.uint8))
+
+    variants = (larger, lambda part: part, binary, thicker, thinner)
+    crops = [_trim_crop(variant(part)) for variant in variants for part in read.crops]
+    results = _recognise(crops)
+    width = len(read.crops)
+    readings = []
+    for start in range(0, len(results), width):
+        lines = results[start:start + width]
+        text = "\n".join(_digits(t) for t, _ in lines if t)
+        readings.append((text, float(np.mean([score for _, score in lines]))))
+    return readings

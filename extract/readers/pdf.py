@@ -164,11 +164,10 @@ def _grid_rows(page: pdfium.PdfPage, number: int) -> list[Row] | None:
 
 
 def _page_text(page: pdfium.PdfPage) -> str:
-    textpage = page.get_textpage()
-    try:
-        return textpage.get_text_range()
-    finally:
-        textpage.close()
+    """The page's text, after turning a page whose text runs sideways upright (pdf_rotation)."""
+    from extract.readers.pdf_rotation import page_text
+
+    return page_text(page)[0]
 
 
 def usable_text(text: str) -> bool:

@@ -3,7 +3,9 @@
 How printed-but-empty cells count (shared/spec/FORMAT.md keeps them as None, never 0):
 an identity is checked only when each of its two sides has at least one printed cell
 and at least one of its cells holds a number; then a blank (None) or unprinted cell
-counts as 0. A blank row, or a table the document does not print, is skipped. A cell
+counts as 0 — except a printed total left blank beside its parts: the report printed no
+value there, so no rule may say it printed 0; BLANK-TOTAL warns and gives the total
+derived from the parts. A blank row, or a table the document does not print, is skipped. A cell
 that prints text instead of a number (增98, 0/0) is unknown, not 0: DOM reports it and
 the identities through it are skipped, so one bad cell gives one finding, not three.
 """
@@ -63,6 +65,10 @@ class Cells:
     def number(self, key: str) -> int | float | None:
         return _as_number(self.values.get(key))
 
+    def blank(self, key: str) -> bool:
+        """Printed, but without a number or any text (an empty box, `/`, `—`)."""
+        return self.printed(key) and self.number(key) is None and not self.unreadable(key)
+
     def any_printed(self, keys: Iterable[str]) -> bool:
         return any(key in self.values for key in keys)
 
@@ -82,20 +88,34 @@ class Identity:
 
     left: tuple[str, ...]
     right: tuple[str, ...]
+    # The left side is a printed total (总计) of the right, not another sum (T3-BAL's).
+    total: bool = True
 
     @property
     def keys(self) -> tuple[str, ...]:
         return (*self.left, *self.right)
 
     def broken(self, cells: Cells) -> tuple[int | float, int | float] | None:
-        """(left sum, right sum) when the identity is checkable and does not hold."""
+        """(left sum, right sum) when the identity is checkable and does not hold. A total
+        printed blank beside its parts is not a 0 the report printed: see `blank_total`."""
         if not cells.any_printed(self.left) or not cells.any_printed(self.right):
+            return None
+        if self.blank_total(cells) is not None:
             return None
         if not cells.any_number(self.keys) or any(cells.unreadable(key) for key in self.keys):
             return None
         left = sum(cells.number(key) or 0 for key in self.left)
         right = sum(cells.number(key) or 0 for key in self.right)
         return None if _equal(left, right) else (left, right)
+
+    def blank_total(self, cells: Cells) -> int | float | None:
+        """The sum of the parts when every total of the left side is printed blank (no
+        number, no text) and a part holds a number: the total is derivable, not 0."""
+        if not self.total or not all(cells.blank(key) for key in self.left):
+            return None
+        if not cells.any_number(self.right) or any(cells.unreadable(key) for key in self.right):
+            return None
+        return sum(cells.number(key) or 0 for key in self.right)
 
 
 def _equal(a: int | float, b: int | float) -> bool:

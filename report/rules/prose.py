@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from report.catalogue import T3_APPLICANT_COLUMNS
 from report.record import ReportRecord
 from report.rules.base import Cells, Hit, fmt
+from report.rules.identities import derived_totals
 
 # Between a subject and its figure: no sentence break, no digits, not the other subject,
 # and no comparison (较上年增加12件 is a change, not the figure).
@@ -56,13 +57,22 @@ def check_prose(record: ReportRecord, previous: ReportRecord | None = None) -> I
     one defect, one finding."""
     text = prose_text(record)
     cells = Cells(record)
+    derived = derived_totals(record)
     for quote in QUOTES:
         quoted = [int(match) for match in quote.pattern.findall(text)]
-        if not quoted or not cells.any_number(quote.cells):
+        if not quoted or not (cells.any_number(quote.cells) or any(key in derived for key in quote.cells)):
             continue
-        table = sum(cells.number(key) or 0 for key in quote.cells)
+        table = sum(_number(cells, derived, key) for key in quote.cells)
         parts = sum(cells.number(key) or 0 for key in quote.parts)
         if table not in quoted and not (cells.any_number(quote.parts) and parts in quoted):
+            # A total printed blank is compared as derived from its parts, and said so.
+            how, how_en = ("推出", "derive") if any(key in derived for key in quote.cells) else ("为", "print")
             yield Hit(quote.cells,
-                      f"正文称{quote.name} {quoted[0]} 件，但表格为 {fmt(table)}",
-                      f"the text quotes {quoted[0]} {quote.name_en} but the tables print {fmt(table)}")
+                      f"正文称{quote.name} {quoted[0]} 件，但表格{how} {fmt(table)}",
+                      f"the text quotes {quoted[0]} {quote.name_en} but the tables {how_en} {fmt(table)}")
+
+
+def _number(cells: Cells, derived: dict[str, int | float], key: str) -> int | float:
+    """A printed total, or one printed blank derived from its parts (BLANK-TOTAL)."""
+    value = cells.number(key)
+    return derived.get(key, 0) if value is None else value

@@ -1,0 +1,137 @@
+"""Identities guide recognition: a figure OCR read wrong is read again where the report's own
+sums say so.
+
+The hard identities (report/rules/identities.py) tie every figure of 表三 and 表四 to others.
+When one fails on OCR'd cells, each cell it names is recognised again from its crops with other
+preprocessing and a higher scale (`extract.readers.ocr.reread`); a reading is kept only if it
+makes that identity hold without breaking another, changing as few cells as it can, and only
+if the recogniser is at least as sure of it as of the first reading. Nothing is
+invented: every candidate value is one some reading gave, and if none agrees the cells stay as
+first read and the validator reports the identity as usual. Per cell, the record keeps the
+reading's confidence and whether it was corrected, with the first reading, under
+`extraction.ocr_cells` (an additive key of the record JSON).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from itertools import combinations, product
+from typing import Any
+
+from extract.model import CellRead
+from report.catalogue import all_cell_specs
+from report.record import ReportRecord
+from report.rules.base import Cells, Identity
+from report.rules.identities import hard_identities
+from report.values import parse_cell
+
+Reread = Callable[[CellRead], list[tuple[str, float]]]
+_MAX_PASSES = 3
+_MAX_SUSPECTS = 10
+
+
+def repair(record: ReportRecord, reads: dict[str, CellRead], reread: Reread | None = None) -> None:
+    """Correct the OCR'd figures the identities point at, in place; record every OCR'd cell's
+    confidence and correction under `record.extraction["ocr_cells"]`."""
+    if reread is None:
+        from extract.readers.ocr import reread as ocr_reread
+
+        reread = ocr_reread
+    info: dict[str, dict[str, Any]] = {
+        key: {"page": read.page, "confidence": round(read.confidence, 4), "corrected": False}
+        for key, read in sorted(reads.items())}
+    extraction = getattr(record, "extraction", None) or {}
+    extraction["ocr_cells"] = info
+    record.extraction = extraction  # type: ignore[attr-defined]
+    cells = Cells(record)
+    options: dict[str, list[tuple[int, str, float]]] = {}
+    for _ in range(_MAX_PASSES):
+        failing = [identity for identity in hard_identities(cells) if _fails(identity, cells, reads)]
+        if not failing:
+            return
+        progress = False
+        for identity in failing:
+            if not _fails(identity, cells, reads):
+                continue  # mended by an earlier correction
+            suspects = [key for key in identity.keys if key in reads and _is_count(key)][:_MAX_SUSPECTS]
+            for key in suspects:
+                if key not in options:
+                    options[key] = _readings(key, reads[key], record, reread)
+            fix = _best_fix(identity, suspects, options, record, cells, reads)
+            if fix:
+                progress = True
+                for key, (value, raw, score) in fix.items():
+                    info[key].update(corrected=True, first_read=record.raw.get(key, ""), confidence=round(score, 4))
+                    record.cells[key] = value
+                    record.raw[key] = raw
+        if not progress:
+            return
+
+
+def _is_count(key: str) -> bool:
+    spec = all_cell_specs().get(key)
+    return spec is not None and spec.kind == "count"
+
+
+def _fails(identity: Identity, cells: Cells, reads: dict[str, CellRead]) -> bool:
+    """Broken, or unknowable because an OCR'd cell of it printed no figure the format allows."""
+    if identity.broken(cells) is not None:
+        return True
+    return any(key in reads and (cells.unreadable(key) or _not_a_count(cells.values.get(key))) for key in identity.keys)
+
+
+def _not_a_count(value: Any) -> bool:
+    return isinstance(value, float) or (isinstance(value, int) and value < 0)
+
+
+def _readings(key: str, read: CellRead, record: ReportRecord, reread: Reread) -> list[tuple[int, str, float]]:
+    """The distinct counts the other readings of a cell give (the first reading's excluded)."""
+    current = record.cells.get(key)
+    found: dict[int, tuple[int, str, float]] = {}
+    for text, score in reread(read):
+        parsed = parse_cell(text, "count")
+        value = parsed.value
+        if parsed.problem or not isinstance(value, int) or value < 0 or value == current:
+            continue
+        if score < read.confidence:
+            continue  # the recogniser must be at least as sure of a reading that replaces the first
+        if value not in found or found[value][2] < score:
+            found[value] = (value, text, score)
+    return sorted(found.values(), key=lambda option: -option[2])
+
+
+def _best_fix(identity: Identity, suspects: list[str], options: dict[str, list[tuple[int, str, float]]],
+              record: ReportRecord, cells: Cells, reads: dict[str, CellRead]) -> dict[str, tuple[int, str, float]] | None:
+    """The fewest re-readings that make `identity` hold and break nothing that held."""
+    candidates = [key for key in suspects if options.get(key)]
+    related = [other for other in hard_identities(cells) if set(other.keys) & set(candidates)]
+    before = {index for index, other in enumerate(related) if _fails(other, cells, reads)}
+    for size in (1, 2):
+        best: tuple[float, dict[str, tuple[int, str, float]]] | None = None
+        for keys in combinations(candidates, size):
+            for choice in product(*(options[key] for key in keys)):
+                change = dict(zip(keys, choice, strict=True))
+                if _holds(identity, related, change, record, cells, reads, before):
+                    score = sum(option[2] for option in choice)
+                    if best is None or score > best[0]:
+                        best = (score, change)
+        if best is not None:
+            return best[1]
+    return None
+
+
+def _holds(identity: Identity, related: list[Identity], change: dict[str, tuple[int, str, float]],
+           record: ReportRecord, cells: Cells, reads: dict[str, CellRead], before: set[int]) -> bool:
+    """With `change` applied: `identity` holds and every related identity that held still does."""
+    saved = {key: (record.cells.get(key), record.raw.get(key, "")) for key in change}
+    for key, (value, raw, _) in change.items():
+        record.cells[key] = value
+        record.raw[key] = raw
+    try:
+        if _fails(identity, cells, reads):
+            return False
+        return all(index in before for index, other in enumerate(related) if _fails(other, cells, reads))
+    finally:
+        for key, (old_value, old_raw) in saved.items():
+            record.cells[key] = old_value
+            record.raw[key] = old_raw

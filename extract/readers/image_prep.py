@@ -1,0 +1,170 @@
+"""A page image made fit for recognition, as a document pipeline does before OCR.
+
+In order: coloured ink (a red official seal, a blue stamp) is lifted off the black print;
+the paper is flattened (grey photocopy background, uneven light of a photographed page,
+bleed-through of the reverse side); the ink is binarised adaptively; isolated specks
+(salt-and-pepper, toner dust) are dropped; and the page is turned to its reading
+orientation (0/90/180/270). The result is a grey page whose background is white and whose
+ink keeps its anti-aliased edges (the recogniser reads those better than hard 1-bit strokes).
+Deskewing and the grid come after, in `extract.readers.ocr`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+# A pixel this much more saturated than grey is coloured ink (a seal), not print.
+_COLOURED = 70
+# Ink this much darker than the paper around it is print; fainter is background or bleed-through.
+_CONTRAST = 0.72
+_FAINT_INK = 232
+# Ink components smaller than this (pixels at 200 dpi) with no print close by are specks.
+_SPECK_AREA = 64
+_SPECK_SIDE = 9
+# In a cell: ink is anything not paper (the page is clean).
+_CELL_INK = 215
+
+
+def to_grey(pixels: np.ndarray) -> np.ndarray:
+    """Grey page from a rendered one (grey, BGR or BGRA): strongly coloured pixels take their
+    brightest channel, so a red seal over a table turns pale and the black print under it stays."""
+    if pixels.ndim == 2:
+        return pixels
+    colour = pixels[:, :, :3]
+    grey = (0.114 * colour[:, :, 0] + 0.587 * colour[:, :, 1] + 0.299 * colour[:, :, 2]).astype(np.uint8)
+    top = colour.max(axis=2)
+    saturated = (top.astype(np.int16) - colour.min(axis=2)) > _COLOURED
+    if saturated.any():
+        grey = np.where(saturated, top, grey)
+    return np.ascontiguousarray(grey)
+
+
+def flatten(grey: np.ndarray) -> np.ndarray:
+    """Divide by the paper: a closing wider than any stroke removes the print and leaves the
+    background (grey, uneven, shaded); print is then measured against its own surroundings."""
+    import cv2
+
+    small = cv2.resize(grey, (max(grey.shape[1] // 4, 1), max(grey.shape[0] // 4, 1)), interpolation=cv2.INTER_AREA)
+    paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9)))
+    paper = cv2.GaussianBlur(paper, (0, 0), 3)
+    paper = cv2.resize(paper, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
+    ratio = grey.astype(np.float32) / np.maximum(paper.astype(np.float32), 1.0)
+    return np.clip(ratio * 255, 0, 255).astype(np.uint8)
+
+
+def ink_mask(flat: np.ndarray) -> np.ndarray:
+    """Print (True) on a flattened page: darker than `_CONTRAST` of the paper."""
+    return flat < int(255 * _CONTRAST)
+
+
+def despeckle(ink: np.ndarray) -> np.ndarray:
+    """Ink without isolated specks: a small component survives only with other ink close by
+    (a decimal point beside its digits, a dot of a character); one alone is dust."""
+    import cv2
+
+    binary = ink.astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    if count <= 1:
+        return ink
+    widths, heights, areas = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_AREA]
+    small = (areas < _SPECK_AREA) & (widths <= _SPECK_SIDE) & (heights <= _SPECK_SIDE)
+    small[0] = False
+    if not small.any():
+        return ink
+    large = ~small
+    large[0] = False
+    # Ink of the real glyphs, grown by half a character: what counts as "close by" (a decimal
+    # point sits that far from its digits).
+    glyphs = cv2.dilate(large[labels].astype(np.uint8), np.ones((15, 15), np.uint8))
+    near = np.zeros(count, dtype=bool)
+    ys, xs = np.nonzero(small[labels] & (glyphs > 0))
+    near[np.unique(labels[ys, xs])] = True
+    keep = large | (small & near)
+    keep[0] = False
+    return keep[labels]
+
+
+def clean_page(pixels: np.ndarray) -> np.ndarray:
+    """The page with white paper and its print only (see the module docstring)."""
+    import cv2
+
+    flat = flatten(to_grey(pixels))
+    ink = despeckle(ink_mask(flat))
+    # Hysteresis: every faint stroke joined to kept print stays (a serif, a thin bar of 5,
+    # the anti-aliased edge); faint marks joined to none (bleed-through, shadows) become paper.
+    faint = cv2.dilate((flat < _FAINT_INK).astype(np.uint8), np.ones((3, 3), np.uint8))
+    count, labels = cv2.connectedComponents(faint, connectivity=8)
+    held = np.zeros(count, dtype=bool)
+    held[np.unique(labels[ink])] = True
+    held[0] = False
+    clean: Any = np.where(held[labels], flat, 255).astype(np.uint8)
+    return np.ascontiguousarray(clean)
+
+
+# ---------------------------------------------------------------- orientation
+def _profile_sharpness(ink: np.ndarray, axis: int) -> float:
+    profile = ink.sum(axis=axis).astype(np.float64)
+    return float(np.sum(np.diff(profile) ** 2)) / max(float(profile.sum()) ** 2, 1.0) * len(profile)
+
+
+def sideways(clean: np.ndarray) -> bool:
+    """Do the page's text lines run up and down? Lines of text make the profile across them
+    sharp (ink, gap, ink); with the ruling lines taken out, that profile is the sharper one."""
+    import cv2
+
+    small = cv2.resize(clean, (max(clean.shape[1] // 4, 1), max(clean.shape[0] // 4, 1)), interpolation=cv2.INTER_AREA)
+    ink = (small < 160).astype(np.uint8)
+    long_h = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (25, 1)))
+    long_v = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 25)))
+    text: Any = ink * ((long_h + long_v) == 0)
+    if int(text.sum()) < 200:
+        return False
+    return _profile_sharpness(text, axis=0) > 1.3 * _profile_sharpness(text, axis=1)
+
+
+# ---------------------------------------------------------------- one cell
+def without_specks(crop: np.ndarray) -> np.ndarray:
+    """A cell's crop with the ink that is no part of its printed text made paper.
+
+    The glyphs are the components at least about half as tall as the tallest. In a cell of
+    digits (every glyph narrower than tall) a small mark survives only as a decimal point or
+    thousands separator: between two digits and on their baseline. Elsewhere (labels) a small
+    mark survives when it touches a glyph's neighbourhood (the dots of 心, a 、)."""
+    import cv2
+
+    # Faint ink counts: a thin stroke of a light font breaks apart at a darker threshold.
+    ink = (crop < _CELL_INK).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    if count <= 1:
+        return crop
+    xs, ys = stats[1:, cv2.CC_STAT_LEFT], stats[1:, cv2.CC_STAT_TOP]
+    widths, heights = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
+    # A sliver of the cell's own ruling line along the crop's edge is no glyph.
+    rule = (((xs == 0) | (xs + widths >= crop.shape[1])) & (widths <= 4)) | \
+        (((ys == 0) | (ys + heights >= crop.shape[0])) & (heights <= 4))
+    if rule.all():
+        return np.full_like(crop, 255)
+    tallest = int(heights[~rule].max())
+    glyph = (heights >= max(0.45 * tallest, 6)) & ~rule
+    if not glyph.any():
+        return np.full_like(crop, 255)  # nothing but specks
+    digits = bool(np.all(widths[glyph] <= 0.85 * heights[glyph]))
+    baseline = int((ys + heights)[glyph].max())
+    left, right = int(xs[glyph].min()), int((xs + widths)[glyph].max())
+    keep = glyph.copy()
+    reach = 0.25 * tallest
+    for index in np.nonzero(~glyph & ~rule)[0]:
+        x, y, w, h = int(xs[index]), int(ys[index]), int(widths[index]), int(heights[index])
+        if digits:
+            keep[index] = left < x and x + w < right and abs(y + h - baseline) <= reach
+        else:
+            keep[index] = bool(np.any((xs[glyph] - reach <= x + w) & (x <= xs[glyph] + widths[glyph] + reach)
+                                      & (ys[glyph] - reach <= y + h) & (y <= ys[glyph] + heights[glyph] + reach)))
+    if keep.all():
+        return crop
+    dropped: Any = cv2.dilate(np.isin(labels, np.nonzero(~keep)[0] + 1).astype(np.uint8), np.ones((3, 3), np.uint8))
+    cleaned: Any = np.where(dropped > 0, 255, crop).astype(np.uint8)
+    return cleaned
+
