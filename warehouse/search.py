@@ -130,14 +130,14 @@ def matching_sections(conn: Connection, query: str, *, limit: int = 200,
         bound["q"] = _fts5_query(words)
         sql = (f"SELECT t.report_id, t.section, s.text FROM {TABLE} t "
                "JOIN report_sections s ON s.report_id = t.report_id AND s.section = t.section "
-               f"WHERE {TABLE} MATCH :q{narrow} ORDER BY t.rank LIMIT :limit")
+               f"WHERE {TABLE} MATCH :q{narrow} ORDER BY t.rowid DESC LIMIT :limit")  # newest first, stops early
     else:
         bound["q"] = _tsquery(words)
         exact = " AND ".join(f"strpos(lower(s.text), :w{i}) > 0" for i in range(len(words)))
         bound.update({f"w{i}": word.lower() for i, word in enumerate(words)})
         sql = (f"SELECT t.report_id, t.section, s.text FROM {TABLE} t "
                "JOIN report_sections s ON s.report_id = t.report_id AND s.section = t.section "
-               f"WHERE t.body @@ CAST(:q AS tsquery) AND {exact}{narrow} ORDER BY t.report_id DESC LIMIT :limit")
+               f"WHERE t.body @@ CAST(:q AS tsquery) AND {exact}{narrow} LIMIT :limit")
     bound["limit"] = limit
     rows = conn.execute(text(sql), bound).all()
     return [Hit(int(report_id), section, snippet(body, words)) for report_id, section, body in rows]

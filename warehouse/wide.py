@@ -75,7 +75,7 @@ report_facts = Table(
     Column("agency_id", Integer, nullable=False),
     Column("agency_slug", String(200), nullable=False),
     Column("agency", String(300), nullable=False),
-    Column("region_code", String(6), index=True),
+    Column("region_code", String(6)),
     Column("province_code", String(6)),
     Column("prefecture_code", String(6)),
     Column("level", String(16), nullable=False),
@@ -103,6 +103,10 @@ report_facts = Table(
 Index("ix_report_facts_year_province_code", report_facts.c.year, report_facts.c.province_code)
 Index("ix_report_facts_year_prefecture_code", report_facts.c.year, report_facts.c.prefecture_code)
 Index("ix_report_facts_agency_id_year", report_facts.c.agency_id, report_facts.c.year)
+# Covering indexes: reports per year and timeliness of a region; the amounts converted from 元.
+Index("ix_report_facts_region_code_year_timeliness", report_facts.c.region_code, report_facts.c.year,
+      report_facts.c.timeliness)
+Index("ix_report_facts_converted", report_facts.c.converted)
 
 _KEY_COLUMNS = {entry.key: column_name(entry.key) for entry in entries()}
 _AMOUNT_KEYS = frozenset(entry.key for entry in entries() if entry.kind == "amount")

@@ -183,7 +183,7 @@ def create_app(url: str, raw_store: str, *, today: dt.date | None = None) -> Fas
     def compare_page(request: Request, conn: Conn, left: int | None = None, right: int | None = None,
                      find: str = "") -> HTMLResponse:
         """Pick two reports (of one agency's years, or of two agencies) and see them cell by cell."""
-        heads = {side: data.report(conn, rid) if rid else None for side, rid in (("left", left), ("right", right))}
+        heads = {side: data.report_head(conn, rid) if rid else None for side, rid in (("left", left), ("right", right))}
         result = data.compare(conn, left, right) if left and right and heads["left"] and heads["right"] else None
         years = {side: data.report_choices(conn, head["agency_id"]) if head else []
                  for side, head in heads.items()}
@@ -194,8 +194,8 @@ def create_app(url: str, raw_store: str, *, today: dt.date | None = None) -> Fas
     @app.get("/api/compare", tags=["api"])
     def compare_api(conn: Conn, left: int, right: int) -> Any:
         """Two reports (two agencies or two years) cell by cell, differences marked."""
-        _found(data.report(conn, left))
-        _found(data.report(conn, right))
+        _found(data.report_head(conn, left))
+        _found(data.report_head(conn, right))
         return data.plain(data.compare(conn, left, right))
 
     # ------------------------------------------------------------ search

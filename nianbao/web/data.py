@@ -119,11 +119,21 @@ def coverage(conn: Connection, *, year: int, region: str | None = None, level: s
             "filters": {"level": level, "kind": kind, "tier": tier}, "children": children, "totals": totals}
 
 
+def _code_range(region: str | None) -> tuple[str, dict[str, Any]]:
+    """A region and everything below as a range of codes (an index serves it, unlike LIKE on SQLite)."""
+    if not region:
+        return "1 = 1", {}
+    _, prefix = _child_expression(region)
+    stem = prefix.rstrip("%")
+    return ("region_code >= :low AND region_code < :high",
+            {"low": stem, "high": stem[:-1] + chr(ord(stem[-1]) + 1)})
+
+
 def coverage_by_year(conn: Connection, *, region: str | None = None) -> list[dict[str, Any]]:
     """Reports per year and timeliness (the chart under the table)."""
-    _, prefix = _child_expression(region, "region_code")
-    rows = _rows(conn, """SELECT year, timeliness, COUNT(*) AS n FROM report_facts
-        WHERE region_code LIKE :prefix GROUP BY year, timeliness ORDER BY year""", {"prefix": prefix})
+    where, params = _code_range(region)
+    rows = _rows(conn, f"""SELECT year, timeliness, COUNT(*) AS n FROM report_facts
+        WHERE {where} GROUP BY year, timeliness ORDER BY year""", params)
     by_year: dict[int, dict[str, int]] = defaultdict(lambda: {"on_time": 0, "late": 0, "unknown": 0})
     for row in rows:
         by_year[int(row["year"])][row["timeliness"]] += row["n"]
@@ -149,7 +159,7 @@ def agency(conn: Connection, agency_id: int) -> dict[str, Any] | None:
     found = rows[0]
     found["region_path"] = regions.path(found["region_code"]) if found["region_code"] else []
     found["reports"] = _rows(conn, """SELECT r.id, r.year, r.format, r.status, r.is_current, r.title,
-            d.listing_date AS published, d.url, d.first_seen_at,
+            d.listing_date AS published, d.url, d.first_seen_at, d.content_type,
             (SELECT COUNT(*) FROM findings f WHERE f.report_id = r.id AND f.severity = 'error') AS errors,
             (SELECT COUNT(*) FROM findings f WHERE f.report_id = r.id AND f.severity = 'warning') AS warnings
         FROM reports r JOIN documents d ON d.id = r.document_id
@@ -207,23 +217,36 @@ def cross_year_checks(trend_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 # ---------------------------------------------------------------- report
-def cell_columns(conn: Connection) -> set[str]:
-    """The cells table's columns: page and bbox appear once provenance is stored."""
-    if conn.dialect.name == "sqlite":
-        return {row[1] for row in conn.execute(text("PRAGMA table_info(cells)"))}
-    return set(conn.scalars(text("SELECT column_name FROM information_schema.columns "
-                                 "WHERE table_name = 'cells'")))
+_CELL_COLUMNS: dict[int, frozenset[str]] = {}
 
 
-def report(conn: Connection, report_id: int) -> dict[str, Any] | None:
+def cell_columns(conn: Connection) -> frozenset[str]:
+    """The cells table's columns (asked once per engine): page and bbox appear once provenance is stored."""
+    known = _CELL_COLUMNS.get(id(conn.engine))
+    if known is None:
+        if conn.dialect.name == "sqlite":
+            known = frozenset(row[1] for row in conn.execute(text("PRAGMA table_info(cells)")))
+        else:
+            known = frozenset(conn.scalars(text("SELECT column_name FROM information_schema.columns "
+                                                "WHERE table_name = 'cells'")))
+        _CELL_COLUMNS[id(conn.engine)] = known
+    return known
+
+
+def report_head(conn: Connection, report_id: int) -> dict[str, Any] | None:
+    """A report's agency, year, status and document, without its cells."""
     rows = _rows(conn, """SELECT r.id, r.agency_id, a.name AS agency, a.kind, a.region_code, r.year, r.format,
             r.status, r.is_current, r.title, r.reader, r.extractor_version, r.document_id, d.url, d.sha256,
             d.content_type, d.listing_date AS published, d.storage_key
         FROM reports r JOIN agencies a ON a.id = r.agency_id JOIN documents d ON d.id = r.document_id
         WHERE r.id = :id""", {"id": report_id})
-    if not rows:
+    return rows[0] if rows else None
+
+
+def report(conn: Connection, report_id: int) -> dict[str, Any] | None:
+    found = report_head(conn, report_id)
+    if found is None:
         return None
-    found = rows[0]
     found["cells"] = cells(conn, report_id)
     found["findings"] = _rows(conn, "SELECT id, rule, severity, cells, message, message_en FROM findings "
                                     "WHERE report_id = :id ORDER BY id", {"id": report_id})
@@ -308,9 +331,9 @@ def search_reports(conn: Connection, *, q: str = "", year: int | None = None, re
         clauses.append("year = :year")
         params["year"] = year
     if region:
-        _, prefix = _child_expression(region)
-        clauses.append("region_code LIKE :prefix")
-        params["prefix"] = prefix
+        where, bounds = _code_range(region)
+        clauses.append(where)
+        params.update(bounds)
     if agency:
         clauses.append("agency LIKE :agency")
         params["agency"] = f"%{agency}%"
@@ -337,8 +360,8 @@ def dictionary(conn: Connection) -> list[dict[str, Any]]:
         row["path"] = " › ".join(part for part in (row["section"], row["row_label"], row["column_label"]) if part)
         row["converted"] = None
         if row["kind"] == "amount":
-            row["converted"] = conn.scalar(text("SELECT COUNT(*) FROM report_facts WHERE converted LIKE :k"),
-                                           {"k": f"%{row['key']}%"})
+            row["converted"] = conn.scalar(text("SELECT COUNT(*) FROM report_facts WHERE converted IS NOT NULL "
+                                                "AND converted LIKE :k"), {"k": f"%{row['key']}%"})
     return rows
 
 
