@@ -222,3 +222,43 @@ def test_dictionary_ops_and_language(client: TestClient) -> None:
     assert "/static/vendor/swagger-ui-bundle.js" in docs and "cdn" not in docs.lower()
     assert "/api/coverage" in client.get("/openapi.json").json()["paths"]
     assert client.get("/static/vendor/echarts.min.js").status_code == 200
+
+
+def test_a_cell_with_page_and_bbox_is_boxed_on_its_page(filled: dict, warehouse_engine, tmp_path) -> None:
+    """Once cells carry provenance (page, bbox in PDF points), the cell's box is drawn on the page image."""
+    import datetime as dt
+
+    from reportlab.pdfgen import canvas
+
+    from crawler.store import RawStore
+    from nianbao.web.app import create_app
+
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=(600, 800))
+    pdf.drawString(100, 600, "229")
+    pdf.showPage()
+    pdf.drawString(100, 600, "page two")
+    pdf.save()
+    store = tmp_path / "raw"
+    sha = RawStore(str(store)).put(buffer.getvalue())
+    report_id = _load(warehouse_engine, make_record(7, year=2022), filled["county"], sha, "2023-02-01")
+    bbox_type = "JSONB" if warehouse_engine.dialect.name == "postgresql" else "JSON"
+    with warehouse_engine.begin() as conn:  # what the provenance change will add to cells
+        conn.execute(text("ALTER TABLE cells ADD COLUMN page INTEGER"))
+        conn.execute(text(f"ALTER TABLE cells ADD COLUMN bbox {bbox_type}"))
+        value = "CAST(:b AS JSONB)" if bbox_type == "JSONB" else ":b"
+        conn.execute(text(f"UPDATE cells SET page = 2, bbox = {value} WHERE report_id = :r AND key = 't3.new.total'"),
+                     {"b": "[60, 200, 120, 220]", "r": report_id})
+    app = create_app(filled["url"], str(store), today=dt.date(2025, 6, 1))
+    try:
+        with TestClient(app) as client:
+            fragment = client.get(f"/reports/{report_id}/cells/t3.new.total").text
+            assert f"/documents/{sha}/pages/2.png" in fragment
+            assert 'id="cell-box" style="left: 10.0%; top: 25.0%; width: 10.0%; height: 2.5%"' in fragment
+            image = client.get(f"/documents/{sha}/pages/2.png")
+            assert image.status_code == 200 and image.content[:8] == b"\x89PNG\r\n\x1a\n"
+            plain = client.get(f"/reports/{report_id}/cells/t3.disclosed.total").text
+            assert f"/documents/{sha}/pages/1.png" in plain and 'id="cell-box"' not in plain
+            assert client.get(f"/documents/{sha}/original").headers["content-type"] == "application/pdf"
+    finally:
+        app.state.engine.dispose()

@@ -281,6 +281,8 @@ def _bbox(value: Any) -> list[float] | None:
         import json
 
         value = json.loads(value)
+    if not isinstance(value, list | tuple) or len(value) < 4:
+        return None  # not a box: the page is shown without one
     return [float(v) for v in value][:4]
 
 
