@@ -262,3 +262,16 @@ def test_a_cell_with_page_and_bbox_is_boxed_on_its_page(filled: dict, warehouse_
             assert client.get(f"/documents/{sha}/original").headers["content-type"] == "application/pdf"
     finally:
         app.state.engine.dispose()
+
+
+def test_renaming_an_agency_rewrites_its_wide_rows(filled: dict, warehouse_engine) -> None:
+    from warehouse.db import session_scope
+    from warehouse.load import upsert_agency
+
+    with session_scope(warehouse_engine) as session:
+        upsert_agency(session, slug="hongze", name="淮安市洪泽区人民政府办公室", region_code="320813",
+                      level="county", kind="government")
+    with warehouse_engine.connect() as conn:
+        names = set(conn.scalars(text("SELECT agency FROM report_facts WHERE agency_id = :a"),
+                                 {"a": filled["county"]}))
+    assert names == {"淮安市洪泽区人民政府办公室"}
