@@ -3,7 +3,7 @@
 A synthetic warehouse of N reports (default 100,000 ≈ 20 M cells; N/8 agencies over 8 years,
 spread over every county code of the shipped region list) is written straight into the
 tables (not through the loader: that is bench_load's business) once, and kept as a cache:
-var/bench/web-cache/warehouse-N.db and the PostgreSQL database nianbao_bench_web_N. A later
+var/bench/web-cache/warehouse-N.db and the PostgreSQL database bench_web_N. A later
 run reuses a cache that is complete. Each page and API call is then requested (in-process,
 through the ASGI app) REPEATS times after a warm-up; the figure is its p95 in ms.
 Environment: NIANBAO_BENCH_WEB_REPORTS, NIANBAO_BENCH_WEB_BACKENDS (sqlite,postgres),
@@ -224,7 +224,7 @@ def _index_sqlite(conn: sqlite3.Connection) -> None:
 def build_postgres() -> str | None:
     from warehouse.load import copy_rows
 
-    name = f"nianbao_bench_web_{REPORTS}"
+    name = f"bench_web_{REPORTS}"  # not nianbao_*: test fixtures clean those up
     admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
