@@ -341,7 +341,11 @@ def run() -> list[dict[str, Any]]:
     figures: list[dict[str, Any]] = []
     for backend in BACKENDS:
         started = time.perf_counter()
-        url = build_sqlite(CACHE / f"warehouse-{REPORTS}.db") if backend == "sqlite" else build_postgres()
+        try:
+            url = build_sqlite(CACHE / f"warehouse-{REPORTS}.db") if backend == "sqlite" else build_postgres()
+        except Exception as error:  # noqa: BLE001 - one backend's failure leaves the other's figures
+            figures.append({"name": f"{backend} build failed", "value": repr(error)[:200], "unit": ""})
+            continue
         if url is None:
             figures.append({"name": f"{backend} skipped", "value": "no server", "unit": ""})
             continue
