@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lock demo test lint bench corpus clean
+.PHONY: help setup lock demo serve test lint bench corpus clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -30,6 +30,9 @@ lock: ## re-resolve requirements.lock from the ranges in pyproject.toml (needs u
 
 demo: setup ## start the sandbox portal, harvest it into var/warehouse.db, show the results
 	NIANBAO_HOME=$(CURDIR)/var $(BIN)/python -m nianbao.demo
+
+serve: setup ## serve the warehouse on the web (read-only) at http://127.0.0.1:8000/
+	$(BIN)/nianbao serve $(SERVE_ARGS)
 
 test: setup ## run the whole test suite (PostgreSQL tests included)
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -132,6 +132,10 @@ def run(data_dir: Path, sources_dir: Path, *, sites: list[str] | None = None,
     show_queries(console, url)
     console.print(f"[bold]demo finished in {time.monotonic() - started:.0f} s[/bold] "
                   f"(portal stopped; the warehouse stays in {data_dir / 'warehouse.db'})")
+    from nianbao.cli.web import DEFAULT_PORT
+
+    console.print(f"browse it: `make serve` (or `nianbao serve --today {AS_OF}` for the demo's deadlines), "
+                  f"then open [bold]http://127.0.0.1:{DEFAULT_PORT}/[/bold]", highlight=False)
     return 1 if summary.crawl_failures else 0
 
 

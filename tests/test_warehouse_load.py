@@ -190,7 +190,7 @@ def test_registry_rows_are_idempotent_and_build_the_region_hierarchy(warehouse_e
         regions = {r.code: (r.level, r.parent_code, r.name) for r in session.scalars(select(Region))}
         assert session.scalar(select(func.count()).select_from(Document)) == 1
         assert agency.deadline(2024).isoformat() == "2025-03-31"
-    assert regions == {"320000": ("province", None, None), "320800": ("prefecture", "320000", None),
+    assert regions == {"320000": ("province", None, "江苏省"), "320800": ("prefecture", "320000", "淮安市"),
                        "320813": ("county", "320800", "洪泽区")}
     assert len(snapshot(warehouse_engine)["agencies"]) == 1
 

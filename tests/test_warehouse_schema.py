@@ -8,17 +8,29 @@ from sqlalchemy import inspect, text
 from warehouse import dictionary
 from warehouse.db import current_revision, downgrade, head_revision, make_engine, upgrade
 from warehouse.models import Base
+from warehouse.search import TABLE as SEARCH_TABLE
+from warehouse.search import is_search_table
 from warehouse.views import VIEW_NAMES
 
 TABLES = {"regions", "report_years", "cell_dictionary", "rule_labels", "sources", "agencies", "crawl_runs",
-          "documents", "extraction_attempts", "alerts", "reports", "cells", "findings", "report_sections"}
+          "documents", "extraction_attempts", "alerts", "reports", "cells", "findings", "report_sections",
+          "report_facts"}
 
 
 def _tables_and_views(url: str) -> tuple[set[str], set[str]]:
     engine = make_engine(url)
     try:
         inspector = inspect(engine)
-        return set(inspector.get_table_names()) - {"alembic_version"}, set(inspector.get_view_names())
+        tables = {name for name in inspector.get_table_names() if not is_search_table(name)}
+        return tables - {"alembic_version"}, set(inspector.get_view_names())
+    finally:
+        engine.dispose()
+
+
+def _has_search_index(url: str) -> bool:
+    engine = make_engine(url)
+    try:
+        return SEARCH_TABLE in inspect(engine).get_table_names()
     finally:
         engine.dispose()
 
@@ -30,10 +42,12 @@ def test_upgrade_from_empty_then_downgrade_back_to_empty(warehouse_url: str) -> 
     assert views == set(VIEW_NAMES)
     assert current_revision(warehouse_url) == head_revision()
 
+    assert _has_search_index(warehouse_url)
     downgrade(warehouse_url, "0001")
     tables, views = _tables_and_views(warehouse_url)
     assert views == set()
-    assert tables == TABLES
+    assert tables == TABLES - {"report_facts"}
+    assert not _has_search_index(warehouse_url)
 
     downgrade(warehouse_url, "base")
     assert _tables_and_views(warehouse_url) == (set(), set())
@@ -58,7 +72,10 @@ def test_models_and_migrations_agree(warehouse_engine) -> None:
     from alembic.runtime.migration import MigrationContext
 
     with warehouse_engine.connect() as conn:
-        differences = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        from warehouse.search import include_object
+
+        context = MigrationContext.configure(conn, opts={"include_object": include_object})
+        differences = compare_metadata(context, Base.metadata)
     assert differences == []
 
 

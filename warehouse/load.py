@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from report.document import DOCUMENT_FIELDS, DocumentVersion
 from report.record import EMPTY_MARKERS, ReportRecord
+from warehouse import regions, wide
 from warehouse.models import (
     AGENCY_KINDS,
     AGENCY_LEVELS,
@@ -136,14 +137,6 @@ def with_retries(work: Callable[[], T], *, attempts: int | None = None, base_del
 _REGION_CODE = re.compile(r"^\d{6}$")
 
 
-def region_level(code: str) -> str:
-    if code.endswith("0000"):
-        return "province"
-    if code.endswith("00"):
-        return "prefecture"
-    return "county"
-
-
 def region_ancestors(code: str) -> list[str]:
     """The province and prefecture codes above a region code (not including itself)."""
     province, prefecture = code[:2] + "0000", code[:4] + "00"
@@ -157,15 +150,17 @@ def ensure_region(session: Session, code: str, name: str | None = None) -> Regio
     parent: str | None = None
     for ancestor in region_ancestors(code):
         if session.get(Region, ancestor) is None:
-            session.add(Region(code=ancestor, level=region_level(ancestor), parent_code=parent))
+            session.add(Region(code=ancestor, name=regions.name(ancestor), level=regions.region_tier(ancestor),
+                               parent_code=parent))
             session.flush()
         parent = ancestor
     region = session.get(Region, code)
     if region is None:
-        region = Region(code=code, name=name, level=region_level(code), parent_code=parent)
+        region = Region(code=code, name=name or regions.name(code), level=regions.region_tier(code),
+                        parent_code=parent)
         session.add(region)
-    elif name:
-        region.name = name
+    elif name or region.name is None:
+        region.name = name or regions.name(code)
     session.flush()
     return region
 
@@ -200,12 +195,15 @@ def upsert_agency(session: Session, *, slug: str, name: str, region_code: str | 
         ensure_region(session, region_code, region_name)
     agency = session.scalar(select(Agency).where(Agency.slug == slug)) or Agency(slug=slug)
     values = {"name": name, "region_code": region_code, "level": level, "kind": kind, "expected": expected,
-              "first_year": first_year, "last_year": last_year, "source_id": source_id}
-    for attribute, value in values.items():
-        if getattr(agency, attribute) != value:
-            setattr(agency, attribute, value)
+              "first_year": first_year, "last_year": last_year, "source_id": source_id,
+              "tier": regions.agency_tier(region_code, level)}
+    changed = [attribute for attribute, value in values.items() if getattr(agency, attribute) != value]
+    for attribute in changed:
+        setattr(agency, attribute, values[attribute])
     session.add(agency)
     session.flush()
+    if agency.id is not None and {"name", "region_code", "level", "kind", "tier"} & set(changed):
+        wide.refresh_agency(session.connection(), agency.id)
     return agency
 
 
@@ -412,7 +410,9 @@ def _load_batch(conn: Connection, items: Sequence[LoadItem]) -> list[LoadResult]
     _insert_new_reports(conn, [p for p in changed if p.outcome == "new"])
     _write_cells(conn, changed)
     _write_findings_and_sections(conn, changed)
-    current = settle_current(conn, {(p.agency_id, p.item.record.year) for p in changed})  # type: ignore[misc]
+    changed_years = {(p.agency_id, p.item.record.year) for p in changed}
+    current = settle_current(conn, changed_years)  # type: ignore[arg-type]
+    wide.refresh(conn, changed_years)  # type: ignore[arg-type]
     results = []
     for p in prepared:
         is_current = p.report_id in current if p.outcome != "unchanged" else _is_current(conn, p.report_id)

@@ -145,6 +145,7 @@ class Agency(Base):
     region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"), index=True)
     level: Mapped[str] = mapped_column(String(16))
     kind: Mapped[str] = mapped_column(String(16))
+    tier: Mapped[str | None] = mapped_column(String(16))  # province … township, from region_code (warehouse.regions)
     expected: Mapped[bool] = mapped_column(Boolean, default=True)
     first_year: Mapped[int | None] = mapped_column(Integer)
     last_year: Mapped[int | None] = mapped_column(Integer)
@@ -314,3 +315,6 @@ __all__ = [
     "Agency", "Alert", "Base", "Cell", "CellDictionary", "CrawlRun", "Document", "ExtractionAttempt",
     "Finding", "Region", "Report", "ReportSection", "ReportYear", "RuleLabel", "Source",
 ]
+
+# report_facts, the materialised wide table, is declared in warehouse.wide on the same metadata.
+from warehouse import wide as _wide  # noqa: E402,F401

@@ -28,6 +28,20 @@ def _register_commands() -> None:
             register(app)
 
 
+def _version(show: bool) -> None:
+    if show:
+        from importlib.metadata import version
+
+        typer.echo(f"nianbao {version('nianbao')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")) -> None:
+    """Harvest, extract, validate and warehouse 政府信息公开工作年度报告."""
+
+
 _register_commands()
 
 

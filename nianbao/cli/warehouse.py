@@ -23,6 +23,7 @@ UrlOption = Annotated[str | None, typer.Option("--url", help="SQLAlchemy URL of 
 
 class OutputFormat(StrEnum):
     table = "table"
+    tsv = "tsv"
     csv = "csv"
     json = "json"
 
@@ -47,11 +48,20 @@ def register(app: typer.Typer) -> None:
 
 
 def _url(url: str | None) -> str:
-    if url:
-        return url
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     from nianbao.settings import get_settings
 
-    return get_settings().warehouse
+    chosen = url or get_settings().warehouse
+    try:
+        make_url(chosen).get_dialect()
+    except (ArgumentError, ValueError) as error:
+        _fail(f"--url {chosen!r} is not a database URL SQLAlchemy knows ({error}); "
+              "e.g. sqlite:///var/warehouse.db or postgresql://user@host/db")
+    except Exception as error:  # noqa: BLE001 - e.g. sqlalchemy.exc.NoSuchModuleError
+        _fail(f"--url {chosen!r}: {error}")
+    return chosen
 
 
 def _fail(message: str) -> NoReturn:
@@ -120,13 +130,16 @@ def query_command(
         result = run_query(sql, _url(url), limit=limit)
     except WarehouseError as error:
         _fail(_explain(str(error)))
-    if output is OutputFormat.csv:
+    if result.truncated:
+        typer.echo(f"cut at --limit {limit}: the query has more rows", err=True)
+    if output is OutputFormat.tsv:
+        _print_tsv(result.columns, result.rows)
+    elif output is OutputFormat.csv:
         writer = csv.writer(sys.stdout)
         writer.writerow(result.columns)
         writer.writerows([[_plain(value) for value in row] for row in result.rows])
     elif output is OutputFormat.json:
-        records = [dict(zip(result.columns, map(_plain, row), strict=True)) for row in result.rows]
-        typer.echo(json.dumps(records, ensure_ascii=False, indent=2, default=str))
+        _echo_json([dict(zip(result.columns, map(_plain, row), strict=True)) for row in result.rows])
     else:
         _print_rows(result.columns, result.rows)
 
@@ -138,16 +151,50 @@ def _plain(value: Any) -> Any:
 
 
 def _print_rows(columns: list[str], rows: list[tuple[Any, ...]], title: str | None = None) -> None:
+    """A table on a terminal (one record per block when it is too wide); plain TSV when piped."""
     from rich.console import Console
     from rich.table import Table
 
+    console = Console()
+    if not console.is_terminal:
+        _print_tsv(columns, rows)
+        typer.echo(f"{len(rows)} row{'s' if len(rows) != 1 else ''}", err=True)
+        return
     table = Table(title=title)
     for column in columns:
         table.add_column(column)
     for row in rows:
-        table.add_row(*("" if value is None else str(_plain(value)) for value in row))
-    Console().print(table)
+        table.add_row(*_texts(row))
+    if console.measure(table).minimum > console.width or len(columns) * MIN_COLUMN_WIDTH > console.width:
+        _print_records(console, columns, rows)
+    else:
+        console.print(table)
     typer.echo(f"{len(rows)} row{'s' if len(rows) != 1 else ''}")
+
+
+MIN_COLUMN_WIDTH = 6  # narrower than this a column shows nothing but its borders
+
+
+def _texts(row: tuple[Any, ...]) -> list[str]:
+    return ["" if value is None else str(_plain(value)) for value in row]
+
+
+def _print_tsv(columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+    def clean(text: str) -> str:
+        return text.replace("\t", " ").replace("\n", " ")
+
+    typer.echo("\t".join(map(clean, columns)))
+    for row in rows:
+        typer.echo("\t".join(clean(text) for text in _texts(row)))
+
+
+def _print_records(console: Any, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+    """The record view: each row as `column  value` lines, for tables wider than the terminal."""
+    width = max(len(column) for column in columns)
+    for number, row in enumerate(rows, start=1):
+        console.print(f"── row {number} ──", style="bold", highlight=False)
+        for column, text in zip(columns, _texts(row), strict=True):
+            console.print(f"{column.ljust(width)}  {text}", highlight=False, markup=False)
 
 
 # ---------------------------------------------------------------- export
@@ -167,10 +214,14 @@ def export_command(
     from warehouse.export import export
     from warehouse.query import WarehouseError
 
+    if out.exists() and not out.is_dir():
+        _fail(f"--out {out} is an existing file; give a directory (it is created if missing)")
     try:
         paths = export(_url(url), year=year, region=region, fmt=fmt.value, out_dir=out, accepted_only=accepted_only)
     except WarehouseError as error:
         _fail(_explain(str(error)))
+    except OSError as error:
+        _fail(f"cannot write the export into {out}: {error.strerror or error}")
     for path in paths:
         typer.echo(str(path))
 
@@ -181,6 +232,7 @@ def status_command(
     region: Annotated[str | None, typer.Option("--region", metavar="CODE", help="Only this region and below.")] = None,
     by: Annotated[Grouping, typer.Option("--by", help="Sum up per province, prefecture or region (the agency's own code).")] = Grouping.region,
     missing: Annotated[bool, typer.Option("--missing", help="List the expected agencies without a report instead.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")] = False,
     url: UrlOption = None,
 ) -> None:
     """Coverage: agencies expected / found / accepted / quarantined / missing, per region and year."""
@@ -188,12 +240,15 @@ def status_command(
     from warehouse.status import COUNTS, coverage, totals
 
     if missing:
-        _print_missing(_url(url), year, region)
+        _print_missing(_url(url), year, region, as_json)
         return
     try:
         rows = coverage(_url(url), year=year, region=region, by=by.value)
     except WarehouseError as error:
         _fail(_explain(str(error)))
+    if as_json:
+        _echo_json([row.__dict__ for row in rows])
+        return
     if not rows:
         typer.echo("no reports or documents in the warehouse yet for this selection")
         return
@@ -204,7 +259,11 @@ def status_command(
     _print_rows(["region", "name", "year", *COUNTS], table_rows, title="coverage")
 
 
-def _print_missing(url: str, year: int | None, region: str | None) -> None:
+def _echo_json(records: list[dict[str, Any]]) -> None:
+    typer.echo(json.dumps(records, ensure_ascii=False, indent=2, default=str))
+
+
+def _print_missing(url: str, year: int | None, region: str | None, as_json: bool = False) -> None:
     from warehouse.query import WarehouseError
     from warehouse.status import missing_reports
 
@@ -212,6 +271,9 @@ def _print_missing(url: str, year: int | None, region: str | None) -> None:
         rows = missing_reports(url, year=year, region=region)
     except WarehouseError as error:
         _fail(_explain(str(error)))
+    if as_json:
+        _echo_json([{**row.__dict__, "overdue": row.overdue} for row in rows])
+        return
     if not rows:
         typer.echo("no expected report is missing for this selection")
         return

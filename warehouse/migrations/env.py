@@ -11,6 +11,7 @@ from alembic import context
 
 from warehouse.db import make_engine, resolve_url
 from warehouse.models import Base
+from warehouse.search import include_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -49,7 +50,8 @@ MIGRATION_LOCK_ID = 0x6E69616E  # "nian"
 
 
 def _run_on(connection) -> None:  # type: ignore[no-untyped-def]
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
+                      include_object=include_object)
     with context.begin_transaction():
         if connection.dialect.name == "postgresql":
             connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})")
