@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from extract.lifetime import die_with_parent
 from nianbao.stages.context import StageContext, ensure_warehouse
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,8 @@ def run_crawl(context: StageContext, source_ids: Sequence[str], *, fast: bool = 
         command = crawl_command(context, source_ids, summary_path, fast=fast, full=full)
         log.info("crawling %d source(s): %s", len(source_ids), ", ".join(source_ids))
         try:
-            finished = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+            finished = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False,
+                                      preexec_fn=die_with_parent)   # no crawler outlives a killed harvest
         except subprocess.TimeoutExpired:
             raise CrawlFailed(f"the crawl of {', '.join(source_ids)} took longer than {timeout:.0f} s") from None
         if not summary_path.exists():
