@@ -35,6 +35,9 @@ _MIN_FAINT_PIXELS = 15
 
 @lru_cache(maxsize=1)
 def engine() -> Any:
+    # onnxruntime's telemetry writes a session file into $TMPDIR at import (and would upload
+    # events); only this variable, set before the import, turns all of it off
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
     from rapidocr_onnxruntime import RapidOCR
 
     threads = int(os.environ.get("NIANBAO_OCR_THREADS", "1"))
