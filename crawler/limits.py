@@ -7,17 +7,26 @@
   0 for none): a download in flight is cut at the deadline (its timeout capped to the time
   left), and every later request of the source is dropped as Deadline, recorded as
   `deadline` — a drip-feeding server cannot hold a crawl for many minutes per URL.
+- A list page nested deeper than libxml2 reads (2048 levels even with huge_tree): the
+  parser stops there and drops the rest of the page, links included, without a word;
+  here the page is refused as Unparsable (recorded as `unparsable`, with the reason).
 """
 
 from __future__ import annotations
 
 import time
 
+from lxml import etree
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
+from scrapy.http import HtmlResponse, Response
 
 DEFAULT_DEADLINE_SECONDS = 1800.0
+# libxml2 stops at 2048 levels; a tree reaching this deep has most likely been cut there
+PARSER_DEPTH_LIMIT = 2000
+_ELEMENTS = etree.XPath("count(//*)")
+_AT_DEPTH_LIMIT = etree.XPath(f"boolean(//*[count(ancestor::*) >= {PARSER_DEPTH_LIMIT}])")
 
 
 class DownloadTooLarge(DownloadCancelledError):
@@ -26,6 +35,20 @@ class DownloadTooLarge(DownloadCancelledError):
 
 class Deadline(IgnoreRequest):
     """The request's source has used up its crawl time."""
+
+
+class Unparsable(IgnoreRequest):
+    """A list page the HTML parser cannot read to its end."""
+
+
+def cut_by_parser(response: Response) -> bool:
+    """True when the page's tree reaches the parser's nesting limit (the rest of it was dropped)."""
+    if not isinstance(response, HtmlResponse):
+        return False
+    root = response.selector.root   # parsed once: the adapter reuses this tree
+    if not isinstance(root, etree._Element) or _ELEMENTS(root) < PARSER_DEPTH_LIMIT:
+        return False
+    return bool(_AT_DEPTH_LIMIT(root))
 
 
 class SourceLimits:
@@ -57,8 +80,11 @@ class SourceLimits:
             raise Deadline(f"{source}: its crawl deadline of {self.deadline:g} s has passed; {request.url} not fetched")
         request.meta["download_timeout"] = min(float(request.meta.get("download_timeout", self.timeout)), left)
 
-    def process_response(self, request: Request, response: object) -> object:
+    def process_response(self, request: Request, response: Response) -> Response:
         self.received.pop(id(request), None)
+        if request.meta.get("role") == "list" and cut_by_parser(response):
+            raise Unparsable(f"the list page is nested {PARSER_DEPTH_LIMIT}+ levels deep, where the HTML parser "
+                             f"stops and drops the rest of the page (links included)")
         return response
 
     def process_exception(self, request: Request, exception: Exception) -> None:

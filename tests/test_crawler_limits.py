@@ -25,7 +25,8 @@ LIST_PAGE = """<html><head><meta charset="utf-8"><title>年度报告</title></he
 
 
 class HostileSite(BaseHTTPRequestHandler):
-    """A list page whose two reports are endless (no Content-Length) or drip-fed."""
+    """A list page whose two reports are endless (no Content-Length) or drip-fed, or a list
+    page nested too deep to parse."""
 
     protocol_version = "HTTP/1.0"
     mode = "endless"
@@ -37,6 +38,8 @@ class HostileSite(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - the http.server name
         if self.path == "/list/index.html":
             body = LIST_PAGE.encode()
+            if self.mode == "deep":   # the list inside 5000 <div>s
+                body = body.replace(b"<ul>", b"<div>" * 5000 + b"<ul>").replace(b"</ul>", b"</ul>" + b"</div>" * 5000)
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
@@ -114,3 +117,11 @@ def test_a_drip_feeding_site_stops_at_the_source_deadline(hostile_site: str, tmp
         kind, detail = failures[path]
         assert kind == "deadline", failures
         assert "deadline of 4 s" in detail
+
+
+@pytest.mark.parametrize("hostile_site", ["deep"], indirect=True)
+def test_a_list_page_too_deep_to_parse_is_recorded_as_unparsable(hostile_site: str, tmp_path: Path) -> None:
+    summary, failures = crawl(hostile_site, tmp_path)
+    kind, detail = failures["/list/index.html"]
+    assert kind == "unparsable" and "levels deep" in detail, failures
+    assert "unparsable_page" in summary["sources"]["test-hostile"]["flags"]
