@@ -87,7 +87,8 @@ def test_extraction_worker_dies_with_its_parent(patch_workers: PatchWorkers) -> 
 
 
 @pytest.mark.slow
-def test_a_second_harvest_refuses_and_a_killed_one_leaves_no_crawler(sandbox_portal_factory, tmp_path: Path) -> None:
+def test_a_second_harvest_refuses_and_a_killed_one_leaves_no_crawler(sandbox_portal_factory, tmp_path: Path,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
     portal = sandbox_portal_factory(sites=["hongze"], faults=[Fault(kind="timeout", site="hongze", seconds=120)])
     data_dir = tmp_path / "var"
     env = {**os.environ, "NIANBAO_DATA_DIR": str(data_dir), "NIANBAO_SANDBOX_URL": portal.url,
@@ -110,3 +111,5 @@ def test_a_second_harvest_refuses_and_a_killed_one_leaves_no_crawler(sandbox_por
     with harvest_lock(context) as holder:                                   # … is taken over
         assert holder["pid"] == os.getpid()
         assert json.loads(lock_path(context).read_text())["pid"] == os.getpid()
+    assert f"pid {first.pid} on host" in caplog.text                      # … and said so
+    assert lock_path(context).read_text() == ""                            # released

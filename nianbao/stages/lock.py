@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import functools
 import json
+import logging
 import os
 import socket
 from collections.abc import Callable, Iterator
@@ -24,6 +25,7 @@ from nianbao.stages.context import StageContext
 P = ParamSpec("P")
 R = TypeVar("R")
 LOCK_NAME = "harvest.lock"
+log = logging.getLogger(__name__)
 
 
 class HarvestRunning(RuntimeError):
@@ -51,6 +53,10 @@ def harvest_lock(context: StageContext) -> Iterator[dict[str, Any]]:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise HarvestRunning(path, _holder(descriptor)) from None
+        stale = _holder(descriptor)
+        if stale:
+            log.warning("taking over the harvest lock %s of a harvest that ended without releasing it "
+                        "(pid %s on host %s, started %s)", path, stale.get("pid"), stale.get("host"), stale.get("started"))
         holder = {"host": socket.gethostname(), "pid": os.getpid(),
                   "started": datetime.now(UTC).isoformat(timespec="seconds")}
         os.ftruncate(descriptor, 0)
