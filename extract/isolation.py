@@ -29,6 +29,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -108,8 +109,24 @@ _idle: dict[int, list[_Worker]] = {}
 _idle_lock = threading.Lock()
 
 
+_spawner: tuple[int, ThreadPoolExecutor] | None = None
+
+
 def _environment_key() -> int:
-    return hash(tuple(sorted(os.environ.items())))
+    # the pid too: a forked copy of this process (Celery's prefork) must not share our workers
+    return hash((os.getpid(), tuple(sorted(os.environ.items()))))
+
+
+def _spawn() -> _Worker:
+    """A new worker, started from one long-lived thread: the kernel's parent-death signal
+    follows the thread that started a child, and a caller's thread pool ends its threads
+    while their workers still wait idle for the next document."""
+    global _spawner
+    with _idle_lock:
+        if _spawner is None or _spawner[0] != os.getpid():
+            _spawner = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract-spawner"))
+        spawner = _spawner[1]
+    return spawner.submit(_Worker).result()
 
 
 def _checkout() -> _Worker:
@@ -120,7 +137,7 @@ def _checkout() -> _Worker:
             if worker.alive():
                 return worker
             worker.close()
-    return _Worker()
+    return _spawn()
 
 
 def _checkin(worker: _Worker, memory_mb: int) -> None:
