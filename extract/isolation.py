@@ -1,71 +1,176 @@
-"""One document per worker process, with a time limit and a memory limit.
+"""One document at a time per worker process, with a time limit and a memory limit.
 
 A hostile file (a decompression bomb, a PDF that sends a parser into a loop)
 must end as a finding, never as a hang or a dead pipeline: the parent watches
 each worker's clock and resident memory (/proc) and kills it when it goes over;
 the worker also runs under an address-space limit as a backstop for one sudden
 huge allocation.
+
+The workers are `python -m extract.worker` processes of our own, not
+`multiprocessing` children, so extraction works from inside any process — also a
+daemonic one (Celery's prefork pool), which may not have multiprocessing children.
+A worker serves document after document and is replaced when it was stopped, grew
+large or served many; it dies with its parent. Idle workers are kept per
+environment (a worker started under other variables is another worker).
 """
 
 from __future__ import annotations
 
+import atexit
+import base64
 import contextlib
-import multiprocessing
+import json
+import logging
 import os
-import resource
+import select
 import signal
+import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from multiprocessing.connection import Connection
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from extract.api import Hints, extract_bytes, extract_file
+from extract.api import Hints
 from extract.findings import Findings
 from extract.model import finding
 from report.record import ReportRecord
 
+log = logging.getLogger(__name__)
 _POLL_S = 0.02
-# The address-space backstop is looser than the RSS limit: native libraries
-# reserve far more virtual memory than they ever touch.
-_ADDRESS_SPACE_FACTOR = 4
+_STARTUP_S = 120   # imports and warm-up of a fresh worker, before its document's clock starts
+_MAX_DOCUMENTS = 50
+_READ_CHUNK = 1 << 20
 
 
-def _context() -> Any:
-    # fork shares the already imported readers; elsewhere spawn is the only safe choice.
-    return multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+class _WorkerGone(Exception):
+    """The worker's answer channel closed: it exited or was killed."""
 
 
-def _worker(conn: Connection, source: bytes | str, hints: dict | None, memory_mb: int, ocr: bool) -> None:
-    try:
-        os.environ.setdefault("OMP_NUM_THREADS", "1")
-        limit = memory_mb * 1024 * 1024 * _ADDRESS_SPACE_FACTOR
-        with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        parsed = Hints.model_validate(hints) if hints else None
-        if isinstance(source, bytes):
-            record = extract_bytes(source, hints=parsed, ocr=ocr)
-        else:
-            record = extract_file(source, parsed, ocr=ocr)
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        record.provenance.peak_rss_mb = round(peak, 1)  # type: ignore[attr-defined]
-        conn.send_bytes(record.to_json().encode())
-    except MemoryError:
-        conn.send_bytes(b"oom")
-    finally:
-        conn.close()
+class _Worker:
+    """One `python -m extract.worker` process and its half-read answers."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "extract.worker", str(os.getpid())],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True)
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.stdin = self.process.stdin
+        self.fd = self.process.stdout.fileno()
+        os.set_blocking(self.fd, False)
+        self.buffer = b""
+        self.ready = False
+        self.served = 0
+
+    def send(self, request: dict) -> None:
+        self.stdin.write(json.dumps(request, ensure_ascii=False).encode() + b"\n")
+        self.stdin.flush()
+
+    def answer(self) -> dict | None:
+        """The next answer if a whole one has arrived (the ready line is taken in passing)."""
+        while True:
+            line, newline, rest = self.buffer.partition(b"\n")
+            if newline:
+                self.buffer = rest
+                message = json.loads(line)
+                if message.get("ready"):
+                    self.ready = True
+                    continue
+                return message
+            try:
+                chunk = os.read(self.fd, _READ_CHUNK)
+            except BlockingIOError:
+                return None
+            if not chunk:
+                raise _WorkerGone
+            self.buffer += chunk
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        if self.alive():
+            os.kill(self.process.pid, signal.SIGKILL)
+        self.close()
+
+    def close(self) -> None:
+        for stream in (self.stdin, self.process.stdout):
+            with contextlib.suppress(OSError):
+                stream.close()  # type: ignore[union-attr]
+        try:
+            self.process.wait(5)
+        except subprocess.TimeoutExpired:
+            os.kill(self.process.pid, signal.SIGKILL)
+            self.process.wait(5)
+
+
+_idle: dict[int, list[_Worker]] = {}
+_idle_lock = threading.Lock()
+
+
+_spawner: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _environment_key() -> int:
+    # the pid too: a forked copy of this process (Celery's prefork) must not share our workers
+    return hash((os.getpid(), tuple(sorted(os.environ.items()))))
+
+
+def _spawn() -> _Worker:
+    """A new worker, started from one long-lived thread: the kernel's parent-death signal
+    follows the thread that started a child, and a caller's thread pool ends its threads
+    while their workers still wait idle for the next document."""
+    global _spawner
+    with _idle_lock:
+        if _spawner is None or _spawner[0] != os.getpid():
+            _spawner = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract-spawner"))
+        spawner = _spawner[1]
+    return spawner.submit(_Worker).result()
+
+
+def _checkout() -> _Worker:
+    with _idle_lock:
+        pool = _idle.get(_environment_key(), [])
+        while pool:
+            worker = pool.pop()
+            if worker.alive():
+                return worker
+            worker.close()
+    return _spawn()
+
+
+def _checkin(worker: _Worker, memory_mb: int) -> None:
+    worker.served += 1
+    if not worker.alive() or worker.served >= _MAX_DOCUMENTS or _rss_mb(worker.process.pid) > memory_mb / 2:
+        worker.close()
+        return
+    with _idle_lock:
+        _idle.setdefault(_environment_key(), []).append(worker)
+
+
+@atexit.register
+def close_idle_workers() -> None:
+    """Stop every idle worker (they also die with this process)."""
+    with _idle_lock:
+        workers = [w for pool in _idle.values() for w in pool]
+        _idle.clear()
+    for worker in workers:
+        worker.close()
 
 
 @dataclass
 class _Running:
     index: int
-    process: multiprocessing.process.BaseProcess
-    conn: Connection
-    started: float
+    worker: _Worker
     source: bytes | str
     hints: Hints | None
+    spawned: float = field(default_factory=time.monotonic)
+    started: float | None = None
+
+    def elapsed(self) -> float:
+        return time.monotonic() - (self.started or self.spawned)
 
 
 def _rss_mb(pid: int) -> float:
@@ -82,12 +187,18 @@ def _rss_mb(pid: int) -> float:
 def _start(index: int, source: bytes | str | Path, hints: Hints | None, memory_mb: int, ocr: bool) -> _Running:
     if isinstance(source, Path):
         source = str(source)
-    parent, child = _context().Pipe(duplex=False)
-    process = _context().Process(
-        target=_worker, args=(child, source, hints.model_dump() if hints else None, memory_mb, ocr), daemon=True)
-    process.start()
-    child.close()
-    return _Running(index, process, parent, time.monotonic(), source, hints)
+    request: dict = {"hints": hints.model_dump() if hints else None, "ocr": ocr, "memory_mb": memory_mb}
+    if isinstance(source, bytes):
+        request["data"] = base64.b64encode(source).decode("ascii")
+    else:
+        request["path"] = str(Path(source).resolve())
+    worker = _checkout()
+    running = _Running(index, worker, source, hints)
+    if worker.ready:
+        running.started = time.monotonic()
+    with contextlib.suppress(OSError):   # a worker that died on the way is reported by _check
+        worker.send(request)
+    return running
 
 
 def _failed(kind: Findings, message: str, message_en: str, running: _Running) -> ReportRecord:
@@ -96,8 +207,9 @@ def _failed(kind: Findings, message: str, message_en: str, running: _Running) ->
 
     data = running.source if isinstance(running.source, bytes) else _read_quietly(running.source)
     record = ReportRecord(findings=[finding(kind, message, message_en)])
-    record.provenance = _provenance(data, running.hints or Hints(), Document(reader="worker"), "unknown", running.started)
-    record.provenance.duration_ms = round((time.monotonic() - running.started) * 1000, 2)
+    record.provenance = _provenance(data, running.hints or Hints(), Document(reader="worker"), "unknown",
+                                    time.perf_counter())
+    record.provenance.duration_ms = round(running.elapsed() * 1000, 2)
     return record
 
 
@@ -108,39 +220,41 @@ def _read_quietly(path: str) -> bytes:
         return b""
 
 
-def _kill(running: _Running) -> None:
-    if running.process.is_alive() and running.process.pid:
-        os.kill(running.process.pid, signal.SIGKILL)
-    running.process.join(5)
-    running.conn.close()
-
-
 def _check(running: _Running, timeout_s: float, memory_mb: int) -> ReportRecord | None:
     """The record if the worker is done (or has been stopped), else None."""
-    if running.conn.poll():
-        try:
-            payload = running.conn.recv_bytes()
-        except (EOFError, OSError):
-            payload = b""
-        running.process.join(5)
-        running.conn.close()
-        if payload == b"oom":
-            return _oom(running, memory_mb)
-        if payload:
-            return ReportRecord.from_json(payload)
+    worker = running.worker
+    try:
+        was_ready = worker.ready
+        answer = worker.answer()
+        if worker.ready and not was_ready:
+            running.started = time.monotonic()
+    except (_WorkerGone, ValueError):
+        worker.close()
         return _crashed(running)
-    if not running.process.is_alive():
-        running.process.join(1)
-        running.conn.close()
-        return _crashed(running)
-    if time.monotonic() - running.started > timeout_s:
-        _kill(running)
+    if answer is not None:
+        return _answered(running, answer, memory_mb)
+    if running.started is None and running.elapsed() > _STARTUP_S:
+        worker.kill()
+        return _failed(Findings.EXTRACT_ERROR, f"抽取进程 {_STARTUP_S} 秒内未能启动",
+                       f"the extraction worker did not start within {_STARTUP_S} s", running)
+    if running.started is not None and running.elapsed() > timeout_s:
+        worker.kill()
         return _failed(Findings.EXTRACT_TIMEOUT, f"抽取超过 {timeout_s:g} 秒，已中止",
                        f"extraction took longer than {timeout_s:g} s and was stopped", running)
-    if running.process.pid and _rss_mb(running.process.pid) > memory_mb:
-        _kill(running)
+    if _rss_mb(worker.process.pid) > memory_mb:
+        worker.kill()
         return _oom(running, memory_mb)
     return None
+
+
+def _answered(running: _Running, answer: dict, memory_mb: int) -> ReportRecord:
+    for line in answer.get("log", []):
+        log.warning("extraction worker: %s", line)
+    if answer.get("oom"):
+        running.worker.close()
+        return _oom(running, memory_mb)
+    _checkin(running.worker, memory_mb)
+    return ReportRecord.from_json(answer["record"])
 
 
 def _oom(running: _Running, memory_mb: int) -> ReportRecord:
@@ -149,11 +263,16 @@ def _oom(running: _Running, memory_mb: int) -> ReportRecord:
 
 
 def _crashed(running: _Running) -> ReportRecord:
-    code = running.process.exitcode
+    code = running.worker.process.returncode
     if code is not None and code < 0 and -code in (signal.SIGKILL, signal.SIGSEGV, signal.SIGABRT):
         return _failed(Findings.EXTRACT_OOM, f"抽取进程异常终止（信号 {-code}），可能内存不足",
                        f"the extraction worker died (signal {-code}), most likely out of memory", running)
     return _failed(Findings.EXTRACT_ERROR, f"抽取进程异常退出（{code}）", f"the extraction worker exited with {code}", running)
+
+
+def _wait(running: list[_Running]) -> None:
+    """Until one of the workers has something to say, or the next poll is due."""
+    select.select([item.worker.fd for item in running], [], [], _POLL_S)
 
 
 def extract_isolated(data_or_path: bytes | str | Path, hints: Hints | None = None, *, timeout_s: float = 120,
@@ -164,7 +283,7 @@ def extract_isolated(data_or_path: bytes | str | Path, hints: Hints | None = Non
         record = _check(running, timeout_s, memory_mb)
         if record is not None:
             return record
-        running.conn.poll(_POLL_S)
+        _wait([running])
 
 
 def extract_many(paths: Iterable[str | Path], *, jobs: int | None = None, hints: Hints | None = None,
@@ -173,7 +292,6 @@ def extract_many(paths: Iterable[str | Path], *, jobs: int | None = None, hints:
     """Extract many files with `jobs` workers at a time; yields (path, record) in input order."""
     queue = [Path(p) for p in paths]
     jobs = max(1, jobs or os.cpu_count() or 1)
-    _warm_up()
     running: list[_Running] = []
     done: dict[int, ReportRecord] = {}
     next_start = next_yield = 0
@@ -192,12 +310,12 @@ def extract_many(paths: Iterable[str | Path], *, jobs: int | None = None, hints:
             yield queue[next_yield], done.pop(next_yield)
             next_yield += 1
         if running:
-            time.sleep(_POLL_S)
+            _wait(running)
 
 
 def _warm_up() -> None:
-    """Import the readers and fill the label caches once, in the parent, so that every
-    forked worker starts warm instead of paying for them per document."""
+    """Import the readers and fill the label caches once, when a worker starts, so that
+    it serves its documents warm instead of paying for them per document."""
     import pdfplumber  # noqa: F401
     import pypdfium2  # noqa: F401
 

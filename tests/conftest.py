@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.fixtures.webhook",
     "tests.fixtures.airflow",
     "tests.fixtures.warehouse",
+    "tests.fixtures.workers",
 ]

@@ -17,6 +17,7 @@ from extract import extract_bytes, extract_isolated, extract_many
 from extract.readers import office
 from extract.sniff import sniff
 from report.record import ReportRecord
+from tests.fixtures.workers import PatchWorkers
 
 
 def rules(record: ReportRecord) -> list[str]:
@@ -131,25 +132,35 @@ def test_isolated_worker_returns_the_same_record(reference_dir: Path) -> None:
     assert isolated.provenance.peak_rss_mb > 0  # type: ignore[attr-defined]
 
 
-def test_runaway_extraction_ends_as_extract_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
-    def hang(*args: object, **kwargs: object) -> None:
-        time.sleep(60)
+def test_runaway_extraction_ends_as_extract_timeout(patch_workers: PatchWorkers) -> None:
+    patch_workers("""
+        import time
+        import extract.api
 
-    monkeypatch.setattr(extract.api, "read_document", hang)  # inherited by the forked worker
+        def hang(*args, **kwargs):
+            time.sleep(60)
+
+        extract.api.read_document = hang
+    """)
     started = time.monotonic()
     record = extract_isolated(b"<html><body>x</body></html>", timeout_s=1.5)
     assert time.monotonic() - started < 20
     assert_finding(record, "extract-timeout")
 
 
-def test_memory_hog_ends_as_extract_oom(monkeypatch: pytest.MonkeyPatch) -> None:
-    def hog(*args: object, **kwargs: object) -> None:
-        chunks = []
-        for _ in range(400):
-            chunks.append(bytearray(10 * 1024 * 1024))
-            time.sleep(0.005)
+def test_memory_hog_ends_as_extract_oom(patch_workers: PatchWorkers) -> None:
+    patch_workers("""
+        import time
+        import extract.api
 
-    monkeypatch.setattr(extract.api, "read_document", hog)
+        def hog(*args, **kwargs):
+            chunks = []
+            for _ in range(400):
+                chunks.append(bytearray(10 * 1024 * 1024))
+                time.sleep(0.005)
+
+        extract.api.read_document = hog
+    """)
     record = extract_isolated(b"<html><body>x</body></html>", timeout_s=60, memory_mb=300)
     assert_finding(record, "extract-oom")
 

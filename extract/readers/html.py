@@ -45,10 +45,7 @@ def decode_html(data: bytes) -> str:
 
 def read_html(data: bytes, *, page: int = 1, space_prefix: str = "html") -> Document:
     text = decode_html(data)
-    try:
-        tree = lxml.html.document_fromstring(text.encode("utf-8"), parser=lxml.html.HTMLParser(encoding="utf-8"))
-    except (etree.ParserError, ValueError) as exc:
-        raise ReaderError(Findings.BROKEN_HTML, f"HTML 无法解析：{exc}", f"the HTML cannot be parsed: {exc}") from exc
+    tree = parse_html(text.encode("utf-8"))
     document = Document(reader="html", pages=1, meta_title=_title(tree))
     if is_challenge_page(text, tree):
         raise ReaderError(Findings.CHALLENGE_PAGE, "网站返回了反爬虫验证页面，而不是报告",
@@ -59,6 +56,23 @@ def read_html(data: bytes, *, page: int = 1, space_prefix: str = "html") -> Docu
     walker.flush()
     document.rows = walker.rows
     return document
+
+
+def parse_html(data: bytes) -> lxml.html.HtmlElement:
+    """The whole page as a tree, or ReaderError broken-html: libxml2 stops at a fatal error
+    (markup nested deeper than it allows) and silently drops the rest of the page."""
+    # huge_tree lifts the nesting limit from 256 to libxml2's hard limit of 2048 levels
+    parser = lxml.html.HTMLParser(encoding="utf-8", huge_tree=True)
+    try:
+        tree = lxml.html.document_fromstring(data, parser=parser)
+    except (etree.ParserError, ValueError) as exc:
+        raise ReaderError(Findings.BROKEN_HTML, f"HTML 无法解析：{exc}", f"the HTML cannot be parsed: {exc}") from exc
+    fatal = [error for error in parser.error_log if error.level >= etree.ErrorLevels.FATAL]
+    if fatal:
+        reason = f"{fatal[0].message.strip()} (line {fatal[0].line})"
+        raise ReaderError(Findings.BROKEN_HTML, f"HTML 无法完整解析，其后内容丢失：{reason}",
+                          f"the HTML cannot be read to its end, the rest would be lost: {reason}")
+    return tree
 
 
 def read_flipbook(directory: Path) -> Document:
@@ -122,22 +136,25 @@ class _Walker:
         if text:
             self.rows.append(Row([Cell(text)], self.page))
 
-    def walk(self, element: lxml.html.HtmlElement) -> None:
-        tag = element.tag if isinstance(element.tag, str) else ""
-        if tag == "table" and not _has_nested_table(element):
-            self.flush()
-            self._table(element)
-            return
-        if tag == "br" or tag in _BLOCKS:
-            self.flush()
-        if tag and element.text and tag not in ("table", "tbody", "thead", "tr"):
-            self.line.append(element.text)
-        for child in element:
-            self.walk(child)
-            if child.tail and isinstance(child.tag, str):
-                self.line.append(child.tail)
-        if tag in _BLOCKS or tag in ("td", "th"):
-            self.flush()
+    def walk(self, root: lxml.html.HtmlElement) -> None:
+        # iterative: markup may be nested far deeper than Python's recursion limit
+        walker = etree.iterwalk(root, events=("start", "end"))
+        for event, element in walker:
+            tag = element.tag if isinstance(element.tag, str) else ""
+            if event == "start" and tag == "table" and not _has_nested_table(element):
+                self.flush()
+                self._table(element)
+                walker.skip_subtree()
+            elif event == "start":
+                if tag == "br" or tag in _BLOCKS:
+                    self.flush()
+                if tag and element.text and tag not in ("table", "tbody", "thead", "tr"):
+                    self.line.append(element.text)
+            else:
+                if tag in _BLOCKS or tag in ("td", "th"):
+                    self.flush()
+                if element is not root and element.tail:
+                    self.line.append(element.tail)
 
     def _table(self, table: lxml.html.HtmlElement) -> None:
         self.tables += 1

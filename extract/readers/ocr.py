@@ -47,6 +47,9 @@ def set_threads(threads: int) -> None:
 
 @lru_cache(maxsize=1)
 def engine() -> Any:
+    # onnxruntime's telemetry writes a session file into $TMPDIR at import (and would upload
+    # events); only this variable, set before the import, turns all of it off
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
     from rapidocr_onnxruntime import RapidOCR
 
     threads = _threads

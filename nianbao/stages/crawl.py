@@ -23,6 +23,7 @@ from typing import Any
 
 from crawler.config import CrawlConfig
 from nianbao.settings import child_environment
+from extract.lifetime import die_with_parent
 from nianbao.stages.context import StageContext, ensure_warehouse
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,8 @@ def launch_crawler(context: StageContext, source_ids: Sequence[str], *, command:
         log.info("%s of %d source(s): %s", command, len(source_ids), ", ".join(source_ids) or "all")
         try:
             finished = subprocess.run(args, stdout=subprocess.DEVNULL, stderr=None if show_log else subprocess.PIPE,
-                                      text=True, timeout=timeout, check=False, env=child_environment())
+                                      text=True, timeout=timeout, check=False, env=child_environment(),
+                                      preexec_fn=die_with_parent)   # no crawler outlives a killed harvest
         except subprocess.TimeoutExpired:
             raise CrawlFailed(f"the {command} of {', '.join(source_ids) or 'all sources'} took longer than "
                               f"{timeout or 0:.0f} s") from None

@@ -10,6 +10,7 @@ from nianbao.alerts.notifiers import Notifier
 from nianbao.stages.check import CheckSummary, check
 from nianbao.stages.context import StageContext
 from nianbao.stages.crawl import CrawlFailed, CrawlOutcome, run_crawl
+from nianbao.stages.lock import holding_harvest_lock
 from nianbao.stages.process import ProcessSummary, Progress, process
 from nianbao.stages.registry import FAMILIES, crawl_batches, load_sources
 
@@ -29,6 +30,7 @@ class HarvestSummary:
         return [", ".join(c.sources) for c in self.crawls if c.finish_reason != "finished"]
 
 
+@holding_harvest_lock
 def harvest(context: StageContext, *, today: date, sources: Sequence[str] | None = None,
             years: Sequence[int] | None = None, jobs: int = 2, fast: bool = False, per_family: bool = False,
             notifiers: Sequence[Notifier] | None = None, progress: Progress | None = None,
