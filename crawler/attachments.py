@@ -48,7 +48,7 @@ def attachments(html: Selector, base_url: str) -> list[Attachment]:
         if document:
             found.setdefault(document, Attachment(document, frame.get("title") or ""))
     for record in script_documents(html.root, base_url, document_url):   # onclick="downloadFile('1')", viewers
-        if not _NOT_THE_REPORT.search(normalise_title(record.title)):
+        if not INTERPRETATION.search(normalise_title(record.title)):
             found.setdefault(record.url, Attachment(record.url, record.title))
     return list(found.values())
 

@@ -33,6 +33,7 @@ from sqlalchemy import (
     select,
 )
 
+from report.agencies import deadline
 from warehouse import regions, search
 from warehouse.dictionary import column_name, entries
 from warehouse.models import (
@@ -43,7 +44,6 @@ from warehouse.models import (
     ExtractionAttempt,
     Finding,
     Report,
-    deadline_for,
 )
 
 # Columns besides the report_wide ones, in order, with their meaning (the data dictionary shows them).
@@ -140,7 +140,7 @@ def _report_rows(conn: Connection, report_ids: Sequence[int]) -> list[dict[str, 
     facts = []
     for (report_id, agency_id, slug, name, region_code, level, kind, year, fmt, status, url, sha256,
          title, published) in rows:
-        deadline = deadline_for(kind, year)
+        due = deadline(year, kind)
         facts.append({
             "report_id": report_id, "agency_id": agency_id, "agency_slug": slug, "agency": name,
             "region_code": region_code,
@@ -152,8 +152,8 @@ def _report_rows(conn: Connection, report_ids: Sequence[int]) -> list[dict[str, 
             "province_name": regions.name(regions.province_of(region_code)) if region_code else None,
             "prefecture_name": regions.name(regions.prefecture_of(region_code)) if region_code else None,
             "region_name": regions.name(region_code),
-            "title": title, "published": published, "deadline": deadline,
-            "timeliness": timeliness(published, deadline), "ocr_used": False, "errors": 0, "warnings": 0,
+            "title": title, "published": published, "deadline": due,
+            "timeliness": timeliness(published, due), "ocr_used": False, "errors": 0, "warnings": 0,
             "converted": None, **dict.fromkeys(_KEY_COLUMNS.values()),
         })
     return facts

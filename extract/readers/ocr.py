@@ -12,6 +12,7 @@ Imported only when a page needs it, so text-layer extraction stays fast.
 from __future__ import annotations
 
 import io
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any

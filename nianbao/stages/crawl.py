@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from crawler.config import CrawlConfig
-from nianbao.settings import child_environment
 from extract.lifetime import die_with_parent
+from nianbao.settings import child_environment
 from nianbao.stages.context import StageContext, ensure_warehouse
 
 log = logging.getLogger(__name__)

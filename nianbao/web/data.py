@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from report.agencies import deadline
 from warehouse import regions, search
 from warehouse.dictionary import column_name, entries
-from warehouse.models import deadline_for
 
 STATES = ("on_time", "late", "unknown", "not_due", "missing", "site_broken", "quarantined")
 # The figures an agency page charts over the years.
@@ -108,7 +108,7 @@ def coverage(conn: Connection, *, year: int, region: str | None = None, level: s
         absent = max(0, row["n"] - published.get((row["code"], row["kind"], row["source_id"]), 0))
         if row["source_id"] in broken:
             cell["site_broken"] += absent
-        elif today <= deadline_for(row["kind"], year):
+        elif today <= deadline(year, row["kind"]):
             cell["not_due"] += absent
         else:
             cell["missing"] += absent
@@ -165,12 +165,12 @@ def agency(conn: Connection, agency_id: int) -> dict[str, Any] | None:
         FROM reports r JOIN documents d ON d.id = r.document_id
         WHERE r.agency_id = :id ORDER BY r.year DESC, r.is_current DESC, r.id DESC""", {"id": agency_id})
     for report in found["reports"]:
-        deadline = deadline_for(found["kind"], int(report["year"]))
-        report["deadline"] = deadline
+        due = deadline(int(report["year"]), found["kind"])
+        report["deadline"] = due
         published = report["published"]
         if isinstance(published, str):
             published = dt.date.fromisoformat(published)
-        report["timeliness"] = "unknown" if published is None else "on_time" if published <= deadline else "late"
+        report["timeliness"] = "unknown" if published is None else "on_time" if published <= due else "late"
     found["findings"] = _rows(conn, """SELECT f.report_id, r.year, f.rule, f.severity, f.message, f.message_en
         FROM findings f JOIN reports r ON r.id = f.report_id
         WHERE r.agency_id = :id AND r.is_current ORDER BY r.year DESC, f.id""", {"id": agency_id})

@@ -3,6 +3,9 @@ reports found / reports there, documents taken that are not reports, agency and 
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +14,6 @@ from typing import Any
 import yaml
 
 from crawler.index import DocumentIndex
-from crawler.process import run_crawl
 from crawler.store import RawStore
 from sandbox.portal.shapes import SHAPES, ShapePortalServer
 
@@ -40,8 +42,7 @@ def crawl_shapes(work: Path, seed: int = 0, shapes: tuple[str, ...] = SHAPES, co
         sources.mkdir(parents=True, exist_ok=True)
         (sources / "shapes.yaml").write_text(yaml.safe_dump(portal.registry_entries(), allow_unicode=True),
                                              encoding="utf-8")
-        summary = run_crawl(sandbox_url=portal.url, data_dir=work / "data", sources_dir=sources, fast=True,
-                            timeout=timeout)
+        summary = _crawl(portal.url, work / "data", sources, timeout)
         truth = portal.truth()
     index = DocumentIndex(work / "data" / "crawl" / "index.db", readonly=True)
     store = RawStore(str(work / "data" / "raw"))
@@ -65,6 +66,19 @@ def crawl_shapes(work: Path, seed: int = 0, shapes: tuple[str, ...] = SHAPES, co
             reach.wrong.append((url, (version.agency, version.year), (agency, year)))
         if len(store.get(version.sha256)) != version.size:
             reach.unreadable.append(url)
-    reach.taken = [(url, version.title) for url, version in versions.items() if url not in truth.reports]
+    reach.taken = [(url, version.listing_title) for url, version in versions.items() if url not in truth.reports]
     reach.per_shape = {shape: (hits[shape], totals[shape]) for shape in sorted(totals)}
     return reach
+
+
+def _crawl(sandbox_url: str, data_dir: Path, sources: Path, timeout: float) -> dict[str, Any]:
+    """One `python -m crawler crawl` of the shape sources (the crawler's own entry point: the
+    sandbox does not import the application's launcher)."""
+    summary_path = data_dir / "summary.json"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    subprocess.run([sys.executable, "-m", "crawler", "crawl", "--fast", "--sandbox-url", sandbox_url,
+                    "--data-dir", str(data_dir), "--sources-dir", str(sources), "--summary", str(summary_path)],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout, check=False)
+    if not summary_path.exists():
+        raise RuntimeError(f"the crawl of the shape portal left no summary in {data_dir}")
+    return json.loads(summary_path.read_text(encoding="utf-8"))
