@@ -167,6 +167,7 @@ def _site_facts(session: Session, sources: Sequence[str] | None) -> list[SiteFac
     """The latest crawl run of each source, with the reports the run before it listed."""
     from sqlalchemy import select
 
+    from crawler.summary import SourceSummary
     from warehouse.models import CrawlRun
 
     query = select(CrawlRun).where(CrawlRun.source_id.is_not(None)).order_by(CrawlRun.source_id, CrawlRun.id)
@@ -177,17 +178,17 @@ def _site_facts(session: Session, sources: Sequence[str] | None) -> list[SiteFac
         runs[str(run.source_id)].append(run)
     facts = []
     for source_id, history in runs.items():
-        latest, stats = history[-1], history[-1].stats or {}
+        latest, stats = history[-1], SourceSummary.model_validate(history[-1].stats or {})
         earlier = [r.stats.get("reports_listed") for r in history[:-1] if r.stats and r.stats.get("reports_listed")]
-        errors = {k: int(v) for k, v in (stats.get("errors") or {}).items()}
-        requests = sum(int(stats.get(k) or 0) for k in ("list_pages", "article_pages", "documents")) + sum(errors.values())
+        errors = stats.errors
+        requests = stats.list_pages + stats.article_pages + stats.documents + sum(errors.values())
         facts.append(SiteFacts(
-            source_id=source_id, reports_found=int(stats.get("reports_listed") or 0),
+            source_id=source_id, reports_found=stats.reports_listed,
             previous_reports_found=max(earlier) if earlier else None, requests=requests,
             errors=sum(errors.values()), parse_failures=errors.get("unparsable", 0),
             challenge_pages=errors.get("challenge", 0),
             failed=latest.finish_reason not in (None, "finished"),
-            flags=tuple(stats.get("flags") or ()),
+            flags=tuple(stats.flags),
         ))
     return facts
 

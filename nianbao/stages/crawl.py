@@ -41,8 +41,10 @@ class CrawlOutcome:
 
     @property
     def new_documents(self) -> int:
-        documents = self.summary.get("documents", {})
-        return int(documents.get("new", 0)) + int(documents.get("changed", 0))
+        from crawler.summary import DocumentCounts
+
+        documents = DocumentCounts.model_validate(self.summary.get("documents", {}))
+        return documents.new + documents.changed
 
 
 def crawl_command(context: StageContext, source_ids: Sequence[str], summary_path: Path, *,
@@ -101,6 +103,7 @@ def sync_crawl_runs(context: StageContext) -> int:
 def _record_runs(context: StageContext, runs: list[dict[str, Any]]) -> int:
     from sqlalchemy import select
 
+    from crawler.summary import CrawlSummary
     from nianbao.stages.registry import load_sources
     from nianbao.stages.sync import sync_sources
     from warehouse.db import make_engine, session_scope
@@ -113,16 +116,17 @@ def _record_runs(context: StageContext, runs: list[dict[str, Any]]) -> int:
     try:
         with session_scope(engine) as session:
             known = {(stats or {}).get("run_id") for stats in session.scalars(select(CrawlRun.stats))}
-            new_runs = [run for run in runs if run["run_id"] not in known]
-            used = {sid for run in new_runs for sid in run["summary"].get("sources", {}) if sid in registered}
+            new_runs = [(run, CrawlSummary.model_validate(run["summary"])) for run in runs
+                        if run["run_id"] not in known]
+            used = {sid for _, summary in new_runs for sid in summary.sources if sid in registered}
             sync_sources(session, [registered[sid] for sid in sorted(used)])
-            for run in new_runs:
-                for source_id, stats in run["summary"].get("sources", {}).items():
+            for run, summary in new_runs:
+                for source_id, stats in summary.sources.items():
                     if source_id not in registered:
                         continue
                     session.add(CrawlRun(source_id=source_id, started_at=_when(run["started_at"]),
                                          finished_at=_when(run["finished_at"]), finish_reason=run["finish_reason"],
-                                         stats={"run_id": run["run_id"], **stats}))
+                                         stats={"run_id": run["run_id"], **stats.model_dump(mode="json")}))
                     added += 1
     finally:
         engine.dispose()
