@@ -17,10 +17,10 @@ from nianbao.stages.process import (
     process,
     validate_staging,
 )
-from nianbao.stages.registry import FAMILIES, crawl_batches, pool_name, pools
+from nianbao.stages.registry import crawl_batches, families, pool_name, pools
 
 __all__ = [
-    "FAMILIES", "CheckSummary", "CrawlFailed", "CrawlOutcome", "HarvestSummary", "PendingDocument",
-    "ProcessSummary", "StageContext", "check", "crawl_batches", "extract_to_staging", "harvest", "load_staging",
-    "pending_documents", "pool_name", "pools", "process", "run_crawl", "validate_staging",
+    "CheckSummary", "CrawlFailed", "CrawlOutcome", "HarvestSummary", "PendingDocument",
+    "ProcessSummary", "StageContext", "check", "crawl_batches", "extract_to_staging", "families", "harvest",
+    "load_staging", "pending_documents", "pool_name", "pools", "process", "run_crawl", "validate_staging",
 ]

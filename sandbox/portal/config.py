@@ -13,9 +13,9 @@ import yaml
 from sandbox.agencies import AGENCIES, PUBLICATIONS, Agency
 from sandbox.corpus import CorpusEntry
 from sandbox.portal.documents import Document
+from sandbox.portal.families import FAMILY_CLASSES
 from sandbox.portal.faults import Fault
 
-FAMILIES = ("trs", "jcms", "gkmlpt", "plain", "generic")
 # Per-site details the agency table does not carry.
 GKMLPT_COLUMNS = {"lg-health": 3123, "guangdong": 2847}
 GENERIC_STYLES = {"changchun-health": "viewer", "mingshan-health": "downfile"}
@@ -40,8 +40,8 @@ class SiteSpec:
     kind: str = ""
 
     def __post_init__(self) -> None:
-        if self.family not in FAMILIES:
-            raise ValueError(f"site {self.slug!r}: unknown family {self.family!r}; use one of {FAMILIES}")
+        if self.family not in FAMILY_CLASSES:
+            raise ValueError(f"site {self.slug!r}: unknown family {self.family!r}; use one of {tuple(FAMILY_CLASSES)}")
         if not self.list_path.startswith("/"):
             raise ValueError(f"site {self.slug!r}: list_path must start with '/': {self.list_path!r}")
         if "/" in self.slug or not self.slug:
