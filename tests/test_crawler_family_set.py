@@ -20,6 +20,7 @@ from crawler.registry import Source
 from nianbao.stages.registry import pools
 from sandbox.generate.html_pages import RENDERERS
 from sandbox.portal.families import FAMILY_CLASSES
+from tests.test_sandbox_html_pages import CONTAINERS
 
 FIXTURES = Path(__file__).parent / "fixtures" / "crawler"
 
@@ -52,6 +53,7 @@ def family_lists() -> dict[str, set[str]]:
     hand_written = {
         "sandbox portal (sandbox/portal/families/__init__.py)": set(FAMILY_CLASSES),
         "sandbox report pages (sandbox/generate/html_pages.py)": set(RENDERERS),
+        "report-page containers (tests/test_sandbox_html_pages.py)": set(CONTAINERS),
         "fixture folders (tests/fixtures/crawler/<family>/)": {
             path.name for path in FIXTURES.iterdir() if path.is_dir() and path.name != "expected"},
         "fixture cases (tests/fixtures/crawler/cases.yaml)": {
@@ -87,6 +89,7 @@ def test_a_new_family_reaches_the_registry_and_the_pools_and_is_reported_missing
     assert lists_out_of_step(lists) == {
         "sandbox portal (sandbox/portal/families/__init__.py)": {"fake"},
         "sandbox report pages (sandbox/generate/html_pages.py)": {"fake"},
+        "report-page containers (tests/test_sandbox_html_pages.py)": {"fake"},
         "fixture folders (tests/fixtures/crawler/<family>/)": {"fake"},
         "fixture cases (tests/fixtures/crawler/cases.yaml)": {"fake"},
     }
