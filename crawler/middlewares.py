@@ -1,5 +1,5 @@
 """Safety and politeness plumbing: the private-address guard (a middleware and a resolver), the
-redirect guard, and a retry that backs off and honours Retry-After."""
+redirect guard, a retry that backs off and honours Retry-After, and the challenge-page detector."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ from scrapy.resolver import CachingThreadedResolver
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 from twisted.internet.error import DNSLookupError
+
+from crawler.sniff import is_challenge, real_kind
 
 logger = logging.getLogger(__name__)
 
@@ -221,3 +223,26 @@ class GuardedResolver(CachingThreadedResolver):
         if name not in cls.allowed_private and _is_ip(address) and not is_public(address):
             raise DNSLookupError(f"{name} resolved to non-public address {address}: refused")
         return address
+
+
+class ChallengePage(IgnoreRequest):
+    """A WAF/anti-bot challenge page answered instead of the list page, article or file asked for."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__("a WAF/anti-bot challenge page, not the page or file asked for")
+        self.response = response
+
+
+class ChallengeDetector:
+    """Turn a challenge page into a failure before any callback reads it as content.
+
+    Only the spider's own requests (they carry a `role`: list, target, attachment) and only
+    successful HTML or text answers are looked at; the errback gets the response, so the
+    spider can keep its bytes in quarantine.
+    """
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if ("role" in request.meta and 200 <= response.status < 300
+                and real_kind(response.body) in ("html", "text") and is_challenge(response.body)):
+            raise ChallengePage(response)
+        return response

@@ -10,17 +10,16 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from report.agencies import Kind, Level
 
 SANDBOX_PLACEHOLDER = "{sandbox}"
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml when present; both keep node marks
-Family = Literal["trs", "jcms", "gkmlpt", "plain", "generic"]
 
 
 class Overrides(BaseModel):
@@ -45,7 +44,8 @@ class Source(BaseModel):
     region_code: str = Field(pattern=r"^\d{6}$")
     level: Level
     kind: Kind
-    family: Family
+    family: str                             # a CMS family: a key of crawler.families.ADAPTERS
+    adapter: str | None = None              # crawler.sites.<module>:<Class>, a subclass of the family's
     list_urls: list[str] = Field(min_length=1)
     expected: bool = True
     first_year: int = Field(ge=2008, le=2100)
@@ -54,6 +54,24 @@ class Source(BaseModel):
     mirror: bool = False
     notes: str | None = None
     overrides: Overrides = Field(default_factory=Overrides)
+
+    @field_validator("family")
+    @classmethod
+    def _family_is_known(cls, family: str) -> str:
+        from crawler.families import ADAPTERS  # here: the adapters import this module
+
+        if family not in ADAPTERS:
+            raise ValueError(f"unknown family {family!r}; one of: {', '.join(ADAPTERS)}")
+        return family
+
+    @field_validator("adapter")
+    @classmethod
+    def _adapter_extends_the_family(cls, adapter: str | None, info: ValidationInfo) -> str | None:
+        from crawler.families import site_adapter
+
+        if adapter is not None and "family" in info.data:   # an unknown family is its own error
+            site_adapter(adapter, info.data["family"])      # AdapterPathError is a ValueError
+        return adapter
 
     @field_validator("list_urls")
     @classmethod

@@ -40,19 +40,22 @@ REMOTE_CONTROL_ENABLED = False
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
     "scrapy.extensions.remote_control.RemoteControl": None,
+    "crawler.extensions.RunSummary": 500,
 }
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.PrivateAddressGuard": 60,
     "crawler.limits.SourceLimits": 100,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
+    "crawler.middlewares.ChallengeDetector": 580,   # below HttpCompression (590): reads decoded bodies
     "crawler.middlewares.RedirectGuard": 620,
 }
+ITEM_PIPELINES = {"crawler.pipelines.RawStorePipeline": 300}
 TWISTED_DNS_RESOLVER = "crawler.middlewares.GuardedResolver"
 HTTPCACHE_ENABLED = False
-# The spider yields requests, never items (no item pipelines): Scrapy starts CONCURRENT_ITEMS
-# worker tasks for every callback's output, and its default of 100 made that the largest
-# per-response cost of the engine. Requests are scheduled synchronously, so 8 loses nothing.
+# Scrapy starts CONCURRENT_ITEMS worker tasks for every callback's output, and its default of 100
+# made that the largest per-response cost of the engine. Most output is requests (scheduled
+# synchronously); the items go to one storage thread in order, so 8 loses nothing.
 CONCURRENT_ITEMS = 8
 COOKIES_ENABLED = True
 LOG_LEVEL = "INFO"

@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 from airflow.sdk import Asset, TriggerRule, task
 
 from nianbao.stages import (
-    FAMILIES,
     StageContext,
     check,
     crawl_batches,
     extract_to_staging,
+    families,
     load_staging,
     pending_documents,
     pool_name,
@@ -113,7 +113,7 @@ def harvest_flow() -> None:
     """Build the task graph inside a DAG context."""
     crawled = [crawl.override(task_id=f"crawl_{family}", pool=pool_name(family))
                .expand(batch=plan_crawl.override(task_id=f"plan_{family}")(family))
-               for family in FAMILIES]
+               for family in families()]
     new = find_new()
     crawled >> new
     extracted = extract.expand(batch=new)

@@ -24,7 +24,7 @@ class Agency:
     region_code: str
     level: Level
     kind: Kind
-    family: str         # trs | jcms | gkmlpt | plain | generic
+    family: str         # a CMS family (crawler.families.ADAPTERS) the portal renders
     list_path: str      # the report column's first list page, below the site prefix /<slug>
     busy: float = 1.0
 
@@ -52,7 +52,6 @@ AGENCIES: tuple[Agency, ...] = (
     Agency("mingshan-health", "本溪市明山区卫生健康局", "210504", "department", "department", "generic",
            "/publicity/zfxxgknb/msqzfbmxxgkgzndbg", 0.3),
 )
-FAMILIES: tuple[str, ...] = ("trs", "jcms", "gkmlpt", "plain", "generic")
 YEARS: tuple[int, ...] = (2020, 2021, 2022, 2023, 2024)
 
 

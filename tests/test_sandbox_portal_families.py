@@ -20,6 +20,7 @@ CREATE_PAGE = re.compile(r'createPageHTML\((\w+),\s*(\w+),\s*"(\w+)",\s*"(\w+)"\
 RECORD = re.compile(r"<record><!\[CDATA\[(.*?)\]\]></record>", re.S)
 JPAGE = re.compile(r"perPage: (\d+), totalRecord: (\d+).*?columnid: (\d+)", re.S)
 GKMLPT_API = re.compile(r'"API": "([^"]+)"')
+GO_PAGE = re.compile(r"goPage\((\d+)\)")
 
 
 def links_in(text: str) -> list[str]:
@@ -45,13 +46,19 @@ def walk(portal: PortalServer, slug: str, limit: int = 400) -> set[str]:
             found = gkmlpt_links(json.loads(body), url)
         elif kind.startswith("text/html"):
             text = body.decode("gbk" if "gb" in kind else "utf-8", "replace")
-            found = links_in(text) + trs_pages(text) + jcms_records(portal, url, text) + gkmlpt_api(text)
+            found = (links_in(text) + trs_pages(text) + jcms_records(portal, url, text) + gkmlpt_api(text)
+                     + go_pages(url, text))
         for link in found:
             absolute = urljoin(url, link)
             link_path = urlsplit(absolute).path
             if absolute.startswith(portal.url) and link_path.startswith(prefix) and "/search/" not in link_path:
                 queue.append(absolute)
     return ok
+
+
+def go_pages(url: str, text: str) -> list[str]:
+    """A goPage(N) pager (mingshan-health): page N is ?page=N of the list page."""
+    return [f"{url.split('?')[0]}?page={n}" for n in GO_PAGE.findall(text)]
 
 
 def trs_pages(text: str) -> list[str]:

@@ -109,7 +109,7 @@ def test_serve_refuses_bad_options_with_a_clear_message(tmp_path, arguments: lis
     assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
 
 
-REGISTRY_FIELDS = {"id", "agency", "region_code", "level", "kind", "family", "list_urls", "expected",
+REGISTRY_FIELDS = {"id", "agency", "region_code", "level", "kind", "family", "adapter", "list_urls", "expected",
                    "first_year", "allow_private", "verified", "overrides"}
 
 

@@ -6,11 +6,13 @@ reactor cannot restart inside one process.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from crawler.summary import CrawlSummary
 
 sources_app = typer.Typer(help="The source registry (sources/*.yaml).", no_args_is_help=True)
 
@@ -49,18 +51,18 @@ def probe(ids: Annotated[list[str] | None, typer.Argument(help="source ids (defa
     """Scout: read list pages only and say which reports a crawl would collect. Changes nothing."""
     summary = _run_crawler("probe", ids or [], sandbox_url=sandbox_url, data_dir=data_dir, fast=fast)
     if as_json:
-        typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+        typer.echo(summary.model_dump_json(indent=2))
         return
     from rich.console import Console
 
     console = Console(highlight=False)
-    candidates = sorted(summary.get("candidates", []), key=lambda c: (c["source_id"], -(c["year"] or 0)))
-    console.print(f"probe {summary['run_id']}: {summary['pages']['list']} list pages read, "
+    candidates = sorted(summary.candidates, key=lambda c: (c.source_id, -(c.year or 0)))
+    console.print(f"probe {summary.run_id}: {summary.pages.list} list pages read, "
                   f"{len(candidates)} reports a crawl would collect")
     for c in candidates:
-        state = "known" if c["known"] else "new"
-        console.print(f"{c['source_id']}  {c['year'] or '?'}  {c['listed'] or '-'}  {state:5}  {c['title']}  "
-                      f"{c['url']}", soft_wrap=True)
+        state = "known" if c.known else "new"
+        console.print(f"{c.source_id}  {c.year or '?'}  {c.listed or '-'}  {state:5}  {c.title}  {c.url}",
+                      soft_wrap=True)
     _print_problems(console, summary)
 
 
@@ -75,54 +77,57 @@ def crawl(sources: Annotated[list[str] | None, typer.Option("--sources", help="s
     summary = _run_crawler("crawl", sources or [], sandbox_url=sandbox_url, data_dir=data_dir, fast=fast,
                            full=full, recheck_interval=recheck_interval)
     if as_json:
-        typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+        typer.echo(summary.model_dump_json(indent=2))
     else:
         _print_summary(summary)
-    if summary.get("finish_reason") != "finished":
+    if summary.finish_reason != "finished":
         raise typer.Exit(1)
 
 
 def _run_crawler(command: str, ids: list[str], *, sandbox_url: str, data_dir: Path | None, fast: bool,
-                 full: bool = False, recheck_interval: float | None = None) -> dict:
+                 full: bool = False, recheck_interval: float | None = None) -> CrawlSummary:
+    from pydantic import ValidationError
+
     from crawler.registry import split_ids
+    from crawler.summary import CrawlSummary
     from nianbao.stages.context import StageContext
     from nianbao.stages.crawl import CrawlFailed, launch_crawler
 
     context = StageContext.from_settings(data_dir=data_dir, sandbox_url=sandbox_url or None)
     try:
-        return launch_crawler(context, split_ids(ids), command=command, fast=fast, full=full,
-                              recheck_interval=recheck_interval, timeout=None, show_log=True).summary
-    except CrawlFailed as exc:
+        return CrawlSummary.model_validate(launch_crawler(
+            context, split_ids(ids), command=command, fast=fast, full=full, recheck_interval=recheck_interval,
+            timeout=None, show_log=True).summary)
+    except (CrawlFailed, ValidationError) as exc:
         typer.echo(f"{exc}; see the log above", err=True)
         raise typer.Exit(2) from None
 
 
-def _print_summary(summary: dict) -> None:
+def _print_summary(summary: CrawlSummary) -> None:
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
-    documents = summary["documents"]
-    console.print(f"crawl {summary['run_id']} ({summary['mode']}): {summary['finish_reason']} "
-                  f"in {summary['seconds']} s — {summary['pages']['list']} list pages, "
-                  f"{summary['pages']['article']} article pages, {summary['responses']} responses")
-    console.print(f"documents: {documents['new']} new, {documents['changed']} changed, "
-                  f"{documents['unchanged']} unchanged ({documents['not_modified']} answered 304, "
-                  f"{documents['not_due']} not due for a re-check); {summary['document_bytes']} document bytes")
+    documents = summary.documents
+    console.print(f"crawl {summary.run_id} ({summary.mode}): {summary.finish_reason} "
+                  f"in {summary.seconds} s — {summary.pages.list} list pages, "
+                  f"{summary.pages.article} article pages, {summary.responses} responses")
+    console.print(f"documents: {documents.new} new, {documents.changed} changed, "
+                  f"{documents.unchanged} unchanged ({documents.not_modified} answered 304, "
+                  f"{documents.not_due} not due for a re-check); {summary.document_bytes} document bytes")
     table = Table()
     for column in ("source", "reports listed", "new", "changed", "unchanged", "errors", "flags"):
         table.add_column(column)
-    for source_id, figures in summary["sources"].items():
-        errors = ", ".join(f"{k}×{v}" for k, v in figures["errors"].items())
-        table.add_row(source_id, str(figures["reports_listed"]), str(figures.get("new", 0)),
-                      str(figures.get("changed", 0)), str(figures.get("unchanged", 0)), errors,
-                      ", ".join(figures["flags"]))
+    for source_id, figures in summary.sources.items():
+        errors = ", ".join(f"{k}×{v}" for k, v in figures.errors.items())
+        table.add_row(source_id, str(figures.reports_listed), str(figures.new), str(figures.changed),
+                      str(figures.unchanged), errors, ", ".join(figures.flags))
     console.print(table)
     _print_problems(console, summary)
 
 
-def _print_problems(console, summary: dict) -> None:
-    if summary.get("errors"):
-        console.print("errors by kind: " + ", ".join(f"{k} {v}" for k, v in sorted(summary["errors"].items())))
-    for source_id, flags in summary.get("flags", {}).items():
+def _print_problems(console, summary: CrawlSummary) -> None:
+    if summary.errors:
+        console.print("errors by kind: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.errors.items())))
+    for source_id, flags in summary.flags.items():
         console.print(f"[bold red]broken?[/] {source_id}: {', '.join(flags)}")

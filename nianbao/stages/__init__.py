@@ -17,11 +17,12 @@ from nianbao.stages.process import (
     process,
     validate_staging,
 )
-from nianbao.stages.registry import FAMILIES, crawl_batches, pool_name, pools
+from nianbao.stages.registry import crawl_batches, families, pool_name, pools
 from report.document import DocumentVersion
 
 __all__ = [
-    "FAMILIES", "CheckSummary", "CrawlFailed", "CrawlOutcome", "HarvestSummary", "DocumentVersion",
-    "ProcessSummary", "StageContext", "check", "crawl_batches", "extract_to_staging", "harvest", "launch_crawler",
-    "load_staging", "pending_documents", "pool_name", "pools", "process", "run_crawl", "split_ids", "validate_staging",
+    "CheckSummary", "CrawlFailed", "CrawlOutcome", "HarvestSummary", "DocumentVersion",
+    "ProcessSummary", "StageContext", "check", "crawl_batches", "extract_to_staging", "families", "harvest",
+    "launch_crawler", "load_staging", "pending_documents", "pool_name", "pools", "process", "run_crawl",
+    "split_ids", "validate_staging",
 ]

@@ -121,21 +121,23 @@ def _document_years(session: Session, agencies: Mapping[int, Any]) -> list[tuple
 
 def _site_facts(session: Session, sources: Sequence[str] | None) -> list[SiteFacts]:
     """The latest crawl run of each source, with the reports the run before it listed."""
+    from crawler.summary import SourceSummary
     from warehouse.facts import crawl_histories
 
     facts = []
     for history in crawl_histories(session, sources):
-        finish_reason, stats = history.runs[-1]
-        earlier = [int(s["reports_listed"]) for _, s in history.runs[:-1] if s.get("reports_listed")]
-        errors = {k: int(v) for k, v in (stats.get("errors") or {}).items()}
-        requests = sum(int(stats.get(k) or 0) for k in ("list_pages", "article_pages", "documents")) + sum(errors.values())
+        finish_reason, latest = history.runs[-1]
+        stats = SourceSummary.model_validate(latest or {})
+        earlier = [int(s["reports_listed"]) for _, s in history.runs[:-1] if s and s.get("reports_listed")]
+        errors = stats.errors
+        requests = stats.list_pages + stats.article_pages + stats.documents + sum(errors.values())
         facts.append(SiteFacts(
-            source_id=history.source_id, reports_found=int(stats.get("reports_listed") or 0),
+            source_id=history.source_id, reports_found=stats.reports_listed,
             previous_reports_found=max(earlier) if earlier else None, requests=requests,
             errors=sum(errors.values()), parse_failures=errors.get("unparsable", 0),
             challenge_pages=errors.get("challenge", 0),
             failed=finish_reason not in (None, "finished"),
-            flags=tuple(stats.get("flags") or ()),
+            flags=tuple(stats.flags),
         ))
     return facts
 

@@ -47,8 +47,10 @@ class CrawlOutcome:
 
     @property
     def new_documents(self) -> int:
-        documents = self.summary.get("documents", {})
-        return int(documents.get("new", 0)) + int(documents.get("changed", 0))
+        from crawler.summary import DocumentCounts
+
+        documents = DocumentCounts.model_validate(self.summary.get("documents", {}))
+        return documents.new + documents.changed
 
 
 def crawl_config(context: StageContext, *, recheck_interval: float | None = None,
@@ -115,6 +117,7 @@ def sync_crawl_runs(context: StageContext) -> int:
 
 
 def _record_runs(context: StageContext, runs: list[dict[str, Any]]) -> int:
+    from crawler.summary import CrawlSummary
     from nianbao.stages.registry import load_sources
     from nianbao.stages.sync import sync_sources
     from warehouse.operational import record_crawl_run, recorded_crawl_run_ids
@@ -125,16 +128,17 @@ def _record_runs(context: StageContext, runs: list[dict[str, Any]]) -> int:
     added = 0
     with warehouse_session(context.warehouse_url) as session:
         known = recorded_crawl_run_ids(session)
-        new_runs = [run for run in runs if run["run_id"] not in known]
-        used = {sid for run in new_runs for sid in run["summary"].get("sources", {}) if sid in registered}
+        new_runs = [(run, CrawlSummary.model_validate(run["summary"])) for run in runs
+                    if run["run_id"] not in known]
+        used = {sid for _, summary in new_runs for sid in summary.sources if sid in registered}
         sync_sources(session, [registered[sid] for sid in sorted(used)])
-        for run in new_runs:
-            for source_id, stats in run["summary"].get("sources", {}).items():
+        for run, summary in new_runs:
+            for source_id, stats in summary.sources.items():
                 if source_id not in registered:
                     continue
                 record_crawl_run(session, source_id=source_id, started_at=_when(run["started_at"]),
                                  finished_at=_when(run["finished_at"]), finish_reason=run["finish_reason"],
-                                 stats={"run_id": run["run_id"], **stats})
+                                 stats={"run_id": run["run_id"], **stats.model_dump(mode="json")})
                 added += 1
     return added
 

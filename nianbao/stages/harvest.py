@@ -12,7 +12,7 @@ from nianbao.stages.context import StageContext
 from nianbao.stages.crawl import CrawlFailed, CrawlOutcome, run_crawl
 from nianbao.stages.lock import holding_harvest_lock
 from nianbao.stages.process import ProcessSummary, Progress, process
-from nianbao.stages.registry import FAMILIES, crawl_batches, load_sources
+from nianbao.stages.registry import crawl_batches, families, load_sources
 
 
 @dataclass
@@ -65,6 +65,6 @@ def harvest(context: StageContext, *, today: date, sources: Sequence[str] | None
 
 def _crawl_plan(context: StageContext, sources: Sequence[str] | None, per_family: bool) -> list[list[str]]:
     if per_family:
-        return [batch for family in FAMILIES for batch in crawl_batches(context, family, sources)]
+        return [batch for family in families() for batch in crawl_batches(context, family, sources)]
     ids = [source.id for source in load_sources(context, sources)]
     return [ids] if ids else []

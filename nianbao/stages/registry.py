@@ -11,7 +11,6 @@ from nianbao.stages.context import StageContext
 if TYPE_CHECKING:
     from crawler.registry import Registry, Source
 
-FAMILIES: tuple[str, ...] = ("trs", "jcms", "gkmlpt", "plain", "generic")
 CRAWL_BATCH_SIZE = 4
 
 
@@ -53,6 +52,13 @@ def sandbox_source_ids(context: StageContext) -> list[str]:
     return [s.id for s in registry.sources if any(SANDBOX_PLACEHOLDER in url for url in s.list_urls)]
 
 
+def families() -> tuple[str, ...]:
+    """The CMS families, each crawled in its own pool: the crawler's adapter table, read when asked."""
+    from crawler.families import ADAPTERS
+
+    return tuple(ADAPTERS)
+
+
 def pool_name(family: str) -> str:
     """The Airflow pool that keeps crawls of one CMS family polite (one slot each by default)."""
     return f"nianbao_crawl_{family}"
@@ -61,7 +67,7 @@ def pool_name(family: str) -> str:
 def pools(slots: int = 1) -> dict[str, dict[str, object]]:
     """Every crawl pool, in the format of `airflow pools import`."""
     return {pool_name(family): {"slots": slots, "description": f"nianbao: crawls of {family} portals",
-                                "include_deferred": False} for family in FAMILIES}
+                                "include_deferred": False} for family in families()}
 
 
 def crawl_batches(context: StageContext, family: str, ids: Sequence[str] | None = None,

@@ -156,7 +156,7 @@ def generic(page: Page) -> str:
     return _document(page, _head(page), body)
 
 
-RENDERERS = {"trs": trs, "jcms": jcms, "gkmlpt": gkmlpt, "plain": plain, "generic": generic}
+RENDERERS = {render.__name__: render for render in (trs, jcms, gkmlpt, plain, generic)}   # by CMS family
 
 
 def render_page(page: Page) -> str:

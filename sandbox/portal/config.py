@@ -13,13 +13,16 @@ import yaml
 from sandbox.agencies import AGENCIES, PUBLICATIONS, Agency
 from sandbox.corpus import CorpusEntry
 from sandbox.portal.documents import Document
+from sandbox.portal.families import FAMILY_CLASSES
 from sandbox.portal.faults import Fault
 
-FAMILIES = ("trs", "jcms", "gkmlpt", "plain", "generic")
 # Per-site details the agency table does not carry.
 GKMLPT_COLUMNS = {"lg-health": 3123, "guangdong": 2847}
 GENERIC_STYLES = {"changchun-health": "viewer", "mingshan-health": "downfile"}
 TRS_STYLES = {"jlp-erlang": "variables"}
+# generic sites whose pager is onclick="goPage(N)" (no URL in the link): the crawler reads it with a
+# site adapter of its own (crawler/sites/), named in the site's registry entry
+GO_PAGE_SITES = {"mingshan-health": "crawler.sites.mingshan_health:Adapter"}
 
 
 @dataclass
@@ -35,13 +38,14 @@ class SiteSpec:
     style: str | None = None           # generic: viewer (pdf.js iframe) | downfile (downfile.jsp?fileid=);
     #                                    trs: literal | variables (createPageHTML(countPage, currentPage, …))
     legacy_charset: str = "gb2312"     # charset declared for GBK pages ("" = none, the page's meta decides)
+    go_page: bool = False              # generic: a goPage(N) pager instead of links
     region_code: str = ""
     level: str = ""
     kind: str = ""
 
     def __post_init__(self) -> None:
-        if self.family not in FAMILIES:
-            raise ValueError(f"site {self.slug!r}: unknown family {self.family!r}; use one of {FAMILIES}")
+        if self.family not in FAMILY_CLASSES:
+            raise ValueError(f"site {self.slug!r}: unknown family {self.family!r}; use one of {tuple(FAMILY_CLASSES)}")
         if not self.list_path.startswith("/"):
             raise ValueError(f"site {self.slug!r}: list_path must start with '/': {self.list_path!r}")
         if "/" in self.slug or not self.slug:
@@ -50,6 +54,7 @@ class SiteSpec:
             self.column_id = GKMLPT_COLUMNS.get(self.slug, 1000 + sum(map(ord, self.slug)))
         if self.family == "generic" and self.style is None:
             self.style = GENERIC_STYLES.get(self.slug, "downfile")
+            self.go_page = self.go_page or self.slug in GO_PAGE_SITES
         if self.family == "trs" and self.style is None:
             self.style = TRS_STYLES.get(self.slug, "literal")
         if self.page_size < 1:

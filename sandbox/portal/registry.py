@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from sandbox.agencies import AGENCIES
-from sandbox.portal.config import SiteSpec, first_year
+from sandbox.portal.config import GO_PAGE_SITES, SiteSpec, first_year
 from sandbox.portal.families.jcms import Jcms
 
 REGISTRY_PATH = Path(__file__).resolve().parents[2] / "sources" / "sandbox.yaml"
@@ -29,7 +29,7 @@ def registry_entries() -> list[dict]:
         entries.append({
             "id": f"sandbox-{agency.slug}", "agency": agency.name, "region_code": agency.region_code,
             "level": agency.level, "kind": agency.kind, "family": agency.family,
-            "list_urls": [f"{{sandbox}}/{agency.slug}{agency.list_path}"], "expected": True,
+            "adapter": GO_PAGE_SITES.get(agency.slug), "list_urls": [f"{{sandbox}}/{agency.slug}{agency.list_path}"], "expected": True,
             "first_year": first_year(agency.slug), "allow_private": True, "verified": True,
             "overrides": overrides,
         })

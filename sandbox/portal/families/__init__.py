@@ -7,9 +7,8 @@ from sandbox.portal.families.jcms import Jcms
 from sandbox.portal.families.plain import Plain
 from sandbox.portal.families.trs import Trs
 
-FAMILY_CLASSES: dict[str, type[Family]] = {
-    "trs": Trs, "jcms": Jcms, "gkmlpt": Gkmlpt, "plain": Plain, "generic": Generic,
-}
+# every family of crawler.families.ADAPTERS, rendered (tests/test_crawler_family_set.py checks the two agree)
+FAMILY_CLASSES: dict[str, type[Family]] = {family.name: family for family in (Trs, Jcms, Gkmlpt, Plain, Generic)}
 
 
 def family(name: str) -> Family:

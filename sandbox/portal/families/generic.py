@@ -78,6 +78,8 @@ class Generic(Family):
         base = site.prefix + self.list_base(site)
 
         def link(target: int, label: str) -> str:
+            if site.spec.go_page:
+                return f'<a href="javascript:void(0);" onclick="goPage({target})">{label}</a>'
             return f'<a href="{attr(base)}?page={target}">{label}</a>'
 
         parts = [link(1, "首页")]
@@ -85,4 +87,6 @@ class Generic(Family):
         parts.append(f"<span>{number}/{count}</span>")
         parts.append(link(number + 1, "下一页") if number < count else "<span>下一页</span>")
         parts.append(link(count, "尾页"))
+        if site.spec.go_page:
+            parts.append(f"<script>function goPage(n) {{ location.href = '{attr(base)}?page=' + n; }}</script>")
         return " ".join(parts)

@@ -1,0 +1,98 @@
+"""What the spider yields: typed items, stored by `crawler.pipelines` and counted by `crawler.extensions`.
+
+The spider decides what a response is; it never writes. Each item says what is to be kept:
+
+- `Document`: bytes that passed the checks, with what the listing said about them;
+- `ArticlePage`: an article page read, with the attachments it links to;
+- `NotModified`: a conditional request answered 304 (what is known of the URL is still current);
+- `Failed`: something went wrong at a URL, with its cause; `Quarantined` is a failure whose
+  bytes are kept (a challenge page, an HTML page where a file was promised, …);
+- `Candidate`: in a probe, a report a crawl would collect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from scrapy.http import Response
+
+from crawler.responses import asked_url, header
+
+
+@dataclass
+class Listed:
+    """What the list page said about a report: its title, year, date and version (全文版/图片版)."""
+
+    title: str | None = None
+    year: int | None = None
+    listed: str | None = None
+    version: str | None = None
+    filename: str | None = None      # an attachment's link text, when it came from an article page
+    child_kind: str | None = None    # file | image | page: what the article page linked to
+
+
+@dataclass
+class Document:
+    source_id: str
+    agency: str
+    url: str                          # as the listing or article gave it, before any redirect
+    body: bytes
+    real_kind: str
+    listed: Listed
+    content_type: str | None = None
+    filename: str | None = None       # from Content-Disposition
+    etag: str | None = None
+    last_modified: str | None = None
+    referer: str | None = None        # the article page that linked to it
+
+
+@dataclass
+class ArticlePage:
+    source_id: str
+    url: str
+    children: list[dict[str, Any]]    # {"url", "title", "kind"} of every attachment followed
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass
+class NotModified:
+    url: str
+    document: bool = False            # which of the index's rows for the URL to mark as checked now
+    page: bool = False
+    quarantined: bool = False
+
+
+@dataclass
+class Failed:
+    source_id: str | None
+    url: str
+    kind: str                         # timeout, http_404, challenge, unparsable, no_document, …
+    detail: str
+    sha256: str | None = None         # the bytes kept for it, when there are any
+    list_page: bool = False           # a list page failed: the source's listing may be broken
+
+
+@dataclass
+class Quarantined(Failed):
+    body: bytes = b""
+    etag: str | None = None
+    last_modified: str | None = None
+
+    @classmethod
+    def of(cls, source_id: str, response: Response, kind: str, detail: str, url: str | None = None) -> Quarantined:
+        """The response's bytes and validators, kept for `url` (default: the URL the response was asked for)."""
+        return cls(source_id, url or asked_url(response), kind, detail, body=response.body,
+                   etag=header(response, b"ETag"), last_modified=header(response, b"Last-Modified"))
+
+
+@dataclass
+class Candidate:
+    source_id: str
+    url: str
+    known: bool                       # the crawl index has it already
+    title: str | None = None
+    year: int | None = None
+    listed: str | None = None
+    version: str | None = None
