@@ -11,6 +11,7 @@ from warehouse.models import Base
 from warehouse.search import TABLE as SEARCH_TABLE
 from warehouse.search import is_search_table
 from warehouse.views import VIEW_NAMES
+from warehouse.wide import report_facts  # noqa: F401  (declares the materialised table on Base.metadata)
 
 TABLES = {"regions", "report_years", "cell_dictionary", "rule_labels", "sources", "agencies", "crawl_runs",
           "documents", "extraction_attempts", "alerts", "reports", "cells", "findings", "report_sections",

@@ -315,6 +315,3 @@ __all__ = [
     "Agency", "Alert", "Base", "Cell", "CellDictionary", "CrawlRun", "Document", "ExtractionAttempt",
     "Finding", "Region", "Report", "ReportSection", "ReportYear", "RuleLabel", "Source",
 ]
-
-# report_facts, the materialised wide table, is declared in warehouse.wide on the same metadata.
-from warehouse import wide as _wide  # noqa: E402,F401

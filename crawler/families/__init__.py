@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import re
+from typing import TYPE_CHECKING
 
 from crawler.families.base import Adapter, Listing, ListPage
 from crawler.families.generic import GenericAdapter
@@ -18,7 +19,9 @@ from crawler.families.gkmlpt import GkmlptAdapter
 from crawler.families.jcms import JcmsAdapter
 from crawler.families.plain import PlainAdapter
 from crawler.families.trs import TrsAdapter
-from crawler.registry import Source
+
+if TYPE_CHECKING:
+    from crawler.registry import Source
 
 ADAPTERS: dict[str, type[Adapter]] = {
     adapter.family: adapter for adapter in (TrsAdapter, JcmsAdapter, GkmlptAdapter, PlainAdapter, GenericAdapter)

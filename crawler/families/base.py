@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
@@ -21,7 +21,9 @@ from scrapy import Request
 from scrapy.http import TextResponse
 
 from crawler.recognise import parse_date
-from crawler.registry import Source
+
+if TYPE_CHECKING:
+    from crawler.registry import Source
 
 NEXT_TEXTS = {"下一页", "下页", "后一页", "下一頁", "next", ">", ">>", "»", "›"}
 LAST_TEXTS = {"尾页", "末页", "最后一页", "尾頁", "last", ">|", "»|"}

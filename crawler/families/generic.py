@@ -6,6 +6,7 @@ functions), the document of an <iframe>, per-year sub-columns, and the column's 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from scrapy import FormRequest, Request
 from scrapy.http import TextResponse
@@ -13,7 +14,9 @@ from scrapy.http import TextResponse
 from crawler.discovery.lists import discover_page, discover_text
 from crawler.discovery.model import Follow
 from crawler.families.base import Adapter, Listing, ListPage, page_links
-from crawler.registry import Source
+
+if TYPE_CHECKING:
+    from crawler.registry import Source
 
 FOLLOW_META = "discovery"
 

@@ -12,6 +12,7 @@ from alembic import context
 from warehouse.db import make_engine, resolve_url
 from warehouse.models import Base
 from warehouse.search import include_object
+from warehouse.wide import report_facts  # noqa: F401  (declares the materialised table on Base.metadata)
 
 config = context.config
 target_metadata = Base.metadata
