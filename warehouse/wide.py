@@ -107,6 +107,9 @@ Index("ix_report_facts_agency_id_year", report_facts.c.agency_id, report_facts.c
 Index("ix_report_facts_region_code_year_timeliness", report_facts.c.region_code, report_facts.c.year,
       report_facts.c.timeliness)
 Index("ix_report_facts_converted", report_facts.c.converted)
+# Coverage of a year, answered from the index alone (no wide row is read).
+Index("ix_report_facts_coverage", report_facts.c.year, report_facts.c.region_code, report_facts.c.kind,
+      report_facts.c.timeliness, report_facts.c.status, report_facts.c.agency_id)
 
 _KEY_COLUMNS = {entry.key: column_name(entry.key) for entry in entries()}
 _AMOUNT_KEYS = frozenset(entry.key for entry in entries() if entry.kind == "amount")

@@ -89,11 +89,12 @@ def create_app(url: str, raw_store: str, *, today: dt.date | None = None) -> Fas
     def coverage_page(request: Request, conn: Conn, year: int | None = None, region: str | None = None,
                       level: str | None = None, kind: str | None = None, tier: str | None = None) -> HTMLResponse:
         region = _region(region)
-        year = year or latest_year(conn)
+        seen = data.years(conn)
+        year = year or (seen[0] if seen else as_of().year - 1)
         found = data.coverage(conn, year=year, region=region, level=level or None, kind=kind or None,
                               tier=tier or None, today=as_of())
         agencies = data.region_agencies(conn, region=region, year=year) if region else []
-        return page(request, "coverage.html", coverage=found, years=data.years(conn), agencies=agencies,
+        return page(request, "coverage.html", coverage=found, years=seen, agencies=agencies,
                     by_year=data.coverage_by_year(conn, region=region))
 
     @app.get("/api/coverage", tags=["api"])
