@@ -48,7 +48,7 @@ class Stats(dict):
         self[key] = self.get(key, 0) + count
 
 class Crawler:
-    settings = Settings({"NIANBAO_DATA_DIR": data})
+    settings = Settings({"NIANBAO_DATA_DIR": data, "NIANBAO_SOURCES_DIR": "sources"})
     stats = Stats()
     spider = ReportsSpider()
 

@@ -57,8 +57,8 @@ def walk(portal: PortalServer, slug: str, limit: int = 400) -> set[str]:
 
 
 def go_pages(url: str, text: str) -> list[str]:
-    """A goPage(N) pager (mingshan-health): page N is ?page=N of the list page."""
-    return [f"{url.split('?')[0]}?page={n}" for n in GO_PAGE.findall(text)]
+    """A goPage(N) pager (mingshan-health): pages counted from 0, goPage(N) is ?page=N+1 of the list page."""
+    return [f"{url.split('?')[0]}?page={int(n) + 1}" for n in GO_PAGE.findall(text)]
 
 
 def trs_pages(text: str) -> list[str]:

@@ -79,7 +79,7 @@ class Generic(Family):
 
         def link(target: int, label: str) -> str:
             if site.spec.go_page:
-                return f'<a href="javascript:void(0);" onclick="goPage({target})">{label}</a>'
+                return f'<a href="javascript:void(0);" onclick="goPage({target - 1})">{label}</a>'
             return f'<a href="{attr(base)}?page={target}">{label}</a>'
 
         parts = [link(1, "首页")]
@@ -88,5 +88,5 @@ class Generic(Family):
         parts.append(link(number + 1, "下一页") if number < count else "<span>下一页</span>")
         parts.append(link(count, "尾页"))
         if site.spec.go_page:
-            parts.append(f"<script>function goPage(n) {{ location.href = '{attr(base)}?page=' + n; }}</script>")
+            parts.append(f"<script>function goPage(n) {{ location.href = '{attr(base)}?page=' + (n + 1); }}</script>")   # pages counted from 0
         return " ".join(parts)
