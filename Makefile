@@ -31,15 +31,16 @@ lock: ## re-resolve requirements.lock from the ranges in pyproject.toml (needs u
 demo: setup ## start the sandbox portal, harvest it into var/warehouse.db, show the results
 	$(BIN)/python -m nianbao.demo
 
-test: setup ## run the whole test suite (PostgreSQL tests included)
-	$(BIN)/pytest $(PYTEST_ARGS)
+test: setup ## run the whole test suite (PostgreSQL tests included), one worker per core
+	$(BIN)/pytest -n auto --dist loadgroup $(PYTEST_ARGS)
 
 lint: setup ## ruff and mypy over the packages
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-bench: setup ## benchmarks: figures to var/bench/*.json and a table
+bench: setup ## benchmarks: figures to var/bench/*.json, a table, and docs/benchmarks.md
 	$(BIN)/python -m benchmarks $(BENCH)
+	$(BIN)/python -m benchmarks report
 
 corpus: setup ## regenerate the sandbox corpus (LibreOffice and CJK fonts for some forms)
 	$(BIN)/python -m sandbox generate
