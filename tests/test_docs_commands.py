@@ -100,9 +100,12 @@ def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh clone of this repository's HEAD, this worktree's .venv, a demo-like warehouse."""
     where = tmp_path_factory.mktemp("clone") / "nianbao"
     subprocess.run(["git", "clone", "--quiet", str(REPO), str(where)], check=True, timeout=300)
+    venv = Path(sys.prefix)
     (where / ".venv").mkdir()
-    (where / ".venv" / "bin").symlink_to(Path(sys.executable).parent)
-    (where / ".venv" / ".installed").touch()   # `make setup` has nothing to do in the clone
+    for part in venv.iterdir():   # the venv's parts, but its own stamp: `make setup` has nothing to do
+        if part.name != ".installed":
+            (where / ".venv" / part.name).symlink_to(part)
+    (where / ".venv" / ".installed").touch()
     code = ("from pathlib import Path; from nianbao import demo; "
             "raise SystemExit(demo.run(Path('var'), Path('sources'), sites=['hongze']))")
     made = subprocess.run([sys.executable, "-c", code], cwd=where, env=clean_env(where), text=True,
