@@ -122,6 +122,7 @@ def clean_env(root: Path) -> dict[str, str]:
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("docs-clone")   # one clone and one demo warehouse, not one per worker
 @pytest.mark.parametrize("block", all_blocks(), ids=str)
 def test_documented_commands_run_in_a_fresh_clone(block: Block, clone: Path) -> None:
     if block.not_run is not None:
