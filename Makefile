@@ -42,7 +42,7 @@ bench: setup ## benchmarks: figures to var/bench/*.json, a table, and docs/bench
 	$(BIN)/python -m benchmarks $(BENCH)
 	$(BIN)/python -m benchmarks report
 
-corpus: setup ## regenerate the sandbox corpus (LibreOffice and CJK fonts for some forms)
+corpus: setup ## regenerate the sandbox corpus (the Word-made forms need LibreOffice and CJK fonts)
 	$(BIN)/python -m sandbox generate
 
 clean: ## remove var/ (warehouse, raw store, benchmarks); keeps .venv

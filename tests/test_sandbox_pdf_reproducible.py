@@ -33,7 +33,8 @@ def test_each_pinned_font_draws_every_pinned_character(family: str):
 
     charmap = TTFontFile(str(pinned_font(family)), subfontIndex=0).charToGlyph
     lacking = [c for c in pinned_characters() if ord(c) not in charmap]
-    assert set(lacking) <= set("−￣"), f"{family} lacks {''.join(lacking)!r}"  # faces without U+2212, U+FFE3
+    assert set(lacking) <= set("−￣"), (  # no face has U+2212, U+FFE3
+        f"{family} lacks {''.join(lacking)!r}: re-pin with python -m sandbox.generate.fonts (docs/sandbox.md)")
 
 
 def test_a_character_the_pinned_font_lacks_stops_generation(tmp_path: Path):
