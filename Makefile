@@ -34,17 +34,18 @@ demo: setup ## start the sandbox portal, harvest it into var/warehouse.db, show 
 serve: setup ## serve the warehouse on the web (read-only) at http://127.0.0.1:8000/
 	$(BIN)/nianbao serve $(SERVE_ARGS)
 
-test: setup ## run the whole test suite (PostgreSQL tests included)
-	$(BIN)/pytest $(PYTEST_ARGS)
+test: setup ## run the whole test suite (PostgreSQL tests included), one worker per core
+	$(BIN)/pytest -n auto --dist loadgroup $(PYTEST_ARGS)
 
 lint: setup ## ruff and mypy over the packages
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-bench: setup ## benchmarks: figures to var/bench/*.json and a table
+bench: setup ## benchmarks: figures to var/bench/*.json, a table, and docs/benchmarks.md
 	$(BIN)/python -m benchmarks $(BENCH)
+	$(BIN)/python -m benchmarks report
 
-corpus: setup ## regenerate the sandbox corpus (LibreOffice and CJK fonts for some forms)
+corpus: setup ## regenerate the sandbox corpus (the Word-made forms need LibreOffice and CJK fonts)
 	$(BIN)/python -m sandbox generate
 
 clean: ## remove var/ (warehouse, raw store, benchmarks); keeps .venv

@@ -4,6 +4,7 @@ A benchmark module defines `run() -> list[dict]`; each dict is one figure with
 the keys name, value, unit and optionally target and note. Ratios are measured
 inside one run against a baseline on the same inputs, because the machine is noisy.
 Usage: python -m benchmarks [NAME …]   (NAME: extract, crawl, load, …)
+       python -m benchmarks report      (the figures of var/bench/*.json into docs/benchmarks.md)
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ OUT = Path("var/bench")
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["report"]:
+        from benchmarks.report import main as report_main
+
+        return report_main(argv[1:])
     wanted = set(argv)
     names = sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if m.name.startswith("bench_"))
     table = Table(title="nianbao benchmarks")

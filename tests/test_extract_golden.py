@@ -6,6 +6,7 @@ agency, year and format; look-alikes and hostile files to their expected finding
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -91,7 +92,11 @@ def test_corpus_document_extracts_to_its_truth(entry: CorpusEntry) -> None:
     rules = [f.rule for f in got.findings]
     if truth.form == "doc" and shutil.which("soffice") is None and shutil.which("libreoffice") is None:
         assert "needs-libreoffice" in rules
-        return
+        missing = (f"{entry.name}: LibreOffice is not installed, so this .doc was only checked for its "
+                   "needs-libreoffice finding, not against its truth (apt-get install libreoffice-writer)")
+        if os.environ.get("CI") == "true":
+            pytest.fail(missing)
+        pytest.skip(missing)
     if truth.record is None:
         expected = truth.expected_finding
         assert expected, f"{entry.name}: a {truth.kind} document without expected_finding"

@@ -17,8 +17,6 @@ print the entity's target (`forbidden_text`).
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +25,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from sandbox.agencies import Publication, agency
 from sandbox.corpus import Truth
+from sandbox.generate.fonts import pinned_font
 from sandbox.generate.html_render import intro_text
 from sandbox.generate.html_truth import MEDIA_TYPES, other_truth, printed_record, write_truth
 from sandbox.generate.office_docx import DocxStyle, write_docx
@@ -104,14 +103,9 @@ def _challenge(out_dir: Path, name: str) -> str:
     return f"{name}.html"
 
 
-def _cjk_font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
-    """A CJK font found by fontconfig (generation time only); PIL's default otherwise."""
-    if shutil.which("fc-match"):
-        found = subprocess.run(["fc-match", "-f", "%{file}", "Noto Sans CJK SC:lang=zh"],
-                               capture_output=True, text=True, check=False).stdout.strip()
-        if found:
-            return ImageFont.truetype(found, size)
-    return ImageFont.load_default()
+def _cjk_font(size: int) -> ImageFont.FreeTypeFont:
+    """The pinned WenQuanYi Zen Hei (sandbox.generate.fonts), never a host font."""
+    return ImageFont.truetype(str(pinned_font("WenQuanYi Zen Hei")), size, index=0)
 
 
 def _cover_png(out_dir: Path, name: str) -> str:

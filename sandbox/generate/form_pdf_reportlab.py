@@ -5,8 +5,8 @@ all, horizontal rules only, 三线表, 表三 on a landscape page, numbers wrapp
 narrow cells, 表三 rows broken over a page, simulated bold (text drawn twice), a
 diagonal watermark in the text layer, labels spaced out (规　　章), the tables pasted
 as pictures under real prose; fonts are the non-embedded CID font
-STSong-Light or embedded TrueType subsets (AR PL UMing/UKai, WenQuanYi Zen Hei from
-the Debian packages fonts-arphic-uming, fonts-arphic-ukai, fonts-wqy-zenhei).
+STSong-Light or embedded TrueType subsets of AR PL UMing/UKai and WenQuanYi Zen Hei,
+pinned in the repository (sandbox.generate.fonts), so no host font is ever used.
 2020 reports use the 2019 format; some print 政府集中采购 采购总金额 in 元.
 
 The cid-pdf embeds a TrueType subset whose ToUnicode CMap is empty, so text

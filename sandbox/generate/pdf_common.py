@@ -7,7 +7,6 @@ the three tables as rows of printed strings); each PDF form lays it out its own 
 from __future__ import annotations
 
 import random
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -187,20 +186,6 @@ def _t3_rows(record: ReportRecord) -> list[T3Row]:
 
 def _t4_values(record: ReportRecord) -> list[list[str]]:
     return [[_raw(record, f"t4.{row.key}.{c.key}") for c in T4_COLUMNS] for row in T4_ROWS]
-
-
-# ---------------------------------------------------------------- fonts
-def font_file(pattern: str) -> Path | None:
-    """The file fontconfig picks for a pattern, if it is installed (e.g. "WenQuanYi Zen Hei")."""
-    try:
-        out = subprocess.run(["fc-match", "-f", "%{file}|%{family}", pattern], capture_output=True,
-                             text=True, check=True, timeout=30).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    path, _, family = out.partition("|")
-    if not path or pattern.split(":")[0].lower() not in family.lower():
-        return None
-    return Path(path)
 
 
 # ---------------------------------------------------------------- truth

@@ -36,18 +36,18 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from sandbox.generate.fonts import check_drawable, pinned_font
 from sandbox.generate.pdf_common import (
     T3_CHECK_NOTE,
     T3_COLUMN_LABELS,
     T3_RESULTS_GROUP,
     ReportContent,
-    font_file,
 )
 from sandbox.generate.pdf_ocr_check import misread_in_images, number_boxes
 
 Rules = Literal["grid", "none", "horizontal", "three-line"]
 
-# Font choices: (reportlab name, fontconfig family or None for the non-embedded CID font).
+# Font choices: (reportlab name, pinned family (sandbox.generate.fonts) or None for the non-embedded CID font).
 FONTS: dict[str, tuple[str, str | None]] = {
     "stsong": ("STSong-Light", None),
     "uming": ("ARPLUMing", "AR PL UMing CN"),
@@ -84,19 +84,24 @@ class LayoutStyle:
 
 
 def register_font(key: str) -> tuple[str, str]:
-    """Register a font; return (reportlab font name, what was used) — falls back to STSong-Light."""
+    """Register a font (a pinned file, never the host's); return (reportlab font name, what was used)."""
     name, family = FONTS[key]
     if family is None:
         pdfmetrics.registerFont(UnicodeCIDFont(name))
         return name, "STSong-Light (reportlab CID font, not embedded)"
-    if name in pdfmetrics.getRegisteredFontNames():
-        return name, f"{family} (embedded TrueType subset)"
-    path = font_file(family)
-    if path is None:
-        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-        return "STSong-Light", f"STSong-Light (fallback: {family} not installed)"
-    pdfmetrics.registerFont(TTFont(name, str(path), subfontIndex=0, asciiReadable=not key.endswith("-opaque")))
+    if name not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont(name, str(pinned_font(family)), subfontIndex=0,
+                                       asciiReadable=not key.endswith("-opaque")))
     return name, f"{family} (embedded TrueType subset)"
+
+
+def check_printable(content: ReportContent, style: LayoutStyle) -> None:
+    """Fail (MissingGlyphs) before writing a PDF whose text the pinned font cannot draw."""
+    name, family = FONTS[style.font]
+    if family is not None:
+        printed = repr((content.title, content.agency, content.intro, content.sections, content.t2, content.t3,
+                        content.t4, style.watermark))
+        check_drawable(family, printed, pdfmetrics.getFont(name).face.charToGlyph)
 
 
 class DoubleStruck(Paragraph):
@@ -350,6 +355,7 @@ def table_picture(table: Table) -> Image:
 def write_pdf(path: Path, content: ReportContent, style: LayoutStyle) -> str:
     """Write the report; return a note on the font actually used."""
     font, font_note = register_font(style.font)
+    check_printable(content, style)
     doc = BaseDocTemplate(str(path), pagesize=A4, invariant=1, title=content.title, author=content.agency,
                           creator="Microsoft Word" if style.rules == "grid" else "", subject="",
                           leftMargin=25 * mm, rightMargin=25 * mm, topMargin=25 * mm, bottomMargin=22 * mm)
