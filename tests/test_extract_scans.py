@@ -123,7 +123,7 @@ def test_a_degraded_scan_of_a_corpus_report_reads_to_its_truth(kind: str) -> Non
     truth = entry.truth.record
     assert truth is not None
     # As the crawler hands it over: with the listing's title (OCR misses rare characters such as 瀍).
-    hints = Hints(listing_title=entry.truth.title, published=entry.truth.published)
+    hints = Hints(listing_title=entry.truth.title, listing_date=entry.truth.published)
     record = extract_bytes(degrade(entry.read_bytes(), kind, seed=2026), hints=hints)
     assert record.provenance.ocr_pages
     wrong = {key: (record.cells.get(key, "missing"), value) for key, value in truth.cells.items()

@@ -19,7 +19,7 @@ SHA = {name: name * 64 for name in "abcde"}
 def _load(engine, record, agency_id: int, sha: str, published: str | None) -> int:
     record.provenance.sha256 = sha
     record.provenance.url = f"http://127.0.0.1/{sha[:8]}.pdf"
-    record.provenance.published = published
+    record.provenance.listing_date = published
     return load_report(engine, record, agency_id=agency_id).report_id
 
 
