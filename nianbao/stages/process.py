@@ -11,11 +11,8 @@ In Airflow the three steps are separate tasks that hand records over through
 
 from __future__ import annotations
 
-import contextlib
-import importlib
 import json
 import logging
-import pkgutil
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -116,7 +113,6 @@ def extract_documents(context: StageContext, documents: Sequence[DocumentVersion
 
     store = RawStore(context.raw_store)
     set_threads(context.settings.ocr_threads)
-    warm_up_readers()
 
     def one(document: DocumentVersion) -> Processed:
         return Processed(document, _extract_one(store, document))
@@ -128,15 +124,6 @@ def extract_documents(context: StageContext, documents: Sequence[DocumentVersion
             if progress:
                 progress("extract", len(done), len(documents))
     return done
-
-
-def warm_up_readers() -> None:
-    """Import every reader once: the extraction workers are forked and start with them loaded."""
-    import extract.readers
-
-    for module in pkgutil.iter_modules(extract.readers.__path__):
-        with contextlib.suppress(ImportError):
-            importlib.import_module(f"extract.readers.{module.name}")
 
 
 def _extract_one(store: Any, document: DocumentVersion) -> ReportRecord:

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, text
 from report.agencies import deadline
 from warehouse import regions, search
 from warehouse.dictionary import column_name, entries
+from warehouse.wide import timeliness
 
 STATES = ("on_time", "late", "unknown", "not_due", "missing", "site_broken", "quarantined")
 # The figures an agency page charts over the years.
@@ -170,7 +171,7 @@ def agency(conn: Connection, agency_id: int) -> dict[str, Any] | None:
         published = report["published"]
         if isinstance(published, str):
             published = dt.date.fromisoformat(published)
-        report["timeliness"] = "unknown" if published is None else "on_time" if published <= due else "late"
+        report["timeliness"] = timeliness(published, due)
     found["findings"] = _rows(conn, """SELECT f.report_id, r.year, f.rule, f.severity, f.message, f.message_en
         FROM findings f JOIN reports r ON r.id = f.report_id
         WHERE r.agency_id = :id AND r.is_current ORDER BY r.year DESC, f.id""", {"id": agency_id})
