@@ -52,6 +52,19 @@ class Provenance(BaseModel):
     duration_ms: float | None = None
 
 
+class CellSource(BaseModel):
+    """Where one cell's value was printed: the page, the box on it, the text read there."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    page: int | None = None  # 1-based; None for a document without pages (HTML, DOCX, XLS)
+    bbox: tuple[float, float, float, float] | None = None  # x0, y0, x1, y1 (top-left origin)
+    unit: Literal["pt", "px", "grid"] | None = None  # PDF points, image pixels, table row/col
+    text: str = ""  # the printed text the value was read from
+    confidence: float | None = None  # the recogniser's, for OCR
+    corrected: bool = False  # re-read because the report's identities disagreed
+
+
 class ReportRecord(BaseModel):
     """One document's report: the canonical cells, the six sections, the findings.
 
@@ -72,6 +85,7 @@ class ReportRecord(BaseModel):
     agency_level: str | None = None
     agency_kind: str | None = None
     provenance: Provenance = Field(default_factory=Provenance)
+    cell_sources: dict[str, CellSource] = Field(default_factory=dict)
 
     def value(self, key: str) -> CellValue:
         return self.cells.get(key)
