@@ -5,28 +5,30 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+UV_BIN = $(shell command -v uv || echo $(BIN)/uv)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lock demo serve test lint bench corpus clean
+.PHONY: help setup lock demo serve test lint bench corpus stack clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
 
 setup: $(STAMP) ## create .venv from requirements.lock and install nianbao (editable)
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements-dev.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@if command -v uv >/dev/null 2>&1 || $(BIN)/pip install -q uv >/dev/null 2>&1; then \
 	    UV=$$(command -v uv || echo $(BIN)/uv); \
-	    VIRTUAL_ENV=$(VENV) $$UV pip sync -q requirements.lock && \
+	    VIRTUAL_ENV=$(VENV) $$UV pip sync -q requirements-dev.lock && \
 	    VIRTUAL_ENV=$(VENV) $$UV pip install -q --no-deps -e . ; \
 	else \
-	    $(BIN)/pip install -q -r requirements.lock && $(BIN)/pip install -q --no-deps -e . ; \
+	    $(BIN)/pip install -q -r requirements-dev.lock && $(BIN)/pip install -q --no-deps -e . ; \
 	fi
 	@touch $@
 
-lock: ## re-resolve requirements.lock from the ranges in pyproject.toml (needs uv)
-	uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+lock: ## re-resolve the locks from pyproject.toml: requirements.lock (the image), requirements-dev.lock (.venv)
+	$(UV_BIN) pip compile pyproject.toml --extra dev --python-version 3.11 -q -o requirements-dev.lock
+	$(UV_BIN) pip compile pyproject.toml --python-version 3.11 -q -c requirements-dev.lock -o requirements.lock
 
 demo: setup ## start the sandbox portal, harvest it into var/warehouse.db, show the results
 	NIANBAO_HOME=$(CURDIR)/var $(BIN)/python -m nianbao.demo

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 
 from _nianbao_flow import DEFAULT_ARGS, harvest_flow
 from airflow.sdk import Param, dag
@@ -11,7 +10,6 @@ from airflow.sdk import Param, dag
 @dag(
     dag_id="nianbao_backfill",
     schedule=None,
-    start_date=datetime(2025, 1, 1),
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,

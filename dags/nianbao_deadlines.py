@@ -18,7 +18,6 @@ AFTER_DEADLINES = CronTriggerTimetable("0 6 1 2,4 *", timezone="Asia/Shanghai") 
 @dag(
     dag_id="nianbao_deadlines",
     schedule=AssetOrTimeSchedule(timetable=AFTER_DEADLINES, assets=REPORTS),
-    start_date=datetime(2025, 1, 1),
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,

@@ -31,7 +31,8 @@ def default_home() -> Path:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+    # An empty variable is an unset one: compose files pass `${NAME:-}` for every optional setting.
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", env_ignore_empty=True)
 
     # ------------------------------------------------------------ where things are
     home: Path = Field(default_factory=default_home, description=(

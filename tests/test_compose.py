@@ -25,8 +25,9 @@ def test_the_stack_has_every_service(compose) -> None:
     assert services["redis"]["image"].startswith("redis:")
     commands = {name: " ".join(services[name]["command"]) for name in AIRFLOW_SERVICES}
     assert commands == {"airflow-apiserver": "airflow api-server", "airflow-scheduler": "airflow scheduler",
-                        "airflow-dag-processor": "airflow dag-processor", "airflow-triggerer": "airflow triggerer",
-                        "airflow-worker": "airflow celery worker"}
+                        "airflow-dag-processor": "airflow dag-processor",
+                        "airflow-triggerer": "airflow triggerer --skip-serve-logs",
+                        "airflow-worker": "airflow celery worker --skip-serve-logs"}
 
 
 def test_airflow_services_use_the_project_image_and_celery(compose) -> None:
@@ -115,3 +116,79 @@ def test_the_init_step_creates_the_warehouse_role_and_database_once(postgres_ser
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             conn.execute(text(f'DROP ROLE IF EXISTS "{name}"'))
         admin.dispose()
+
+
+# ---------------------------------------------------------------- production settings
+
+def required_secrets() -> dict[str, str]:
+    from stack.cluster import generated_secrets
+
+    return generated_secrets()
+
+
+def test_the_stack_refuses_to_start_without_its_secrets(compose) -> None:
+    from stack.compose import ComposeError, environment
+
+    secrets = required_secrets()
+    environment(compose, "airflow-scheduler", secrets)      # all given: accepted
+    for name in secrets:
+        if name == "AIRFLOW_ADMIN_PASSWORD":
+            continue
+        missing = {k: v for k, v in secrets.items() if k != name}
+        with pytest.raises(ComposeError, match=name):
+            environment(compose, "airflow-scheduler", missing)
+        with pytest.raises(ComposeError, match=name):
+            environment(compose, "airflow-scheduler", {**missing, name: ""})
+
+
+def test_every_airflow_service_shares_the_secrets_airflow_needs(compose) -> None:
+    from stack.compose import environment
+
+    for name in AIRFLOW_SERVICES | {"airflow-init"}:
+        env = environment(compose, name, required_secrets())
+        assert len(env["AIRFLOW__API_AUTH__JWT_SECRET"]) >= 64          # Airflow warns below 64 bytes
+        assert env["AIRFLOW__CORE__FERNET_KEY"] and env["AIRFLOW__API__SECRET_KEY"]
+        # the async engine uses psycopg too: no asyncpg in the image
+        assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"].startswith("postgresql+psycopg://")
+        assert int(env["AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__VISIBILITY_TIMEOUT"]) >= 3600
+
+
+def test_the_compose_environment_is_valid_nianbao_settings(compose, monkeypatch) -> None:
+    """Optional settings are passed as `${NAME:-}`: empty must mean unset, not a parse error."""
+    from nianbao.settings import ENV_PREFIX, Settings
+    from stack.compose import environment
+
+    env = environment(compose, "airflow-worker", required_secrets())
+    nianbao = {k: v for k, v in env.items() if k.startswith(ENV_PREFIX)}
+    assert "NIANBAO_ALERT_SMTP_PORT" in nianbao and nianbao["NIANBAO_ALERT_SMTP_PORT"] == ""
+    for name in list(__import__("os").environ):
+        if name.startswith(ENV_PREFIX):
+            monkeypatch.delenv(name)
+    for name, value in nianbao.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings()
+    assert settings.alert_smtp_port is None and settings.warehouse.startswith("postgresql+psycopg://")
+
+
+def test_every_long_running_service_has_a_healthcheck_and_serves_no_logs(compose) -> None:
+    services = compose["services"]
+    for name in AIRFLOW_SERVICES | {"postgres", "redis"}:
+        assert services[name].get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
+    for name in ("airflow-triggerer", "airflow-worker"):
+        assert "--skip-serve-logs" in services[name]["command"], name   # logs come from the shared volume
+        volumes = [m.split(":")[1] for m in services[name]["volumes"]]
+        assert "/opt/airflow/logs" in volumes
+
+
+def test_the_image_installs_the_runtime_lock_without_dev_tools() -> None:
+    runtime = (REPO / "requirements.lock").read_text(encoding="utf-8")
+    dev = (REPO / "requirements-dev.lock").read_text(encoding="utf-8")
+    pinned = set(re.findall(r"^([a-z0-9_.-]+)==", runtime, re.M))
+    for tool in ("pytest", "ruff", "mypy", "hypothesis", "playwright", "reportlab"):
+        assert tool not in pinned, f"{tool} is in the image's lock"
+        assert re.search(rf"^{tool}==", dev, re.M), f"{tool} is missing from the dev lock"
+    dev_pins = dict(re.findall(r"^([a-z0-9_.-]+)==(\S+)", dev, re.M))
+    assert {name: version for name, version in re.findall(r"^([a-z0-9_.-]+)==(\S+)", runtime, re.M)
+            if dev_pins.get(name) != version} == {}, "the two locks pin different versions"
+    dockerfile = (REPO / "Dockerfile").read_text(encoding="utf-8")
+    assert "requirements.lock" in dockerfile and "requirements-dev.lock" not in dockerfile

@@ -12,6 +12,14 @@ INSPECT = """
 import json
 from pathlib import Path
 from airflow.dag_processing.dagbag import BundleDagBag
+from airflow.serialization.serialized_objects import DagSerialization
+
+def first_run_after(dag):
+    # when the scheduler starts the first run once the DAG is unpaused (None: never by itself),
+    # computed as the scheduler does it, on the serialised DAG
+    serialised = DagSerialization.from_dict(DagSerialization.to_dict(dag))
+    info = serialised.next_dagrun_info(last_automated_run_info=None)
+    return info.run_after.isoformat() if info and info.run_after else None
 
 bag = BundleDagBag(dag_folder="{dags}", bundle_path=Path("{dags}"))
 out = {{"errors": {{k: str(v)[-2000:] for k, v in bag.import_errors.items()}}, "dags": {{}}}}
@@ -21,6 +29,7 @@ for dag_id, dag in bag.dags.items():
                                "upstream": sorted(t.upstream_task_ids),
                                "outlets": [o.uri for o in t.outlets]}} for t in dag.tasks}},
         "schedule": type(dag.timetable).__name__, "params": sorted(dag.params.keys()),
+        "first_run_after": first_run_after(dag),
     }}
 print("RESULT" + json.dumps(out))
 """
@@ -77,3 +86,12 @@ def test_the_crawl_pools_import_into_airflow(airflow_env, tmp_path) -> None:
     listed = json.loads(airflow_env.airflow("pools", "list", "--output", "json").stdout)
     slots = {pool["pool"]: int(pool["slots"]) for pool in listed}
     assert {name: slots.get(name) for name in pools()} == dict.fromkeys(pools(), 1)
+
+
+def test_unpausing_a_dag_starts_no_run_for_a_slot_already_past(dag_bag) -> None:
+    from datetime import UTC, datetime
+
+    for dag_id, dag in dag_bag["dags"].items():
+        first = dag["first_run_after"]
+        assert first is None or datetime.fromisoformat(first) > datetime.now(UTC), (dag_id, first)
+    assert dag_bag["dags"]["nianbao_harvest"]["first_run_after"] is not None  # it is scheduled

@@ -1,0 +1,157 @@
+"""The stack check: a real cluster harvests the sandbox and must equal `nianbao harvest`.
+
+1. start the sandbox portal and the stack (api-server, scheduler, dag-processor, triggerer,
+   two Celery workers, each with its own data folder), all on 127.0.0.1;
+2. trigger nianbao_harvest over a few sandbox sources; while an `extract` task runs, SIGKILL
+   the worker running it (and start it again, as `restart: always` would);
+3. wait for the run: it must succeed, the killed task on a later try;
+4. harvest the same sources with `nianbao harvest` into a second database and compare.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+
+from stack.cluster import PG_ADMIN_URL, REPO, Cluster, StackError
+
+SITES = ["hongze", "huaian"]          # a TRS and a jcms portal, no OCR: quick
+SOURCES = [f"sandbox-{site}" for site in SITES]
+TODAY = "2025-04-15"
+DAG_ID = "nianbao_harvest"
+
+# What a harvest leaves in the warehouse, by natural keys (ids and timestamps differ between runs).
+SNAPSHOT_QUERIES = {
+    "reports": "SELECT a.slug, r.year, d.sha256, r.status, r.is_current, r.format FROM reports r "
+               "JOIN agencies a ON a.id = r.agency_id JOIN documents d ON d.id = r.document_id",
+    "cells": "SELECT a.slug, r.year, d.sha256, c.key, c.value, c.raw FROM cells c JOIN reports r ON r.id = c.report_id "
+             "JOIN agencies a ON a.id = r.agency_id JOIN documents d ON d.id = r.document_id",
+    "findings": "SELECT a.slug, r.year, d.sha256, f.rule, f.severity FROM findings f "
+                "JOIN reports r ON r.id = f.report_id JOIN agencies a ON a.id = r.agency_id "
+                "JOIN documents d ON d.id = r.document_id",
+    "documents": "SELECT source_id, url, sha256, year FROM documents",
+    "open_alerts": "SELECT kind, cause_key, severity FROM alerts WHERE resolved_at IS NULL",
+}
+
+
+@dataclass
+class CheckResult:
+    state: str
+    killed: dict[str, Any] | None
+    tasks: list[dict[str, Any]]
+    stack: dict[str, set]
+    reference: dict[str, set]
+    listening: set[str] = field(default_factory=set)
+    seconds: float = 0.0
+
+    @property
+    def same_warehouse(self) -> bool:
+        return self.stack == self.reference
+
+    def differences(self) -> dict[str, dict[str, list]]:
+        return {name: {"stack_only": sorted(map(repr, self.stack[name] - self.reference[name]))[:10],
+                       "reference_only": sorted(map(repr, self.reference[name] - self.stack[name]))[:10]}
+                for name in SNAPSHOT_QUERIES if self.stack[name] != self.reference[name]}
+
+
+def snapshot(url: str) -> dict[str, set]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {name: {tuple(str(v) for v in row) for row in conn.execute(text(sql))}
+                    for name, sql in SNAPSHOT_QUERIES.items()}
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def sandbox_portal(sites: list[str]) -> Iterator[str]:
+    from sandbox.portal import PortalConfig, PortalServer
+
+    server = PortalServer(PortalConfig(sites=sites)).start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@contextmanager
+def scratch_database(name: str) -> Iterator[str]:
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def reference_harvest(url: str, portal_url: str, home: Path, sources: list[str]) -> None:
+    """`nianbao harvest` on one machine: what the cluster must reproduce."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NIANBAO_")}
+    env.update({"NIANBAO_HOME": str(home), "NIANBAO_WAREHOUSE_URL": url, "NIANBAO_SANDBOX_URL": portal_url})
+    finished = subprocess.run([sys.executable, "-m", "nianbao", "harvest", "--sources", ",".join(sources),
+                               "--today", TODAY, "--fast", "--jobs", "1"], cwd=REPO, env=env, text=True,
+                              capture_output=True, timeout=900)
+    if finished.returncode != 0:
+        raise StackError(f"nianbao harvest: exit {finished.returncode}\n{finished.stderr[-3000:]}")
+
+
+def kill_a_running_extract(cluster: Cluster, run_id: str) -> dict[str, Any] | None:
+    """SIGKILL the worker running an extract task of the run, if one runs now; start it again."""
+    for ti in cluster.task_instances(DAG_ID, run_id):
+        if ti["task_id"] == "extract" and ti["state"] == "running" and ti["pid"]:
+            worker = cluster.worker_running(int(ti["pid"]))
+            if worker:
+                cluster.services[worker].kill()
+                cluster.restart(worker)
+                return {**ti, "worker": worker}
+    return None
+
+
+def run_check(run_dir: Path, *, sources: list[str] | None = None, kill_worker: bool = True,
+              timeout: float = 1200, shared_data: bool = False) -> CheckResult:
+    sources = sources or SOURCES
+    started = time.monotonic()
+    sites = [s.removeprefix("sandbox-") for s in sources]
+    with sandbox_portal(sites) as portal_url:
+        cluster = Cluster(run_dir / "stack", shared_data=shared_data,
+                          extra_env={"NIANBAO_SANDBOX_URL": portal_url})
+        try:
+            cluster.start()
+            listening = cluster.listening_addresses()
+            cluster.wait_for_dag(DAG_ID)
+            run_id = cluster.trigger(DAG_ID, {"sources": sources, "today": TODAY, "fast": True, "jobs": 1})
+            killed, state = watch(cluster, run_id, kill_worker, deadline=started + timeout)
+            tasks = cluster.task_instances(DAG_ID, run_id)
+            listening |= cluster.listening_addresses()
+            stack_snapshot = snapshot(cluster.warehouse_url)
+        finally:
+            cluster.stop()
+        with scratch_database(f"{cluster.prefix}_reference") as url:
+            reference_harvest(url, portal_url, run_dir / "reference", sources)
+            reference = snapshot(url)
+    return CheckResult(state, killed, tasks, stack_snapshot, reference, listening, time.monotonic() - started)
+
+
+def watch(cluster: Cluster, run_id: str, kill_worker: bool, deadline: float) -> tuple[dict | None, str]:
+    killed = None
+    while time.monotonic() < deadline:
+        state = cluster.run_state(DAG_ID, run_id)
+        if state in ("success", "failed"):
+            return killed, state
+        if kill_worker and killed is None:
+            killed = kill_a_running_extract(cluster, run_id)
+        time.sleep(0.3)
+    raise StackError(f"{DAG_ID} {run_id} did not finish in time: {cluster.task_instances(DAG_ID, run_id)}")
