@@ -47,6 +47,9 @@ bench: setup ## benchmarks: figures to var/bench/*.json, a table, and docs/bench
 	$(BIN)/python -m benchmarks $(BENCH)
 	$(BIN)/python -m benchmarks report
 
+stack: setup ## the compose stack as processes on 127.0.0.1: harvest the sandbox on 2 workers, kill one, compare
+	$(BIN)/python -m stack check $(STACK_ARGS)
+
 corpus: setup ## regenerate the sandbox corpus (the Word-made forms need LibreOffice and CJK fonts)
 	$(BIN)/python -m sandbox generate
 

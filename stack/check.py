@@ -77,7 +77,7 @@ def snapshot(url: str) -> dict[str, set]:
 def sandbox_portal(sites: list[str]) -> Iterator[str]:
     from sandbox.portal import PortalConfig, PortalServer
 
-    server = PortalServer(PortalConfig(sites=sites)).start()
+    server = PortalServer(PortalConfig(sites=list[Any](sites))).start()
     try:
         yield server.url
     finally:

@@ -44,9 +44,8 @@ def interpolate(value: str, variables: Mapping[str, str]) -> str:
         if op in (":-", "-"):
             use_default = empty if op == ":-" else not present
             return arg if use_default else variables[name]
-        if op in (":?", "?"):
-            if empty if op == ":?" else not present:
-                raise ComposeError(f"{name}: {arg or 'required variable is not set'}")
+        if op in (":?", "?") and (empty if op == ":?" else not present):
+            raise ComposeError(f"{name}: {arg or 'required variable is not set'}")
         return variables.get(name, "")
 
     return _VARIABLE.sub(replace, value)

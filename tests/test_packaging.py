@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = {"report", "extract", "crawler", "warehouse", "nianbao"}
-KEPT_OUT = {"sandbox", "tests", "benchmarks", "dags"}
+KEPT_OUT = {"sandbox", "stack", "tests", "benchmarks", "dags"}
 _SKIP_COPY = shutil.ignore_patterns(".git", ".venv", "var", "build", "dist", "*.egg-info", "__pycache__", "*.pyc",
                                     ".*_cache", ".hypothesis")
 
