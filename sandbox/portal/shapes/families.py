@@ -468,6 +468,61 @@ class YearIndex(ShapeFamily):
         return None
 
 
+# ---------------------------------------------------------------- lists only a browser can read
+class RenderedList(ShapeFamily):
+    """A list that only a running script builds, so that no static reading finds it: rows written by
+    code that is itself base64 and eval'd; rows from an answer the script decodes (base64 JSON served
+    as text); or rows bound to click handlers, from JSON at a URL the script assembles from char codes.
+    """
+
+    name = "rendered"
+
+    def __init__(self, rng: random.Random) -> None:
+        super().__init__(rng)
+        self.style = rng.choice(("eval", "decoded", "bound"))
+        self.endpoint = rng.choice(("/api/gk/list", "/site/data/nb", "/front/doc/query"))
+        self.keys = rng.choice((("title", "url", "date"), ("docTitle", "docUrl", "pubDate"), ("bt", "link", "fbrq")))
+
+    def answer(self, site: Site, method: str, path: str, body: bytes) -> Response | None:
+        if method not in ("GET", "HEAD"):
+            return None
+        if path == site.prefix + self.list_path:
+            shell = f'<div class="{self.spelling.list_class}" id="listBox"></div>'
+            return self.page(site, "政府信息公开年报", shell, f"<script>\n{self.script(site)}\n</script>")
+        if path == site.prefix + self.endpoint and self.style != "eval":
+            rows = json.dumps(self.rows(site), ensure_ascii=False)
+            if self.style == "decoded":
+                return Response(200, base64.b64encode(rows.encode()), "text/plain; charset=utf-8",
+                                modified=site.last_modified())
+            return Response(200, rows.encode(), "application/json; charset=utf-8", modified=site.last_modified())
+        return None
+
+    def rows(self, site: Site) -> list[dict[str, str]]:
+        title, url, day = self.keys
+        return [{title: item.title, url: item.article_url, day: item.published.isoformat()} for item in site.listed()]
+
+    def script(self, site: Site) -> str:
+        decode = "function d(s){return new TextDecoder().decode(Uint8Array.from(atob(s),function(c){return c.charCodeAt(0);}));}"
+        if self.style == "eval":
+            markup = self.spelling.rows([self.row(site, item) for item in site.listed()])
+            code = f"document.getElementById('listBox').innerHTML = {json.dumps(markup, ensure_ascii=False)};"
+            return f"{decode}\neval(d('{base64.b64encode(code.encode()).decode()}'));"
+        codes = ",".join(str(ord(c)) for c in site.prefix + self.endpoint)
+        title, url, day = self.keys
+        if self.style == "decoded":
+            write = (f"var rows = JSON.parse(d(text)); var html = ''; rows.forEach(function(r){{ html += '<li><a href=\"'"
+                     f" + r.{url} + '\">' + r.{title} + '</a><span>' + r.{day} + '</span></li>'; }});"
+                     " document.getElementById('listBox').innerHTML = '<ul>' + html + '</ul>';")
+            return (f"{decode}\nvar u = String.fromCharCode({codes});\n"
+                    f"fetch(u).then(function(r){{return r.text();}}).then(function(text){{ {write} }});")
+        write = ("var box = document.getElementById('listBox'); rows.forEach(function(r){"
+                 " var row = document.createElement('div'); row.className = 'item';"
+                 f" row.textContent = r.{title} + ' ' + r.{day};"
+                 f" row.addEventListener('click', function(){{ location.href = r.{url}; }}); box.appendChild(row); }});")
+        return (f"var u = String.fromCharCode({codes});\n"
+                f"fetch(u).then(function(r){{return r.json();}}).then(function(rows){{ {write} }});")
+
+
 # ---------------------------------------------------------------- documents reached by script
 class ScriptDocuments(LinkPager):
     """Article pages whose document is reached by script: `downloadFile('123')` through the page's own
@@ -519,5 +574,6 @@ class ScriptDocuments(LinkPager):
 
 SHAPE_FAMILIES: dict[str, type[ShapeFamily]] = {
     family.name: family for family in (TrsPager, WcmPager, LinkPager, NextLastPager, ScriptPager, PostBackPager,
-                                       AjaxList, ScriptArrayList, FrameList, YearIndex, ScriptDocuments)
+                                       AjaxList, ScriptArrayList, FrameList, YearIndex, ScriptDocuments,
+                                       RenderedList)
 }
