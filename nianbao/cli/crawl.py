@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from nianbao.cli.output import JsonOption, echo_json
+
 if TYPE_CHECKING:
     from crawler.summary import CrawlSummary
 
@@ -29,7 +31,7 @@ def register(app: typer.Typer) -> None:
 
 @sources_app.command("check")
 def check(sources_dir: Annotated[Path | None, typer.Option("--sources-dir", help="default NIANBAO_SOURCES_DIR")]
-          = None) -> None:
+          = None, as_json: JsonOption = False) -> None:
     """Validate every sources/*.yaml entry; errors name the file and line."""
     from crawler.registry import load_registry
     from nianbao.settings import get_settings
@@ -39,7 +41,11 @@ def check(sources_dir: Annotated[Path | None, typer.Option("--sources-dir", help
     for error in registry.errors:
         typer.echo(str(error), err=True)
     files = len({origin[0] for origin in registry.origin.values()})
-    typer.echo(f"{len(registry.sources)} sources in {files} files, {len(registry.errors)} errors")
+    if as_json:
+        echo_json({"sources": len(registry.sources), "files": files, "errors": registry.errors,
+                   "rendered": [source.id for source in registry.sources if source.render]})
+    else:
+        typer.echo(f"{len(registry.sources)} sources in {files} files, {len(registry.errors)} errors")
     if registry.errors:
         raise typer.Exit(1)
 
@@ -47,7 +53,7 @@ def check(sources_dir: Annotated[Path | None, typer.Option("--sources-dir", help
 @sources_app.command("probe")
 def probe(ids: Annotated[list[str] | None, typer.Argument(help="source ids (default: all)")] = None,
           sandbox_url: SandboxOption = "", data_dir: DataDirOption = None, fast: FastOption = False,
-          as_json: Annotated[bool, typer.Option("--json", help="print the raw JSON")] = False) -> None:
+          as_json: Annotated[bool, typer.Option("--json", help="print the probe's summary as JSON")] = False) -> None:
     """Scout: read list pages only; say what each gave and which reports a crawl would collect. Changes nothing."""
     summary = _run_crawler("probe", ids or [], sandbox_url=sandbox_url, data_dir=data_dir, fast=fast)
     if as_json:
