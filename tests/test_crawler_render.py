@@ -87,3 +87,14 @@ def test_without_a_browser_a_rendered_source_is_a_recorded_broken_site(tmp_path:
                        errors=sum(stats.errors.values()), requests=sum(stats.errors.values()))
              for sid, stats in ((sid, SourceSummary.model_validate(s)) for sid, s in summary["sources"].items())]
     assert sorted(alert.source_id or "" for alert in broken_sites(facts)) == sorted(summary["sources"])
+
+
+@pytest.mark.slow
+def test_a_browser_that_does_not_start_is_a_recorded_needs_browser_failure(tmp_path: Path) -> None:
+    broken = tmp_path / "chromium"
+    broken.write_text("#!/bin/sh\necho 'cannot open display' >&2\nexit 1\n", encoding="utf-8")
+    broken.chmod(0o755)
+    reach = crawl_shapes(tmp_path, seed=SEED, shapes=RENDERED_SHAPES, copies=1, timeout=300, browser=str(broken))
+    summary = reach.summary
+    assert reach.found == 0 and summary["errors"] == {"needs_browser": 1}
+    assert [flags for flags in summary["flags"].values()] == [["list_page_error", "needs_browser"]]
