@@ -42,7 +42,7 @@ def page_verdict(probe: ListPageProbe) -> str:
     if further:
         return f"ok: no report here, {further} further list request(s) ({_kinds(probe.follows)})"
     if probe.needs_browser:
-        return "needs a browser: scripts but no items; set render: true"
+        return "needs a browser: scripts, but no dated row or report; set render: true"
     if probe.rendered:
         return "broken: nothing even in the rendered page; check list_urls"
     if probe.rows:
