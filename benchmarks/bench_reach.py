@@ -33,7 +33,7 @@ from sandbox.portal.shapes import RENDERED_SHAPES
 from sandbox.portal.shapes.reach import crawl_shapes, probe_shapes
 
 COPIES = 3
-RENDERED_COPIES = 9        # rendered sites: one list page each
+RENDERED_COPIES = 9        # rendered sites (the eval style paged)
 SAMPLE_SECONDS = 0.2
 
 

@@ -106,9 +106,13 @@ def test_probe_renders_a_render_true_source(portal: ShapePortalServer, tmp_path:
         if os.environ.get("CI") == "true":
             pytest.fail(f"the browser is required under CI: {problem}")
         pytest.skip(problem)
+    assert portal.shape_sites["shape-rendered-1"].family.style == "eval"   # type: ignore[attr-defined]
     summary = probe(portal, tmp_path, DEFAULT_BROWSER, "sandbox-shape-rendered-1")
-    (page,) = pages_of(summary, "sandbox-shape-rendered-1")
-    assert page["rendered"] and not page["needs_browser"]
-    assert page["reports"] == reports_there(portal, "rendered") and page["verdict"].startswith("ok")
+    pages = pages_of(summary, "sandbox-shape-rendered-1")
+    assert len(pages) == len(portal.portal.sites["shape-rendered-1"].pages()) > 1   # the pager is eval'd too
+    assert all(page["rendered"] and not page["needs_browser"] for page in pages)
+    assert "pager links" in start_page(summary, "sandbox-shape-rendered-1")["pagers"]
+    assert sum(page["reports"] for page in pages) == reports_there(portal, "rendered")
+    assert all(page["verdict"].startswith("ok") for page in pages if page["reports"])
     shown = probe(portal, tmp_path, DEFAULT_BROWSER, "sandbox-shape-rendered-1", as_json=False)
     assert "source sandbox-shape-rendered-1: ok:" in shown and "rendered" in shown
