@@ -10,7 +10,7 @@ fillers, the column linking to itself; target 0), and reports kept with a wrong 
 
 Rendered pages are measured apart (sources with `render: true`, loaded in the system's headless
 Chromium): the recall of a crawl of the rendered shapes, rendered list pages per second (a probe:
-list pages only, every one of them rendered) against the same pages read without a browser, and
+list pages only, every one of them rendered) beside the same sites probed without a browser, and
 the peak memory of the browser's process tree (the Playwright driver and every Chromium process
 under the crawler, summed as PSS so that pages shared between them count once), sampled every
 SAMPLE_SECONDS while the crawl runs.
@@ -74,8 +74,8 @@ def rendered_figures(seed: int) -> list[dict]:
                                 f"{len(reach.taken)} taken that are not reports, {len(reach.wrong)} wrong"},
         {"name": "rendered list pages per second", "value": round(rate, 2), "unit": "1/s",
          "note": f"a probe: {pages} list pages, each loaded in Chromium, in {seconds} s (browser start included)"},
-        {"name": "the same list pages read without a browser, per second", "value": round(static_rate, 2),
-         "unit": "1/s", "note": f"{static['pages']['list']} pages in {static['seconds']} s (they yield no report)"},
+        {"name": "the rendered sites' list pages read without a browser, per second", "value": round(static_rate, 2),
+         "unit": "1/s", "note": f"{static['pages']['list']} pages in {static['seconds']} s (without the browser only the first page of each is seen, and no report)"},
         {"name": "peak memory of the browser process tree", "value": round(peak / 2**20, 1), "unit": "MiB",
          "note": f"PSS of the Playwright driver and Chromium under the crawler, sampled every {SAMPLE_SECONDS} s"},
     ]
