@@ -10,10 +10,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     NIANBAO_HOME=/opt/nianbao
 
 # libgomp1: onnxruntime (OCR); libgl1/libglib2.0-0: opencv (rapidocr); fonts for rendering CJK PDFs;
-# LibreOffice Writer converts legacy DOC/WPS reports (extract/readers/office.py); curl: health checks.
+# LibreOffice Writer converts legacy DOC/WPS reports (extract/readers/office.py); curl: health checks;
+# chromium loads the list pages of `render: true` sources (crawler/render.py, /usr/bin/chromium).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libgomp1 libgl1 libglib2.0-0 fonts-noto-cjk tini curl \
-        libreoffice-writer-nogui \
+        libreoffice-writer-nogui chromium \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --create-home --uid 50000 --gid 0 airflow \
  && mkdir -p "$AIRFLOW_HOME" "$NIANBAO_HOME/var" \

@@ -7,17 +7,34 @@ crawler crawls it in its own process; the figures compare its crawl index with t
 reports found / reports there (target 100%), documents taken that are not reports (look-alikes,
 fillers, the column linking to itself; target 0), and reports kept with a wrong agency or year
 (target 0). NIANBAO_REACH_SEED picks another portal.
+
+Rendered pages are measured apart (sources with `render: true`, loaded in the system's headless
+Chromium): the recall of a crawl of the rendered shapes, rendered list pages per second (a probe:
+list pages only, every one of them rendered) beside the same sites probed without a browser, and
+the peak memory of the browser's process tree (the Playwright driver and every Chromium process
+under the crawler, summed as PSS so that pages shared between them count once), sampled every
+SAMPLE_SECONDS while the crawl runs.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from sandbox.portal.shapes.reach import crawl_shapes
+import psutil
+
+from crawler.config import DEFAULT_BROWSER
+from crawler.render import missing_browser
+from sandbox.portal.shapes import RENDERED_SHAPES
+from sandbox.portal.shapes.reach import crawl_shapes, probe_shapes
 
 COPIES = 3
+RENDERED_COPIES = 9        # rendered sites (the eval style paged)
+SAMPLE_SECONDS = 0.2
 
 
 def run() -> list[dict]:
@@ -33,4 +50,65 @@ def run() -> list[dict]:
         {"name": "reports with a wrong agency or year", "value": len(reach.wrong), "unit": "reports", "target": 0},
         {"name": "crawl errors", "value": sum(reach.summary.get("errors", {}).values()), "unit": "failures",
          "target": 0, "note": str(reach.summary.get("errors", {}))},
+        *rendered_figures(seed),
     ]
+
+
+def rendered_figures(seed: int) -> list[dict]:
+    problem = missing_browser(DEFAULT_BROWSER)
+    if problem:
+        return [{"name": "rendered pages", "value": None, "unit": "", "note": f"not measured: {problem}"}]
+    with tempfile.TemporaryDirectory(prefix="nianbao-rendered-") as work:
+        reach, peak = peak_browser_memory(lambda: crawl_shapes(Path(work) / "crawl", seed=seed, shapes=RENDERED_SHAPES,
+                                                               copies=RENDERED_COPIES, browser=DEFAULT_BROWSER))
+        rendered = probe_shapes(Path(work) / "probe", seed=seed, shapes=RENDERED_SHAPES, copies=RENDERED_COPIES,
+                                browser=DEFAULT_BROWSER)
+        static = probe_shapes(Path(work) / "static", seed=seed, shapes=RENDERED_SHAPES, copies=RENDERED_COPIES,
+                              render=False)
+    pages, seconds = rendered["pages"]["list"], rendered["seconds"]
+    static_rate = static["pages"]["list"] / static["seconds"] if static["seconds"] else float("nan")
+    rate = pages / seconds if seconds else float("nan")
+    return [
+        {"name": "rendered: reports found / reports there", "value": round(reach.recall, 4), "unit": "ratio",
+         "target": 1.0, "note": f"{reach.found}/{reach.there}, {RENDERED_COPIES} rendered sites, "
+                                f"{len(reach.taken)} taken that are not reports, {len(reach.wrong)} wrong"},
+        {"name": "rendered list pages per second", "value": round(rate, 2), "unit": "1/s",
+         "note": f"a probe: {pages} list pages, each loaded in Chromium, in {seconds} s (browser start included)"},
+        {"name": "the rendered sites' list pages read without a browser, per second", "value": round(static_rate, 2),
+         "unit": "1/s", "note": f"{static['pages']['list']} pages in {static['seconds']} s (without the browser only the first page of each is seen, and no report)"},
+        {"name": "peak memory of the browser process tree", "value": round(peak / 2**20, 1), "unit": "MiB",
+         "note": f"PSS of the Playwright driver and Chromium under the crawler, sampled every {SAMPLE_SECONDS} s"},
+    ]
+
+
+def peak_browser_memory(action: Callable[[], Any]) -> tuple[Any, int]:
+    """Run `action` (which starts a crawler process) and return its result and the peak summed PSS of
+    every process under the crawler (the browser: Playwright's driver and Chromium's processes)."""
+    peak, done = [0], threading.Event()
+
+    def sample() -> None:
+        while not done.wait(SAMPLE_SECONDS):
+            peak[0] = max(peak[0], _browser_pss())
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        return action(), peak[0]
+    finally:
+        done.set()
+        sampler.join()
+
+
+def _browser_pss() -> int:
+    total = 0
+    for crawler in psutil.Process().children():
+        try:
+            processes = crawler.children(recursive=True)
+        except psutil.Error:
+            continue
+        for process in processes:
+            try:
+                total += process.memory_full_info().pss
+            except psutil.Error:   # gone meanwhile
+                continue
+    return total

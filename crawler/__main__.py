@@ -36,6 +36,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--index", default=None, help="crawl index SQLite file (default <data dir>/crawl/index.db)")
     parser.add_argument("--recheck-interval", type=float, default=None,
                         help="seconds before a known document is re-validated (default 86400)")
+    parser.add_argument("--browser", default=None, metavar="PATH",
+                        help="the Chromium executable for sources with render: true (default /usr/bin/chromium)")
     parser.add_argument("--summary", default="", help="also write the summary JSON here")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="any Scrapy setting, e.g. --set DOWNLOAD_MAXSIZE=1000000")
@@ -49,7 +51,8 @@ def crawl_config(args: argparse.Namespace) -> CrawlConfig:
         text = sys.stdin.read() if args.config == "-" else Path(args.config).read_text(encoding="utf-8")
         values = json.loads(CrawlConfig.from_json(text).to_json())
     given = {"data_dir": args.data_dir, "sources_dir": args.sources_dir, "raw_store": args.store,
-             "crawl_index": args.index, "sandbox_url": args.sandbox_url, "recheck_interval": args.recheck_interval}
+             "crawl_index": args.index, "sandbox_url": args.sandbox_url, "recheck_interval": args.recheck_interval,
+             "browser": args.browser}
     values.update({k: v for k, v in given.items() if v is not None})
     if not values.get("data_dir"):
         raise ValueError("give --config FILE or --data-dir")
@@ -57,10 +60,15 @@ def crawl_config(args: argparse.Namespace) -> CrawlConfig:
     return CrawlConfig(**values)
 
 
-def crawl_settings(args: argparse.Namespace, config: CrawlConfig, summary_path: Path) -> dict[str, object]:
+def crawl_settings(args: argparse.Namespace, config: CrawlConfig, summary_path: Path,
+                   render: bool = False) -> dict[str, object]:
+    """The Scrapy settings of the crawl; `render`: some source is loaded in the browser (when there is one)."""
+    from crawler.render import browser_settings, missing_browser
     from crawler.settings import fast_settings
 
     settings = config.scrapy_settings(summary_path)
+    if render and missing_browser(config.browser) is None:
+        settings.update(browser_settings(config.browser))
     if args.fast:
         settings.update(fast_settings())
     for item in args.set:
@@ -69,20 +77,20 @@ def crawl_settings(args: argparse.Namespace, config: CrawlConfig, summary_path: 
     return settings
 
 
-def _check_selection(config: CrawlConfig, ids: list[str]) -> str | None:
-    """Why the requested sources cannot be crawled, or None."""
+def _check_selection(config: CrawlConfig, ids: list[str]) -> tuple[str | None, bool]:
+    """Why the requested sources cannot be crawled (or None), and whether any of them is rendered."""
     from crawler.registry import SANDBOX_PLACEHOLDER, load_registry
 
     registry = load_registry(config.sources_dir)
     if registry.errors:   # a broken entry stops the crawl; it is never silently left out
-        return "the source registry has errors:\n" + "\n".join(f"  {error}" for error in registry.errors)
+        return "the source registry has errors:\n" + "\n".join(f"  {error}" for error in registry.errors), False
     try:
         chosen = registry.select(ids or None)
     except KeyError as exc:
-        return str(exc.args[0])
+        return str(exc.args[0]), False
     if ids and not config.sandbox_url and any(SANDBOX_PLACEHOLDER in url for s in chosen for url in s.list_urls):
-        return "sandbox sources need --sandbox-url (or the sandbox URL in --config)"
-    return None
+        return "sandbox sources need --sandbox-url (or the sandbox URL in --config)", False
+    return None, any(source.render for source in chosen)
 
 
 def main(argv: list[str]) -> int:
@@ -96,7 +104,7 @@ def main(argv: list[str]) -> int:
         print(f"error: bad crawl settings: {exc}", file=sys.stderr)
         return 2
     ids = split_ids([*args.ids, *args.sources])
-    problem = _check_selection(config, ids)
+    problem, render = _check_selection(config, ids)
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
@@ -104,7 +112,7 @@ def main(argv: list[str]) -> int:
         summary_path = Path(args.summary) if args.summary else Path(scratch) / "summary.json"
         settings = Settings()
         settings.setmodule("crawler.settings", priority="project")
-        settings.setdict(crawl_settings(args, config, summary_path), priority="cmdline")
+        settings.setdict(crawl_settings(args, config, summary_path, render), priority="cmdline")
         process = CrawlerProcess(settings)
         process.crawl("reports", sources=",".join(ids), full=args.full, probe=args.command == "probe")
         process.start()

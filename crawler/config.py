@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_RECHECK_SECONDS = 24 * 3600.0
+DEFAULT_BROWSER = "/usr/bin/chromium"   # Debian's chromium; sources with `render: true` are loaded in it
 
 
 def raw_store_in(data_dir: Path) -> str:
@@ -31,6 +32,7 @@ class CrawlConfig:
     crawl_index: Path | None = None     # default <data dir>/crawl/index.db
     sandbox_url: str | None = None
     recheck_interval: float = DEFAULT_RECHECK_SECONDS
+    browser: str = DEFAULT_BROWSER      # the Chromium executable rendered sources are loaded in
     scrapy: dict[str, Any] = field(default_factory=dict)   # any Scrapy setting, e.g. DOWNLOAD_MAXSIZE
 
     def __post_init__(self) -> None:
@@ -68,13 +70,14 @@ class CrawlConfig:
                    raw_store=settings.get(SCRAPY_NAMES["raw_store"]) or "",
                    crawl_index=settings.get(SCRAPY_NAMES["crawl_index"]) or None,
                    sandbox_url=settings.get(SCRAPY_NAMES["sandbox_url"]) or None,
-                   recheck_interval=settings.getfloat(SCRAPY_NAMES["recheck_interval"], DEFAULT_RECHECK_SECONDS))
+                   recheck_interval=settings.getfloat(SCRAPY_NAMES["recheck_interval"], DEFAULT_RECHECK_SECONDS),
+                   browser=settings.get(SCRAPY_NAMES["browser"]) or DEFAULT_BROWSER)
 
 
 # The Scrapy setting each field travels in, from `python -m crawler` to the spider.
 SCRAPY_NAMES = {"data_dir": "NIANBAO_DATA_DIR", "sources_dir": "NIANBAO_SOURCES_DIR", "raw_store": "NIANBAO_RAW_STORE",
                 "crawl_index": "NIANBAO_CRAWL_INDEX", "sandbox_url": "NIANBAO_SANDBOX_URL",
-                "recheck_interval": "NIANBAO_RECHECK_INTERVAL"}
+                "recheck_interval": "NIANBAO_RECHECK_INTERVAL", "browser": "NIANBAO_BROWSER"}
 SUMMARY_SETTING = "NIANBAO_SUMMARY_PATH"
 
 

@@ -18,7 +18,7 @@ from scrapy.crawler import Crawler
 from twisted.python.failure import Failure
 
 from crawler.index import DocumentIndex
-from crawler.items import Candidate, Failed
+from crawler.items import Candidate, Failed, ListPageProbe
 from crawler.locations import index_path, summary_path
 from crawler.spiders.reports import ReportsSpider
 from crawler.summary import (
@@ -32,7 +32,9 @@ from crawler.summary import (
 )
 
 logger = logging.getLogger(__name__)
-FLAG_OF_KIND: dict[str, Flag] = {"challenge": "challenge", "unparsable": "unparsable_page"}
+# the flags a failure of this kind raises (other failures of a list page: list_page_error)
+FLAGS_OF_KIND: dict[str, tuple[Flag, ...]] = {"challenge": ("challenge",), "unparsable": ("unparsable_page",),
+                                             "needs_browser": ("needs_browser", "list_page_error")}
 NO_SOURCE = "-"   # failures that belong to no source (a request without one)
 
 
@@ -42,6 +44,7 @@ class RunSummary:
         self.errors: dict[str, Counter[str]] = defaultdict(Counter)
         self.flags: dict[str, set[Flag]] = defaultdict(set)
         self.candidates: list[Candidate] = []
+        self.list_page_probes: list[ListPageProbe] = []
         self.index: DocumentIndex | None = None
         self.started = time.monotonic()
         self.cpu_started = time.process_time()
@@ -70,12 +73,14 @@ class RunSummary:
         if isinstance(item, Failed):
             source = item.source_id or NO_SOURCE
             self.errors[source][item.kind] += 1
-            flag = FLAG_OF_KIND.get(item.kind) or ("list_page_error" if item.list_page else None)
-            if flag and item.source_id:
-                self.flags[item.source_id].add(flag)
+            flags = FLAGS_OF_KIND.get(item.kind) or (("list_page_error",) if item.list_page else ())
+            if item.source_id:
+                self.flags[item.source_id].update(flags)
             logger.warning("%s %s: %s %s", item.source_id, item.kind, item.url, item.detail)
         elif isinstance(item, Candidate):
             self.candidates.append(item)
+        elif isinstance(item, ListPageProbe):
+            self.list_page_probes.append(item)
 
     def item_error(self, item: Any, response: Any, spider: Spider, failure: Failure) -> None:
         """The raw-store pipeline could not keep an item (Scrapy logs the error): counted, not lost silently."""
@@ -111,7 +116,7 @@ class RunSummary:
             retry_wait_ms=stats.get("nianbao/retry_wait_ms", 0),
             response_bytes=stats.get("downloader/response_bytes", 0),
             errors=dict(errors), flags={sid: s.flags for sid, s in sources.items() if s.flags},
-            sources=sources, candidates=self.candidates)
+            sources=sources, candidates=self.candidates, list_page_probes=self.list_page_probes)
 
     def _source(self, spider: ReportsSpider, source_id: str, stats: dict[str, Any]) -> SourceSummary:
         counts = {name: stats.get(count_key(source_id, name), 0) for name in COUNT_NAMES}

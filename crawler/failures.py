@@ -23,6 +23,10 @@ def classify_failure(failure: Failure) -> tuple[str, str]:
         return "redirect_loop", str(error)
     name = type(error).__name__
     text = str(error)
+    if type(error).__module__.startswith("playwright"):   # a rendered request (crawler.render)
+        if "launch" in text.lower():
+            return "needs_browser", f"needs a browser: the browser did not start: {text}"
+        return "render_failed", text
     if "max redirections" in text.lower():
         return "redirect_loop", text
     if "DataLoss" in name or "dataloss" in text.lower():

@@ -7,7 +7,8 @@ The spider decides what a response is; it never writes. Each item says what is t
 - `NotModified`: a conditional request answered 304 (what is known of the URL is still current);
 - `Failed`: something went wrong at a URL, with its cause; `Quarantined` is a failure whose
   bytes are kept (a challenge page, an HTML page where a file was promised, …);
-- `Candidate`: in a probe, a report a crawl would collect.
+- `Candidate`: in a probe, a report a crawl would collect;
+- `ListPageProbe`: in a probe, what one list page gave (items, pagers, follow-ups, a verdict).
 """
 
 from __future__ import annotations
@@ -96,3 +97,21 @@ class Candidate:
     year: int | None = None
     listed: str | None = None
     version: str | None = None
+
+
+@dataclass
+class ListPageProbe:
+    """In a probe, what one list page gave: enough to fix the source's registry entry in one look."""
+
+    source_id: str
+    url: str
+    via: str                          # start, page, frame, column, data, script: how it was reached
+    rendered: bool                    # loaded in the browser (render: true)
+    items: int                        # titled links and records read
+    rows: int                         # of them, with a listing date
+    reports: int                      # report titles first seen here: documents a crawl would fetch
+    pagers: list[str]                 # the pager kinds recognised
+    follows: dict[str, int]           # further list requests by kind (page, frame, column, data, script)
+    scripts: int                      # <script> elements of the page
+    needs_browser: bool               # scripts, but nothing discovery can read: render: true may help
+    verdict: str

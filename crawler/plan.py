@@ -20,6 +20,7 @@ class CrawlPlan:
     list_urls: dict[str, list[str]]   # each source's first list pages, {sandbox} resolved
     allowed_domains: list[str]        # the hosts documents may come from (offsite and redirect guards)
     private_hosts: set[str]           # host:port of allow_private sources (the sandbox)
+    sandbox_url: str | None = None    # what {sandbox} stands for in this crawl
 
     @classmethod
     def from_settings(cls, settings: BaseSettings, only: list[str]) -> CrawlPlan:
@@ -34,7 +35,8 @@ class CrawlPlan:
                    if sandbox_url or not any(SANDBOX_PLACEHOLDER in url for url in s.list_urls)}
         list_urls = {sid: s.resolved_urls(sandbox_url) for sid, s in sources.items()}
         return cls(sources, list_urls, sorted({host for s in sources.values() for host in s.hosts(sandbox_url)}),
-                   {_host_port(url) for sid, s in sources.items() if s.allow_private for url in list_urls[sid]})
+                   {_host_port(url) for sid, s in sources.items() if s.allow_private for url in list_urls[sid]},
+                   sandbox_url)
 
 
 def _host_port(url: str) -> str:

@@ -52,6 +52,7 @@ class Source(BaseModel):
     allow_private: bool = False
     verified: bool = False
     mirror: bool = False
+    render: bool = False                    # load the list pages in headless Chromium (crawler.render)
     notes: str | None = None
     overrides: Overrides = Field(default_factory=Overrides)
 

@@ -13,12 +13,12 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from crawler.items import Candidate
+from crawler.items import Candidate, ListPageProbe
 
 Mode = Literal["probe", "full", "incremental"]
 # a source looks broken: no report where an earlier run had some, none where some are expected,
-# a list page that no longer parses or fails, a WAF challenge
-Flag = Literal["zero_reports", "no_reports_found", "unparsable_page", "list_page_error", "challenge"]
+# a list page that no longer parses or fails, a WAF challenge, a list only a browser can read and no browser
+Flag = Literal["zero_reports", "no_reports_found", "unparsable_page", "list_page_error", "challenge", "needs_browser"]
 
 
 class SourceCounts(BaseModel):
@@ -71,6 +71,7 @@ class CrawlSummary(BaseModel):
     flags: dict[str, list[Flag]] = Field(default_factory=dict)   # only the sources with a flag
     sources: dict[str, SourceSummary] = Field(default_factory=dict)
     candidates: list[Candidate] = Field(default_factory=list)   # a probe's: reports a crawl would collect
+    list_page_probes: list[ListPageProbe] = Field(default_factory=list)   # a probe's: what each list page gave
 
     @property
     def new_documents(self) -> int:

@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from crawler.config import DEFAULT_RECHECK_SECONDS, crawl_index_in, raw_store_in
+from crawler.config import DEFAULT_BROWSER, DEFAULT_RECHECK_SECONDS, crawl_index_in, raw_store_in
 from crawler.registry import SHIPPED_SOURCES
 
 ENV_PREFIX = "NIANBAO_"
@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     # ------------------------------------------------------------ crawling and extracting
     recheck_interval: float = Field(default=DEFAULT_RECHECK_SECONDS, gt=0, description=(
         "Seconds before the crawler asks again (conditionally) whether a known document changed."))
+    browser: str = Field(default=DEFAULT_BROWSER, description=(
+        "The Chromium executable that sources with `render: true` are loaded in (headless); "
+        "without it such a source is recorded as broken (`needs_browser`)."))
     ocr_threads: int = Field(default=1, ge=1, description="Threads of one OCR engine (one engine per extraction worker).")
     # ------------------------------------------------------------ alerts (see nianbao/alerts/notifiers.py)
     alert_webhook_url: SecretStr | None = Field(default=None, description=(

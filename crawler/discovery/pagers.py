@@ -18,7 +18,7 @@ from lxml.html import HtmlElement
 
 from crawler.discovery.model import Follow
 from crawler.discovery.records import PageLink, page_links
-from crawler.discovery.scripts import UrlFunction, markup_calls
+from crawler.discovery.scripts import UrlFunction, markup_calls, script_texts, url_functions
 from crawler.families.base import LAST_TEXTS, NEXT_TEXTS, page_template
 
 _CREATE_PAGE = re.compile(r"createPageHTML\(\s*([\w'\"]+)\s*,\s*([\w'\"]+)\s*,\s*['\"]([\w-]+)['\"]\s*,"
@@ -40,6 +40,25 @@ def pager_follows(root: HtmlElement, page_url: str, scripts: list[str], function
     urls += total_pager(root, page_url, functions, limit)
     follows = [Follow(url) for url in dict.fromkeys(urls) if url != page_url]
     return follows + postback_pager(root, page_url)
+
+
+def pager_kinds(root: HtmlElement, page_url: str) -> list[str]:
+    """The kinds of pager `root` carries that discovery follows, by name (what `sources probe` prints)."""
+    scripts = script_texts(root)
+    functions = url_functions(scripts)
+    links = page_links(root, page_url, functions)
+    kinds = []
+    if script_pager(scripts, page_url):
+        kinds.append("createPageHTML" if _CREATE_PAGE.search("\n".join(scripts)) else "WCM pagecount")
+    if postback_pager(root, page_url):
+        kinds.append("__doPostBack")
+    if any(_calls_pager_function(link.anchor, functions) for link in links):
+        kinds.append("pager function")
+    if [url for url in link_pager(root, page_url, functions, links) if url != page_url]:
+        kinds.append("pager links")
+    if total_pager(root, page_url, functions):
+        kinds.append("共N页")
+    return kinds
 
 
 def script_pager(scripts: list[str], page_url: str, limit: int = MAX_PAGES) -> list[str]:

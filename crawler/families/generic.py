@@ -36,12 +36,12 @@ class GenericAdapter(Adapter):
     def parse_list(self, response: TextResponse) -> ListPage:
         follow = Follow.from_meta(response.url, _meta(response).get(FOLLOW_META))
         limit = self.source.overrides.max_pages or 500
-        if _is_html(response):
+        if is_html(response):
             found = discover_page(response.selector.root, response.url, self._columns, follow, limit)
         else:
             found = discover_text(response.text, response.url, follow, limit)
         listings = [Listing(record.url, record.title, record.date) for record in found.records]
-        if self.source.overrides.list_selector and _is_html(response):
+        if self.source.overrides.list_selector and is_html(response):
             # the source names the list's area: its links, plus what scripts hold
             anchors = {link.url for link in page_links(response.selector, response.url)}
             listings = self.listings_in(response.selector, response.url) + [
@@ -66,7 +66,7 @@ def _meta(response: TextResponse) -> dict:
     return response.request.meta if response.request is not None else {}
 
 
-def _is_html(response: TextResponse) -> bool:
+def is_html(response: TextResponse) -> bool:
     content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
     if "json" in content_type or "javascript" in content_type:
         return False

@@ -22,14 +22,24 @@ from twisted.python.failure import Failure
 from crawler.attachments import attachments, body_text, page_images
 from crawler.failures import classify_failure
 from crawler.families import Adapter, Listing, adapter_for
+from crawler.families.generic import FOLLOW_META
 from crawler.index import DocumentIndex
 from crawler.items import ArticlePage, Candidate, Document, Failed, Listed, NotModified, Quarantined
 from crawler.known import KnownUrl
 from crawler.locations import crawl_config, index_path
 from crawler.middlewares import ChallengePage, GuardedResolver
 from crawler.plan import CrawlPlan
+from crawler.probe import START_META, probe_list_page
 from crawler.recognise import recognise
 from crawler.registry import Source, split_ids
+from crawler.render import (
+    NEEDS_BROWSER,
+    answer_listings,
+    handler_installed,
+    missing_browser,
+    recorder_of,
+    rendered,
+)
 from crawler.responses import asked_url, content_type, download_name, header, is_article_page, judge
 from crawler.sniff import is_report_text
 from crawler.summary import count_key
@@ -43,6 +53,7 @@ class ReportsSpider(Spider):
     adapters: dict[str, Adapter]
     index: DocumentIndex | None        # read here; the raw-store pipeline writes it
     recheck: timedelta
+    render_problem: str | None          # why sources with render: true cannot be rendered here (None: they can)
 
     def __init__(self, sources: str = "", full: str | bool = False, probe: str | bool = False,
                  **kwargs: Any) -> None:
@@ -63,16 +74,25 @@ class ReportsSpider(Spider):
         path = index_path(crawler.settings)
         spider.index = None if spider.probe and not path.exists() else DocumentIndex(path, readonly=spider.probe)
         spider.recheck = timedelta(seconds=crawl_config(crawler.settings).recheck_interval)
+        spider.render_problem = _render_problem(crawler, plan)
         return spider
 
     async def start(self):
         for source_id, urls in self.plan.list_urls.items():
+            source = self.plan.sources[source_id]
+            if source.render and self.render_problem:
+                for url in urls:   # recorded as the source's broken list, never skipped silently
+                    yield Failed(source_id, url, NEEDS_BROWSER, self.render_problem, list_page=True)
+                continue
             for request in (r for url in urls for r in self.adapters[source_id].start_requests(url)):
-                yield self._list_request(request, self.plan.sources[source_id])
+                yield self._list_request(request.replace(meta={**request.meta, START_META: True}), source)
 
     def _list_request(self, request: Request, source: Source) -> Request:
-        return request.replace(callback=self.parse_list, errback=self.on_error,
-                               meta={**request.meta, "source_id": source.id, "role": "list"})
+        request = request.replace(callback=self.parse_list, errback=self.on_error,
+                                  meta={**request.meta, "source_id": source.id, "role": "list"})
+        if source.render and request.method == "GET" and _carries_a_page(request):
+            return rendered(request, source.hosts(self.plan.sandbox_url))
+        return request
 
     def count(self, source: Source, name: str) -> None:
         self.crawler.stats.inc_value(count_key(source.id, name))   # type: ignore[union-attr]  # set once crawling
@@ -81,9 +101,13 @@ class ReportsSpider(Spider):
         source = self.plan.sources[response.meta["source_id"]]
         self.count(source, "list_pages")
         page = self.adapters[source.id].parse_list(response)
+        recorder = recorder_of(response.meta)
+        if recorder is not None:
+            page.listings += answer_listings(recorder, response.url)
         if not page.listings and not page.next_pages:
-            yield Failed(source.id, response.url, "unparsable", "list page has no links the adapter can read",
+            yield Failed(source.id, response.url, "unparsable", _nothing_read(response, recorder is not None),
                          list_page=True)
+        reports_before = len(self.reports_seen[source.id])
         limit, queued = source.overrides.max_pages, self.list_pages_queued[source.id]
         for request in page.next_pages:
             key = (request.method, request.url, request.body)
@@ -92,6 +116,9 @@ class ReportsSpider(Spider):
                 yield self._list_request(request, source)
         for listing in page.listings:
             yield from self._consider(source, listing)
+        if self.probe:
+            yield probe_list_page(source.id, response, page, len(self.reports_seen[source.id]) - reports_before,
+                                  rendered=recorder is not None)
 
     def _consider(self, source: Source, listing: Listing):
         pattern = source.overrides.article_pattern
@@ -191,6 +218,28 @@ class ReportsSpider(Spider):
                 yield Quarantined.of(source.id, failure.value.response, kind, detail, asked_url(request))
                 return
         yield Failed(source.id if source else None, asked_url(request), kind, detail, list_page=on_list)
+
+
+def _render_problem(crawler: Crawler, plan: CrawlPlan) -> str | None:
+    if not any(source.render for source in plan.sources.values()):
+        return None
+    problem = missing_browser(crawl_config(crawler.settings).browser)
+    if problem is None and not handler_installed(crawler.settings):
+        problem = "needs a browser: this crawl was started without the browser (start it with python -m crawler)"
+    return problem
+
+
+def _carries_a_page(request: Request) -> bool:
+    """A list page to load in the browser, not a JSON or script answer asked for by discovery."""
+    return (request.meta.get(FOLLOW_META) or {}).get("kind", "page") not in ("data", "script")
+
+
+def _nothing_read(response: TextResponse, was_rendered: bool) -> str:
+    if was_rendered:
+        return "the rendered list page has no links or records the crawler can read"
+    if response.xpath("//script"):
+        return "list page has no links the adapter can read, but has scripts: it may need a browser (render: true)"
+    return "list page has no links the adapter can read"
 
 
 def _truthy(value: str | bool) -> bool:

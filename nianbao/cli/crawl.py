@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from nianbao.cli.output import JsonOption, echo_json
+
 if TYPE_CHECKING:
     from crawler.summary import CrawlSummary
 
@@ -29,7 +31,7 @@ def register(app: typer.Typer) -> None:
 
 @sources_app.command("check")
 def check(sources_dir: Annotated[Path | None, typer.Option("--sources-dir", help="default NIANBAO_SOURCES_DIR")]
-          = None) -> None:
+          = None, as_json: JsonOption = False) -> None:
     """Validate every sources/*.yaml entry; errors name the file and line."""
     from crawler.registry import load_registry
     from nianbao.settings import get_settings
@@ -39,7 +41,11 @@ def check(sources_dir: Annotated[Path | None, typer.Option("--sources-dir", help
     for error in registry.errors:
         typer.echo(str(error), err=True)
     files = len({origin[0] for origin in registry.origin.values()})
-    typer.echo(f"{len(registry.sources)} sources in {files} files, {len(registry.errors)} errors")
+    if as_json:
+        echo_json({"sources": len(registry.sources), "files": files, "errors": registry.errors,
+                   "rendered": [source.id for source in registry.sources if source.render]})
+    else:
+        typer.echo(f"{len(registry.sources)} sources in {files} files, {len(registry.errors)} errors")
     if registry.errors:
         raise typer.Exit(1)
 
@@ -47,8 +53,8 @@ def check(sources_dir: Annotated[Path | None, typer.Option("--sources-dir", help
 @sources_app.command("probe")
 def probe(ids: Annotated[list[str] | None, typer.Argument(help="source ids (default: all)")] = None,
           sandbox_url: SandboxOption = "", data_dir: DataDirOption = None, fast: FastOption = False,
-          as_json: Annotated[bool, typer.Option("--json", help="print the raw JSON")] = False) -> None:
-    """Scout: read list pages only and say which reports a crawl would collect. Changes nothing."""
+          as_json: Annotated[bool, typer.Option("--json", help="print the probe's summary as JSON")] = False) -> None:
+    """Scout: read list pages only; say what each gave and which reports a crawl would collect. Changes nothing."""
     summary = _run_crawler("probe", ids or [], sandbox_url=sandbox_url, data_dir=data_dir, fast=fast)
     if as_json:
         typer.echo(summary.model_dump_json(indent=2))
@@ -59,11 +65,27 @@ def probe(ids: Annotated[list[str] | None, typer.Argument(help="source ids (defa
     candidates = sorted(summary.candidates, key=lambda c: (c.source_id, -(c.year or 0)))
     console.print(f"probe {summary.run_id}: {summary.pages.list} list pages read, "
                   f"{len(candidates)} reports a crawl would collect")
+    _print_list_pages(console, summary)
     for c in candidates:
         state = "known" if c.known else "new"
         console.print(f"{c.source_id}  {c.year or '?'}  {c.listed or '-'}  {state:5}  {c.title}  {c.url}",
                       soft_wrap=True)
     _print_problems(console, summary)
+
+
+def _print_list_pages(console, summary: CrawlSummary) -> None:
+    """Per source its verdict, then per list page what it gave (items, pagers, further requests)."""
+    from crawler.probe import source_verdict
+
+    for source_id, figures in summary.sources.items():
+        pages = [page for page in summary.list_page_probes if page.source_id == source_id]
+        console.print(f"source {source_id}: {source_verdict(pages, figures.errors)}", soft_wrap=True)
+        for page in pages:
+            further = ", ".join(f"{kind} {count}" for kind, count in sorted(page.follows.items())) or "none"
+            console.print(f"  {page.via:6} {page.url}\n"
+                          f"         items {page.items} (dated {page.rows}), reports {page.reports}, "
+                          f"pagers {', '.join(page.pagers) or 'none'}, further {further}, scripts {page.scripts}"
+                          f"{', rendered' if page.rendered else ''} — {page.verdict}", soft_wrap=True)
 
 
 def crawl(sources: Annotated[list[str] | None, typer.Option("--sources", help="source ids (repeat); default all")]

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+from nianbao.cli.output import JsonOption, echo_json, jsonable
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -169,7 +171,7 @@ def harvest_command(
     fast: Annotated[bool, typer.Option("--fast", help="Politeness off: only for the local sandbox.")] = False,
     per_family: Annotated[bool, typer.Option("--per-family", help="One crawl process per CMS family batch "
                                                                   "(as the Airflow DAG runs it).")] = False,
-    sandbox_url: SandboxOption = None,
+    sandbox_url: SandboxOption = None, as_json: JsonOption = False,
 ) -> None:
     """Crawl → extract every new document version → validate → load → check alerts."""
     from nianbao.stages import harvest
@@ -184,10 +186,14 @@ def harvest_command(
     except Exception as exc:  # noqa: BLE001 - a failure of the run: reported, exit 1
         logging.getLogger(__name__).debug("harvest failed", exc_info=True)
         _fail(f"the harvest failed: {type(exc).__name__}: {exc}")
-    console.print(crawl_table(summary), process_table(summary.processed))
-    print_problems(console, summary.processed)
-    if summary.checked:
-        console.print(check_table(summary.checked))
+    if as_json:
+        echo_json({**jsonable(summary), "new_documents": summary.new_documents,
+                   "crawl_failures": summary.crawl_failures})
+    else:
+        console.print(crawl_table(summary), process_table(summary.processed))
+        print_problems(console, summary.processed)
+        if summary.checked:
+            console.print(check_table(summary.checked))
     for crawl in summary.crawls:
         if crawl.summary.get("error"):
             typer.echo(str(crawl.summary["error"]), err=True)
@@ -195,7 +201,8 @@ def harvest_command(
         _fail(f"crawl failed for: {'; '.join(summary.crawl_failures)}")
 
 
-def process_command(sources: SourcesOption = None, year: YearOption = None, jobs: JobsOption = 2) -> None:
+def process_command(sources: SourcesOption = None, year: YearOption = None, jobs: JobsOption = 2,
+                    as_json: JsonOption = False) -> None:
     """Extract, validate and load every document version the crawls brought that is not loaded yet."""
     from nianbao.stages import process
 
@@ -207,6 +214,9 @@ def process_command(sources: SourcesOption = None, year: YearOption = None, jobs
             summary = process(context, sources=chosen, years=year, jobs=jobs, progress=bars)
     except Exception as exc:  # noqa: BLE001
         _fail(f"processing failed: {type(exc).__name__}: {exc}")
+    if as_json:
+        echo_json(summary)
+        return
     console.print(process_table(summary))
     print_problems(console, summary)
 
@@ -215,6 +225,7 @@ def check_command(
     sources: SourcesOption = None, year: YearOption = None, today: TodayOption = None,
     notify: Annotated[bool, typer.Option("--notify/--no-notify", help="Send new alerts through the configured "
                                                                       "notifiers.")] = True,
+    as_json: JsonOption = False,
 ) -> None:
     """Evaluate the alert rules as of --today and update the stored alerts (one open alert per cause)."""
     from nianbao.stages import check
@@ -224,7 +235,10 @@ def check_command(
         summary = check(context, today=as_of, sources=chosen, years=year, notifiers=None if notify else [])
     except Exception as exc:  # noqa: BLE001
         _fail(f"the check failed: {type(exc).__name__}: {exc}")
-    _console().print(check_table(summary))
+    if as_json:
+        echo_json({**jsonable(summary), "open_total": summary.open_total})
+    else:
+        _console().print(check_table(summary))
     if summary.notify_failed:
         typer.echo(f"warning: could not notify through {', '.join(summary.notify_failed)}", err=True)
 

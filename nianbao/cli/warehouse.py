@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import csv
 import decimal
-import json
 import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
+
+from nianbao.cli.output import JsonOption, echo_json
 
 EXIT_USER_ERROR = 2
 
@@ -79,7 +80,7 @@ def _explain(message: str) -> str:
 # ---------------------------------------------------------------- db
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
-               url: UrlOption = None) -> None:
+               url: UrlOption = None, as_json: JsonOption = False) -> None:
     """Create the warehouse or bring its schema up to date (idempotent)."""
     from warehouse.db import current_revision, upgrade
 
@@ -88,12 +89,21 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
         upgrade(target, revision)
     except Exception as error:  # noqa: BLE001 - any failure is reported, not a traceback
         _fail(f"upgrade failed: {error}")
-    typer.echo(f"warehouse at revision {current_revision(target)}")
+    _echo_revision(current_revision(target), as_json)
+
+
+def _echo_revision(revision: str | None, as_json: bool) -> None:
+    from warehouse.db import head_revision
+
+    if as_json:
+        echo_json({"revision": revision, "head": head_revision()})
+    else:
+        typer.echo(f"warehouse at revision {revision or 'base (empty)'}")
 
 
 @db_app.command("downgrade")
 def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, e.g. 0001 or base.")],
-                 url: UrlOption = None) -> None:
+                 url: UrlOption = None, as_json: JsonOption = False) -> None:
     """Take the schema back to an earlier revision (`base` drops everything)."""
     from warehouse.db import current_revision, downgrade
 
@@ -102,15 +112,19 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, 
         downgrade(target, revision)
     except Exception as error:  # noqa: BLE001
         _fail(f"downgrade failed: {error}")
-    typer.echo(f"warehouse at revision {current_revision(target) or 'base (empty)'}")
+    _echo_revision(current_revision(target), as_json)
 
 
 @db_app.command("current")
-def db_current(url: UrlOption = None) -> None:
+def db_current(url: UrlOption = None, as_json: JsonOption = False) -> None:
     """Print the schema revision of the warehouse and the newest one this version knows."""
     from warehouse.db import current_revision, head_revision
 
-    typer.echo(f"current: {current_revision(_url(url)) or 'none'}  head: {head_revision()}")
+    current = current_revision(_url(url))
+    if as_json:
+        echo_json({"revision": current, "head": head_revision()})
+    else:
+        typer.echo(f"current: {current or 'none'}  head: {head_revision()}")
 
 
 # ---------------------------------------------------------------- query
@@ -139,7 +153,7 @@ def query_command(
         writer.writerow(result.columns)
         writer.writerows([[_plain(value) for value in row] for row in result.rows])
     elif output is OutputFormat.json:
-        _echo_json([dict(zip(result.columns, map(_plain, row), strict=True)) for row in result.rows])
+        echo_json([dict(zip(result.columns, map(_plain, row), strict=True)) for row in result.rows])
     else:
         _print_rows(result.columns, result.rows)
 
@@ -205,7 +219,7 @@ def export_command(
     region: Annotated[str | None, typer.Option("--region", metavar="CODE",
                                                help="6-digit 行政区划代码: a province, prefecture or county and everything below.")] = None,
     accepted_only: Annotated[bool, typer.Option("--accepted-only", help="Leave out quarantined reports.")] = False,
-    url: UrlOption = None,
+    url: UrlOption = None, as_json: JsonOption = False,
 ) -> None:
     """Export one year: wide table, long table and data dictionary.
 
@@ -222,6 +236,9 @@ def export_command(
         _fail(_explain(str(error)))
     except OSError as error:
         _fail(f"cannot write the export into {out}: {error.strerror or error}")
+    if as_json:
+        echo_json({"year": year, "format": fmt.value, "region": region, "files": [str(path) for path in paths]})
+        return
     for path in paths:
         typer.echo(str(path))
 
@@ -247,7 +264,7 @@ def status_command(
     except WarehouseError as error:
         _fail(_explain(str(error)))
     if as_json:
-        _echo_json([row.__dict__ for row in rows])
+        echo_json([row.__dict__ for row in rows])
         return
     if not rows:
         typer.echo("no reports or documents in the warehouse yet for this selection")
@@ -259,10 +276,6 @@ def status_command(
     _print_rows(["region", "name", "year", *COUNTS], table_rows, title="coverage")
 
 
-def _echo_json(records: list[dict[str, Any]]) -> None:
-    typer.echo(json.dumps(records, ensure_ascii=False, indent=2, default=str))
-
-
 def _print_missing(url: str, year: int | None, region: str | None, as_json: bool = False) -> None:
     from warehouse.query import WarehouseError
     from warehouse.status import missing_reports
@@ -272,7 +285,7 @@ def _print_missing(url: str, year: int | None, region: str | None, as_json: bool
     except WarehouseError as error:
         _fail(_explain(str(error)))
     if as_json:
-        _echo_json([{**row.__dict__, "overdue": row.overdue} for row in rows])
+        echo_json([{**row.__dict__, "overdue": row.overdue} for row in rows])
         return
     if not rows:
         typer.echo("no expected report is missing for this selection")

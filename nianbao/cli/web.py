@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from nianbao.cli.output import JsonOption, echo_json
 from nianbao.cli.warehouse import EXIT_USER_ERROR, UrlOption
 
 DEFAULT_PORT = 8000
@@ -24,6 +25,7 @@ def serve_command(
                                                                       "(default: NIANBAO_RAW_STORE, else var/raw).")] = None,
     today: Annotated[str | None, typer.Option("--today", metavar="YYYY-MM-DD",
                                               help="Judge deadlines as of this date (default: today).")] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Serve the warehouse read-only on the web: coverage, agencies, reports, search, SQL, operations."""
     import uvicorn
@@ -46,5 +48,8 @@ def serve_command(
         typer.echo(f"error: cannot serve the warehouse: {error}"
                    " (is it initialised and at the newest schema? run `nianbao db upgrade`)", err=True)
         raise typer.Exit(EXIT_USER_ERROR) from None
-    typer.echo(f"nianbao serving http://{host}:{port}/ (read-only; Ctrl-C stops)")
+    if as_json:   # one line, before the server starts: where it listens
+        echo_json({"url": f"http://{host}:{port}/", "read_only": True, "today": as_of}, one_line=True)
+    else:
+        typer.echo(f"nianbao serving http://{host}:{port}/ (read-only; Ctrl-C stops)")
     uvicorn.run(application, host=host, port=port, log_level="warning")

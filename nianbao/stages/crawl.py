@@ -58,7 +58,8 @@ def crawl_config(context: StageContext, *, recheck_interval: float | None = None
     """What the crawl process is told: every path and setting it needs, from this process."""
     return CrawlConfig(data_dir=context.data_dir, sources_dir=context.sources_dir, raw_store=context.raw_store,
                        crawl_index=context.crawl_index, sandbox_url=context.sandbox_url,
-                       recheck_interval=recheck_interval or context.settings.recheck_interval, scrapy=dict(scrapy or {}))
+                       recheck_interval=recheck_interval or context.settings.recheck_interval,
+                       browser=context.settings.browser, scrapy=dict(scrapy or {}))
 
 
 def launch_crawler(context: StageContext, source_ids: Sequence[str], *, command: str = "crawl", fast: bool = False,

@@ -7,7 +7,9 @@ from a seeded random choice of spellings, with the truth of which reports are th
 
 Shapes: trs, wcm, numbered, nextlast, jspager, aspnet (pagers); ajax, jsarray (lists built by
 script); iframe (list inside a frame); years (a year index of sub-columns); scriptdocs
-(documents reached by script, Content-Disposition names in GBK or %-encoding).
+(documents reached by script, Content-Disposition names in GBK or %-encoding); and, apart
+(`RENDERED_SHAPES`, sources with `render: true`), rendered: lists that only a running script
+builds (eval'd code, an answer decoded in JS, rows bound to click handlers).
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from sandbox.portal.server import PortalServer
 from sandbox.portal.shapes.families import SHAPE_FAMILIES, ShapeFamily
 from sandbox.portal.site import Site
 
-SHAPES = tuple(SHAPE_FAMILIES)
+RENDERED_SHAPES = ("rendered",)      # lists only a browser can read: their sources have render: true
+SHAPES = tuple(shape for shape in SHAPE_FAMILIES if shape not in RENDERED_SHAPES)   # read without a browser
+ALL_SHAPES = SHAPES + RENDERED_SHAPES
 PLACES = ("青禾县", "松川区", "白沙镇", "临河市", "东坪县", "云溪区", "北塘街道", "南岭县", "石桥镇", "清源市",
           "柳湾区", "金河县")
 _REPORT_TITLES = ("{agency}{year}年政府信息公开工作年度报告", "{agency}{year}年度政府信息公开工作报告",
@@ -129,8 +133,9 @@ class ShapePortalServer(PortalServer):
         return [{"id": f"sandbox-{slug}", "agency": site.agency, "region_code": site.region_code,
                  "level": "county", "kind": "government", "family": "generic",
                  "list_urls": [f"{{sandbox}}/{slug}{site.family.list_path}"], "expected": True,
-                 "first_year": min(site.years), "allow_private": True, "verified": True, "overrides": {}}
+                 "first_year": min(site.years), "allow_private": True, "verified": True, "overrides": {},
+                 **({"render": True} if site.shape in RENDERED_SHAPES else {})}
                 for slug, site in self.shape_sites.items()]
 
 
-__all__ = ["SHAPES", "ShapePortalServer", "ShapeSite", "Truth", "shape_sites", "site_documents"]
+__all__ = ["ALL_SHAPES", "RENDERED_SHAPES", "SHAPES", "ShapePortalServer", "ShapeSite", "Truth", "shape_sites", "site_documents"]

@@ -468,6 +468,81 @@ class YearIndex(ShapeFamily):
         return None
 
 
+# ---------------------------------------------------------------- lists only a browser can read
+_DECODE = "function d(s){return new TextDecoder().decode(Uint8Array.from(atob(s),function(c){return c.charCodeAt(0);}));}"
+
+
+class RenderedList(ShapeFamily):
+    """A list that only a running script builds, so that no static reading finds it: each page's rows
+    and pager written by code that is itself base64 and eval'd; rows from an answer the script decodes
+    (base64 JSON served as text); or rows bound to click handlers, from JSON at a URL the script
+    assembles from char codes.
+    """
+
+    name = "rendered"
+
+    def __init__(self, rng: random.Random) -> None:
+        super().__init__(rng)
+        self.style = rng.choice(("eval", "decoded", "bound"))
+        self.endpoint = rng.choice(("/api/gk/list", "/site/data/nb", "/front/doc/query"))
+        self.keys = rng.choice((("title", "url", "date"), ("docTitle", "docUrl", "pubDate"), ("bt", "link", "fbrq")))
+
+    def answer(self, site: Site, method: str, path: str, body: bytes) -> Response | None:
+        if method not in ("GET", "HEAD"):
+            return None
+        shell = f'<div class="{self.spelling.list_class}" id="listBox"></div>'
+        if self.style == "eval":   # paged: each page's rows and pager are in its eval'd code
+            pages = self.pages_of(site)
+            for number, chunk in enumerate(pages):
+                if path == self.page_path(site, number):
+                    code = self.eval_code(site, chunk, number, len(pages))
+                    return self.page(site, "政府信息公开年报", shell, f"<script>\n{code}\n</script>")
+            return None
+        if path == site.prefix + self.list_path:
+            return self.page(site, "政府信息公开年报", shell, f"<script>\n{self.script(site)}\n</script>")
+        if path == site.prefix + self.endpoint:
+            rows = json.dumps(self.rows(site), ensure_ascii=False)
+            if self.style == "decoded":
+                return Response(200, base64.b64encode(rows.encode()), "text/plain; charset=utf-8",
+                                modified=site.last_modified())
+            return Response(200, rows.encode(), "application/json; charset=utf-8", modified=site.last_modified())
+        return None
+
+    def page_path(self, site: Site, number: int) -> str:
+        return f"{site.prefix}{COLUMN}" + ("index.html" if number == 0 else f"index_{number}.html")
+
+    def rows(self, site: Site) -> list[dict[str, str]]:
+        title, url, day = self.keys
+        return [{title: item.title, url: item.article_url, day: item.published.isoformat()} for item in site.listed()]
+
+    def eval_code(self, site: Site, items: list[Item], number: int, count: int) -> str:
+        """Code that writes one page's rows and its pager, itself base64 and eval'd."""
+        links = [f'<a href="{attr(self.page_path(site, n))}">{n + 1}</a>' for n in range(count) if n != number]
+        if number + 1 < count:
+            links.append(f'<a href="{attr(self.page_path(site, number + 1))}">下一页</a>')
+        pager = f'<div class="pager">{" ".join(links)}</div>'
+        markup = self.spelling.rows([self.row(site, item) for item in items]) + pager
+        code = f"document.getElementById('listBox').innerHTML = {json.dumps(markup, ensure_ascii=False)};"
+        return f"{_DECODE}\neval(d('{base64.b64encode(code.encode()).decode()}'));"
+
+    def script(self, site: Site) -> str:
+        """The decoded and bound styles' script: one fetch, then the rows written or bound."""
+        codes = ",".join(str(ord(c)) for c in site.prefix + self.endpoint)
+        title, url, day = self.keys
+        if self.style == "decoded":
+            write = (f"var rows = JSON.parse(d(text)); var html = ''; rows.forEach(function(r){{ html += '<li><a href=\"'"
+                     f" + r.{url} + '\">' + r.{title} + '</a><span>' + r.{day} + '</span></li>'; }});"
+                     " document.getElementById('listBox').innerHTML = '<ul>' + html + '</ul>';")
+            return (f"{_DECODE}\nvar u = String.fromCharCode({codes});\n"
+                    f"fetch(u).then(function(r){{return r.text();}}).then(function(text){{ {write} }});")
+        write = ("var box = document.getElementById('listBox'); rows.forEach(function(r){"
+                 " var row = document.createElement('div'); row.className = 'item';"
+                 f" row.textContent = r.{title} + ' ' + r.{day};"
+                 f" row.addEventListener('click', function(){{ location.href = r.{url}; }}); box.appendChild(row); }});")
+        return (f"var u = String.fromCharCode({codes});\n"
+                f"fetch(u).then(function(r){{return r.json();}}).then(function(rows){{ {write} }});")
+
+
 # ---------------------------------------------------------------- documents reached by script
 class ScriptDocuments(LinkPager):
     """Article pages whose document is reached by script: `downloadFile('123')` through the page's own
@@ -519,5 +594,6 @@ class ScriptDocuments(LinkPager):
 
 SHAPE_FAMILIES: dict[str, type[ShapeFamily]] = {
     family.name: family for family in (TrsPager, WcmPager, LinkPager, NextLastPager, ScriptPager, PostBackPager,
-                                       AjaxList, ScriptArrayList, FrameList, YearIndex, ScriptDocuments)
+                                       AjaxList, ScriptArrayList, FrameList, YearIndex, ScriptDocuments,
+                                       RenderedList)
 }

@@ -35,14 +35,16 @@ class Reach:
 
 
 def crawl_shapes(work: Path, seed: int = 0, shapes: tuple[str, ...] = SHAPES, copies: int = 1,
-                 timeout: float = 600) -> Reach:
-    """Serve a shape portal, crawl it into `work`, and compare the crawl index with the truth."""
+                 timeout: float = 600, browser: str | None = None, render: bool = True) -> Reach:
+    """Serve a shape portal, crawl it into `work`, and compare the crawl index with the truth.
+
+    `browser`: the Chromium the crawl is told to use (default the crawler's own); `render=False`
+    drops `render: true` from the entries (the rendered shapes then crawled as static pages)."""
     with ShapePortalServer(seed=seed, shapes=shapes, copies=copies) as portal:
         sources = work / "sources"
         sources.mkdir(parents=True, exist_ok=True)
-        (sources / "shapes.yaml").write_text(yaml.safe_dump(portal.registry_entries(), allow_unicode=True),
-                                             encoding="utf-8")
-        summary = _crawl(portal.url, work / "data", sources, timeout)
+        write_entries(sources / "shapes.yaml", portal, render)
+        summary = _crawl(portal.url, work / "data", sources, timeout, ["--browser", browser] if browser else [])
         truth = portal.truth()
     index = DocumentIndex(work / "data" / "crawl" / "index.db", readonly=True)
     store = RawStore(str(work / "data" / "raw"))
@@ -71,14 +73,31 @@ def crawl_shapes(work: Path, seed: int = 0, shapes: tuple[str, ...] = SHAPES, co
     return reach
 
 
-def _crawl(sandbox_url: str, data_dir: Path, sources: Path, timeout: float) -> dict[str, Any]:
-    """One `python -m crawler crawl` of the shape sources (the crawler's own entry point: the
+def probe_shapes(work: Path, seed: int = 0, shapes: tuple[str, ...] = SHAPES, copies: int = 1,
+                 timeout: float = 600, browser: str | None = None, render: bool = True) -> dict[str, Any]:
+    """Serve a shape portal and probe it (list pages only); the probe's summary."""
+    with ShapePortalServer(seed=seed, shapes=shapes, copies=copies) as portal:
+        sources = work / "sources"
+        sources.mkdir(parents=True, exist_ok=True)
+        write_entries(sources / "shapes.yaml", portal, render)
+        return _crawl(portal.url, work / "data", sources, timeout, ["--browser", browser] if browser else [], "probe")
+
+
+def write_entries(path: Path, portal: ShapePortalServer, render: bool = True) -> None:
+    """The portal's registry entries as a source file (without `render` when `render` is False)."""
+    entries = [{k: v for k, v in entry.items() if render or k != "render"} for entry in portal.registry_entries()]
+    path.write_text(yaml.safe_dump(entries, allow_unicode=True), encoding="utf-8")
+
+
+def _crawl(sandbox_url: str, data_dir: Path, sources: Path, timeout: float, options: list[str],
+           command: str = "crawl") -> dict[str, Any]:
+    """One `python -m crawler crawl|probe` of the shape sources (the crawler's own entry point: the
     sandbox does not import the application's launcher)."""
     summary_path = data_dir / "summary.json"
     data_dir.mkdir(parents=True, exist_ok=True)
-    subprocess.run([sys.executable, "-m", "crawler", "crawl", "--fast", "--sandbox-url", sandbox_url,
-                    "--data-dir", str(data_dir), "--sources-dir", str(sources), "--summary", str(summary_path)],
+    subprocess.run([sys.executable, "-m", "crawler", command, "--fast", "--sandbox-url", sandbox_url,
+                    "--data-dir", str(data_dir), "--sources-dir", str(sources), "--summary", str(summary_path), *options],
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout, check=False)
     if not summary_path.exists():
-        raise RuntimeError(f"the crawl of the shape portal left no summary in {data_dir}")
+        raise RuntimeError(f"the {command} of the shape portal left no summary in {data_dir}")
     return json.loads(summary_path.read_text(encoding="utf-8"))
