@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from report.agencies import deadline
+from report.agencies import deadline, today_in_china
 from warehouse import regions, search
 from warehouse.dictionary import column_name, entries
 from warehouse.wide import timeliness
@@ -81,7 +81,7 @@ def broken_sources(conn: Connection) -> set[str]:
 def coverage(conn: Connection, *, year: int, region: str | None = None, level: str | None = None,
              kind: str | None = None, tier: str | None = None, today: dt.date | None = None) -> dict[str, Any]:
     """Per child region of `region` (provinces at the top): agencies expected and the deadline state."""
-    today = today or dt.date.today()
+    today = today or today_in_china()
     child, prefix = _child_expression(region, "a.region_code")
     where, params = _filters(prefix, level, kind, tier, "a")
     params["year"] = year
