@@ -10,8 +10,8 @@ import os
 import socket
 import time
 import urllib.parse
-from datetime import date
 from collections.abc import Iterator
+from datetime import date
 from email import message_from_bytes
 from email.header import decode_header, make_header
 from unittest import mock
