@@ -26,9 +26,8 @@ from nianbao.stages import (
     split_ids,
     validate_staging,
 )
-from nianbao.stages.check import require_delivered, tell_task_failure
+from nianbao.stages.check import as_of, require_delivered, tell_task_failure
 from nianbao.stages.process import batches
-from report.agencies import today_in_china
 
 DOCUMENTS = Asset("nianbao://crawl/documents")
 REPORTS = Asset("nianbao://warehouse/reports")
@@ -69,9 +68,7 @@ def as_list(value: Any) -> list | None:
 
 def today_of(params: dict[str, Any], logical_date: datetime | None) -> date:
     """The `today` param, else the run's date in China (the deadlines are Chinese dates)."""
-    if params.get("today"):
-        return date.fromisoformat(str(params["today"]))
-    return today_in_china(logical_date)
+    return as_of(params.get("today"), logical_date)
 
 
 @task

@@ -11,7 +11,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +20,7 @@ from nianbao.alerts.reconcile import reconcile
 from nianbao.alerts.rules import evaluate
 from nianbao.stages.context import StageContext, ensure_warehouse
 from nianbao.stages.crawl import sync_crawl_runs
-from report.agencies import latest_due_year
+from report.agencies import latest_due_year, today_in_china
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -81,6 +81,14 @@ def check(context: StageContext, *, today: date, sources: Sequence[str] | None =
         summary = in_transaction(engine, evaluate_and_store)
         deliver(engine, notifiers, summary, today=today)
     return summary
+
+
+def as_of(today: str | date | None, moment: datetime | None = None) -> date:
+    """The date a check runs as of: the one given (an ISO date), else the date in China at `moment`
+    (a DAG run's logical date; default now)."""
+    if today:
+        return today if isinstance(today, date) else date.fromisoformat(str(today))
+    return today_in_china(moment)
 
 
 def configured(context: StageContext, *, with_airflow: bool = False) -> list[Notifier]:
