@@ -36,7 +36,8 @@ def default_home() -> Path:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+    # env_ignore_empty: `VAR: ${VAR:-}` in docker-compose.yml sets an empty variable, which means unset.
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", env_ignore_empty=True)
 
     # ------------------------------------------------------------ where things are
     home: Path = Field(default_factory=default_home, description=(

@@ -360,3 +360,14 @@ def test_a_test_message_through_the_cli(webhook_server, monkeypatch) -> None:
         assert len(received.requests) == 2                                   # nothing sent with a bad setting
     finally:
         get_settings.cache_clear()
+
+
+def test_the_compose_files_empty_variables_mean_unset() -> None:
+    """docker-compose.yml passes every alert variable, empty when not set: no notifier, no error."""
+    import re
+    from pathlib import Path
+
+    compose = Path(__file__).resolve().parents[1] / "docker-compose.yml"
+    names = re.findall(r"^\s+(NIANBAO_ALERT_\w+): \$\{\1:-\}$", compose.read_text(encoding="utf-8"), re.M)
+    assert len(names) == len([n for n in Settings.model_fields if n.startswith("alert_")])   # every one, once
+    assert notifiers_from_env(dict.fromkeys(names, "")) == []

@@ -146,6 +146,7 @@ def test_two_checks_at_once_store_and_send_each_alert_once(engine: Engine, postg
     from pathlib import Path
 
     from nianbao.stages import StageContext, check
+    from nianbao.stages.context import ensure_warehouse
 
     register_agency(engine, slug="sandbox-hongze", kind="department")
     context = StageContext(data_dir=tmp_path, warehouse_url=postgres_url, raw_store=str(tmp_path / "raw"),
@@ -158,6 +159,7 @@ def test_two_checks_at_once_store_and_send_each_alert_once(engine: Engine, postg
         def send(self, message) -> None:  # noqa: ANN001
             sent.append([alert.key for alert in message.alerts])
 
+    ensure_warehouse(context)   # the schema once (Alembic loads its scripts thread-unsafely; tasks are processes)
     start, errors = threading.Barrier(2), []
 
     def run() -> None:
@@ -173,6 +175,7 @@ def test_two_checks_at_once_store_and_send_each_alert_once(engine: Engine, postg
     for thread in threads:
         thread.join(60)
     assert not errors, errors
-    assert count(engine, "SELECT count(*) FROM alerts") == 2               # missing 2023 and 2024
-    assert sorted(key for keys in sent for key in keys) == sorted(
-        text_ for (text_,) in engine.connect().execute(text("SELECT cause_key FROM alerts")).all())
+    with engine.connect() as conn:
+        stored = sorted(conn.scalars(text("SELECT cause_key FROM alerts")))
+    assert len(stored) == 2                                               # missing 2023 and 2024, once each
+    assert sorted(key for keys in sent for key in keys) == stored         # and sent once each

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     text,
 )
@@ -42,7 +43,25 @@ SEVERITIES = ("error", "warning", "info")
 NULL_REASONS = ("empty", "text")
 
 JsonType = JSON().with_variant(JSONB(), "postgresql")
-Timestamp = DateTime(timezone=True)
+
+
+class Timestamp(TypeDecorator[dt.datetime]):
+    """A moment with its zone: `timestamptz` on PostgreSQL. SQLite keeps no zone (it would store
+    08:00+08:00 as a bare 08:00), so every moment goes in as UTC and comes out marked UTC.
+    A moment without a zone is taken to be UTC (what `utcnow` and the crawl index write)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None or value.tzinfo is not None:
+            return value
+        return value.replace(tzinfo=dt.UTC)
 
 
 def utcnow() -> dt.datetime:
@@ -61,7 +80,7 @@ class Base(DeclarativeBase):
         "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
         "pk": "pk_%(table_name)s",
     })
-    type_annotation_map = {dict[str, Any]: JsonType, list[str]: JsonType, dt.datetime: Timestamp}
+    type_annotation_map = {dict[str, Any]: JsonType, list[str]: JsonType, dt.datetime: Timestamp()}
 
 
 # ---------------------------------------------------------------- dimensions
