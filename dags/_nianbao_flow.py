@@ -7,9 +7,9 @@ crawl_<family> (mapped over batches of sources, one pool per CMS family)
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from airflow.sdk import Asset, TriggerRule, task
 
@@ -26,13 +26,22 @@ from nianbao.stages import (
     split_ids,
     validate_staging,
 )
+from nianbao.stages.check import as_of, require_delivered, tell_task_failure
 from nianbao.stages.process import batches
 
 DOCUMENTS = Asset("nianbao://crawl/documents")
 REPORTS = Asset("nianbao://warehouse/reports")
 ALERTS = Asset("nianbao://warehouse/alerts")
 EXTRACT_BATCH_SIZE = 8
-CHINA = ZoneInfo("Asia/Shanghai")
+
+def on_task_failure(context: Mapping[str, Any]) -> None:
+    """Tell every configured notifier that a task failed (after its last retry): wiring only."""
+    ti = context.get("ti") or context.get("task_instance")
+    if ti is None:
+        return
+    tell_task_failure(stage_context(), dag_id=str(ti.dag_id), task_id=str(ti.task_id), run_id=str(ti.run_id),
+                      try_number=getattr(ti, "try_number", None), error=str(context.get("exception") or ""))
+
 
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "nianbao",
@@ -40,6 +49,7 @@ DEFAULT_ARGS: dict[str, Any] = {
     "retry_delay": timedelta(minutes=1),
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=30),
+    "on_failure_callback": on_task_failure,
 }
 
 
@@ -58,9 +68,7 @@ def as_list(value: Any) -> list | None:
 
 def today_of(params: dict[str, Any], logical_date: datetime | None) -> date:
     """The `today` param, else the run's date in China (the deadlines are Chinese dates)."""
-    if params.get("today"):
-        return date.fromisoformat(str(params["today"]))
-    return (logical_date or datetime.now(UTC)).astimezone(CHINA).date()
+    return as_of(params.get("today"), logical_date)
 
 
 @task
@@ -105,6 +113,7 @@ def alerts(params: dict[str, Any] | None = None, logical_date: datetime | None =
     params = params or {}
     summary = check(stage_context(), today=today_of(params, logical_date), sources=as_list(params.get("sources")),
                     years=as_list(params.get("years")), with_airflow=True)
+    require_delivered(summary)   # the alerts are stored; a notifier that did not take them fails the task
     return {"today": summary.today, "opened": len(summary.opened), "resolved": len(summary.resolved),
             "open": summary.open_by_kind, "notified": summary.notified, "notify_failed": summary.notify_failed}
 

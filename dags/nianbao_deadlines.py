@@ -11,6 +11,7 @@ from _nianbao_flow import ALERTS, DEFAULT_ARGS, REPORTS, as_list, stage_context,
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
 from nianbao.stages import check
+from nianbao.stages.check import require_delivered
 
 AFTER_DEADLINES = CronTriggerTimetable("0 6 1 2,4 *", timezone="Asia/Shanghai")  # 1 Feb and 1 Apr
 
@@ -34,6 +35,7 @@ def nianbao_deadlines() -> None:
         params = params or {}
         summary = check(stage_context(), today=today_of(params, logical_date), sources=as_list(params.get("sources")),
                         with_airflow=True)
+        require_delivered(summary)
         return {"today": summary.today, "opened": summary.opened, "open": summary.open_by_kind}
 
     deadline_alerts()

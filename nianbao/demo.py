@@ -74,13 +74,14 @@ def show_coverage(console: Console, url: str) -> None:
 
 
 def show_alerts(console: Console, context: object) -> None:
-    from nianbao.alerts.messages import KIND_LABELS
+    from nianbao.alerts.messages import KIND_LABELS, shown_text
     from nianbao.stages.check import list_alerts
 
     alerts = sorted(list_alerts(context, open_only=True), key=lambda a: (a["kind"], a["message"]))  # type: ignore[arg-type]
     print_rows(console, f"Open alerts as of {AS_OF} (nianbao alerts --open): {len(alerts)}",
                ["kind", "", "message"],
-               [(a["kind"], KIND_LABELS.get(a["kind"], ""), a["message"]) for a in alerts])
+               [(a["kind"], KIND_LABELS.get(a["kind"], ""), shown_text(a["kind"], a["message"], a["details"], AS_OF))
+                for a in alerts])
 
 
 def show_queries(console: Console, url: str) -> None:

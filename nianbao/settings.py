@@ -10,19 +10,24 @@ part serialised by its parent (`crawl_config`).
 
 from __future__ import annotations
 
+import difflib
 import os
 import sys
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from crawler.config import DEFAULT_BROWSER, DEFAULT_RECHECK_SECONDS, crawl_index_in, raw_store_in
 from crawler.registry import SHIPPED_SOURCES
 
 ENV_PREFIX = "NIANBAO_"
+ALERT_PREFIX = f"{ENV_PREFIX}ALERT_"
+WebhookFormat = Literal["generic", "dingtalk", "feishu", "wecom", "wecom_markdown_v2", "slack"]
+WEBHOOK_FORMATS: tuple[str, ...] = get_args(WebhookFormat)
+SmtpSecurity = Literal["none", "starttls", "ssl"]
 
 
 def default_home() -> Path:
@@ -63,11 +68,19 @@ class Settings(BaseSettings):
     ocr_threads: int = Field(default=1, ge=1, description="Threads of one OCR engine (one engine per extraction worker).")
     # ------------------------------------------------------------ alerts (see nianbao/alerts/notifiers.py)
     alert_webhook_url: SecretStr | None = Field(default=None, description=(
-        "Webhook for alerts (DingTalk, WeCom, Slack or generic JSON); its query may hold a token."))
-    alert_webhook_format: str | None = Field(default=None, description=(
-        "`dingtalk`, `wecom`, `slack` or `generic`."), json_schema_extra={"shown_default": "guessed from the URL"})
+        "Webhook for alerts (DingTalk, Feishu, WeCom, Slack or generic JSON); its query may hold a token."))
+    alert_webhook_format: WebhookFormat | None = Field(default=None, description=(
+        "`dingtalk`, `feishu`, `wecom` (markdown), `wecom_markdown_v2`, `slack` or `generic`."),
+        json_schema_extra={"shown_default": "guessed from the URL"})
     alert_webhook_token: SecretStr | None = Field(default=None, description="Token sent with each webhook call.")
-    alert_webhook_secret: SecretStr | None = Field(default=None, description="Signing secret of a DingTalk robot.")
+    alert_webhook_secret: SecretStr | None = Field(default=None, description=(
+        "Signing secret of a DingTalk (加签) or Feishu (签名校验) robot."))
+    alert_webhook_keyword: str | None = Field(default=None, description=(
+        "Custom keyword a DingTalk or Feishu robot requires (自定义关键词); put in every title."))
+    alert_webhook_at_mobiles: str | None = Field(default=None, description=(
+        "Phone numbers to @ in DingTalk messages, separated by commas."))
+    alert_webhook_at_user_ids: str | None = Field(default=None, description=(
+        "User ids to @ (DingTalk userid, Feishu open_id), separated by commas."))
     alert_smtp_host: str | None = Field(default=None, description="SMTP server for alert e-mails (none: no e-mail).")
     alert_smtp_port: int | None = Field(default=None, description="SMTP port.",
                                         json_schema_extra={"shown_default": "465 with `ssl`, else 25"})
@@ -76,8 +89,29 @@ class Settings(BaseSettings):
     alert_smtp_from: str | None = Field(default=None, description="Sender address.",
                                         json_schema_extra={"shown_default": "`nianbao@<smtp host>`"})
     alert_smtp_to: str | None = Field(default=None, description="Recipients, separated by commas or semicolons.")
-    alert_smtp_security: str | None = Field(default=None, description="`none`, `starttls` or `ssl`.",
-                                            json_schema_extra={"shown_default": "`none`"})
+    alert_smtp_security: SmtpSecurity | None = Field(default=None, description="`none`, `starttls` or `ssl`.",
+                                                     json_schema_extra={"shown_default": "`none`"})
+
+    @model_validator(mode="after")
+    def _alert_settings_hold_together(self) -> Settings:
+        """A misspelt alert variable, or a part of a notifier without the notifier, would send
+        nothing, silently: each is an error as soon as the settings are read."""
+        problems = [*_unknown_alert_variables(os.environ), *self._orphan_alert_settings()]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def _orphan_alert_settings(self) -> list[str]:
+        problems = []
+        for part, needs in (("webhook", "alert_webhook_url"), ("smtp", "alert_smtp_host")):
+            given = [name for name in type(self).model_fields
+                     if name.startswith(f"alert_{part}_") and name != needs and getattr(self, name) is not None]
+            if given and getattr(self, needs) is None:
+                names = ", ".join(env_name(name) for name in given)
+                problems.append(f"{names} set without {env_name(needs)}")
+        if self.alert_smtp_host and not split_list(self.alert_smtp_to):
+            problems.append(f"{env_name('alert_smtp_host')} set without recipients ({env_name('alert_smtp_to')})")
+        return problems
 
     # The paths and URL as used: the variable when set, else derived from the home directory.
     @property
@@ -103,6 +137,24 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+def env_name(field: str) -> str:
+    return f"{ENV_PREFIX}{field.upper()}"
+
+
+def _unknown_alert_variables(environ: Any) -> list[str]:
+    known = {env_name(name) for name in Settings.model_fields if name.startswith("alert_")}
+    problems = []
+    for name in sorted(key for key in environ if key.upper().startswith(ALERT_PREFIX) and key.upper() not in known):
+        guess = difflib.get_close_matches(name.upper(), known, n=1)
+        problems.append(f"unknown setting {name}" + (f" (did you mean {guess[0]}?)" if guess else ""))
+    return problems
+
+
+def split_list(value: str | None) -> list[str]:
+    """A list setting: items separated by commas or semicolons."""
+    return [part.strip() for part in (value or "").replace(";", ",").split(",") if part.strip()]
 
 
 def secret_value(secret: SecretStr | None) -> str | None:

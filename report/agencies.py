@@ -8,8 +8,9 @@ read them from here.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Literal, get_args
+from zoneinfo import ZoneInfo
 
 Level = Literal["province", "prefecture", "county", "township", "department"]
 Kind = Literal["government", "department"]
@@ -21,6 +22,14 @@ RULE_MAKING_LEVELS: frozenset[str] = frozenset({"province", "prefecture"})
 
 _DEPARTMENT_DEADLINE = (1, 31)   # (month, day) of the year after the report year
 _GOVERNMENT_DEADLINE = (3, 31)
+
+
+CHINA = ZoneInfo("Asia/Shanghai")   # the deadlines are dates in China, wherever the machine is
+
+
+def today_in_china(now: datetime | None = None) -> date:
+    """The date in China at `now` (default: this moment): "today" for every deadline and alert."""
+    return (now or datetime.now(UTC)).astimezone(CHINA).date()
 
 
 def deadline(year: int, kind: str) -> date:

@@ -35,7 +35,10 @@ def test_missing_only_after_the_deadline_and_only_without_a_report() -> None:
     assert [a.key for a in before] == [f"missing:{DEPT.agency}:2024"]  # governments have until 31 Mar
     after = missing_reports([DEPT, GOV], [report()], [2024], date(2025, 4, 15))
     assert [a.key for a in after] == [f"missing:{GOV.agency}:2024"]
-    assert after[0].details["days_overdue"] == 15
+    assert after[0].details == {"deadline": "2025-03-31"}      # how overdue is computed when shown, never stored
+    twins = [AgencyExpectation("某县卫生健康局", "department", agency_id=n) for n in (7, 8)]
+    assert [a.key for a in missing_reports(twins, [report("某县卫生健康局", agency_id=7)], [2024], date(2025, 4, 15))] \
+        == ["missing:8:2024"]                                   # two agencies of one name: keyed by id
     seen_document = missing_reports([GOV], [], [2024], date(2025, 4, 15), documents=[(GOV.agency, 2024)])
     assert seen_document == []
 

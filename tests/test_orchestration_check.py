@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from nianbao.alerts.model import Alert
+from nianbao.alerts.messages import Message
 from nianbao.alerts.notifiers import NotifyError
 from nianbao.stages import StageContext, check
 from nianbao.stages.check import list_alerts
@@ -45,6 +45,15 @@ def publish(engine, who: tuple, year: int, published: str, *, seed: int | None =
     return sha
 
 
+def cause(engine, kind: str, who: tuple, year: int) -> str:
+    """A missing/late cause key: by the agency's warehouse id (two agencies may share a name)."""
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        agency_id = conn.scalar(text("SELECT id FROM agencies WHERE slug = :slug"), {"slug": who[0]})
+    return f"{kind}:{agency_id}:{year}"
+
+
 def alert_rows(context: StageContext) -> list[tuple]:
     return sorted((a["cause_key"], a["message"], a["resolved_at"] is None) for a in list_alerts(context))
 
@@ -56,7 +65,7 @@ def test_publication_alerts_are_opened_once_and_resolved_when_the_cause_goes(con
 
     first = check(context, today=TODAY, notifiers=[])
     assert sorted(first.opened) == sorted([
-        f"early:{early}", f"late:{DEPT[1]}:2023", f"malformed:{late_and_broken}", f"missing:{GOV[1]}:2024"])
+        f"early:{early}", cause(warehouse_engine, "late", DEPT, 2023), f"malformed:{late_and_broken}", cause(warehouse_engine, "missing", GOV, 2024)])
     assert first.open_by_kind == {"early": 1, "late": 1, "malformed": 1, "missing": 1}
     late = next(a for a in list_alerts(context) if a["kind"] == "late")
     assert late["details"]["delay_days"] == 133 and late["details"]["deadline"] == "2024-01-31"
@@ -68,7 +77,7 @@ def test_publication_alerts_are_opened_once_and_resolved_when_the_cause_goes(con
 
     publish(warehouse_engine, GOV, 2024, "2025-03-20")
     after = check(context, today=TODAY, notifiers=[])
-    assert after.resolved == [f"missing:{GOV[1]}:2024"] and after.opened == []
+    assert after.resolved == [cause(warehouse_engine, "missing", GOV, 2024)] and after.opened == []
     assert {a["cause_key"] for a in list_alerts(context, open_only=True)} == set(first.opened) - set(after.resolved)
 
 
@@ -77,7 +86,7 @@ def test_nothing_is_missing_before_the_deadline(context, warehouse_engine) -> No
     publish(warehouse_engine, GOV, 2023, "2024-03-20")
     assert check(context, today=date(2025, 1, 31), notifiers=[]).opened == []
     feb = check(context, today=date(2025, 2, 1), notifiers=[])
-    assert feb.opened == [f"missing:{DEPT[1]}:2024"]       # departments first; governments have until 31 Mar
+    assert feb.opened == [cause(warehouse_engine, "missing", DEPT, 2024)]       # departments first; governments have until 31 Mar
 
 
 def test_a_copied_report_is_a_duplicate(context, warehouse_engine) -> None:
@@ -127,10 +136,10 @@ class Recorder:
         self.refuse = refuse
         self.sent: list[tuple[list[str], int]] = []
 
-    def send(self, opened: list[Alert], resolved: int = 0) -> None:
+    def send(self, message: Message) -> None:
         if self.refuse:
             raise NotifyError("refused")
-        self.sent.append(([a.key for a in opened], resolved))
+        self.sent.append(([a.key for a in message.alerts], message.resolved))
 
 
 def test_alerts_are_delivered_once_and_again_after_a_failed_delivery(context, warehouse_engine) -> None:
@@ -148,3 +157,62 @@ def test_alerts_are_delivered_once_and_again_after_a_failed_delivery(context, wa
     assert all(a["notified_at"] is not None for a in list_alerts(context))
     check(context, today=TODAY, notifiers=[recorder])
     assert len(recorder.sent) == 1
+
+
+class Named(Recorder):
+    def __init__(self, name: str, refuse: bool = False) -> None:
+        super().__init__(refuse)
+        self.name = name
+
+
+def deliveries(context: StageContext) -> dict[str, tuple[int, int, bool]]:
+    """notifier → (alerts delivered, attempts of the last one, any error kept)."""
+    from warehouse.operational import delivery_listing
+    from warehouse.session import warehouse_session
+
+    with warehouse_session(context.warehouse_url) as session:
+        rows = delivery_listing(session)
+    return {name: (sum(r["delivered_at"] is not None for r in rows if r["notifier"] == name),
+                   max(r["attempts"] for r in rows if r["notifier"] == name),
+                   any(r["last_error"] for r in rows if r["notifier"] == name))
+            for name in {r["notifier"] for r in rows}}
+
+
+def test_one_failing_notifier_does_not_make_the_others_send_again(context, warehouse_engine) -> None:
+    publish(warehouse_engine, DEPT, 2023, "2024-06-12")
+    dingtalk, email = Named("dingtalk"), Named("email", refuse=True)
+    first = check(context, today=TODAY, notifiers=[dingtalk, email])
+    assert first.notified == ["dingtalk"] and first.notify_failed == ["email"]
+    assert "refused" in first.notify_errors["email"]
+    check(context, today=TODAY, notifiers=[dingtalk, email])
+    assert len(dingtalk.sent) == 1                        # told once, although e-mail failed twice
+    assert deliveries(context) == {"dingtalk": (len(first.opened), 1, False), "email": (0, 2, True)}
+    assert all(a["notified_at"] is None for a in list_alerts(context))   # not everyone was told yet
+
+    email.refuse = False
+    third = check(context, today=TODAY, notifiers=[dingtalk, email])
+    assert third.notified == ["email"] and third.notify_failed == []
+    assert email.sent == [(sorted(first.opened), 0)] and len(dingtalk.sent) == 1
+    assert all(a["notified_at"] is not None for a in list_alerts(context))
+
+
+def test_a_missing_reports_delay_is_computed_when_shown(context, warehouse_engine) -> None:
+    from nianbao.alerts.messages import alert_message
+    from nianbao.stages.check import as_alert
+
+    publish(warehouse_engine, DEPT, 2023, "2024-01-20")
+    publish(warehouse_engine, GOV, 2023, "2024-03-20")
+    check(context, today=date(2025, 2, 10), notifiers=[])
+    later = check(context, today=date(2025, 4, 15), notifiers=[])
+    [stored] = [a for a in list_alerts(context, open_only=True) if a["kind"] == "missing" and "2024" in a["message"]
+                and DEPT[1] in a["message"]]
+    assert "天" not in stored["message"] and later.opened == [cause(warehouse_engine, "missing", GOV, 2024)]
+
+    class Row:   # the stored alert as check reads it back
+        kind, cause_key, severity, message, year = (stored["kind"], stored["cause_key"], stored["severity"],
+                                                    stored["message"], stored["year"])
+        details, agency_id = stored["details"], None
+
+    shown = alert_message([as_alert(Row())], today=date(2025, 4, 15)).lines[0].text
+    assert shown.endswith("（截止2025-01-31，已逾期74天）")
+    assert alert_message([as_alert(Row())], today=date(2025, 2, 10)).lines[0].text.endswith("已逾期10天）")

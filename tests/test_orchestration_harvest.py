@@ -23,12 +23,18 @@ HELD_BACK = ["weishan-liangcheng-2021-scanned-pdf", "weishan-liangcheng-2022-rep
 SOURCES = [f"sandbox-{site}" for site in SITES]
 COMPARED_TABLES = ("sources", "agencies", "documents", "extraction_attempts", "reports", "cells", "findings",
                    "report_sections", "alerts")
-WEISHAN, HONGZE = "微山县两城镇人民政府", "淮安市洪泽区人民政府"
+WEISHAN = "sandbox-weishan-liangcheng"   # the agency's slug (its source id)
 
 
 def snapshot(database: Path) -> dict[str, list]:
     with sqlite3.connect(database) as db:
         return {t: sorted(map(repr, db.execute(f"SELECT * FROM {t}").fetchall())) for t in COMPARED_TABLES}
+
+
+def agency_id(database: Path, slug: str) -> int:
+    """Cause keys name an agency by its warehouse id."""
+    with sqlite3.connect(database) as db:
+        return db.execute("SELECT id FROM agencies WHERE slug = ?", (slug,)).fetchone()[0]
 
 
 def open_alerts(database: Path) -> set[str]:
@@ -51,7 +57,8 @@ def test_harvest_is_idempotent_alerts_once_and_resolves_what_gets_published(
     assert first.processed.accepted + first.processed.quarantined == 9   # weishan 2020/23/24; hongze 2020–24, 2024 twice
     assert first.processed.failed == 1                                   # weishan 2023: a broken DOCX
     alerts = open_alerts(data_dir / "warehouse.db")
-    assert {f"missing:{WEISHAN}:2021", f"missing:{WEISHAN}:2022"} <= alerts
+    weishan = agency_id(data_dir / "warehouse.db", WEISHAN)
+    assert {f"missing:{weishan}:2021", f"missing:{weishan}:2022"} <= alerts
     assert any(key.startswith("early:") for key in alerts)               # weishan 2024, published 2024-12-20
     assert any(key.startswith("malformed:") for key in alerts)
     assert not any(key.startswith(("late:", "site_broken:")) for key in alerts)
@@ -67,8 +74,8 @@ def test_harvest_is_idempotent_alerts_once_and_resolves_what_gets_published(
     portal.publish("weishan-liangcheng", "weishan-liangcheng-2022-reportlab-pdf")
     third = harvest(context, today=TODAY, sources=SOURCES, fast=True, notifiers=notifiers)
     assert third.processed.accepted == 1
-    assert third.checked is not None and third.checked.resolved == [f"missing:{WEISHAN}:2022"]
-    assert f"missing:{WEISHAN}:2021" in open_alerts(data_dir / "warehouse.db")
+    assert third.checked is not None and third.checked.resolved == [f"missing:{weishan}:2022"]
+    assert f"missing:{weishan}:2021" in open_alerts(data_dir / "warehouse.db")
     assert hook.bodies[-1]["resolved"] == 1
 
 

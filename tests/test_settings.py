@@ -66,7 +66,8 @@ def test_secrets_are_never_shown(monkeypatch) -> None:
     secrets = {"NIANBAO_WAREHOUSE_URL": "postgresql://nianbao:pw-9f2c@db/nianbao",
                "NIANBAO_ALERT_WEBHOOK_URL": "https://oapi.dingtalk.com/robot/send?access_token=tok-51ab",
                "NIANBAO_ALERT_WEBHOOK_TOKEN": "tok-77de", "NIANBAO_ALERT_WEBHOOK_SECRET": "SEC-e1e1",
-               "NIANBAO_ALERT_SMTP_PASSWORD": "smtp-0c0c"}
+               "NIANBAO_ALERT_SMTP_PASSWORD": "smtp-0c0c", "NIANBAO_ALERT_SMTP_HOST": "mail.example.org",
+               "NIANBAO_ALERT_SMTP_TO": "ops@example.org"}
     for name, value in secrets.items():
         monkeypatch.setenv(name, value)
     settings = Settings()

@@ -84,3 +84,17 @@ def test_one_open_alert_per_cause(warehouse_engine: Engine) -> None:
     with pytest.raises(IntegrityError), session_scope(warehouse_engine) as session:  # the database agrees
         session.add(Alert(kind="missing", cause_key=cause, severity="warning", message="duplicate"))
         session.flush()
+
+
+def test_moments_keep_their_zone(warehouse_engine: Engine) -> None:
+    """08:00 in Beijing is 00:00 UTC on both backends (SQLite keeps no zone of its own)."""
+    import datetime as dt
+
+    beijing = dt.timezone(dt.timedelta(hours=8))
+    with session_scope(warehouse_engine) as session:
+        run_id = start_crawl_run(session).id
+        session.get(CrawlRun, run_id).started_at = dt.datetime(2025, 4, 15, 8, 0, tzinfo=beijing)
+    with session_scope(warehouse_engine) as session:
+        started = session.get(CrawlRun, run_id).started_at
+    assert started.utcoffset() == dt.timedelta(0)
+    assert started == dt.datetime(2025, 4, 15, 0, 0, tzinfo=dt.UTC)

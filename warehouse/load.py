@@ -21,13 +21,14 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, select, text, update
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from report.document import DOCUMENT_FIELDS, DocumentVersion
 from report.record import EMPTY_MARKERS, ReportRecord
 from warehouse import regions, wide
+from warehouse.db import session_scope
 from warehouse.models import (
     AGENCY_KINDS,
     AGENCY_LEVELS,
@@ -42,6 +43,7 @@ from warehouse.models import (
     Source,
     utcnow,
 )
+from warehouse.upsert import insert_for, insert_missing, upsert
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -50,6 +52,7 @@ RETRY_ATTEMPTS = 4
 RETRY_BASE_DELAY = 0.2
 RETRY_MAX_DELAY = 2.0
 BULK_BATCH_SIZE = 500
+INSERT_CHUNK = 1000  # rows per INSERT … ON CONFLICT (bind parameters stay far below the limits)
 
 _reports: Table = Report.__table__  # type: ignore[assignment]
 _cells: Table = Cell.__table__  # type: ignore[assignment]
@@ -58,6 +61,7 @@ _sections: Table = ReportSection.__table__  # type: ignore[assignment]
 _documents: Table = Document.__table__  # type: ignore[assignment]
 _agencies: Table = Agency.__table__  # type: ignore[assignment]
 _sources: Table = Source.__table__  # type: ignore[assignment]
+_regions: Table = Region.__table__  # type: ignore[assignment]
 CELL_COLUMNS = ("report_id", "key", "value", "raw", "null_reason")
 
 
@@ -133,6 +137,16 @@ def with_retries(work: Callable[[], T], *, attempts: int | None = None, base_del
     raise AssertionError("unreachable")
 
 
+def in_transaction(engine: Engine, work: Callable[[Session], T]) -> T:
+    """`work` in one session transaction, run again from the start after a transient failure
+    (it must be idempotent, and change nothing outside the transaction before it commits)."""
+    def attempt() -> T:
+        with session_scope(engine) as session:
+            return work(session)
+
+    return with_retries(attempt)
+
+
 # ---------------------------------------------------------------- registry rows
 _REGION_CODE = re.compile(r"^\d{6}$")
 
@@ -144,38 +158,46 @@ def region_ancestors(code: str) -> list[str]:
 
 
 def ensure_region(session: Session, code: str, name: str | None = None) -> Region:
-    """The region row for a 6-digit code, created with its province and prefecture if missing."""
+    """The region row for a 6-digit code, created with its province and prefecture if missing
+    (INSERT … ON CONFLICT: two crawl tasks of one province may create them at once)."""
     if not _REGION_CODE.match(code or ""):
         raise LoadError(f"region code must be 6 digits (行政区划代码), got {code!r}")
     parent: str | None = None
     for ancestor in region_ancestors(code):
-        if session.get(Region, ancestor) is None:
-            session.add(Region(code=ancestor, name=regions.name(ancestor), level=regions.region_tier(ancestor),
-                               parent_code=parent))
-            session.flush()
+        insert_missing(session, _regions, [_region_row(ancestor, None, parent)], ["code"])
         parent = ancestor
-    region = session.get(Region, code)
-    if region is None:
-        region = Region(code=code, name=name or regions.name(code), level=regions.region_tier(code),
-                        parent_code=parent)
-        session.add(region)
-    elif name or region.name is None:
-        region.name = name or regions.name(code)
-    session.flush()
+    row = _region_row(code, name, parent)
+    if name:
+        upsert(session, _regions, row, ["code"], ["name"])
+    else:  # keep a name given before; fill one that was unknown
+        statement = insert_for(session, _regions).values(row)
+        session.execute(statement.on_conflict_do_update(
+            index_elements=["code"], set_={"name": statement.excluded.name},
+            where=_regions.c.name.is_(None) & statement.excluded.name.is_not(None)))
+    region = session.get(Region, code, populate_existing=True)
+    assert region is not None
     return region
+
+
+def _region_row(code: str, name: str | None, parent: str | None) -> dict[str, Any]:
+    return {"code": code, "name": name or regions.name(code), "level": regions.region_tier(code),
+            "parent_code": parent}
 
 
 def upsert_source(session: Session, *, id: str, name: str, cms: str | None = None, base_url: str | None = None,
                   region_code: str | None = None, config: dict[str, Any] | None = None) -> Source:
     if region_code:
         ensure_region(session, region_code)
-    source = session.get(Source, id) or Source(id=id)
-    for attribute, value in (("name", name), ("cms", cms), ("base_url", base_url),
-                             ("region_code", region_code), ("config", config)):
-        setattr(source, attribute, value)
-    session.add(source)
-    session.flush()
+    now = utcnow()
+    values = {"name": name, "cms": cms, "base_url": base_url, "region_code": region_code, "config": config}
+    upsert(session, _sources, {"id": id, **values, "created_at": now, "updated_at": now}, ["id"], list(values),
+           always={"updated_at": now})
+    source = session.get(Source, id, populate_existing=True)
+    assert source is not None
     return source
+
+
+_WIDE_AGENCY_COLUMNS = ("name", "region_code", "level", "kind", "tier")
 
 
 def upsert_agency(session: Session, *, slug: str, name: str, region_code: str | None, level: str,
@@ -193,16 +215,17 @@ def upsert_agency(session: Session, *, slug: str, name: str, region_code: str | 
         raise LoadError(f"agency kind must be one of {AGENCY_KINDS}, got {kind!r}")
     if region_code:
         ensure_region(session, region_code, region_name)
-    agency = session.scalar(select(Agency).where(Agency.slug == slug)) or Agency(slug=slug)
     values = {"name": name, "region_code": region_code, "level": level, "kind": kind, "expected": expected,
               "first_year": first_year, "last_year": last_year, "source_id": source_id,
               "tier": regions.agency_tier(region_code, level)}
-    changed = [attribute for attribute, value in values.items() if getattr(agency, attribute) != value]
-    for attribute in changed:
-        setattr(agency, attribute, values[attribute])
-    session.add(agency)
-    session.flush()
-    if agency.id is not None and {"name", "region_code", "level", "kind", "tier"} & set(changed):
+    before = session.execute(select(*(_agencies.c[c] for c in _WIDE_AGENCY_COLUMNS))
+                             .where(_agencies.c.slug == slug)).first()
+    now = utcnow()
+    upsert(session, _agencies, {"slug": slug, **values, "created_at": now, "updated_at": now}, ["slug"],
+           list(values), always={"updated_at": now})
+    agency = session.scalars(select(Agency).where(Agency.slug == slug)
+                             .execution_options(populate_existing=True)).one()
+    if before is not None and tuple(before) != tuple(values[c] for c in _WIDE_AGENCY_COLUMNS):
         wide.refresh_agency(session.connection(), agency.id)
     return agency
 
@@ -238,17 +261,18 @@ def record_document(session: Session, document: DocumentVersion | Mapping[str, A
     for moment in ("first_seen_at", "last_checked_at"):
         if isinstance(values.get(moment), str):
             values[moment] = dt.datetime.fromisoformat(values[moment])
-    document_row = session.scalar(select(Document).where(Document.url == url, Document.sha256 == sha256))
-    if document_row is None:
-        document_row = Document(**values)
-        session.add(document_row)
-    else:
+    now = utcnow()
+    inserted = insert_missing(session, _documents, [{"first_seen_at": now, "last_checked_at": now, **values}],
+                              ["url", "sha256"], returning=["id"])
+    document_row = session.scalars(select(Document).where(Document.url == url, Document.sha256 == sha256)
+                                   .execution_options(populate_existing=True)).one()
+    if not inserted:   # seen before (or by a concurrent writer just now)
         for column, value in values.items():
             if column == "last_checked_at" or (column != "first_seen_at" and getattr(document_row, column) is None):
                 setattr(document_row, column, value)
         if "last_checked_at" not in values:
-            document_row.last_checked_at = utcnow()
-    session.flush()
+            document_row.last_checked_at = now
+        session.flush()
     return document_row
 
 
@@ -405,9 +429,9 @@ def _load_batch(conn: Connection, items: Sequence[LoadItem]) -> list[LoadResult]
     prepared = [_prepare(item, agency_ids) for item in items]
     _attach_documents(conn, prepared)
     _match_existing_reports(conn, prepared)
+    _insert_new_reports(conn, [p for p in prepared if p.outcome == "new"])
     changed = [p for p in prepared if p.outcome != "unchanged"]
     _remove_replaced_content(conn, [p for p in changed if p.outcome == "replaced"])
-    _insert_new_reports(conn, [p for p in changed if p.outcome == "new"])
     _write_cells(conn, changed)
     _write_findings_and_sections(conn, changed)
     changed_years = {(p.agency_id, p.item.record.year) for p in changed}
@@ -450,8 +474,17 @@ def _attach_documents(conn: Connection, prepared: list[_Prepared]) -> None:
             missing[(p.url, p.sha256)] = _document_values(p)
     if missing:
         _drop_unknown_sources(conn, list(missing.values()))
-        ids = insert_returning_ids(conn, _documents, list(missing.values()))
-        known.update(zip(missing, ids, strict=True))
+        values = list(missing.values())
+        for start in range(0, len(values), INSERT_CHUNK):
+            inserted = insert_missing(conn, _documents, values[start:start + INSERT_CHUNK], ["url", "sha256"],
+                                      returning=["url", "sha256", "id"])
+            known.update({(url, sha256): document_id for url, sha256, document_id in inserted})
+        lost = sorted({sha for url, sha in missing if (url, sha) not in known})   # a concurrent writer's rows
+        if lost:
+            found = conn.execute(select(_documents.c.url, _documents.c.sha256, _documents.c.id)
+                                 .where(_documents.c.sha256.in_(lost)))
+            known.update({(url, sha256): document_id for url, sha256, document_id in found
+                          if (url, sha256) in missing})
     for p in prepared:
         p.document_id = known[(p.url, p.sha256)]
 
@@ -513,33 +546,22 @@ def _remove_replaced_content(conn: Connection, replaced: list[_Prepared]) -> Non
 
 
 def _insert_new_reports(conn: Connection, new: list[_Prepared]) -> None:
+    """Insert the new reports (ON CONFLICT on agency, year and document). A report a concurrent
+    loader inserted first is matched again: unchanged, or replaced by this load."""
     if not new:
         return
-    rows = [{**_report_values(p), "is_current": False, "superseded_by_id": None, "loaded_at": utcnow()}
-            for p in new]
-    for p, report_id in zip(new, insert_returning_ids(conn, _reports, rows), strict=True):
-        p.report_id = report_id
-
-
-def insert_returning_ids(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert rows (all with the same keys) and return their new ids, in order.
-
-    On PostgreSQL the ids are drawn from the table's sequence first and the rows
-    COPYed: a multi-row INSERT … RETURNING of thousands of rows costs more to build
-    than to run.
-    """
-    if not rows:
-        return []
-    if conn.dialect.name != "postgresql":
-        result = conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
-        return [row[0] for row in result]
-    ids = list(conn.scalars(
-        text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)"),
-        {"table": table.name, "count": len(rows)}))
-    columns = list(rows[0])
-    copy_rows(conn, table.name, ["id", *columns],
-              ([row_id, *(row[c] for c in columns)] for row_id, row in zip(ids, rows, strict=True)))
-    return ids
+    by_identity = {(p.agency_id, p.item.record.year, p.document_id): p for p in new}
+    for start in range(0, len(new), INSERT_CHUNK):
+        chunk = new[start:start + INSERT_CHUNK]
+        rows = [{**_report_values(p), "is_current": False, "superseded_by_id": None, "loaded_at": utcnow()}
+                for p in chunk]
+        inserted = insert_missing(conn, _reports, rows, ["agency_id", "year", "document_id"],
+                                  returning=["agency_id", "year", "document_id", "id"])
+        for agency_id, year, document_id, report_id in inserted:
+            by_identity[(agency_id, year, document_id)].report_id = report_id
+    lost = [p for p in new if not p.report_id]
+    if lost:
+        _match_existing_reports(conn, lost)
 
 
 def _write_cells(conn: Connection, changed: list[_Prepared]) -> None:

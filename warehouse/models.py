@@ -1,7 +1,7 @@
 """The warehouse schema as typed SQLAlchemy 2 models.
 
 Operational tables: regions, sources, agencies, crawl_runs, documents,
-extraction_attempts, alerts. Analytical tables: reports, cells (long form),
+extraction_attempts, alerts, alert_deliveries. Analytical tables: reports, cells (long form),
 findings, report_sections. Dimensions and labels: report_years, cell_dictionary,
 rule_labels. The tables are created only by the migrations in warehouse/migrations.
 """
@@ -26,6 +26,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     text,
 )
@@ -42,7 +43,25 @@ SEVERITIES = ("error", "warning", "info")
 NULL_REASONS = ("empty", "text")
 
 JsonType = JSON().with_variant(JSONB(), "postgresql")
-Timestamp = DateTime(timezone=True)
+
+
+class Timestamp(TypeDecorator[dt.datetime]):
+    """A moment with its zone: `timestamptz` on PostgreSQL. SQLite keeps no zone (it would store
+    08:00+08:00 as a bare 08:00), so every moment goes in as UTC and comes out marked UTC.
+    A moment without a zone is taken to be UTC (what `utcnow` and the crawl index write)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None or value.tzinfo is not None:
+            return value
+        return value.replace(tzinfo=dt.UTC)
 
 
 def utcnow() -> dt.datetime:
@@ -61,7 +80,7 @@ class Base(DeclarativeBase):
         "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
         "pk": "pk_%(table_name)s",
     })
-    type_annotation_map = {dict[str, Any]: JsonType, list[str]: JsonType, dt.datetime: Timestamp}
+    type_annotation_map = {dict[str, Any]: JsonType, list[str]: JsonType, dt.datetime: Timestamp()}
 
 
 # ---------------------------------------------------------------- dimensions
@@ -159,9 +178,14 @@ class Agency(Base):
 
 
 class CrawlRun(Base):
+    """One source's part of a crawl run; `run_id` is the crawl index's run (none for a run
+    recorded by hand), once per source."""
+
     __tablename__ = "crawl_runs"
+    __table_args__ = (UniqueConstraint("run_id", "source_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[str | None] = mapped_column(String(64))
     source_id: Mapped[str | None] = mapped_column(ForeignKey("sources.id"), index=True)
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[dt.datetime | None]
@@ -231,6 +255,20 @@ class Alert(Base):
     opened_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[dt.datetime | None]
     notified_at: Mapped[dt.datetime | None]
+
+
+class AlertDelivery(Base):
+    """What one notifier was told about one alert: delivered, or the last failed attempt.
+    A notifier that fails does not make the others send again."""
+
+    __tablename__ = "alert_deliveries"
+
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True)
+    notifier: Mapped[str] = mapped_column(String(120), primary_key=True)
+    delivered_at: Mapped[dt.datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_attempt_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 # ---------------------------------------------------------------- analytical
@@ -312,6 +350,6 @@ class ReportSection(Base):
 
 
 __all__ = [
-    "Agency", "Alert", "Base", "Cell", "CellDictionary", "CrawlRun", "Document", "ExtractionAttempt",
+    "Agency", "Alert", "AlertDelivery", "Base", "Cell", "CellDictionary", "CrawlRun", "Document", "ExtractionAttempt",
     "Finding", "Region", "Report", "ReportSection", "ReportYear", "RuleLabel", "Source",
 ]

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from report.agencies import deadline
+from report.agencies import deadline, today_in_china
 from warehouse.export import region_prefix
 from warehouse.query import WarehouseError, read_only_connection
 
@@ -67,7 +67,7 @@ class MissingReport:
 
     @property
     def overdue(self) -> bool:
-        return dt.date.today() > self.deadline
+        return today_in_china() > self.deadline
 
 
 _MISSING = """WITH seen_years AS (

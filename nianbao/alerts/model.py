@@ -31,13 +31,14 @@ class Alert:
     source_id: str | None = None
     sha256: str | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
+    agency_id: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind, "key": self.key, "severity": self.severity,
             "message": self.message, "message_en": self.message_en,
             "agency": self.agency, "year": self.year, "source_id": self.source_id,
-            "sha256": self.sha256, "details": dict(self.details),
+            "sha256": self.sha256, "details": dict(self.details), "agency_id": self.agency_id,
         }
 
 
@@ -52,6 +53,12 @@ class AgencyExpectation:
     kind: str
     source_id: str | None = None
     since: int | None = None
+    agency_id: int | None = None
+
+    @property
+    def agency_key(self) -> str:
+        """What names the agency in a cause key: its warehouse id (two agencies may share a name)."""
+        return agency_key(self.agency_id, self.agency)
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,16 @@ class ReportFacts:
     image_only: bool = False
     text: str = ""
     figures: Mapping[str, float | int | None] = field(default_factory=dict)
+    agency_id: int | None = None
+
+    @property
+    def agency_key(self) -> str:
+        return agency_key(self.agency_id, self.agency)
+
+
+def agency_key(agency_id: int | None, name: str) -> str:
+    """The agency's id in a cause key; its name only where no warehouse id exists (plain facts)."""
+    return str(agency_id) if agency_id is not None else name
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,15 @@
-"""Notifiers: a webhook (generic JSON, DingTalk, WeCom or Slack format) and e-mail (SMTP).
+"""Notifiers: a webhook (generic JSON, DingTalk, Feishu, WeCom or Slack format) and e-mail (SMTP).
 
-Configured by the settings (NIANBAO_ALERT_*, nianbao/settings.py) or from Airflow connections
-(`nianbao_webhook`, `nianbao_smtp`). Tokens, signing secrets and passwords are kept
-in `SecretStr` and never logged: a log line names a webhook by its scheme and host
-only, and any error text is scrubbed of every secret before it is logged or raised.
+Configured by the settings (NIANBAO_ALERT_*, nianbao/settings.py, checked when they are read)
+or from Airflow connections (`nianbao_webhook`, `nianbao_smtp`). Each notifier has a stable
+`name`: the warehouse keeps what each one delivered (alert_deliveries). Tokens, signing
+secrets and passwords are kept in `SecretStr` and never logged: a log line names a webhook by
+its scheme and host only, and any error text is scrubbed of every secret before it is
+logged or raised.
+
+The transports are our own (urllib, smtplib) rather than apprise: apprise's DingTalk, WeCom
+and Feishu plugins post to the vendors' fixed hosts (no private relay, no local receiver to
+test against) and know neither DingTalk's atUserIds nor WeCom's markdown_v2.
 """
 
 from __future__ import annotations
@@ -20,20 +26,18 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 from typing import Any, Literal, Protocol
 
 from pydantic import SecretStr
 
 from nianbao.alerts import messages
-from nianbao.alerts.model import Alert
-from nianbao.settings import Settings, secret_value
+from nianbao.alerts.messages import Message
+from nianbao.settings import WEBHOOK_FORMATS, Settings, WebhookFormat, secret_value, split_list
 
 log = logging.getLogger(__name__)
 
-WebhookFormat = Literal["generic", "dingtalk", "wecom", "slack"]
-WEBHOOK_FORMATS: tuple[str, ...] = ("generic", "dingtalk", "wecom", "slack")
 TIMEOUT_SECONDS = 15
 WEBHOOK_CONN_ID = "nianbao_webhook"
 SMTP_CONN_ID = "nianbao_smtp"
@@ -46,7 +50,7 @@ class NotifyError(RuntimeError):
 class Notifier(Protocol):
     name: str
 
-    def send(self, opened: Sequence[Alert], resolved: int = 0) -> None: ...
+    def send(self, message: Message) -> None: ...
 
 
 def _scrub(text: str, secrets: Iterable[SecretStr | None]) -> str:
@@ -64,22 +68,30 @@ def redact_url(url: str) -> str:
 
 
 # ---------------------------------------------------------------- webhook
+SIGNED_FORMATS = ("dingtalk", "feishu")          # a signing secret (加签 / 签名校验)
+KEYWORD_FORMATS = ("dingtalk", "feishu")         # a custom keyword the robot requires (自定义关键词)
+MENTION_FORMATS = {"at_mobiles": ("dingtalk",), "at_user_ids": ("dingtalk", "feishu")}
+WECOM_LIMIT_BYTES = 4000                         # WeCom refuses markdown content over 4096 bytes
+
+
 @dataclass
 class WebhookNotifier:
-    """POSTs alerts as JSON. `url` may carry the token itself, or `token` adds it: as
+    """POSTs a message as JSON. `url` may carry the token itself, or `token` adds it: as
     access_token= (DingTalk), key= (WeCom), or an `Authorization: Bearer` header (generic, Slack).
-    `secret` is DingTalk's signing secret (加签)."""
+    `secret` signs DingTalk (query) and Feishu (body) calls; `keyword` is put in every title;
+    `at_mobiles` / `at_user_ids` are mentioned (DingTalk; Feishu takes user ids)."""
 
     url: SecretStr
     format: WebhookFormat = "generic"
     token: SecretStr | None = None
     secret: SecretStr | None = None
+    keyword: str | None = None
+    at_mobiles: tuple[str, ...] = ()
+    at_user_ids: tuple[str, ...] = ()
     name: str = "webhook"
 
-    def send(self, opened: Sequence[Alert], resolved: int = 0) -> None:
-        if not opened and not resolved:
-            return
-        body = json.dumps(self.payload(opened, resolved), ensure_ascii=False).encode()
+    def send(self, message: Message) -> None:
+        body = json.dumps(self.payload(message), ensure_ascii=False).encode()
         request = urllib.request.Request(self._target(), data=body, method="POST", headers=self._headers())
         where = redact_url(self.url.get_secret_value())
         try:
@@ -88,26 +100,53 @@ class WebhookNotifier:
         except (urllib.error.URLError, OSError) as exc:
             raise NotifyError(self._scrub(f"{self.format} webhook {where} failed: {exc}")) from None
         self._check_answer(answer, where)
-        log.info("sent %d alert(s) to the %s webhook at %s", len(opened), self.format, where)
+        log.info("sent %d alert(s) to the %s webhook at %s (%s)", len(message.alerts), self.format, where,
+                 message.event)
 
-    def payload(self, opened: Sequence[Alert], resolved: int = 0) -> dict[str, Any]:
-        heading = messages.title(opened, resolved)
+    def payload(self, message: Message) -> dict[str, Any]:
+        if self.keyword and self.keyword not in message.title:
+            message = replace(message, title=f"{self.keyword} {message.title}")
         match self.format:
             case "dingtalk":
-                return {"msgtype": "markdown",
-                        "markdown": {"title": heading, "text": messages.markdown(opened, resolved)}}
-            case "wecom":
-                return {"msgtype": "markdown", "markdown": {"content": _cap_bytes(messages.markdown(opened, resolved), 4000)}}
+                return self._dingtalk(message)
+            case "feishu":
+                return self._feishu(message)
+            case "wecom" | "wecom_markdown_v2":
+                msgtype = "markdown" if self.format == "wecom" else "markdown_v2"
+                return {"msgtype": msgtype,
+                        msgtype: {"content": _cap_bytes(messages.markdown(message), WECOM_LIMIT_BYTES)}}
             case "slack":
-                text = messages.markdown(opened, resolved, bold="*")
-                return {"text": heading, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
-        return {"source": "nianbao", "title": heading, "resolved": resolved,
-                "alerts": [alert.as_dict() for alert in opened]}
+                text = messages.markdown(message, bold="*")
+                return {"text": message.title, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
+        return {"source": "nianbao", "event": message.event, "title": message.title, "resolved": message.resolved,
+                "alerts": [alert.as_dict() for alert in message.alerts],
+                "lines": [{"severity": line.severity, "label": line.label, "text": line.text, "text_en": line.text_en}
+                          for line in message.ordered()], **message.extra}
+
+    def _dingtalk(self, message: Message) -> dict[str, Any]:
+        mentions = " ".join(f"@{who}" for who in (*self.at_mobiles, *self.at_user_ids))  # shown where they are @-ed
+        payload: dict[str, Any] = {"msgtype": "markdown", "markdown": {
+            "title": message.title, "text": messages.markdown(message, mentions=mentions)}}
+        if mentions:
+            payload["at"] = {"atMobiles": list(self.at_mobiles), "atUserIds": list(self.at_user_ids),
+                             "isAtAll": False}
+        return payload
+
+    def _feishu(self, message: Message) -> dict[str, Any]:
+        mentions = " ".join(f"<at id={who}></at>" for who in self.at_user_ids)
+        body = messages.markdown(message, mentions=mentions).split("\n", 2)[-1]   # the title is the card's header
+        payload: dict[str, Any] = {"msg_type": "interactive", "card": {
+            "header": {"title": {"tag": "plain_text", "content": message.title},
+                       "template": "red" if message.has_errors else "blue"},
+            "elements": [{"tag": "markdown", "content": body}]}}
+        if self.secret is not None:
+            payload.update(feishu_signature(self.secret.get_secret_value()))
+        return payload
 
     def _target(self) -> str:
         url = self.url.get_secret_value()
         query: dict[str, str] = {}
-        if self.token is not None and self.format in ("dingtalk", "wecom"):
+        if self.token is not None and self.format in ("dingtalk", "wecom", "wecom_markdown_v2"):
             query["access_token" if self.format == "dingtalk" else "key"] = self.token.get_secret_value()
         if self.secret is not None and self.format == "dingtalk":
             query.update(dingtalk_signature(self.secret.get_secret_value()))
@@ -117,19 +156,22 @@ class WebhookNotifier:
 
     def _headers(self) -> dict[str, str]:
         headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "nianbao-alerts"}
-        if self.token is not None and self.format in ("generic", "slack"):
+        if self.token is not None and self.format in ("generic", "slack", "feishu"):
             headers["Authorization"] = f"Bearer {self.token.get_secret_value()}"
         return headers
 
     def _check_answer(self, answer: str, where: str) -> None:
-        """DingTalk and WeCom answer HTTP 200 with {"errcode": n} even when they refuse."""
-        if self.format not in ("dingtalk", "wecom"):
+        """DingTalk and WeCom answer HTTP 200 with {"errcode": n}, Feishu with {"code": n} (older
+        robots {"StatusCode": n}), even when they refuse the message."""
+        if self.format in ("generic", "slack"):
             return
         try:
-            errcode = json.loads(answer).get("errcode", 0)
-        except (ValueError, AttributeError):
-            errcode = None
-        if errcode != 0:
+            parsed = json.loads(answer)
+            fields = ("code", "StatusCode") if self.format == "feishu" else ("errcode",)
+            code = next((parsed[f] for f in fields if f in parsed), None)
+        except (ValueError, TypeError):
+            code = None
+        if code != 0:
             raise NotifyError(self._scrub(f"{self.format} webhook {where} refused the message: {answer[:200]}"))
 
     def _scrub(self, text: str) -> str:
@@ -137,15 +179,22 @@ class WebhookNotifier:
 
 
 def dingtalk_signature(secret: str, now_ms: int | None = None) -> dict[str, str]:
-    """DingTalk's 加签: timestamp and base64(HMAC-SHA256(secret, "timestamp\\nsecret"))."""
+    """DingTalk's 加签: timestamp (ms) and base64(HMAC-SHA256(key=secret, "timestamp\nsecret"))."""
     timestamp = str(now_ms if now_ms is not None else int(time.time() * 1000))
     digest = hmac.new(secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256).digest()
     return {"timestamp": timestamp, "sign": base64.b64encode(digest).decode()}
 
 
+def feishu_signature(secret: str, now_s: int | None = None) -> dict[str, str]:
+    """Feishu's 签名校验: timestamp (s) and base64(HMAC-SHA256(key="timestamp\nsecret", empty message))."""
+    timestamp = str(now_s if now_s is not None else int(time.time()))
+    digest = hmac.new(f"{timestamp}\n{secret}".encode(), b"", hashlib.sha256).digest()
+    return {"timestamp": timestamp, "sign": base64.b64encode(digest).decode()}
+
+
 def _cap_bytes(text: str, limit: int) -> str:
     encoded = text.encode()
-    return text if len(encoded) <= limit else encoded[: limit - 3].decode("utf-8", "ignore") + "……"
+    return text if len(encoded) <= limit else encoded[: limit - 6].decode("utf-8", "ignore") + "……"
 
 
 # ---------------------------------------------------------------- e-mail
@@ -162,24 +211,22 @@ class EmailNotifier:
     security: Literal["none", "starttls", "ssl"] = "none"
     name: str = "email"
 
-    def send(self, opened: Sequence[Alert], resolved: int = 0) -> None:
-        if not opened and not resolved:
-            return
-        message = EmailMessage()
-        message["Subject"] = messages.title(opened, resolved)
-        message["From"] = self.sender
-        message["To"] = ", ".join(self.recipients)
-        message.set_content(messages.plain(opened, resolved))
+    def send(self, message: Message) -> None:
+        mail = EmailMessage()
+        mail["Subject"] = message.title
+        mail["From"] = self.sender
+        mail["To"] = ", ".join(self.recipients)
+        mail.set_content(messages.plain(message))
         try:
             with self._connect() as smtp:
                 if self.user and self.password is not None:
                     smtp.login(self.user, self.password.get_secret_value())
-                smtp.send_message(message)
+                smtp.send_message(mail)
         except (smtplib.SMTPException, OSError) as exc:
             detail = _scrub(str(exc), (self.password,))
             raise NotifyError(f"e-mail via {self.host}:{self.port} failed: {detail}") from None
-        log.info("sent %d alert(s) by e-mail to %d recipient(s) via %s:%d",
-                 len(opened), len(self.recipients), self.host, self.port)
+        log.info("sent %d alert(s) by e-mail to %d recipient(s) via %s:%d (%s)",
+                 len(message.alerts), len(self.recipients), self.host, self.port, message.event)
 
     def _connect(self) -> smtplib.SMTP:
         if self.security == "ssl":
@@ -191,10 +238,6 @@ class EmailNotifier:
 
 
 # ---------------------------------------------------------------- configuration
-def _split(value: str | None) -> list[str]:
-    return [part.strip() for part in (value or "").replace(";", ",").split(",") if part.strip()]
-
-
 def _secret(value: str | None) -> SecretStr | None:
     return SecretStr(value) if value else None
 
@@ -203,6 +246,8 @@ def guess_format(url: str) -> WebhookFormat:
     host = urllib.parse.urlsplit(url).hostname or ""
     if "dingtalk" in host:
         return "dingtalk"
+    if "feishu" in host or "larksuite" in host:
+        return "feishu"
     if "weixin" in host or "wecom" in host:
         return "wecom"
     if "slack" in host:
@@ -210,21 +255,33 @@ def guess_format(url: str) -> WebhookFormat:
     return "generic"
 
 
-def webhook_from(url: str, format: str | None = None, token: str | None = None,
-                 secret: str | None = None) -> WebhookNotifier:
+def webhook_from(url: str, format: str | None = None, token: str | None = None, secret: str | None = None, *,
+                 keyword: str | None = None, at_mobiles: Iterable[str] = (), at_user_ids: Iterable[str] = (),
+                 name: str = "webhook") -> WebhookNotifier:
+    """A webhook notifier; an option its format cannot honour is a ValueError (never silently dropped)."""
     chosen = (format or guess_format(url)).lower()
     if chosen not in WEBHOOK_FORMATS:
         raise ValueError(f"unknown webhook format {chosen!r}; use one of {', '.join(WEBHOOK_FORMATS)}")
-    return WebhookNotifier(url=SecretStr(url), format=chosen, token=_secret(token), secret=_secret(secret))  # type: ignore[arg-type]
+    options = {"a signing secret": (secret, SIGNED_FORMATS), "a keyword": (keyword, KEYWORD_FORMATS),
+               "at_mobiles": (tuple(at_mobiles), MENTION_FORMATS["at_mobiles"]),
+               "at_user_ids": (tuple(at_user_ids), MENTION_FORMATS["at_user_ids"])}
+    for option, (value, formats) in options.items():
+        if value and chosen not in formats:
+            raise ValueError(f"the {chosen} webhook takes no {option} (only {', '.join(formats)})")
+    return WebhookNotifier(url=SecretStr(url), format=chosen, token=_secret(token), secret=_secret(secret),  # type: ignore[arg-type]
+                           keyword=keyword or None, at_mobiles=tuple(at_mobiles), at_user_ids=tuple(at_user_ids),
+                           name=name)
 
 
 def notifiers_from_settings(settings: Settings) -> list[Notifier]:
-    """NIANBAO_ALERT_WEBHOOK_URL (+ _FORMAT, _TOKEN, _SECRET) and NIANBAO_ALERT_SMTP_HOST
-    (+ _PORT, _USER, _PASSWORD, _FROM, _TO, _SECURITY); see docs/configuration.md."""
+    """NIANBAO_ALERT_WEBHOOK_URL (+ _FORMAT, _TOKEN, _SECRET, _KEYWORD, _AT_MOBILES, _AT_USER_IDS) and
+    NIANBAO_ALERT_SMTP_HOST (+ _PORT, _USER, _PASSWORD, _FROM, _TO, _SECURITY); see docs/configuration.md."""
     found: list[Notifier] = []
     if url := secret_value(settings.alert_webhook_url):
         found.append(webhook_from(url, settings.alert_webhook_format, secret_value(settings.alert_webhook_token),
-                                  secret_value(settings.alert_webhook_secret)))
+                                  secret_value(settings.alert_webhook_secret), keyword=settings.alert_webhook_keyword,
+                                  at_mobiles=split_list(settings.alert_webhook_at_mobiles),
+                                  at_user_ids=split_list(settings.alert_webhook_at_user_ids)))
     if host := settings.alert_smtp_host:
         found.append(_email(host, settings.alert_smtp_port, settings.alert_smtp_user,
                             secret_value(settings.alert_smtp_password), settings.alert_smtp_from,
@@ -233,8 +290,8 @@ def notifiers_from_settings(settings: Settings) -> list[Notifier]:
 
 
 def _email(host: str, port: str | int | None, user: str | None, password: str | None, sender: str | None,
-           recipients: str | None, security: str | None) -> EmailNotifier:
-    to = _split(recipients)
+           recipients: str | None, security: str | None, name: str = "email") -> EmailNotifier:
+    to = split_list(recipients)
     if not to:
         raise ValueError("the SMTP notifier needs recipients (NIANBAO_ALERT_SMTP_TO or the connection's extra 'to')")
     mode = (security or "none").lower()
@@ -242,7 +299,7 @@ def _email(host: str, port: str | int | None, user: str | None, password: str | 
         raise ValueError(f"unknown SMTP security {mode!r}; use none, starttls or ssl")
     return EmailNotifier(host=host, port=int(port or (465 if mode == "ssl" else 25)), user=user or None,
                          password=_secret(password), sender=sender or f"nianbao@{host}", recipients=to,
-                         security=mode)  # type: ignore[arg-type]
+                         security=mode, name=name)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -258,24 +315,37 @@ class ConnectionFields:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
-def webhook_from_connection(conn: ConnectionFields) -> WebhookNotifier:
+CONNECTION_EXTRAS = frozenset({"format", "endpoint", "secret", "keyword", "at_mobiles", "at_user_ids"})
+
+
+def webhook_from_connection(conn: ConnectionFields, name: str = WEBHOOK_CONN_ID) -> WebhookNotifier:
     """`nianbao_webhook`: host is the full URL (or schema + host + port); password the token;
-    extra {"format": "dingtalk", "secret": "SEC…"}."""
+    extra {"format": "dingtalk", "secret": "SEC…", "keyword": …, "at_mobiles": [...], "at_user_ids": [...]}."""
+    unknown = set(conn.extra) - CONNECTION_EXTRAS
+    if unknown:
+        raise ValueError(f"the {name} connection has unknown extra field(s) {', '.join(sorted(unknown))}; "
+                         f"known: {', '.join(sorted(CONNECTION_EXTRAS))}")
     host = conn.host or ""
     url = host if "://" in host else f"{conn.schema or 'https'}://{host}{f':{conn.port}' if conn.port else ''}"
     if endpoint := conn.extra.get("endpoint"):
         url = url.rstrip("/") + "/" + str(endpoint).lstrip("/")
-    return webhook_from(url, conn.extra.get("format"), conn.password, conn.extra.get("secret"))
+    return webhook_from(url, conn.extra.get("format"), conn.password, conn.extra.get("secret"),
+                        keyword=conn.extra.get("keyword"), at_mobiles=_listed(conn.extra.get("at_mobiles")),
+                        at_user_ids=_listed(conn.extra.get("at_user_ids")), name=name)
 
 
-def email_from_connection(conn: ConnectionFields) -> EmailNotifier:
+def _listed(value: Any) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else split_list(value)
+
+
+def email_from_connection(conn: ConnectionFields, name: str = SMTP_CONN_ID) -> EmailNotifier:
     """`nianbao_smtp`: host, port, login, password; extra {"from": …, "to": "a@x, b@y", "security": "starttls"}."""
     return _email(conn.host or "", conn.port, conn.login, conn.password, conn.extra.get("from"),
-                  conn.extra.get("to"), conn.extra.get("security"))
+                  conn.extra.get("to"), conn.extra.get("security"), name=name)
 
 
 def notifiers_from_airflow(lookup: Callable[[str], ConnectionFields | None] | None = None) -> list[Notifier]:
-    """The notifiers of the Airflow connections that exist (inside a task)."""
+    """The notifiers of the Airflow connections that exist (inside a task), named by their conn id."""
     lookup = lookup or airflow_connection
     found: list[Notifier] = []
     if (webhook := lookup(WEBHOOK_CONN_ID)) is not None:
@@ -297,7 +367,8 @@ def airflow_connection(conn_id: str) -> ConnectionFields | None:
 
 
 def configured_notifiers(settings: Settings, *, with_airflow: bool = False) -> list[Notifier]:
-    """The settings' notifiers, then (inside Airflow) the connections' ones."""
+    """The settings' notifiers, then (inside Airflow) the connections' ones. A bad setting is a
+    ValueError here, before a check stores anything."""
     found = notifiers_from_settings(settings)
     if with_airflow:
         found.extend(notifiers_from_airflow())
@@ -307,18 +378,18 @@ def configured_notifiers(settings: Settings, *, with_airflow: bool = False) -> l
 @dataclass
 class Delivery:
     sent: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)   # notifier → why (scrubbed)
 
 
-def notify_all(notifiers: Sequence[Notifier], opened: Sequence[Alert], resolved: int = 0) -> Delivery:
+def notify_all(notifiers: Sequence[Notifier], message: Message) -> Delivery:
     """Send through every notifier; a failing one is logged (scrubbed) and does not stop the others."""
     delivery = Delivery()
     for notifier in notifiers:
         try:
-            notifier.send(opened, resolved)
+            notifier.send(message)
         except NotifyError as exc:
             log.warning("%s", exc)
-            delivery.failed.append(notifier.name)
+            delivery.failed[notifier.name] = str(exc)
         else:
             delivery.sent.append(notifier.name)
     return delivery

@@ -28,22 +28,22 @@ def missing_reports(expected: Iterable[AgencyExpectation], reports: Iterable[Rep
                     years: Iterable[int], today: date,
                     documents: Iterable[tuple[str, int]] = ()) -> list[Alert]:
     """An expected agency-year past its deadline with no report (nor any document seen for it)."""
-    published = {(r.agency, r.year) for r in reports} | set(documents)
+    published = {(r.agency_key, r.year) for r in reports} | set(documents)
     alerts = []
     for expectation in expected:
         for year in sorted(set(years)):
             if expectation.since is not None and year < expectation.since:
                 continue
             due = deadline(year, expectation.kind)
-            if today <= due or (expectation.agency, year) in published:
+            if today <= due or (expectation.agency_key, year) in published:
                 continue
-            overdue = (today - due).days
-            alerts.append(Alert(
-                kind="missing", key=f"missing:{expectation.agency}:{year}", severity="error",
-                agency=expectation.agency, year=year, source_id=expectation.source_id,
-                message=f"{expectation.agency}{year}年度报告逾期未发布（截止{due.isoformat()}，已逾期{overdue}天）",
-                message_en=f"{expectation.agency}: no {year} report, due {due.isoformat()} ({overdue} days overdue)",
-                details={"deadline": due.isoformat(), "days_overdue": overdue},
+            alerts.append(Alert(   # how overdue is computed when shown (nianbao.alerts.messages.shown_message)
+                kind="missing", key=f"missing:{expectation.agency_key}:{year}", severity="error",
+                agency=expectation.agency, agency_id=expectation.agency_id, year=year,
+                source_id=expectation.source_id,
+                message=f"{expectation.agency}{year}年度报告逾期未发布（截止{due.isoformat()}）",
+                message_en=f"{expectation.agency}: no {year} report, due {due.isoformat()}",
+                details={"deadline": due.isoformat()},
             ))
     return alerts
 
@@ -59,8 +59,8 @@ def late_publications(reports: Iterable[ReportFacts]) -> list[Alert]:
         if delay <= 0:
             continue
         alerts.append(Alert(
-            kind="late", key=f"late:{report.agency}:{report.year}", severity="warning",
-            agency=report.agency, year=report.year, source_id=report.source_id, sha256=report.sha256,
+            kind="late", key=f"late:{report.agency_key}:{report.year}", severity="warning",
+            agency=report.agency, agency_id=report.agency_id, year=report.year, source_id=report.source_id, sha256=report.sha256,
             message=f"{report.agency}{report.year}年度报告发布于{report.published.isoformat()}，"
                     f"晚于截止日{due.isoformat()} {delay}天",
             message_en=f"{report.agency}: {report.year} report published {report.published.isoformat()}, "
@@ -91,7 +91,7 @@ def _first_per_agency_year(reports: Iterable[ReportFacts]) -> list[ReportFacts]:
     """The earliest publication of each agency-year: a later re-publication is not lateness."""
     first: dict[tuple[str, int], ReportFacts] = {}
     for report in reports:
-        key = (report.agency, report.year)
+        key = (report.agency_key, report.year)
         known = first.get(key)
         if known is None or (report.published and (known.published is None or report.published < known.published)):
             first[key] = report

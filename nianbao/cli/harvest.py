@@ -2,7 +2,8 @@
 
 Exit status: 0 when the run itself worked, whatever the documents held (a malformed
 report is data, and an alert); 1 when the run failed (a crawl process died, the
-warehouse could not be reached); 2 for a bad option (an unknown source, a bad date).
+warehouse could not be reached, a notifier could not deliver the alerts); 2 for a bad
+option or setting (an unknown source, a bad date, a misspelt alert variable).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ SourcesOption = Annotated[list[str] | None, typer.Option(
     "--sources", "-s", help="Source ids, comma-separated or repeated (default: every source).")]
 YearOption = Annotated[list[int] | None, typer.Option("--year", "-y", help="Report year (repeatable; default: all).")]
 TodayOption = Annotated[str | None, typer.Option(
-    "--today", help="Check alerts as of this ISO date (default: today).", metavar="YYYY-MM-DD")]
+    "--today", help="Check alerts as of this ISO date (default: today in China).", metavar="YYYY-MM-DD")]
 JobsOption = Annotated[int, typer.Option("--jobs", "-j", min=1, help="Extraction worker processes.")]
 SandboxOption = Annotated[str | None, typer.Option(
     "--sandbox-url", help="Base URL of the sandbox portal (replaces {sandbox}; default NIANBAO_SANDBOX_URL).")]
@@ -38,7 +39,11 @@ def register(app: typer.Typer) -> None:
     app.command("harvest")(harvest_command)
     app.command("process")(process_command)
     app.command("check")(check_command)
-    app.command("alerts")(alerts_command)
+    alerts = typer.Typer(invoke_without_command=True, help="List the stored alerts; `alerts test` sends a test "
+                                                           "message through each notifier.")
+    alerts.callback()(alerts_command)
+    alerts.command("test")(alerts_test_command)
+    app.add_typer(alerts, name="alerts")
 
 
 # ---------------------------------------------------------------- helpers
@@ -55,7 +60,9 @@ def _sources(values: list[str] | None) -> list[str] | None:
 
 def _today(value: str | None) -> date:
     if not value:
-        return date.today()
+        from report.agencies import today_in_china
+
+        return today_in_china()
     try:
         return date.fromisoformat(value)
     except ValueError:
@@ -63,9 +70,31 @@ def _today(value: str | None) -> date:
 
 
 def _context(sandbox_url: str | None = None) -> StageContext:
+    """The stage context from the settings; a bad setting (a misspelt alert variable, an unknown
+    webhook format) stops the command before it does anything."""
+    from pydantic import ValidationError
+
     from nianbao.stages import StageContext
 
-    return StageContext.from_settings(sandbox_url=sandbox_url or None)
+    try:
+        return StageContext.from_settings(sandbox_url=sandbox_url or None)
+    except ValidationError as exc:
+        _fail(f"bad settings: {_validation_text(exc)}", EXIT_USAGE)
+
+
+def _validation_text(exc: Any) -> str:
+    return "; ".join(str(error["msg"]).removeprefix("Value error, ") + (
+        f" ({'.'.join(map(str, error['loc']))})" if error.get("loc") else "") for error in exc.errors())
+
+
+def _notifiers(context: StageContext) -> list[Any]:
+    """The configured notifiers, checked before the command stores anything."""
+    from nianbao.alerts.notifiers import configured_notifiers
+
+    try:
+        return configured_notifiers(context.settings)
+    except ValueError as exc:
+        _fail(f"bad notifier settings: {exc}", EXIT_USAGE)
 
 
 def _check_sources(context: StageContext, sources: list[str] | None) -> None:
@@ -178,11 +207,12 @@ def harvest_command(
 
     context, chosen, as_of = _context(sandbox_url), _sources(sources), _today(today)
     _check_sources(context, chosen)
+    notifiers = _notifiers(context)
     console = _console()
     try:
         with ProgressBars(console) as bars:
             summary = harvest(context, today=as_of, sources=chosen, years=year, jobs=jobs, fast=fast,
-                              per_family=per_family, progress=bars)
+                              per_family=per_family, notifiers=notifiers, progress=bars)
     except Exception as exc:  # noqa: BLE001 - a failure of the run: reported, exit 1
         logging.getLogger(__name__).debug("harvest failed", exc_info=True)
         _fail(f"the harvest failed: {type(exc).__name__}: {exc}")
@@ -199,6 +229,17 @@ def harvest_command(
             typer.echo(str(crawl.summary["error"]), err=True)
     if summary.crawl_failures:
         _fail(f"crawl failed for: {'; '.join(summary.crawl_failures)}")
+    if summary.checked:
+        _fail_undelivered(summary.checked)
+
+
+def _fail_undelivered(summary: CheckSummary) -> None:
+    from nianbao.stages.check import DeliveryFailed, require_delivered
+
+    try:
+        require_delivered(summary)
+    except DeliveryFailed as exc:
+        _fail(str(exc))
 
 
 def process_command(sources: SourcesOption = None, year: YearOption = None, jobs: JobsOption = 2,
@@ -231,27 +272,32 @@ def check_command(
     from nianbao.stages import check
 
     context, chosen, as_of = _context(), _sources(sources), _today(today)
+    notifiers = _notifiers(context) if notify else []
     try:
-        summary = check(context, today=as_of, sources=chosen, years=year, notifiers=None if notify else [])
+        summary = check(context, today=as_of, sources=chosen, years=year, notifiers=notifiers)
     except Exception as exc:  # noqa: BLE001
         _fail(f"the check failed: {type(exc).__name__}: {exc}")
     if as_json:
         echo_json({**jsonable(summary), "open_total": summary.open_total})
     else:
         _console().print(check_table(summary))
-    if summary.notify_failed:
-        typer.echo(f"warning: could not notify through {', '.join(summary.notify_failed)}", err=True)
+    _fail_undelivered(summary)
 
 
 def alerts_command(
+    ctx: typer.Context,
     open_only: Annotated[bool, typer.Option("--open", help="Only the open alerts.")] = False,
     kind: Annotated[str | None, typer.Option("--kind", help="Only this kind (missing, late, early, malformed, "
                                                             "image_only, site_broken, duplicate).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
     """List the stored alerts, newest first."""
+    if ctx.invoked_subcommand:
+        return
+    from nianbao.alerts.messages import shown_text
     from nianbao.alerts.model import ALERT_KINDS
     from nianbao.stages.check import list_alerts
+    from report.agencies import today_in_china
     from warehouse.query import WarehouseError
 
     if kind and kind not in ALERT_KINDS:
@@ -272,7 +318,25 @@ def alerts_command(
     table = Table(title=f"{len(rows)} {'open ' if open_only else ''}alert(s)")
     for column in ("opened", "kind", "severity", "message", "resolved"):
         table.add_column(column)
+    today = today_in_china()
     for row in rows:
-        table.add_row(str(row["opened_at"])[:16], row["kind"], row["severity"], row["message"],
-                      str(row["resolved_at"] or "")[:16])
+        table.add_row(str(row["opened_at"])[:16], row["kind"], row["severity"],
+                      shown_text(row["kind"], row["message"], row["details"], today), str(row["resolved_at"] or "")[:16])
     Console().print(table)
+
+
+def alerts_test_command() -> None:
+    """Send a test message through each configured notifier; exit 1 unless every one took it."""
+    from nianbao.stages.check import send_test_messages
+
+    context = _context()
+    _notifiers(context)
+    delivery = send_test_messages(context)
+    for name in delivery.sent:
+        typer.echo(f"{name}: sent")
+    for name, error in delivery.failed.items():
+        typer.echo(f"{name}: FAILED: {error}", err=True)
+    if not delivery.sent and not delivery.failed:
+        _fail("no notifier is configured (NIANBAO_ALERT_WEBHOOK_URL or NIANBAO_ALERT_SMTP_HOST)")
+    if delivery.failed:
+        raise typer.Exit(EXIT_RUN_FAILED)

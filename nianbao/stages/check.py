@@ -1,8 +1,8 @@
 """The check stage: facts from the warehouse → alert rules (as of `today`) → stored alerts → notifiers.
 
 One open alert per cause: a cause found again keeps its alert, a cause no longer
-found resolves it (only within the sources the check looked at). Alerts are sent
-once: those opened now, and those an earlier check could not deliver.
+found resolves it (only within the sources the check looked at). Each notifier is told each
+alert once: those opened now, and those it could not deliver before (alert_deliveries).
 """
 
 from __future__ import annotations
@@ -11,20 +11,22 @@ import logging
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from nianbao.alerts.model import AgencyExpectation, Alert, ReportFacts, SiteFacts
+from nianbao.alerts.model import AgencyExpectation, Alert, ReportFacts, SiteFacts, agency_key
 from nianbao.alerts.reconcile import reconcile
 from nianbao.alerts.rules import evaluate
 from nianbao.stages.context import StageContext, ensure_warehouse
 from nianbao.stages.crawl import sync_crawl_runs
-from report.agencies import latest_due_year
+from report.agencies import latest_due_year, today_in_china
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
     from sqlalchemy.orm import Session
 
-    from nianbao.alerts.notifiers import Notifier
+    from nianbao.alerts.notifiers import Delivery, Notifier
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,7 @@ class CheckSummary:
     open_by_kind: dict[str, int] = field(default_factory=dict)
     notified: list[str] = field(default_factory=list)
     notify_failed: list[str] = field(default_factory=list)
+    notify_errors: dict[str, str] = field(default_factory=dict)
 
     @property
     def open_total(self) -> int:
@@ -57,25 +60,41 @@ class Facts:
 def check(context: StageContext, *, today: date, sources: Sequence[str] | None = None,
           years: Sequence[int] | None = None, notifiers: Sequence[Notifier] | None = None,
           with_airflow: bool = False) -> CheckSummary:
-    """Evaluate every alert rule as of `today` and bring the stored alerts in line."""
-    from warehouse.db import session_scope
+    """Evaluate every alert rule as of `today` and bring the stored alerts in line, then tell each
+    notifier what it has not delivered yet. `notifiers` None: those configured (checked first,
+    before anything is stored). Each transaction is run again after a dropped connection."""
+    from warehouse.load import in_transaction
     from warehouse.session import warehouse_engine
 
+    if notifiers is None:
+        notifiers = configured(context, with_airflow=with_airflow)
     ensure_warehouse(context)
     sync_crawl_runs(context)   # crawls run by `nianbao crawl` too
-    with warehouse_engine(context.warehouse_url) as engine:
-        with session_scope(engine) as session:
-            facts = gather_facts(session, today=today, sources=sources, years=years)
-            found = evaluate(today=today, expected=facts.expected, reports=facts.reports, sites=facts.sites,
-                             years=facts.years, documents=facts.documents)
-            summary = store_alerts(session, found, facts, today=today, sources=sources)
-        if notifiers is None:
-            from nianbao.alerts.notifiers import configured_notifiers
 
-            notifiers = configured_notifiers(context.settings, with_airflow=with_airflow)
-        with session_scope(engine) as session:
-            deliver(session, notifiers, summary)
+    def evaluate_and_store(session: Session) -> CheckSummary:
+        facts = gather_facts(session, today=today, sources=sources, years=years)
+        found = evaluate(today=today, expected=facts.expected, reports=facts.reports, sites=facts.sites,
+                         years=facts.years, documents=facts.documents)
+        return store_alerts(session, found, facts, today=today, sources=sources)
+
+    with warehouse_engine(context.warehouse_url) as engine:
+        summary = in_transaction(engine, evaluate_and_store)
+        deliver(engine, notifiers, summary, today=today)
     return summary
+
+
+def as_of(today: str | date | None, moment: datetime | None = None) -> date:
+    """The date a check runs as of: the one given (an ISO date), else the date in China at `moment`
+    (a DAG run's logical date; default now)."""
+    if today:
+        return today if isinstance(today, date) else date.fromisoformat(str(today))
+    return today_in_china(moment)
+
+
+def configured(context: StageContext, *, with_airflow: bool = False) -> list[Notifier]:
+    from nianbao.alerts.notifiers import configured_notifiers
+
+    return configured_notifiers(context.settings, with_airflow=with_airflow)
 
 
 # ---------------------------------------------------------------- facts
@@ -85,7 +104,8 @@ def gather_facts(session: Session, *, today: date, sources: Sequence[str] | None
 
     agencies = agencies_of(session, sources)
     by_id = {a.id: a for a in agencies}
-    expected = [AgencyExpectation(a.name, a.kind, a.source_id, a.first_year) for a in agencies if a.expected]
+    expected = [AgencyExpectation(a.name, a.kind, a.source_id, a.first_year, agency_id=a.id)
+                for a in agencies if a.expected]
     reports = _report_facts(session, by_id)
     documents = _document_years(session, by_id)
     seen_years = {r.year for r in reports} | {year for _, year in documents}
@@ -107,7 +127,7 @@ def _report_facts(session: Session, agencies: Mapping[int, Any]) -> list[ReportF
         facts.append(ReportFacts(
             agency=agency.name, year=row.year, sha256=row.sha256, kind=agency.kind, source_id=agency.source_id,
             url=row.url, published=row.listing_date, hard_findings=row.hard_findings, image_only=row.image_only,
-            text=row.text, figures=row.figures,
+            text=row.text, figures=row.figures, agency_id=row.agency_id,
         ))
     return facts
 
@@ -116,7 +136,8 @@ def _document_years(session: Session, agencies: Mapping[int, Any]) -> list[tuple
     """Agency-years with a document that may be the report but could not be read."""
     from warehouse.facts import unread_document_years
 
-    return sorted({(agencies[agency_id].name, year) for agency_id, year in unread_document_years(session, agencies)})
+    return sorted({(agency_key(agency_id, agencies[agency_id].name), year)
+                   for agency_id, year in unread_document_years(session, agencies)})
 
 
 def _site_facts(session: Session, sources: Sequence[str] | None) -> list[SiteFacts]:
@@ -155,7 +176,8 @@ def store_alerts(session: Session, found: Sequence[Alert], facts: Facts, *, toda
     summary = CheckSummary(today=today.isoformat())
     for alert in found:
         _, opened = open_alert(session, kind=alert.kind, cause_key=alert.key, severity=alert.severity,
-                               message=alert.message, agency_id=facts.agency_ids.get(alert.agency or ""),
+                               message=alert.message,
+                               agency_id=alert.agency_id or facts.agency_ids.get(alert.agency or ""),
                                year=alert.year, details=stored_details(alert, facts))
         if opened:
             summary.opened.append(alert.key)
@@ -180,26 +202,88 @@ def as_alert(row: Any) -> Alert:
     details = dict(row.details or {})
     return Alert(kind=row.kind, key=row.cause_key, severity=row.severity, message=row.message,
                  message_en=details.pop("message_en", ""), agency=details.pop("agency", None), year=row.year,
-                 source_id=details.pop("source_id", None), sha256=details.pop("sha256", None), details=details)
+                 source_id=details.pop("source_id", None), sha256=details.pop("sha256", None), details=details,
+                 agency_id=row.agency_id)
 
 
 # ---------------------------------------------------------------- notifying
-def deliver(session: Session, notifiers: Sequence[Notifier], summary: CheckSummary) -> None:
-    """Send the open alerts nobody was told about; mark them notified when every notifier took them."""
-    from nianbao.alerts.notifiers import notify_all
-    from warehouse.operational import mark_alert_notified, unnotified_alerts
+def deliver(engine: Engine, notifiers: Sequence[Notifier], summary: CheckSummary, *, today: date) -> None:
+    """Tell each notifier the open alerts it has not delivered (and how many this check resolved).
 
-    if not notifiers:
-        return
-    pending = unnotified_alerts(session)
-    if not pending and not summary.resolved:
-        return
-    delivery = notify_all(notifiers, [as_alert(row) for row in pending], resolved=len(summary.resolved))
-    summary.notified, summary.notify_failed = delivery.sent, delivery.failed
-    if delivery.failed:
-        return
-    for row in pending:
-        mark_alert_notified(session, row.id)
+    Delivery is kept per notifier: one that fails is tried again next time, alone; the others
+    do not send again. An alert is marked notified once every notifier delivered it."""
+    from warehouse.load import in_transaction
+    from warehouse.operational import mark_told_everywhere
+
+    for notifier in notifiers:
+        error = in_transaction(engine, partial(_deliver_one, notifier=notifier, resolved=len(summary.resolved),
+                                               today=today))
+        if error is None:
+            summary.notified.append(notifier.name)
+        elif error:
+            summary.notify_failed.append(notifier.name)
+            summary.notify_errors[notifier.name] = error
+
+    if notifiers:
+        in_transaction(engine, lambda session: mark_told_everywhere(session, [n.name for n in notifiers]))
+
+
+def _deliver_one(session: Session, *, notifier: Notifier, resolved: int, today: date) -> str | None:
+    """None when delivered, "" when there was nothing to tell, else the (scrubbed) error."""
+    from nianbao.alerts.messages import alert_message
+    from nianbao.alerts.notifiers import NotifyError
+    from warehouse.operational import record_delivery, undelivered_alerts
+
+    pending = undelivered_alerts(session, notifier.name, lock=True)   # a concurrent check skips these
+    if not pending and not resolved:
+        return ""
+    ids = [row.id for row in pending]
+    try:
+        notifier.send(alert_message([as_alert(row) for row in pending], resolved, today))
+    except NotifyError as exc:
+        log.warning("%s", exc)
+        record_delivery(session, ids, notifier.name, error=str(exc))
+        return str(exc)
+    record_delivery(session, ids, notifier.name)
+    return None
+
+
+class DeliveryFailed(RuntimeError):
+    """A notifier could not deliver (the alerts are stored; it is tried again next time)."""
+
+
+def require_delivered(summary: CheckSummary) -> None:
+    """Fail a task (or a command) whose alerts did not reach every notifier."""
+    if summary.notify_failed:
+        reasons = "; ".join(f"{name}: {summary.notify_errors.get(name, '?')}" for name in summary.notify_failed)
+        raise DeliveryFailed(f"alerts not delivered through {', '.join(summary.notify_failed)} ({reasons})")
+
+
+def send_test_messages(context: StageContext, *, with_airflow: bool = False) -> Delivery:
+    """`nianbao alerts test`: a test message through each configured notifier."""
+    from nianbao.alerts.messages import trial_message
+    from nianbao.alerts.notifiers import Delivery, NotifyError
+
+    delivery = Delivery()
+    for notifier in configured(context, with_airflow=with_airflow):
+        try:
+            notifier.send(trial_message(notifier.name))
+        except NotifyError as exc:
+            delivery.failed[notifier.name] = str(exc)
+        else:
+            delivery.sent.append(notifier.name)
+    return delivery
+
+
+def tell_task_failure(context: StageContext, *, dag_id: str, task_id: str, run_id: str,
+                      try_number: int | None = None, error: str = "") -> Delivery:
+    """A failed Airflow task, told through every configured notifier (its on_failure_callback)."""
+    from nianbao.alerts.messages import task_failed_message
+    from nianbao.alerts.notifiers import notify_all
+
+    message = task_failed_message(dag_id=dag_id, task_id=task_id, run_id=run_id, try_number=try_number,
+                                  error=error[:500])
+    return notify_all(configured(context, with_airflow=True), message)
 
 
 def list_alerts(context: StageContext, *, open_only: bool = False, kind: str | None = None) -> list[dict[str, Any]]:

@@ -48,6 +48,7 @@ def ensure_warehouse(context: StageContext) -> None:
     if context.warehouse_url in _migrated:
         return
     from warehouse.db import upgrade
+    from warehouse.load import with_retries
 
-    upgrade(context.warehouse_url)
+    with_retries(lambda: upgrade(context.warehouse_url))   # one transaction on PostgreSQL: run again whole
     _migrated.add(context.warehouse_url)

@@ -15,16 +15,21 @@ import logging
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.config import CrawlConfig
 from extract.lifetime import die_with_parent
 from nianbao.settings import child_environment
 from nianbao.stages.context import StageContext, ensure_warehouse
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from crawler.registry import Source
 
 log = logging.getLogger(__name__)
 CRAWL_TIMEOUT_SECONDS = 6 * 3600
@@ -118,29 +123,32 @@ def sync_crawl_runs(context: StageContext) -> int:
 
 
 def _record_runs(context: StageContext, runs: list[dict[str, Any]]) -> int:
-    from crawler.summary import CrawlSummary
     from nianbao.stages.registry import load_sources
-    from nianbao.stages.sync import sync_sources
-    from warehouse.operational import record_crawl_run, recorded_crawl_run_ids
-    from warehouse.session import warehouse_session
+    from warehouse.load import in_transaction
+    from warehouse.session import warehouse_engine
 
     ensure_warehouse(context)
     registered = {source.id: source for source in load_sources(context)}
+    with warehouse_engine(context.warehouse_url) as engine:   # retried whole after a dropped connection
+        return in_transaction(engine, lambda session: _record_new_runs(session, runs, registered))
+
+
+def _record_new_runs(session: Session, runs: list[dict[str, Any]], registered: Mapping[str, Source]) -> int:
+    from crawler.summary import CrawlSummary
+    from nianbao.stages.sync import sync_sources
+    from warehouse.operational import record_crawl_run, recorded_crawl_run_ids
+
+    known = recorded_crawl_run_ids(session)
+    new_runs = [(run, CrawlSummary.model_validate(run["summary"])) for run in runs if run["run_id"] not in known]
+    used = {sid for _, summary in new_runs for sid in summary.sources if sid in registered}
+    sync_sources(session, [registered[sid] for sid in sorted(used)])
     added = 0
-    with warehouse_session(context.warehouse_url) as session:
-        known = recorded_crawl_run_ids(session)
-        new_runs = [(run, CrawlSummary.model_validate(run["summary"])) for run in runs
-                    if run["run_id"] not in known]
-        used = {sid for _, summary in new_runs for sid in summary.sources if sid in registered}
-        sync_sources(session, [registered[sid] for sid in sorted(used)])
-        for run, summary in new_runs:
-            for source_id, stats in summary.sources.items():
-                if source_id not in registered:
-                    continue
-                record_crawl_run(session, source_id=source_id, started_at=_when(run["started_at"]),
-                                 finished_at=_when(run["finished_at"]), finish_reason=run["finish_reason"],
-                                 stats={"run_id": run["run_id"], **stats.model_dump(mode="json")})
-                added += 1
+    for run, summary in new_runs:
+        for source_id, stats in summary.sources.items():
+            if source_id in registered:
+                added += record_crawl_run(session, run_id=str(run["run_id"]), source_id=source_id,
+                                          started_at=_when(run["started_at"]), finished_at=_when(run["finished_at"]),
+                                          finish_reason=run["finish_reason"], stats=stats.model_dump(mode="json"))
     return added
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from nianbao.alerts.notifiers import Notifier
-from nianbao.stages.check import CheckSummary, check
+from nianbao.stages.check import CheckSummary, check, configured
 from nianbao.stages.context import StageContext
 from nianbao.stages.crawl import CrawlFailed, CrawlOutcome, run_crawl
 from nianbao.stages.lock import holding_harvest_lock
@@ -42,6 +42,8 @@ def harvest(context: StageContext, *, today: date, sources: Sequence[str] | None
     that fails is recorded and the harvest goes on with what was crawled. `notifiers`
     None means those configured by the environment; [] sends nothing.
     """
+    if notifiers is None:   # checked before the crawl: a bad notifier setting stops the run before it stores anything
+        notifiers = configured(context)
     summary = HarvestSummary()
     plan = _crawl_plan(context, sources, per_family)
     if progress:

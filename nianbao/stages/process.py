@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -94,10 +95,11 @@ def pending_documents(context: StageContext, sources: Sequence[str] | None = Non
 
 def _processed_versions(context: StageContext) -> set[tuple[str, str]]:
     from warehouse.facts import processed_versions
-    from warehouse.session import warehouse_session
+    from warehouse.load import in_transaction
+    from warehouse.session import warehouse_engine
 
-    with warehouse_session(context.warehouse_url) as session:
-        return processed_versions(session, extractor_version())
+    with warehouse_engine(context.warehouse_url) as engine:
+        return in_transaction(engine, lambda session: processed_versions(session, extractor_version()))
 
 
 def batches(items: Sequence[Any], size: int) -> list[list[Any]]:
@@ -149,11 +151,13 @@ def validate_all(context: StageContext, items: Sequence[Processed]) -> list[Proc
     agency (from this batch, else the warehouse) for the cross-year rules. Oldest year first."""
     from report.validate import RULES_BY_ID, validate
     from warehouse.facts import previous_record
-    from warehouse.session import warehouse_session
+    from warehouse.load import in_transaction
+    from warehouse.session import warehouse_engine
 
     ordered = sorted(items, key=lambda p: (p.document.source_id, p.record.year or 0, p.document.url))
     in_batch: dict[tuple[str, int], ReportRecord] = {}
-    with warehouse_session(context.warehouse_url) as session:
+
+    def validate_each(session: Session) -> None:   # run again whole after a dropped connection
         for item in ordered:
             record = item.record
             if not loadable(record):
@@ -164,6 +168,9 @@ def validate_all(context: StageContext, items: Sequence[Processed]) -> list[Proc
             kept = [f for f in record.findings if f.rule not in RULES_BY_ID]
             record.findings = kept + validate(record, previous)
             in_batch[(slug, record.year)] = record
+
+    with warehouse_engine(context.warehouse_url) as engine:
+        in_transaction(engine, validate_each)
     return ordered
 
 
@@ -187,34 +194,52 @@ def loadable(record: ReportRecord) -> bool:
 # ---------------------------------------------------------------- load
 def load_all(context: StageContext, items: Iterable[Processed], progress: Progress | None = None) -> ProcessSummary:
     """Record each document version, load its report (if it is one) and its extraction attempt;
-    one transaction per document, so one bad document never undoes the others."""
+    one transaction per document, so one bad document never undoes the others, run again whole
+    after a dropped connection (every step is idempotent)."""
     from nianbao.stages.registry import load_sources
     from nianbao.stages.sync import sync_sources
-    from warehouse.db import session_scope
-    from warehouse.load import LoadError
+    from warehouse.load import LoadError, in_transaction
     from warehouse.session import warehouse_engine
 
     items = list(items)
     summary = ProcessSummary()
     with warehouse_engine(context.warehouse_url) as engine:
         source_ids = sorted({item.document.source_id for item in items})
-        with session_scope(engine) as session:
-            sync_sources(session, [s for s in load_sources(context) if s.id in source_ids])
+        registered = [s for s in load_sources(context) if s.id in source_ids]
+        in_transaction(engine, lambda session: sync_sources(session, registered))
         for position, item in enumerate(items, 1):
             try:
-                with session_scope(engine) as session:
-                    _load_one(session, item, summary)
+                loaded = in_transaction(engine, partial(_load_one, item=item))
             except LoadError as exc:
                 summary.failed += 1
                 summary.problems.append(f"{item.document.url}: {exc}")
                 log.warning("could not load %s: %s", item.document.url, exc)
+            else:
+                loaded.count_into(summary)
             if progress:
                 progress("load", position, len(items))
     summary.documents = len(items)
     return summary
 
 
-def _load_one(session: Session, item: Processed, summary: ProcessSummary) -> None:
+@dataclass(frozen=True)
+class Loaded:
+    """What loading one document did (counted only once its transaction committed)."""
+
+    outcome: str
+    unchanged: bool = False
+    problem: str | None = None
+
+    def count_into(self, summary: ProcessSummary) -> None:
+        if self.unchanged:
+            summary.unchanged += 1
+        if self.outcome:
+            setattr(summary, self.outcome, getattr(summary, self.outcome) + 1)
+        if self.problem:
+            summary.problems.append(self.problem)
+
+
+def _load_one(session: Session, item: Processed) -> Loaded:
     from warehouse.facts import agency_id_of, attempted
     from warehouse.load import load_report, record_document
     from warehouse.operational import record_extraction_attempt
@@ -223,23 +248,17 @@ def _load_one(session: Session, item: Processed, summary: ProcessSummary) -> Non
     row = record_document(session, document, agency_id=agency_id_of(session, document.source_id))
     version = record.provenance.extractor_version or extractor_version()
     if attempted(session, row.id, version):  # loaded by an earlier try of the same task
-        summary.unchanged += 1
-        return
+        return Loaded(outcome="", unchanged=True)
     outcome = outcome_of(record)
-    report_id = None
+    report_id, loaded = None, Loaded(outcome, problem=f"{document.url}: {outcome} ({_first_message(record)})")
     if outcome in ("accepted", "quarantined"):
         result = load_report(session, record, agency_id=document.source_id, document_sha256=document.sha256,
                              document_url=document.url)
-        report_id = result.report_id
-        if not result.changed:
-            summary.unchanged += 1
-        setattr(summary, outcome, getattr(summary, outcome) + 1)
-    else:
-        setattr(summary, outcome, getattr(summary, outcome) + 1)
-        summary.problems.append(f"{document.url}: {outcome} ({_first_message(record)})")
+        report_id, loaded = result.report_id, Loaded(outcome, unchanged=not result.changed)
     record_extraction_attempt(session, document_id=row.id, outcome=outcome, provenance=record.provenance,
                               report_id=report_id, error=None if report_id else _first_message(record),
                               extractor_version=version)
+    return loaded
 
 
 def _first_message(record: ReportRecord) -> str:

@@ -25,6 +25,7 @@ from sqlalchemy.pool import QueuePool
 
 from nianbao.web import data, i18n, layout, saved
 from nianbao.web.documents import Originals
+from report.agencies import today_in_china
 from warehouse import regions
 from warehouse.dictionary import entries
 from warehouse.query import WarehouseError, read_only_engine, run_on
@@ -78,7 +79,7 @@ def create_app(url: str, raw_store: str, *, today: dt.date | None = None) -> Fas
         return response
 
     def as_of() -> dt.date:
-        return today or dt.date.today()
+        return today or today_in_china()
 
     def latest_year(conn: Connection) -> int:
         seen = data.years(conn)

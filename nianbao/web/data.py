@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from report.agencies import deadline
+from report.agencies import deadline, today_in_china
 from warehouse import regions, search
 from warehouse.dictionary import column_name, entries
 from warehouse.wide import timeliness
@@ -81,7 +81,7 @@ def broken_sources(conn: Connection) -> set[str]:
 def coverage(conn: Connection, *, year: int, region: str | None = None, level: str | None = None,
              kind: str | None = None, tier: str | None = None, today: dt.date | None = None) -> dict[str, Any]:
     """Per child region of `region` (provinces at the top): agencies expected and the deadline state."""
-    today = today or dt.date.today()
+    today = today or today_in_china()
     child, prefix = _child_expression(region, "a.region_code")
     where, params = _filters(prefix, level, kind, tier, "a")
     params["year"] = year
@@ -369,7 +369,10 @@ def dictionary(conn: Connection) -> list[dict[str, Any]]:
 
 
 # ---------------------------------------------------------------- operations
-def alerts(conn: Connection) -> dict[str, Any]:
+def alerts(conn: Connection, today: dt.date | None = None) -> dict[str, Any]:
+    from nianbao.alerts.messages import shown_text
+
+    today = today or today_in_china()
     rows = _rows(conn, """SELECT al.id, al.kind, al.cause_key, al.severity, al.year, al.message, al.opened_at,
             al.details, a.name AS agency, a.id AS agency_id, a.source_id
         FROM alerts al LEFT JOIN agencies a ON a.id = al.agency_id
@@ -383,6 +386,7 @@ def alerts(conn: Connection) -> dict[str, Any]:
 
             details = json.loads(details)
         row["source_id"] = row["source_id"] or (details or {}).get("source_id")
+        row["message"] = shown_text(row["kind"], row["message"], details, today)   # a delay counted to today
         by_kind[row["kind"]] += 1
         by_source[row["source_id"] or "—"] += 1
     return {"open": rows, "by_kind": dict(sorted(by_kind.items())), "by_source": dict(sorted(by_source.items()))}
