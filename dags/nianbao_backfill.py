@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from _nianbao_flow import DEFAULT_ARGS, harvest_flow
 from airflow.sdk import Param, dag
 

@@ -6,7 +6,6 @@ Nightly at 02:00 (Asia/Shanghai), plus a second daily run at 14:00 from 1 Januar
 
 from __future__ import annotations
 
-
 from _nianbao_flow import DEFAULT_ARGS, harvest_flow
 from airflow.sdk import MultipleCronTriggerTimetable, Param, dag
 

@@ -57,6 +57,8 @@ def command_paths(group: Any, prefix: tuple[str, ...] = ()) -> set[tuple[str, ..
     for name, command in group.commands.items():
         if hasattr(command, "commands"):
             found |= command_paths(command, (*prefix, name))
+            if getattr(command, "invoke_without_command", False):   # a group that is a command too
+                found.add((*prefix, name))
         else:
             found.add((*prefix, name))
     return found
@@ -120,6 +122,34 @@ def run_check_and_alerts(home: Home) -> None:
     assert {row["cause_key"] for row in rows} >= set(summary["opened"])
 
 
+def run_alerts_test(home: Home) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    posts: list[bytes] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            posts.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        env = {**home.env, "NIANBAO_ALERT_WEBHOOK_URL": f"http://127.0.0.1:{server.server_port}/hook",
+               "NIANBAO_ALERT_WEBHOOK_FORMAT": "generic"}
+        summary = json.loads(nianbao(env, "alerts", "test", "--json"))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert summary["failed"] == {} and len(summary["sent"]) == 1 and len(posts) == 1
+
+
 def run_status(home: Home) -> None:
     rows = json.loads(nianbao(home.env, "status", "--json"))
     assert isinstance(rows, list) and rows
@@ -177,6 +207,7 @@ def run_serve(home: Home) -> None:
 
 RUNS = {("sources", "check"): run_sources_check, ("sources", "probe"): run_sources_probe, ("crawl",): run_crawl,
         ("harvest",): None, ("process",): run_process, ("check",): run_check_and_alerts, ("alerts",): run_check_and_alerts,
+        ("alerts", "test"): run_alerts_test,
         ("status",): run_status, ("query",): run_query, ("export",): run_export, ("db", "upgrade"): run_db,
         ("db", "downgrade"): run_db, ("db", "current"): run_db, ("extract",): run_extract_and_validate,
         ("validate",): run_extract_and_validate, ("serve",): run_serve}

@@ -325,17 +325,20 @@ def alerts_command(
     Console().print(table)
 
 
-def alerts_test_command() -> None:
+def alerts_test_command(as_json: JsonOption = False) -> None:
     """Send a test message through each configured notifier; exit 1 unless every one took it."""
     from nianbao.stages.check import send_test_messages
 
     context = _context()
     _notifiers(context)
     delivery = send_test_messages(context)
-    for name in delivery.sent:
-        typer.echo(f"{name}: sent")
-    for name, error in delivery.failed.items():
-        typer.echo(f"{name}: FAILED: {error}", err=True)
+    if as_json:
+        echo_json({"sent": list(delivery.sent), "failed": dict(delivery.failed)})
+    else:
+        for name in delivery.sent:
+            typer.echo(f"{name}: sent")
+        for name, error in delivery.failed.items():
+            typer.echo(f"{name}: FAILED: {error}", err=True)
     if not delivery.sent and not delivery.failed:
         _fail("no notifier is configured (NIANBAO_ALERT_WEBHOOK_URL or NIANBAO_ALERT_SMTP_HOST)")
     if delivery.failed:
