@@ -1,9 +1,11 @@
 """Agencies: their levels and kinds, and when each must publish its annual report.
 
-《政府信息公开条例》第五十条: a department (政府部门) publishes its report on year Y by
-31 January of Y+1; a government (本级政府) by 31 March of Y+1. The registry, the
-warehouse (its check constraints store exactly these values) and the alert rules all
-read them from here.
+《政府信息公开条例》第五十条: every administrative body (行政机关) publishes its report on
+year Y by 31 January of Y+1; only a local government at county level or above (县级以上地方
+人民政府, whose report is the consolidated 本级政府 one) has until 31 March of Y+1. A township
+government (乡镇人民政府) or a sub-district office (街道办事处) is a government but not a county-level
+one: 31 January. The registry, the warehouse (its check constraints store exactly these
+values) and the alert rules all read them from here.
 """
 
 from __future__ import annotations
@@ -19,22 +21,29 @@ KINDS: tuple[str, ...] = get_args(Kind)
 # Who may make 规章 (立法法): provincial governments and those of 设区的市.
 RULE_MAKING_LEVELS: frozenset[str] = frozenset({"province", "prefecture"})
 
-_DEPARTMENT_DEADLINE = (1, 31)   # (month, day) of the year after the report year
-_GOVERNMENT_DEADLINE = (3, 31)
+# The governments that have until 31 March: 县级以上地方人民政府.
+COUNTY_OR_ABOVE_LEVELS: frozenset[str] = frozenset({"province", "prefecture", "county"})
+
+_EVERY_BODY_DEADLINE = (1, 31)   # (month, day) of the year after the report year
+_COUNTY_GOVERNMENT_DEADLINE = (3, 31)
 
 
-def deadline(year: int, kind: str) -> date:
-    """The legal deadline of report year `year`: 31 January for departments (政府部门),
-    31 March for governments (本级政府) — 《政府信息公开条例》第五十条."""
-    month, day = _DEPARTMENT_DEADLINE if kind == "department" else _GOVERNMENT_DEADLINE
+def deadline(year: int, kind: str, level: str) -> date:
+    """The legal deadline of report year `year` (《政府信息公开条例》第五十条): 31 March for a
+    government of a province, prefecture or county, 31 January for every other body —
+    departments, and township governments."""
+    if kind == "government" and level == "department":
+        raise ValueError("a government has a territorial level (province … township), not 'department'")
+    county_government = kind == "government" and level in COUNTY_OR_ABOVE_LEVELS
+    month, day = _COUNTY_GOVERNMENT_DEADLINE if county_government else _EVERY_BODY_DEADLINE
     return date(year + 1, month, day)
 
 
-def latest_due_year(today: date, kind: str) -> int | None:
+def latest_due_year(today: date, kind: str, level: str) -> int | None:
     """The latest report year whose deadline has passed by `today`."""
     year = today.year - 1
     while year > 1900:
-        if today > deadline(year, kind):
+        if today > deadline(year, kind, level):
             return year
         year -= 1
     return None

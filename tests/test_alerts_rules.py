@@ -20,7 +20,8 @@ from nianbao.alerts.rules import (
 )
 
 DEPT = AgencyExpectation("本溪市明山区卫生健康局", "department", "mingshan-health")
-GOV = AgencyExpectation("微山县两城镇人民政府", "government", "weishan-liangcheng")
+GOV = AgencyExpectation("微山县人民政府", "government", "weishan", level="county")
+TOWNSHIP = AgencyExpectation("微山县两城镇人民政府", "government", "weishan-liangcheng", level="township")
 TEXT = ("2024年，本局坚持以习近平新时代中国特色社会主义思想为指导，全面推进政务公开工作。"
         "全年主动公开政府信息120条，受理政府信息公开申请3件。一是公开内容的全面性还需提升。")
 
@@ -40,6 +41,15 @@ def test_missing_only_after_the_deadline_and_only_without_a_report() -> None:
     assert seen_document == []
 
 
+def test_a_township_government_is_due_by_31_january_like_every_body_below_a_county() -> None:
+    february = missing_reports([GOV, TOWNSHIP], [], [2024], date(2025, 2, 1))
+    assert [a.key for a in february] == [f"missing:{TOWNSHIP.agency}:2024"]
+    assert february[0].details["deadline"] == "2025-01-31"
+    late = ReportFacts(agency=TOWNSHIP.agency, year=2024, sha256="e" * 64, kind="government", level="township",
+                       published=date(2025, 3, 1))
+    assert [a.details["delay_days"] for a in late_publications([late])] == [29]
+
+
 def test_missing_respects_the_first_expected_year() -> None:
     young = AgencyExpectation("新设机构", "department", since=2024)
     assert [a.year for a in missing_reports([young], [], [2023, 2024], date(2025, 6, 1))] == [2024]
@@ -55,7 +65,7 @@ def test_late_publication_records_its_delay_once_per_agency_year() -> None:
 
 
 def test_early_publication_is_before_the_year_ended() -> None:
-    early = report(agency=GOV.agency, kind="government", published=date(2024, 12, 20))
+    early = report(agency=GOV.agency, kind="government", level="county", published=date(2024, 12, 20))
     on_time = report(sha="c" * 64, published=date(2025, 1, 1))
     assert [a.sha256 for a in early_publications([early, on_time])] == [early.sha256]
 
@@ -125,7 +135,7 @@ def test_text_similarity_is_a_share() -> None:
 
 
 def test_evaluate_ignores_reports_published_after_today_and_deduplicates() -> None:
-    future = report(agency=GOV.agency, kind="government", published=date(2025, 5, 1))
+    future = report(agency=GOV.agency, kind="government", level="county", published=date(2025, 5, 1))
     alerts = evaluate(today=date(2025, 4, 15), expected=[GOV], reports=[future], sites=[], years=[2024])
     assert [a.kind for a in alerts] == ["missing"]
     later = evaluate(today=date(2025, 5, 2), expected=[GOV], reports=[future], sites=[], years=[2024])

@@ -11,12 +11,21 @@ from report.agencies import KINDS, LEVELS, deadline, latest_due_year
 
 
 def test_deadlines_follow_the_regulation() -> None:
-    assert deadline(2024, "department") == date(2025, 1, 31)
-    assert deadline(2024, "government") == date(2025, 3, 31)
-    assert latest_due_year(date(2025, 4, 15), "government") == 2024
-    assert latest_due_year(date(2025, 3, 31), "government") == 2023
-    assert latest_due_year(date(2025, 2, 1), "department") == 2024
-    assert latest_due_year(date(2025, 1, 31), "department") == 2023
+    # 第五十条: every 行政机关 by 31 January; 县级以上地方人民政府 by 31 March.
+    assert deadline(2024, "department", "department") == date(2025, 1, 31)
+    for level in ("province", "prefecture", "county"):
+        assert deadline(2024, "government", level) == date(2025, 3, 31)
+    assert deadline(2024, "government", "township") == date(2025, 1, 31)
+    assert latest_due_year(date(2025, 4, 15), "government", "county") == 2024
+    assert latest_due_year(date(2025, 3, 31), "government", "county") == 2023
+    assert latest_due_year(date(2025, 2, 1), "government", "township") == 2024
+    assert latest_due_year(date(2025, 2, 1), "department", "department") == 2024
+    assert latest_due_year(date(2025, 1, 31), "department", "department") == 2023
+
+
+def test_a_government_without_its_territorial_level_is_refused() -> None:
+    with pytest.raises(ValueError, match="territorial level"):
+        deadline(2024, "government", "department")
 
 
 def test_the_stored_values_stay_what_the_schema_allows() -> None:
@@ -30,11 +39,11 @@ def test_the_warehouse_and_the_alerts_use_the_same_deadline() -> None:
     from nianbao.alerts.rules import late_publications
     from warehouse.models import Agency
 
-    for kind in KINDS:
-        due = deadline(2024, kind)
-        assert Agency(kind=kind).deadline(2024) == due
-        on_time = ReportFacts(agency="某机关", year=2024, sha256="a" * 64, kind=kind, published=due)
-        late = ReportFacts(agency="某机关", year=2024, sha256="b" * 64, kind=kind,
+    for kind, level in (("government", "county"), ("government", "township"), ("department", "department")):
+        due = deadline(2024, kind, level)
+        assert Agency(kind=kind, level=level).deadline(2024) == due
+        on_time = ReportFacts(agency="某机关", year=2024, sha256="a" * 64, kind=kind, level=level, published=due)
+        late = ReportFacts(agency="某机关", year=2024, sha256="b" * 64, kind=kind, level=level,
                            published=date.fromordinal(due.toordinal() + 1))
         assert late_publications([on_time]) == []
         assert [a.details["delay_days"] for a in late_publications([late])] == [1]

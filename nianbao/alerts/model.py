@@ -45,13 +45,15 @@ class Alert:
 class AgencyExpectation:
     """An agency that must publish a report every year from `since` on.
 
-    kind "department" (政府部门) is due by 31 January, "government" (本级政府) by 31 March.
+    Its deadline (`report.agencies.deadline`) follows its kind and level: 31 March for a
+    government of a province, prefecture or county, 31 January for every other body.
     """
 
     agency: str
     kind: str
     source_id: str | None = None
     since: int | None = None
+    level: str = "department"
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class ReportFacts:
     year: int
     sha256: str
     kind: str = "department"
+    level: str = "department"
     source_id: str | None = None
     url: str | None = None
     published: date | None = None

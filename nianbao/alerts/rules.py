@@ -34,7 +34,7 @@ def missing_reports(expected: Iterable[AgencyExpectation], reports: Iterable[Rep
         for year in sorted(set(years)):
             if expectation.since is not None and year < expectation.since:
                 continue
-            due = deadline(year, expectation.kind)
+            due = deadline(year, expectation.kind, expectation.level)
             if today <= due or (expectation.agency, year) in published:
                 continue
             overdue = (today - due).days
@@ -54,7 +54,7 @@ def late_publications(reports: Iterable[ReportFacts]) -> list[Alert]:
     for report in _first_per_agency_year(reports):
         if report.published is None:
             continue
-        due = deadline(report.year, report.kind)
+        due = deadline(report.year, report.kind, report.level)
         delay = (report.published - due).days
         if delay <= 0:
             continue

@@ -85,11 +85,12 @@ def gather_facts(session: Session, *, today: date, sources: Sequence[str] | None
 
     agencies = agencies_of(session, sources)
     by_id = {a.id: a for a in agencies}
-    expected = [AgencyExpectation(a.name, a.kind, a.source_id, a.first_year) for a in agencies if a.expected]
+    expected = [AgencyExpectation(a.name, a.kind, a.source_id, a.first_year, level=a.level)
+                for a in agencies if a.expected]
     reports = _report_facts(session, by_id)
     documents = _document_years(session, by_id)
     seen_years = {r.year for r in reports} | {year for _, year in documents}
-    due = latest_due_year(today, "department")
+    due = latest_due_year(today, "department", "department")
     chosen_years = sorted(set(years) if years else (set(range(min(seen_years), due + 1)) if seen_years and due
                                                     else seen_years))
     return Facts(expected=expected, reports=reports, sites=_site_facts(session, sources), documents=documents,
@@ -105,7 +106,8 @@ def _report_facts(session: Session, agencies: Mapping[int, Any]) -> list[ReportF
     for row in report_rows(session, agencies):
         agency = agencies[row.agency_id]
         facts.append(ReportFacts(
-            agency=agency.name, year=row.year, sha256=row.sha256, kind=agency.kind, source_id=agency.source_id,
+            agency=agency.name, year=row.year, sha256=row.sha256, kind=agency.kind, level=agency.level,
+            source_id=agency.source_id,
             url=row.url, published=row.listing_date, hard_findings=row.hard_findings, image_only=row.image_only,
             text=row.text, figures=row.figures,
         ))
