@@ -32,7 +32,8 @@ from crawler.summary import (
 )
 
 logger = logging.getLogger(__name__)
-FLAG_OF_KIND: dict[str, Flag] = {"challenge": "challenge", "unparsable": "unparsable_page"}
+FLAG_OF_KIND: dict[str, Flag] = {"challenge": "challenge", "unparsable": "unparsable_page",
+                                 "pager_unfollowed": "pager_unfollowed", "needs_browser": "needs_browser"}
 NO_SOURCE = "-"   # failures that belong to no source (a request without one)
 
 
@@ -40,6 +41,7 @@ class RunSummary:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.errors: dict[str, Counter[str]] = defaultdict(Counter)
+        self.list_errors: dict[str, Counter[str]] = defaultdict(Counter)
         self.flags: dict[str, set[Flag]] = defaultdict(set)
         self.candidates: list[Candidate] = []
         self.index: DocumentIndex | None = None
@@ -70,6 +72,8 @@ class RunSummary:
         if isinstance(item, Failed):
             source = item.source_id or NO_SOURCE
             self.errors[source][item.kind] += 1
+            if item.list_page:
+                self.list_errors[source][item.kind] += 1
             flag = FLAG_OF_KIND.get(item.kind) or ("list_page_error" if item.list_page else None)
             if flag and item.source_id:
                 self.flags[item.source_id].add(flag)
@@ -121,4 +125,5 @@ class RunSummary:
                 flags.add("zero_reports")
             elif spider.plan.sources[source_id].expected and counts["list_pages"]:
                 flags.add("no_reports_found")
-        return SourceSummary(**counts, errors=dict(self.errors[source_id]), flags=sorted(flags))
+        return SourceSummary(**counts, errors=dict(self.errors[source_id]),
+                             list_errors=dict(self.list_errors[source_id]), flags=sorted(flags))

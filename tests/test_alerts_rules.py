@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from itertools import combinations
 
+import pytest
+
 from nianbao.alerts.model import AgencyExpectation, ReportFacts, SiteFacts
 from nianbao.alerts.reconcile import reconcile
 from nianbao.alerts.rules import (
@@ -153,3 +155,59 @@ def test_reconcile_opens_keeps_and_resolves_within_scope() -> None:
     later = reconcile([a.key for a in found] + [outside], one_left, in_scope=lambda key: key.startswith("missing:"))
     assert later.resolved == [f"missing:{DEPT.agency}:2024"]
     assert later.still_open == [one_left[0].key]
+
+
+@pytest.mark.parametrize("site, cause", [
+    (SiteFacts("s", reports_found=2, list_failures={"needs_browser": 1}, failures={"needs_browser": 1}),
+     "needs a browser (1×)"),
+    (SiteFacts("s", reports_found=20, failures={"pager_unfollowed": 1}, list_failures={"pager_unfollowed": 1},
+               flags=("pager_unfollowed",)), "a visible pager could not be followed (1×)"),
+    (SiteFacts("s", reports_found=0, list_failures={"http_404": 1}, flags=("list_page_error",)),
+     "the list page could not be fetched (http_404)"),
+    (SiteFacts("s", reports_found=0, flags=("no_reports_found",)), "no report ever listed on this expected source"),
+    (SiteFacts("s", reports_found=3, previous_reports_found=12),
+     "3 reports listed where the previous crawl listed 12"),
+    (SiteFacts("s", reports_found=0, previous_reports_found=0, earlier_reports_found=6),
+     "zero reports where an earlier crawl found some"),
+    (SiteFacts("s", reports_found=0, previous_reports_found=6), "zero reports where the previous crawl found 6"),
+    (SiteFacts("s", reports_found=4, failed=True), "the crawl failed"),
+])
+def test_every_cause_of_a_broken_site_is_named(site: SiteFacts, cause: str) -> None:
+    [alert] = broken_sites([site])
+    assert alert.details["reasons"] == [cause]
+    assert cause in alert.message_en
+
+
+@pytest.mark.parametrize("site", [
+    SiteFacts("s", reports_found=7, previous_reports_found=12),        # a fall, not a sharp one
+    SiteFacts("s", reports_found=1, previous_reports_found=3),         # too few to tell
+    SiteFacts("s", reports_found=12, previous_reports_found=12, failures={"http_404": 1}),  # one dead link
+])
+def test_a_healthy_site_is_not_broken(site: SiteFacts) -> None:
+    assert broken_sites([site]) == []
+
+
+def test_a_failure_kind_the_rules_do_not_know_on_a_list_page_still_breaks_the_site() -> None:
+    [alert] = broken_sites([SiteFacts("s", reports_found=0, list_failures={"tls_error": 2})])
+    assert alert.details["reasons"] == ["the list page could not be fetched (tls_error)"]
+
+
+def test_a_broken_source_says_which_reports_it_may_hide_and_raises_no_missing() -> None:
+    broken = SiteFacts(GOV.source_id or "", reports_found=0, list_failures={"needs_browser": 1},
+                       failures={"needs_browser": 1})
+    healthy = SiteFacts(DEPT.source_id or "", reports_found=4, previous_reports_found=4)
+    alerts = evaluate(today=date(2025, 4, 15), expected=[DEPT, GOV], reports=[], sites=[broken, healthy],
+                      years=[2023, 2024])
+    assert sorted(a.key for a in alerts if a.kind == "missing") == [f"missing:{DEPT.agency}:2023",
+                                                                    f"missing:{DEPT.agency}:2024"]
+    [site] = [a for a in alerts if a.kind == "site_broken"]
+    assert site.source_id == GOV.source_id
+    assert [(h["agency"], h["year"]) for h in site.details["may_hide"]] == [(GOV.agency, 2023), (GOV.agency, 2024)]
+    assert "needs a browser" in site.message_en and f"{GOV.agency} 2024" in site.message_en
+    assert "逾期未发布" not in site.message and "不能据此认定机关未发布" in site.message
+
+
+def test_a_source_read_again_brings_its_missing_reports_back() -> None:
+    read = SiteFacts(GOV.source_id or "", reports_found=4, previous_reports_found=4)
+    alerts = evaluate(today=date(2025, 4, 15), expected=[GOV], reports=[], sites=[read], years=[2024])
+    assert [a.key for a in alerts] == [f"missing:{GOV.agency}:2024"]

@@ -16,10 +16,11 @@ from typing import Any
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
-from scrapy.http import Response, TextResponse
+from scrapy.http import HtmlResponse, Response, TextResponse
 from twisted.python.failure import Failure
 
 from crawler.attachments import attachments, body_text, page_images
+from crawler.discovery.pagers import visible_pager
 from crawler.failures import classify_failure
 from crawler.families import Adapter, Listing, adapter_for
 from crawler.index import DocumentIndex
@@ -68,7 +69,8 @@ class ReportsSpider(Spider):
     async def start(self):
         for source_id, urls in self.plan.list_urls.items():
             for request in (r for url in urls for r in self.adapters[source_id].start_requests(url)):
-                yield self._list_request(request, self.plan.sources[source_id])
+                yield self._list_request(request.replace(meta={**request.meta, "list_start": True}),
+                                         self.plan.sources[source_id])
 
     def _list_request(self, request: Request, source: Source) -> Request:
         return request.replace(callback=self.parse_list, errback=self.on_error,
@@ -84,6 +86,8 @@ class ReportsSpider(Spider):
         if not page.listings and not page.next_pages:
             yield Failed(source.id, response.url, "unparsable", "list page has no links the adapter can read",
                          list_page=True)
+        elif response.meta.get("list_start") and not page.next_pages:
+            yield from self._unfollowed_pager(source, response)
         limit, queued = source.overrides.max_pages, self.list_pages_queued[source.id]
         for request in page.next_pages:
             key = (request.method, request.url, request.body)
@@ -92,6 +96,16 @@ class ReportsSpider(Spider):
                 yield self._list_request(request, source)
         for listing in page.listings:
             yield from self._consider(source, listing)
+
+    def _unfollowed_pager(self, source: Source, response: TextResponse):
+        """A first list page that shows more pages, none of which the adapter could reach: the
+        column is read only in part, which the health check must know."""
+        if not isinstance(response, HtmlResponse):
+            return
+        shown = visible_pager(response.selector.root)
+        if shown:
+            yield Failed(source.id, response.url, "pager_unfollowed",
+                         f"the list shows more pages ({shown}) but no other page could be reached", list_page=True)
 
     def _consider(self, source: Source, listing: Listing):
         pattern = source.overrides.article_pattern

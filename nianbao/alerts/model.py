@@ -76,14 +76,17 @@ class ReportFacts:
 
 @dataclass(frozen=True)
 class SiteFacts:
-    """One source's latest crawl, with the reports the one before it found."""
+    """One source's latest crawl, with what the crawls before it listed."""
 
     source_id: str
     reports_found: int
-    previous_reports_found: int | None = None
+    previous_reports_found: int | None = None   # the last crawl before this one
     requests: int = 0
     errors: int = 0
     parse_failures: int = 0
     challenge_pages: int = 0
     failed: bool = False
     flags: tuple[str, ...] = ()   # the crawler's own: zero_reports, no_reports_found, list_page_error, …
+    failures: Mapping[str, int] = field(default_factory=dict)   # the crawl's failures by kind
+    list_failures: Mapping[str, int] = field(default_factory=dict)   # …of its list pages
+    earlier_reports_found: int | None = None    # the most any earlier crawl listed

@@ -122,7 +122,7 @@ def _document_years(session: Session, agencies: Mapping[int, Any]) -> list[tuple
 
 
 def _site_facts(session: Session, sources: Sequence[str] | None) -> list[SiteFacts]:
-    """The latest crawl run of each source, with the reports the run before it listed."""
+    """The latest crawl run of each source, with what the runs before it listed."""
     from crawler.summary import SourceSummary
     from warehouse.facts import crawl_histories
 
@@ -130,16 +130,15 @@ def _site_facts(session: Session, sources: Sequence[str] | None) -> list[SiteFac
     for history in crawl_histories(session, sources):
         finish_reason, latest = history.runs[-1]
         stats = SourceSummary.model_validate(latest or {})
-        earlier = [int(s["reports_listed"]) for _, s in history.runs[:-1] if s and s.get("reports_listed")]
+        earlier = [int(s.get("reports_listed") or 0) for _, s in history.runs[:-1] if s]
         errors = stats.errors
         requests = stats.list_pages + stats.article_pages + stats.documents + sum(errors.values())
         facts.append(SiteFacts(
             source_id=history.source_id, reports_found=stats.reports_listed,
-            previous_reports_found=max(earlier) if earlier else None, requests=requests,
-            errors=sum(errors.values()), parse_failures=errors.get("unparsable", 0),
-            challenge_pages=errors.get("challenge", 0),
-            failed=finish_reason not in (None, "finished"),
-            flags=tuple(stats.flags),
+            previous_reports_found=earlier[-1] if earlier else None,
+            earlier_reports_found=max(earlier) if earlier else None, requests=requests,
+            errors=sum(errors.values()), failed=finish_reason not in (None, "finished"),
+            flags=tuple(stats.flags), failures=dict(errors), list_failures=dict(stats.list_errors),
         ))
     return facts
 
