@@ -47,3 +47,39 @@ def latest_due_year(today: date, kind: str, level: str) -> int | None:
             return year
         year -= 1
     return None
+
+
+# The last character of an agency's name: 局, 委(员会), 办(公室), 政府, 街道, 中心 …
+_AGENCY_ENDINGS = frozenset("局委办厅府处院会所心站队室区县市镇乡道部署馆社司行盟旗州省团")
+
+
+def looks_like_agency(name: str) -> bool:
+    """Whether a name (the part of a title before its year) can be an agency's, not 关于 or 全文."""
+    name = "".join(name.split())
+    return len(name) >= 2 and name[-1] in _AGENCY_ENDINGS
+
+
+def same_agency(a: str, b: str) -> bool:
+    """Whether two spellings name one agency: the shorter is the longer with characters left out,
+    the way titles shorten names — higher divisions in front (洪泽区 for 淮安市洪泽区人民政府),
+    characters inside (明山区卫健局 for 本溪市明山区卫生健康局), the end of 人民政府, 办事处 or
+    委员会 — but never a division inside (淮安市人民政府 is not 淮安市洪泽区人民政府) nor any
+    other ending (洪泽区教育局 is not 洪泽区)."""
+    short, long = sorted(("".join(a.split()), "".join(b.split())), key=len)
+    if not short:
+        return False
+    positions, start = [], 0
+    for character in short:
+        start = long.find(character, start)
+        if start < 0:
+            return False
+        positions.append(start)
+        start += 1
+    inner = [long[left + 1:right] for left, right in zip(positions, positions[1:], strict=False) if right > left + 1]
+    tail = long[positions[-1] + 1:]
+    return not any(run[-1] in _DIVISION_ENDINGS or run.endswith("街道") for run in inner) and (
+        not tail or any(ending.endswith(tail) for ending in _DROPPABLE_ENDINGS))
+
+
+_DIVISION_ENDINGS = frozenset("省市州盟区县旗镇乡")
+_DROPPABLE_ENDINGS = ("人民政府", "街道办事处", "管理委员会")

@@ -135,6 +135,10 @@ def agency_id_of(session: Session, slug: str) -> int | None:
     return session.scalar(select(Agency.id).where(Agency.slug == slug))
 
 
+def agency_of(session: Session, slug: str) -> Agency | None:
+    return session.scalar(select(Agency).where(Agency.slug == slug))
+
+
 def previous_record(session: Session, agency_slug: str, year: int) -> ReportRecord | None:
     """The agency's current report of `year` as a record (cells and raw only)."""
     report = session.scalar(select(Report).join(Agency, Agency.id == Report.agency_id)
