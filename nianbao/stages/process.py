@@ -234,6 +234,8 @@ def _load_one(session: Session, item: Processed, summary: ProcessSummary) -> Non
         result = load_report(session, record, agency_id=slug, document_sha256=document.sha256,
                              document_url=document.url)
         report_id = result.report_id
+        if record.year is not None:
+            revalidate_next_year(session, slug, record.year)
         if not result.changed:
             summary.unchanged += 1
         setattr(summary, outcome, getattr(summary, outcome) + 1)
@@ -243,6 +245,31 @@ def _load_one(session: Session, item: Processed, summary: ProcessSummary) -> Non
     record_extraction_attempt(session, document_id=row.id, outcome=outcome, provenance=record.provenance,
                               report_id=report_id, error=None if report_id else _first_message(record),
                               extractor_version=version)
+
+
+def revalidate_next_year(session: Session, slug: str, year: int) -> int:
+    """Re-check the cross-year rules of the agency's year+1 reports against its current `year`
+    report, so that a year arriving after the one that follows it leaves the same findings as if it
+    had come first. Returns the number of year+1 versions whose findings changed."""
+    from report.validate import CROSS_YEAR_RULES, validate_across_years
+    from warehouse.facts import previous_record, stored_versions
+    from warehouse.load import load_report
+
+    previous = previous_record(session, slug, year)
+    changed = 0
+    for report, stored in stored_versions(session, slug, year + 1):
+        fresh = [f for f in stored.findings if f.rule not in CROSS_YEAR_RULES] + validate_across_years(stored, previous)
+        if sorted(map(_finding_key, fresh)) == sorted(map(_finding_key, stored.findings)):
+            continue
+        stored.findings = fresh
+        load_report(session, stored, agency_id=slug, document_sha256=stored.provenance.sha256,
+                    document_url=stored.provenance.url, status=report.status)
+        changed += 1
+    return changed
+
+
+def _finding_key(finding: Any) -> tuple[Any, ...]:
+    return finding.rule, finding.severity, tuple(finding.cells), finding.message, finding.message_en
 
 
 # ---------------------------------------------------------------- whose report
