@@ -14,7 +14,7 @@ from scrapy.settings import Settings
 from scrapy.statscollectors import MemoryStatsCollector
 
 from crawler.extensions import RunSummary
-from crawler.families.base import Adapter, ListPage, Listing
+from crawler.families.base import Adapter, Listing, ListPage
 from crawler.items import Failed
 from crawler.registry import Source
 from crawler.spiders.reports import ReportsSpider

@@ -145,12 +145,7 @@ def previous_record(session: Session, agency_slug: str, year: int) -> ReportReco
                             .where(Agency.slug == agency_slug, Report.year == year, Report.is_current.is_(True)))
     if report is None:
         return None
-    cells: dict[str, int | float | None] = {}
-    raw: dict[str, str] = {}
-    for cell in session.scalars(select(Cell).where(Cell.report_id == report.id)):
-        cells[cell.key] = _number(cell.value)
-        if cell.raw is not None:
-            raw[cell.key] = cell.raw
+    cells, raw = _stored_cells(session, report.id)
     return ReportRecord(agency=report.agency.name, year=report.year, format=report.format,  # type: ignore[arg-type]
                         title=report.title, cells=cells, raw=raw)
 
@@ -167,12 +162,7 @@ def _stored_record(session: Session, report: Report) -> ReportRecord:
     from report.record import Finding as FoundFinding
     from report.record import Provenance
 
-    cells: dict[str, int | float | None] = {}
-    raw: dict[str, str] = {}
-    for cell in session.scalars(select(Cell).where(Cell.report_id == report.id)):
-        cells[cell.key] = _number(cell.value)
-        if cell.raw is not None:
-            raw[cell.key] = cell.raw
+    cells, raw = _stored_cells(session, report.id)
     sections = {s.section: s.text for s in session.scalars(select(ReportSection)
                                                            .where(ReportSection.report_id == report.id))}
     findings = [FoundFinding(rule=f.rule, severity=f.severity, cells=list(f.cells or []), message=f.message,  # type: ignore[arg-type]
@@ -183,6 +173,17 @@ def _stored_record(session: Session, report: Report) -> ReportRecord:
     return ReportRecord(agency=report.agency.name, year=report.year, format=report.format,  # type: ignore[arg-type]
                         title=report.title, cells=cells, raw=raw, sections=sections, findings=findings,
                         agency_level=report.agency.level, agency_kind=report.agency.kind, provenance=provenance)
+
+
+def _stored_cells(session: Session, report_id: int) -> tuple[dict[str, int | float | None], dict[str, str]]:
+    """A stored report's cells and the strings they were printed as."""
+    cells: dict[str, int | float | None] = {}
+    raw: dict[str, str] = {}
+    for cell in session.scalars(select(Cell).where(Cell.report_id == report_id)):
+        cells[cell.key] = _number(cell.value)
+        if cell.raw is not None:
+            raw[cell.key] = cell.raw
+    return cells, raw
 
 
 def _number(value: Decimal | None) -> int | float | None:

@@ -123,24 +123,28 @@ def _document_years(session: Session, agencies: Mapping[int, Any]) -> list[tuple
 
 def _site_facts(session: Session, sources: Sequence[str] | None) -> list[SiteFacts]:
     """The latest crawl run of each source, with what the runs before it listed."""
-    from crawler.summary import SourceSummary
     from warehouse.facts import crawl_histories
 
-    facts = []
-    for history in crawl_histories(session, sources):
-        finish_reason, latest = history.runs[-1]
-        stats = SourceSummary.model_validate(latest or {})
-        earlier = [int(s.get("reports_listed") or 0) for _, s in history.runs[:-1] if s]
-        errors = stats.errors
-        requests = stats.list_pages + stats.article_pages + stats.documents + sum(errors.values())
-        facts.append(SiteFacts(
-            source_id=history.source_id, reports_found=stats.reports_listed,
-            previous_reports_found=earlier[-1] if earlier else None,
-            earlier_reports_found=max(earlier) if earlier else None, requests=requests,
-            errors=sum(errors.values()), failed=finish_reason not in (None, "finished"),
-            flags=tuple(stats.flags), failures=dict(errors), list_failures=dict(stats.list_errors),
-        ))
-    return facts
+    return [site_facts(history.source_id, history.runs) for history in crawl_histories(session, sources)]
+
+
+def site_facts(source_id: str, runs: Sequence[tuple[str | None, Mapping[str, Any]]]) -> SiteFacts:
+    """A source's health facts from its crawl runs, oldest first: (finish reason, the run's
+    `crawler.summary.SourceSummary` as stored) each."""
+    from crawler.summary import SourceSummary
+
+    finish_reason, latest = runs[-1]
+    stats = SourceSummary.model_validate(dict(latest or {}))
+    earlier = [int(s.get("reports_listed") or 0) for _, s in runs[:-1] if s]
+    errors = stats.errors
+    return SiteFacts(
+        source_id=source_id, reports_found=stats.reports_listed,
+        previous_reports_found=earlier[-1] if earlier else None,
+        earlier_reports_found=max(earlier) if earlier else None,
+        requests=stats.list_pages + stats.article_pages + stats.documents + sum(errors.values()),
+        errors=sum(errors.values()), failed=finish_reason not in (None, "finished"),
+        flags=tuple(stats.flags), failures=dict(errors), list_failures=dict(stats.list_errors),
+    )
 
 
 # ---------------------------------------------------------------- storing
