@@ -59,3 +59,32 @@ def test_the_registry_accepts_exactly_these_values(field: str, good: tuple[str, 
         assert getattr(Source.model_validate({**entry, field: value}), field) == value
     with pytest.raises(ValidationError):
         Source.model_validate({**entry, field: bad})
+
+
+@pytest.mark.parametrize("short, full", [
+    ("洪泽区", "淮安市洪泽区人民政府"), ("明山区卫健局", "本溪市明山区卫生健康局"), ("淮安市政府", "淮安市人民政府"),
+    ("长春市卫健委", "长春市卫生健康委员会"), ("二郎街道办", "重庆市九龙坡区二郎街道办事处"),
+    ("两城镇", "微山县两城镇人民政府"), ("瀍河区工信局", "洛阳市瀍河回族区工业和信息化局"), ("广东省", "广东省人民政府"),
+])
+def test_short_forms_of_a_name_are_the_same_agency(short: str, full: str) -> None:
+    from report.agencies import same_agency
+
+    assert same_agency(short, full) and same_agency(full, short)
+
+
+@pytest.mark.parametrize("other, owner", [
+    ("淮安市洪泽区人民政府", "淮安市人民政府"),     # a county on its city's column
+    ("洪泽区教育局", "淮安市洪泽区人民政府"),       # a bureau on its government's column
+    ("洪泽区", "洪泽区教育局"),                     # the district's report on a bureau's column
+    ("两城镇人民政府", "微山县人民政府"),
+])
+def test_another_agency_is_not_the_column_owner(other: str, owner: str) -> None:
+    from report.agencies import same_agency
+
+    assert not same_agency(other, owner)
+
+
+def test_only_names_that_end_like_an_agency_name_one() -> None:
+    from report.agencies import looks_like_agency
+
+    assert [looks_like_agency(n) for n in ("关于", "全文", "洪泽区", "卫健委", "某")] == [False, False, True, True, False]
