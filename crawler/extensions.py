@@ -34,6 +34,7 @@ from crawler.summary import (
 logger = logging.getLogger(__name__)
 # the flags a failure of this kind raises (other failures of a list page: list_page_error)
 FLAGS_OF_KIND: dict[str, tuple[Flag, ...]] = {"challenge": ("challenge",), "unparsable": ("unparsable_page",),
+                                             "pager_unfollowed": ("pager_unfollowed",),
                                              "needs_browser": ("needs_browser", "list_page_error")}
 NO_SOURCE = "-"   # failures that belong to no source (a request without one)
 
@@ -42,6 +43,7 @@ class RunSummary:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.errors: dict[str, Counter[str]] = defaultdict(Counter)
+        self.list_errors: dict[str, Counter[str]] = defaultdict(Counter)
         self.flags: dict[str, set[Flag]] = defaultdict(set)
         self.candidates: list[Candidate] = []
         self.list_page_probes: list[ListPageProbe] = []
@@ -73,6 +75,8 @@ class RunSummary:
         if isinstance(item, Failed):
             source = item.source_id or NO_SOURCE
             self.errors[source][item.kind] += 1
+            if item.list_page:
+                self.list_errors[source][item.kind] += 1
             flags = FLAGS_OF_KIND.get(item.kind) or (("list_page_error",) if item.list_page else ())
             if item.source_id:
                 self.flags[item.source_id].update(flags)
@@ -126,4 +130,5 @@ class RunSummary:
                 flags.add("zero_reports")
             elif spider.plan.sources[source_id].expected and counts["list_pages"]:
                 flags.add("no_reports_found")
-        return SourceSummary(**counts, errors=dict(self.errors[source_id]), flags=sorted(flags))
+        return SourceSummary(**counts, errors=dict(self.errors[source_id]),
+                             list_errors=dict(self.list_errors[source_id]), flags=sorted(flags))

@@ -1,4 +1,8 @@
-"""A failed request's cause, named: the kinds the crawl index's failures and the summaries count."""
+"""A failed request's cause, named: the kinds the crawl index's failures and the summaries count.
+
+`SOURCE_BROKEN` names the kinds that say the source itself cannot be read (not one URL of it):
+wherever one happens, the site-health alert gives its cause in these words.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,14 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.middlewares import ChallengePage, OffsiteRedirect, PrivateAddressRefused, RedirectLoop
+
+# kind → (Chinese, English) cause, as the site-health alert prints it
+SOURCE_BROKEN: dict[str, tuple[str, str]] = {
+    "needs_browser": ("列表需要浏览器渲染，本机没有可用的浏览器", "needs a browser"),
+    "pager_unfollowed": ("列表页显示分页，但无法翻到其他页", "a visible pager could not be followed"),
+    "unparsable": ("列表页无法解析", "a list page could not be parsed"),
+    "challenge": ("遇到反爬验证页面", "challenge pages"),
+}
 
 
 def classify_failure(failure: Failure) -> tuple[str, str]:

@@ -17,8 +17,10 @@ from crawler.items import Candidate, ListPageProbe
 
 Mode = Literal["probe", "full", "incremental"]
 # a source looks broken: no report where an earlier run had some, none where some are expected,
-# a list page that no longer parses or fails, a WAF challenge, a list only a browser can read and no browser
-Flag = Literal["zero_reports", "no_reports_found", "unparsable_page", "list_page_error", "challenge", "needs_browser"]
+# a list page that no longer parses or fails, a WAF challenge, a pager shown but not followed,
+# a list that only a browser could read
+Flag = Literal["zero_reports", "no_reports_found", "unparsable_page", "list_page_error", "challenge",
+               "pager_unfollowed", "needs_browser"]
 
 
 class SourceCounts(BaseModel):
@@ -38,6 +40,7 @@ class SourceCounts(BaseModel):
 
 class SourceSummary(SourceCounts):
     errors: dict[str, int] = Field(default_factory=dict)    # failures by kind
+    list_errors: dict[str, int] = Field(default_factory=dict)   # …of list pages (the listing may be broken)
     flags: list[Flag] = Field(default_factory=list)
 
 

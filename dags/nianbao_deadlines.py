@@ -1,6 +1,7 @@
-"""nianbao_deadlines: after each legal deadline — 31 January (departments) and 31 March
-(本级政府) — the expected reports still missing become alerts, and late publications
-are recorded with their delay. Also runs whenever a harvest loads reports."""
+"""nianbao_deadlines: after each legal deadline — 31 January (every body, townships included)
+and 31 March (county-or-above governments, 本级政府) — the expected reports still missing become
+alerts, and late publications are recorded with their delay. Also runs whenever a harvest loads
+reports."""
 
 from __future__ import annotations
 

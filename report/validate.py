@@ -69,17 +69,25 @@ RULES: tuple[Rule, ...] = (
          "total_public, which counts rules published, superiors' included)", check_rules_level),
 )
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
+# The rules that read the previous year's record: loading year Y re-checks them on Y+1.
+CROSS_YEAR_RULES: frozenset[str] = frozenset({"CARRY-OVER", "STOCK"})
 
 
 def validate(record: ReportRecord, previous: ReportRecord | None = None) -> list[Finding]:
     """Every finding of every rule for `record`; `previous` is the same agency's record for
-    the year before, used by the rules that compare years (CARRY-OVER, STOCK)."""
-    findings: list[Finding] = []
-    for rule in RULES:
-        for hit in rule.check(record, previous):
-            findings.append(Finding(rule=rule.id, severity=rule.severity, cells=list(hit.cells),
-                                    message=hit.message, message_en=hit.message_en, **hit.extra))
-    return findings
+    the year before, used by the rules that compare years (CROSS_YEAR_RULES)."""
+    return [finding for rule in RULES for finding in _findings(rule, record, previous)]
+
+
+def validate_across_years(record: ReportRecord, previous: ReportRecord | None) -> list[Finding]:
+    """The findings of the CROSS_YEAR_RULES only (what changes when the previous year arrives)."""
+    return [finding for rule in RULES if rule.id in CROSS_YEAR_RULES
+            for finding in _findings(rule, record, previous)]
+
+
+def _findings(rule: Rule, record: ReportRecord, previous: ReportRecord | None) -> list[Finding]:
+    return [Finding(rule=rule.id, severity=rule.severity, cells=list(hit.cells), message=hit.message,
+                    message_en=hit.message_en, **hit.extra) for hit in rule.check(record, previous)]
 
 
 def has_errors(findings: list[Finding]) -> bool:

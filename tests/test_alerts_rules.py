@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from itertools import combinations
 
+import pytest
+
 from nianbao.alerts.model import AgencyExpectation, ReportFacts, SiteFacts
 from nianbao.alerts.reconcile import reconcile
 from nianbao.alerts.rules import (
@@ -20,7 +22,8 @@ from nianbao.alerts.rules import (
 )
 
 DEPT = AgencyExpectation("本溪市明山区卫生健康局", "department", "mingshan-health")
-GOV = AgencyExpectation("微山县两城镇人民政府", "government", "weishan-liangcheng")
+GOV = AgencyExpectation("微山县人民政府", "government", "weishan", level="county")
+TOWNSHIP = AgencyExpectation("微山县两城镇人民政府", "government", "weishan-liangcheng", level="township")
 TEXT = ("2024年，本局坚持以习近平新时代中国特色社会主义思想为指导，全面推进政务公开工作。"
         "全年主动公开政府信息120条，受理政府信息公开申请3件。一是公开内容的全面性还需提升。")
 
@@ -43,6 +46,15 @@ def test_missing_only_after_the_deadline_and_only_without_a_report() -> None:
     assert seen_document == []
 
 
+def test_a_township_government_is_due_by_31_january_like_every_body_below_a_county() -> None:
+    february = missing_reports([GOV, TOWNSHIP], [], [2024], date(2025, 2, 1))
+    assert [a.key for a in february] == [f"missing:{TOWNSHIP.agency}:2024"]
+    assert february[0].details["deadline"] == "2025-01-31"
+    late = ReportFacts(agency=TOWNSHIP.agency, year=2024, sha256="e" * 64, kind="government", level="township",
+                       published=date(2025, 3, 1))
+    assert [a.details["delay_days"] for a in late_publications([late])] == [29]
+
+
 def test_missing_respects_the_first_expected_year() -> None:
     young = AgencyExpectation("新设机构", "department", since=2024)
     assert [a.year for a in missing_reports([young], [], [2023, 2024], date(2025, 6, 1))] == [2024]
@@ -58,7 +70,7 @@ def test_late_publication_records_its_delay_once_per_agency_year() -> None:
 
 
 def test_early_publication_is_before_the_year_ended() -> None:
-    early = report(agency=GOV.agency, kind="government", published=date(2024, 12, 20))
+    early = report(agency=GOV.agency, kind="government", level="county", published=date(2024, 12, 20))
     on_time = report(sha="c" * 64, published=date(2025, 1, 1))
     assert [a.sha256 for a in early_publications([early, on_time])] == [early.sha256]
 
@@ -128,7 +140,7 @@ def test_text_similarity_is_a_share() -> None:
 
 
 def test_evaluate_ignores_reports_published_after_today_and_deduplicates() -> None:
-    future = report(agency=GOV.agency, kind="government", published=date(2025, 5, 1))
+    future = report(agency=GOV.agency, kind="government", level="county", published=date(2025, 5, 1))
     alerts = evaluate(today=date(2025, 4, 15), expected=[GOV], reports=[future], sites=[], years=[2024])
     assert [a.kind for a in alerts] == ["missing"]
     later = evaluate(today=date(2025, 5, 2), expected=[GOV], reports=[future], sites=[], years=[2024])
@@ -146,3 +158,59 @@ def test_reconcile_opens_keeps_and_resolves_within_scope() -> None:
     later = reconcile([a.key for a in found] + [outside], one_left, in_scope=lambda key: key.startswith("missing:"))
     assert later.resolved == [f"missing:{DEPT.agency}:2024"]
     assert later.still_open == [one_left[0].key]
+
+
+@pytest.mark.parametrize("site, cause", [
+    (SiteFacts("s", reports_found=2, list_failures={"needs_browser": 1}, failures={"needs_browser": 1}),
+     "needs a browser (1×)"),
+    (SiteFacts("s", reports_found=20, failures={"pager_unfollowed": 1}, list_failures={"pager_unfollowed": 1},
+               flags=("pager_unfollowed",)), "a visible pager could not be followed (1×)"),
+    (SiteFacts("s", reports_found=0, list_failures={"http_404": 1}, flags=("list_page_error",)),
+     "the list page could not be fetched (http_404)"),
+    (SiteFacts("s", reports_found=0, flags=("no_reports_found",)), "no report ever listed on this expected source"),
+    (SiteFacts("s", reports_found=3, previous_reports_found=12),
+     "3 reports listed where the previous crawl listed 12"),
+    (SiteFacts("s", reports_found=0, previous_reports_found=0, earlier_reports_found=6),
+     "zero reports where an earlier crawl found some"),
+    (SiteFacts("s", reports_found=0, previous_reports_found=6), "zero reports where the previous crawl found 6"),
+    (SiteFacts("s", reports_found=4, failed=True), "the crawl failed"),
+])
+def test_every_cause_of_a_broken_site_is_named(site: SiteFacts, cause: str) -> None:
+    [alert] = broken_sites([site])
+    assert alert.details["reasons"] == [cause]
+    assert cause in alert.message_en
+
+
+@pytest.mark.parametrize("site", [
+    SiteFacts("s", reports_found=7, previous_reports_found=12),        # a fall, not a sharp one
+    SiteFacts("s", reports_found=1, previous_reports_found=3),         # too few to tell
+    SiteFacts("s", reports_found=12, previous_reports_found=12, failures={"http_404": 1}),  # one dead link
+])
+def test_a_healthy_site_is_not_broken(site: SiteFacts) -> None:
+    assert broken_sites([site]) == []
+
+
+def test_a_failure_kind_the_rules_do_not_know_on_a_list_page_still_breaks_the_site() -> None:
+    [alert] = broken_sites([SiteFacts("s", reports_found=0, list_failures={"tls_error": 2})])
+    assert alert.details["reasons"] == ["the list page could not be fetched (tls_error)"]
+
+
+def test_a_broken_source_says_which_reports_it_may_hide_and_raises_no_missing() -> None:
+    broken = SiteFacts(GOV.source_id or "", reports_found=0, list_failures={"needs_browser": 1},
+                       failures={"needs_browser": 1})
+    healthy = SiteFacts(DEPT.source_id or "", reports_found=4, previous_reports_found=4)
+    alerts = evaluate(today=date(2025, 4, 15), expected=[DEPT, GOV], reports=[], sites=[broken, healthy],
+                      years=[2023, 2024])
+    assert sorted(a.key for a in alerts if a.kind == "missing") == [f"missing:{DEPT.agency}:2023",
+                                                                    f"missing:{DEPT.agency}:2024"]
+    [site] = [a for a in alerts if a.kind == "site_broken"]
+    assert site.source_id == GOV.source_id
+    assert [(h["agency"], h["year"]) for h in site.details["may_hide"]] == [(GOV.agency, 2023), (GOV.agency, 2024)]
+    assert "needs a browser" in site.message_en and f"{GOV.agency} 2024" in site.message_en
+    assert "逾期未发布" not in site.message and "不能据此认定机关未发布" in site.message
+
+
+def test_a_source_read_again_brings_its_missing_reports_back() -> None:
+    read = SiteFacts(GOV.source_id or "", reports_found=4, previous_reports_found=4)
+    alerts = evaluate(today=date(2025, 4, 15), expected=[GOV], reports=[], sites=[read], years=[2024])
+    assert [a.key for a in alerts] == [f"missing:{GOV.agency}:2024"]

@@ -17,7 +17,7 @@ from tests.fixtures.warehouse import make_record, register_agency
 
 TODAY = date(2025, 4, 15)
 DEPT = ("bx-health", "本溪市明山区卫生健康局", "210504", "department", "department")
-GOV = ("weishan", "微山县两城镇人民政府", "370826", "township", "government")
+GOV = ("weishan", "微山县人民政府", "370826", "county", "government")
 
 
 @pytest.fixture

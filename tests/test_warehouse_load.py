@@ -253,3 +253,48 @@ def test_bulk_load_with_a_report_twice_in_one_batch(warehouse_engine: Engine) ->
     assert (result.loaded, result.unchanged) == (2, 1)
     assert result.report_ids[0] == result.report_ids[2]
     assert wide_row(warehouse_engine, 1, 2024)["t3_new_total"] == newer.cells["t3.new.total"]
+
+
+def _load_versions(engine: Engine, agency_id: int, versions: list[tuple[str, str, int]]) -> dict[str, int]:
+    """Load each (sha256, first seen, errors) as a version of the agency's 2024 report, in the order given."""
+    ids = {}
+    for sha256, first_seen, errors in versions:
+        url = f"{URL}?agency={agency_id}&v={sha256[0]}"
+        with session_scope(engine) as session:
+            record_document(session, {"url": url, "sha256": sha256, "first_seen_at": first_seen})
+        record = make_record(30 + len(ids), errors=errors)
+        ids[sha256] = load_report(engine, record, agency_id=agency_id, document_sha256=sha256, document_url=url).report_id
+    return ids
+
+
+def _current_and_history(engine: Engine, agency_id: int) -> tuple[int, dict[int, int | None]]:
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, is_current, superseded_by_id FROM reports WHERE agency_id = :a"),
+                            {"a": agency_id}).all()
+    [current] = [report_id for report_id, is_current, _ in rows if is_current]
+    return current, {report_id: superseded for report_id, is_current, superseded in rows if not is_current}
+
+
+def test_the_best_version_is_current_whatever_the_arrival_order(warehouse_engine: Engine) -> None:
+    # accepted beats quarantined, then the newest document: the same current report in every order
+    accepted_old = (SHA_A, "2025-01-10T00:00:00+00:00", 0)
+    quarantined_new = (SHA_B, "2025-02-10T00:00:00+00:00", 1)
+    accepted_newer = (SHA_C, "2025-03-10T00:00:00+00:00", 0)
+    orders = [([accepted_old, quarantined_new], SHA_A), ([quarantined_new, accepted_old], SHA_A),
+              ([accepted_old, quarantined_new, accepted_newer], SHA_C),
+              ([accepted_newer, quarantined_new, accepted_old], SHA_C)]
+    for number, (order, best) in enumerate(orders):
+        agency_id = register_agency(warehouse_engine, slug=f"hongze-{number}")
+        ids = _load_versions(warehouse_engine, agency_id, order)
+        current, history = _current_and_history(warehouse_engine, agency_id)
+        assert current == ids[best], f"order {[sha[0] for sha, *_ in order]}"
+        assert history == {ids[sha]: current for sha in ids if sha != best}
+        assert wide_row(warehouse_engine, agency_id, 2024)["report_id"] == current
+
+
+def test_a_quarantined_version_is_current_only_while_it_is_the_only_one(warehouse_engine: Engine) -> None:
+    agency_id = register_agency(warehouse_engine)
+    ids = _load_versions(warehouse_engine, agency_id, [(SHA_B, "2025-02-10T00:00:00+00:00", 1)])
+    assert _current_and_history(warehouse_engine, agency_id) == (ids[SHA_B], {})
+    older = _load_versions(warehouse_engine, agency_id, [(SHA_A, "2025-01-10T00:00:00+00:00", 0)])
+    assert _current_and_history(warehouse_engine, agency_id) == (older[SHA_A], {ids[SHA_B]: older[SHA_A]})

@@ -135,20 +135,55 @@ def agency_id_of(session: Session, slug: str) -> int | None:
     return session.scalar(select(Agency.id).where(Agency.slug == slug))
 
 
+def agency_of(session: Session, slug: str) -> Agency | None:
+    return session.scalar(select(Agency).where(Agency.slug == slug))
+
+
 def previous_record(session: Session, agency_slug: str, year: int) -> ReportRecord | None:
     """The agency's current report of `year` as a record (cells and raw only)."""
     report = session.scalar(select(Report).join(Agency, Agency.id == Report.agency_id)
                             .where(Agency.slug == agency_slug, Report.year == year, Report.is_current.is_(True)))
     if report is None:
         return None
+    cells, raw = _stored_cells(session, report.id)
+    return ReportRecord(agency=report.agency.name, year=report.year, format=report.format,  # type: ignore[arg-type]
+                        title=report.title, cells=cells, raw=raw)
+
+
+def stored_versions(session: Session, agency_slug: str, year: int) -> list[tuple[Report, ReportRecord]]:
+    """Every version of the agency's report of `year`, each with the record the warehouse holds
+    of it (cells, raw, sections, findings, title, format; its document as provenance)."""
+    reports = session.scalars(select(Report).join(Agency, Agency.id == Report.agency_id)
+                              .where(Agency.slug == agency_slug, Report.year == year).order_by(Report.id))
+    return [(report, _stored_record(session, report)) for report in reports]
+
+
+def _stored_record(session: Session, report: Report) -> ReportRecord:
+    from report.record import Finding as FoundFinding
+    from report.record import Provenance
+
+    cells, raw = _stored_cells(session, report.id)
+    sections = {s.section: s.text for s in session.scalars(select(ReportSection)
+                                                           .where(ReportSection.report_id == report.id))}
+    findings = [FoundFinding(rule=f.rule, severity=f.severity, cells=list(f.cells or []), message=f.message,  # type: ignore[arg-type]
+                             message_en=f.message_en or "")
+                for f in session.scalars(select(Finding).where(Finding.report_id == report.id).order_by(Finding.id))]
+    provenance = Provenance(sha256=report.document.sha256, url=report.document.url,
+                            extractor_version=report.extractor_version, reader=report.reader)
+    return ReportRecord(agency=report.agency.name, year=report.year, format=report.format,  # type: ignore[arg-type]
+                        title=report.title, cells=cells, raw=raw, sections=sections, findings=findings,
+                        agency_level=report.agency.level, agency_kind=report.agency.kind, provenance=provenance)
+
+
+def _stored_cells(session: Session, report_id: int) -> tuple[dict[str, int | float | None], dict[str, str]]:
+    """A stored report's cells and the strings they were printed as."""
     cells: dict[str, int | float | None] = {}
     raw: dict[str, str] = {}
-    for cell in session.scalars(select(Cell).where(Cell.report_id == report.id)):
+    for cell in session.scalars(select(Cell).where(Cell.report_id == report_id)):
         cells[cell.key] = _number(cell.value)
         if cell.raw is not None:
             raw[cell.key] = cell.raw
-    return ReportRecord(agency=report.agency.name, year=report.year, format=report.format,  # type: ignore[arg-type]
-                        title=report.title, cells=cells, raw=raw)
+    return cells, raw
 
 
 def _number(value: Decimal | None) -> int | float | None:

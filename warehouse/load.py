@@ -609,11 +609,18 @@ def _write_findings_and_sections(conn: Connection, changed: list[_Prepared]) -> 
     write_rows(conn, _sections, ("report_id", "section", "text"), sections)
 
 
-def settle_current(conn: Connection, agency_years: set[tuple[int, int]]) -> set[int]:
-    """Make the report of the newest document version current for each agency-year.
+def version_rank(status: str, first_seen_at: dt.datetime, report_id: int) -> tuple[bool, dt.datetime, int]:
+    """How good a version of an agency-year's report is, best highest: an accepted report beats a
+    quarantined one (a version that breaks a hard identity never hides one that holds); among
+    equals the document first seen last wins (ties: the report loaded last)."""
+    return status == "accepted", first_seen_at, report_id
 
-    Newest means the document first seen last (ties: the report loaded last). The
-    others stay as history, not current, pointing at their successor. Returns the
+
+def settle_current(conn: Connection, agency_years: set[tuple[int, int]]) -> set[int]:
+    """Make the best version (`version_rank`) current for each agency-year.
+
+    The others stay as history, not current, pointing at the current one. The outcome
+    depends only on the versions, never on the order they were loaded in. Returns the
     ids of the current reports.
     """
     if not agency_years:
@@ -621,7 +628,7 @@ def settle_current(conn: Connection, agency_years: set[tuple[int, int]]) -> set[
     agencies = {agency for agency, _ in agency_years}
     years = {year for _, year in agency_years}
     rows = conn.execute(
-        select(_reports.c.id, _reports.c.agency_id, _reports.c.year, _reports.c.is_current,
+        select(_reports.c.id, _reports.c.agency_id, _reports.c.year, _reports.c.is_current, _reports.c.status,
                _reports.c.superseded_by_id, _documents.c.first_seen_at)
         .join(_documents, _documents.c.id == _reports.c.document_id)
         .where(_reports.c.agency_id.in_(agencies), _reports.c.year.in_(years)))
@@ -631,7 +638,7 @@ def settle_current(conn: Connection, agency_years: set[tuple[int, int]]) -> set[
             groups[(row.agency_id, row.year)].append(row)
     demote, promote, current = [], [], set()
     for versions in groups.values():
-        winner = max(versions, key=lambda r: (r.first_seen_at, r.id))
+        winner = max(versions, key=lambda r: version_rank(r.status, r.first_seen_at, r.id))
         current.add(winner.id)
         if not winner.is_current or winner.superseded_by_id is not None:
             promote.append({"rid": winner.id, "cur": True, "sup": None})

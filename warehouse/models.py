@@ -173,8 +173,8 @@ class Agency(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     def deadline(self, year: int) -> dt.date:
-        """条例 art. 50: departments publish by 31 January, governments by 31 March."""
-        return deadline(year, self.kind)
+        """条例 art. 50: county-or-above governments publish by 31 March, every other body by 31 January."""
+        return deadline(year, self.kind, self.level)
 
 
 class CrawlRun(Base):

@@ -73,7 +73,7 @@ class MissingReport:
 _MISSING = """WITH seen_years AS (
   SELECT year FROM reports UNION SELECT year FROM documents WHERE year IS NOT NULL
 )
-SELECT a.slug, a.name, a.region_code, a.kind, y.year
+SELECT a.slug, a.name, a.region_code, a.kind, a.level, y.year
 FROM agencies a CROSS JOIN seen_years y
 WHERE a.expected
   AND (a.first_year IS NULL OR y.year >= a.first_year)
@@ -95,5 +95,5 @@ def missing_reports(url: str | None = None, *, year: int | None = None,
     sql += " ORDER BY y.year, a.region_code, a.slug"
     with read_only_connection(url) as conn:
         rows = conn.execute(text(sql), params).all()
-    return [MissingReport(slug, name, region_code, kind, int(y), deadline(int(y), kind))
-            for slug, name, region_code, kind, y in rows]
+    return [MissingReport(slug, name, region_code, kind, int(y), deadline(int(y), kind, level))
+            for slug, name, region_code, kind, level, y in rows]

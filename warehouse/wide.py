@@ -143,7 +143,7 @@ def _report_rows(conn: Connection, report_ids: Sequence[int]) -> list[dict[str, 
     facts = []
     for (report_id, agency_id, slug, name, region_code, level, kind, year, fmt, status, url, sha256,
          title, published) in rows:
-        due = deadline(year, kind)
+        due = deadline(year, kind, level)
         facts.append({
             "report_id": report_id, "agency_id": agency_id, "agency_slug": slug, "agency": name,
             "region_code": region_code,

@@ -143,6 +143,25 @@ def _pager_function(root: HtmlElement, functions: dict[str, UrlFunction]) -> Url
     return builders[0] if len(builders) == 1 else None
 
 
+_DEAD_TARGET = re.compile(r"^\s*(?:#.*|javascript:\s*(?:void\s*\(\s*0?\s*\)|;)?\s*;?)?\s*$", re.IGNORECASE)
+
+
+def visible_pager(root: HtmlElement) -> str | None:
+    """What on the page says the list goes on — a printed total of two or more pages (共N页),
+    or a live 下一页/尾页 link — or None. A single page's greyed-out 下一页 (no target) is not."""
+    total = _TOTAL.search(" ".join(text for element in root.iter()
+                                   if element.tag not in ("script", "style") and isinstance(element.tag, str)
+                                   for text in (element.text, element.tail) if text))
+    if total and int(next(g for g in total.groups() if g)) > 1:
+        return total.group(0)
+    for anchor in root.iter("a"):
+        words = "".join(anchor.itertext()).strip().lower()
+        target = (anchor.get("href") or "") + (anchor.get("onclick") or "")
+        if words in NEXT_TEXTS | LAST_TEXTS and target and not _DEAD_TARGET.match(target):
+            return words
+    return None
+
+
 def postback_pager(root: HtmlElement, page_url: str) -> list[Follow]:
     """ASP.NET pager links: a POST of the link's form per page, as `__doPostBack(target, argument)` sends it."""
     follows = []

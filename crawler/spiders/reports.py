@@ -16,10 +16,11 @@ from typing import Any
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
-from scrapy.http import Response, TextResponse
+from scrapy.http import HtmlResponse, Response, TextResponse
 from twisted.python.failure import Failure
 
 from crawler.attachments import attachments, body_text, page_images
+from crawler.discovery.pagers import visible_pager
 from crawler.failures import classify_failure
 from crawler.families import Adapter, Listing, adapter_for
 from crawler.families.generic import FOLLOW_META
@@ -107,6 +108,8 @@ class ReportsSpider(Spider):
         if not page.listings and not page.next_pages:
             yield Failed(source.id, response.url, "unparsable", _nothing_read(response, recorder is not None),
                          list_page=True)
+        elif response.meta.get(START_META) and not page.next_pages:
+            yield from self._unfollowed_pager(source, response)
         reports_before = len(self.reports_seen[source.id])
         limit, queued = source.overrides.max_pages, self.list_pages_queued[source.id]
         for request in page.next_pages:
@@ -119,6 +122,16 @@ class ReportsSpider(Spider):
         if self.probe:
             yield probe_list_page(source.id, response, page, len(self.reports_seen[source.id]) - reports_before,
                                   rendered=recorder is not None)
+
+    def _unfollowed_pager(self, source: Source, response: TextResponse):
+        """A first list page that shows more pages, none of which the adapter could reach: the
+        column is read only in part, which the health check must know."""
+        if not isinstance(response, HtmlResponse):
+            return
+        shown = visible_pager(response.selector.root)
+        if shown:
+            yield Failed(source.id, response.url, "pager_unfollowed",
+                         f"the list shows more pages ({shown}) but no other page could be reached", list_page=True)
 
     def _consider(self, source: Source, listing: Listing):
         pattern = source.overrides.article_pattern

@@ -46,13 +46,16 @@ class Alert:
 class AgencyExpectation:
     """An agency that must publish a report every year from `since` on.
 
-    kind "department" (政府部门) is due by 31 January, "government" (本级政府) by 31 March.
+    Its deadline (`report.agencies.deadline`) follows its kind and level: 31 March for a
+    government of a province, prefecture or county, 31 January for every other body.
     """
 
     agency: str
     kind: str
     source_id: str | None = None
     since: int | None = None
+    level: str = "department"
+
     agency_id: int | None = None
 
     @property
@@ -69,6 +72,7 @@ class ReportFacts:
     year: int
     sha256: str
     kind: str = "department"
+    level: str = "department"
     source_id: str | None = None
     url: str | None = None
     published: date | None = None
@@ -90,14 +94,17 @@ def agency_key(agency_id: int | None, name: str) -> str:
 
 @dataclass(frozen=True)
 class SiteFacts:
-    """One source's latest crawl, with the reports the one before it found."""
+    """One source's latest crawl, with what the crawls before it listed."""
 
     source_id: str
     reports_found: int
-    previous_reports_found: int | None = None
+    previous_reports_found: int | None = None   # the last crawl before this one
     requests: int = 0
     errors: int = 0
     parse_failures: int = 0
     challenge_pages: int = 0
     failed: bool = False
     flags: tuple[str, ...] = ()   # the crawler's own: zero_reports, no_reports_found, list_page_error, …
+    failures: Mapping[str, int] = field(default_factory=dict)   # the crawl's failures by kind
+    list_failures: Mapping[str, int] = field(default_factory=dict)   # …of its list pages
+    earlier_reports_found: int | None = None    # the most any earlier crawl listed

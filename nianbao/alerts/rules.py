@@ -21,6 +21,8 @@ from report.agencies import deadline
 DUPLICATE_THRESHOLD = 0.9
 ERROR_RATE_THRESHOLD = 0.2
 MIN_REQUESTS_FOR_ERROR_RATE = 5
+SHARP_FALL_SHARE = 0.5        # listing at most half of what the previous crawl listed …
+SHARP_FALL_MIN_REPORTS = 4    # … of at least this many (1 → 0 is "none any more", 3 → 1 is noise)
 
 
 # ---------------------------------------------------------------- publication timing
@@ -34,7 +36,7 @@ def missing_reports(expected: Iterable[AgencyExpectation], reports: Iterable[Rep
         for year in sorted(set(years)):
             if expectation.since is not None and year < expectation.since:
                 continue
-            due = deadline(year, expectation.kind)
+            due = deadline(year, expectation.kind, expectation.level)
             if today <= due or (expectation.agency_key, year) in published:
                 continue
             alerts.append(Alert(   # how overdue is computed when shown (nianbao.alerts.messages.shown_message)
@@ -54,7 +56,7 @@ def late_publications(reports: Iterable[ReportFacts]) -> list[Alert]:
     for report in _first_per_agency_year(reports):
         if report.published is None:
             continue
-        due = deadline(report.year, report.kind)
+        due = deadline(report.year, report.kind, report.level)
         delay = (report.published - due).days
         if delay <= 0:
             continue
@@ -128,22 +130,41 @@ def image_only_reports(reports: Iterable[ReportFacts]) -> list[Alert]:
 
 
 # ---------------------------------------------------------------- sites
-def broken_sites(sites: Iterable[SiteFacts]) -> list[Alert]:
-    """A source whose latest crawl shows the site (or our adapter for it) is broken."""
+def broken_sites(sites: Iterable[SiteFacts], may_hide: Mapping[str, Sequence[Alert]] | None = None) -> list[Alert]:
+    """A source whose latest crawl shows the site (or our adapter for it) is broken, with its causes
+    and, from `may_hide` (source id → the `missing` alerts its agencies would have had), the
+    reports it may hide: not read is not "not published"."""
     alerts = []
     for site in sites:
         reasons = site_problems(site)
         if not reasons:
             continue
+        hidden = list((may_hide or {}).get(site.source_id, ()))
         alerts.append(Alert(
             kind="site_broken", key=f"site_broken:{site.source_id}", severity="error",
             source_id=site.source_id,
-            message=f"来源 {site.source_id} 抓取异常：{'；'.join(r[0] for r in reasons)}",
-            message_en=f"source {site.source_id} looks broken: {'; '.join(r[1] for r in reasons)}",
+            message=f"来源 {site.source_id} 抓取异常：{'；'.join(r[0] for r in reasons)}" + _hidden_zh(hidden),
+            message_en=f"source {site.source_id} looks broken: {'; '.join(r[1] for r in reasons)}" + _hidden_en(hidden),
             details={"reasons": [r[1] for r in reasons], "requests": site.requests, "errors": site.errors,
-                     "reports_found": site.reports_found, "previous_reports_found": site.previous_reports_found},
+                     "failures": dict(site.failures), "reports_found": site.reports_found,
+                     "previous_reports_found": site.previous_reports_found,
+                     "may_hide": [{"agency": a.agency, "year": a.year, **a.details} for a in hidden]},
         ))
     return alerts
+
+
+def _hidden_zh(hidden: Sequence[Alert]) -> str:
+    if not hidden:
+        return ""
+    return "。未能读到、可能因此漏掉的报告：" + "、".join(f"{a.agency}{a.year}年度" for a in hidden) + \
+        "（不能据此认定机关未发布）"
+
+
+def _hidden_en(hidden: Sequence[Alert]) -> str:
+    if not hidden:
+        return ""
+    return (". It may hide (not read, not known to be unpublished): "
+            + ", ".join(f"{a.agency} {a.year}" for a in hidden))
 
 
 def site_problems(site: SiteFacts) -> list[tuple[str, str]]:
@@ -151,21 +172,44 @@ def site_problems(site: SiteFacts) -> list[tuple[str, str]]:
     reasons = []
     if site.failed:
         reasons.append(("抓取进程失败", "the crawl failed"))
-    if site.reports_found == 0 and (site.previous_reports_found or 0) > 0:
-        reasons.append((f"本次未发现报告（上次{site.previous_reports_found}份）",
-                        f"zero reports where the previous crawl found {site.previous_reports_found}"))
-    elif site.reports_found == 0 and "zero_reports" in site.flags:
-        reasons.append(("本次未发现报告（此前发现过）", "zero reports where an earlier crawl found some"))
-    if "no_reports_found" in site.flags:
-        reasons.append(("栏目中从未发现报告", "no report ever listed on this expected source"))
-    if "list_page_error" in site.flags:
-        reasons.append(("栏目列表页无法访问", "the list page could not be fetched"))
-    if site.parse_failures:
-        reasons.append((f"{site.parse_failures}个页面无法解析", f"{site.parse_failures} pages failed to parse"))
-    if site.challenge_pages:
-        reasons.append((f"{site.challenge_pages}个反爬验证页面", f"{site.challenge_pages} challenge pages"))
+    reasons += _listing_problems(site)
+    reasons += _failure_problems(site)
     if site.requests >= MIN_REQUESTS_FOR_ERROR_RATE and site.errors / site.requests > ERROR_RATE_THRESHOLD:
         reasons.append((f"错误率{site.errors}/{site.requests}", f"{site.errors} of {site.requests} requests failed"))
+    return reasons
+
+
+def _listing_problems(site: SiteFacts) -> list[tuple[str, str]]:
+    """What the number of listed reports says: none, none any more, or far fewer than last time."""
+    previous, earlier = site.previous_reports_found or 0, site.earlier_reports_found or 0
+    if site.reports_found == 0 and previous > 0:
+        return [(f"本次未发现报告（上次{previous}份）", f"zero reports where the previous crawl found {previous}")]
+    if site.reports_found == 0 and (earlier > 0 or "zero_reports" in site.flags):
+        return [("本次未发现报告（此前发现过）", "zero reports where an earlier crawl found some")]
+    if previous >= SHARP_FALL_MIN_REPORTS and site.reports_found <= previous * SHARP_FALL_SHARE:
+        return [(f"列出的报告骤减：本次{site.reports_found}份，上次{previous}份",
+                 f"{site.reports_found} reports listed where the previous crawl listed {previous}")]
+    if "no_reports_found" in site.flags:
+        return [("栏目中从未发现报告", "no report ever listed on this expected source")]
+    return []
+
+
+def _failure_problems(site: SiteFacts) -> list[tuple[str, str]]:
+    """Failures that say the source cannot be read (crawler.failures.SOURCE_BROKEN), each with its
+    cause, and list pages that could not be fetched, with their kinds."""
+    from crawler.failures import SOURCE_BROKEN
+
+    counts = dict(site.failures)
+    if site.parse_failures:
+        counts.setdefault("unparsable", site.parse_failures)
+    if site.challenge_pages:
+        counts.setdefault("challenge", site.challenge_pages)
+    reasons = [(f"{SOURCE_BROKEN[kind][0]}（{counts[kind]}次）", f"{SOURCE_BROKEN[kind][1]} ({counts[kind]}×)")
+               for kind in SOURCE_BROKEN if counts.get(kind)]
+    if "list_page_error" in site.flags or any(kind not in SOURCE_BROKEN for kind in site.list_failures):
+        kinds = ", ".join(sorted(kind for kind in site.list_failures if kind not in SOURCE_BROKEN))
+        reasons.append(("栏目列表页无法访问" + (f"（{kinds}）" if kinds else ""),
+                        "the list page could not be fetched" + (f" ({kinds})" if kinds else "")))
     return reasons
 
 
@@ -276,15 +320,24 @@ def _duplicate_alert(report: ReportFacts, other: ReportFacts, relation: str) -> 
 def evaluate(*, today: date, expected: Sequence[AgencyExpectation], reports: Sequence[ReportFacts],
              sites: Sequence[SiteFacts], years: Iterable[int],
              documents: Iterable[tuple[str, int]] = ()) -> list[Alert]:
-    """Every rule over the facts, as of `today`; reports published after `today` are not yet known."""
+    """Every rule over the facts, as of `today`; reports published after `today` are not yet known.
+
+    A `missing` alert needs a source that was read: for an agency whose source looks broken the
+    site_broken alert names the reports it may hide instead."""
     known = [r for r in reports if r.published is None or r.published <= today]
+    years = sorted(set(years))
+    broken = {site.source_id for site in sites if site_problems(site)}
+    unread = [e for e in expected if e.source_id in broken]
+    hidden: dict[str, list[Alert]] = defaultdict(list)
+    for alert in missing_reports(unread, known, years, today, documents):
+        hidden[str(alert.source_id)].append(alert)
     alerts = [
-        *missing_reports(expected, known, years, today, documents),
+        *missing_reports([e for e in expected if e.source_id not in broken], known, years, today, documents),
         *late_publications(known),
         *early_publications(known),
         *malformed_reports(known),
         *image_only_reports(known),
-        *broken_sites(sites),
+        *broken_sites(sites, hidden),
         *duplicate_reports(known),
     ]
     return sorted({a.key: a for a in alerts}.values(), key=lambda a: (a.kind, a.key))

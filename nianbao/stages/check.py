@@ -104,12 +104,12 @@ def gather_facts(session: Session, *, today: date, sources: Sequence[str] | None
 
     agencies = agencies_of(session, sources)
     by_id = {a.id: a for a in agencies}
-    expected = [AgencyExpectation(a.name, a.kind, a.source_id, a.first_year, agency_id=a.id)
+    expected = [AgencyExpectation(a.name, a.kind, a.source_id, a.first_year, level=a.level, agency_id=a.id)
                 for a in agencies if a.expected]
     reports = _report_facts(session, by_id)
     documents = _document_years(session, by_id)
     seen_years = {r.year for r in reports} | {year for _, year in documents}
-    due = latest_due_year(today, "department")
+    due = latest_due_year(today, "department", "department")
     chosen_years = sorted(set(years) if years else (set(range(min(seen_years), due + 1)) if seen_years and due
                                                     else seen_years))
     return Facts(expected=expected, reports=reports, sites=_site_facts(session, sources), documents=documents,
@@ -125,7 +125,8 @@ def _report_facts(session: Session, agencies: Mapping[int, Any]) -> list[ReportF
     for row in report_rows(session, agencies):
         agency = agencies[row.agency_id]
         facts.append(ReportFacts(
-            agency=agency.name, year=row.year, sha256=row.sha256, kind=agency.kind, source_id=agency.source_id,
+            agency=agency.name, year=row.year, sha256=row.sha256, kind=agency.kind, level=agency.level,
+            source_id=agency.source_id,
             url=row.url, published=row.listing_date, hard_findings=row.hard_findings, image_only=row.image_only,
             text=row.text, figures=row.figures, agency_id=row.agency_id,
         ))
@@ -141,26 +142,29 @@ def _document_years(session: Session, agencies: Mapping[int, Any]) -> list[tuple
 
 
 def _site_facts(session: Session, sources: Sequence[str] | None) -> list[SiteFacts]:
-    """The latest crawl run of each source, with the reports the run before it listed."""
-    from crawler.summary import SourceSummary
+    """The latest crawl run of each source, with what the runs before it listed."""
     from warehouse.facts import crawl_histories
 
-    facts = []
-    for history in crawl_histories(session, sources):
-        finish_reason, latest = history.runs[-1]
-        stats = SourceSummary.model_validate(latest or {})
-        earlier = [int(s["reports_listed"]) for _, s in history.runs[:-1] if s and s.get("reports_listed")]
-        errors = stats.errors
-        requests = stats.list_pages + stats.article_pages + stats.documents + sum(errors.values())
-        facts.append(SiteFacts(
-            source_id=history.source_id, reports_found=stats.reports_listed,
-            previous_reports_found=max(earlier) if earlier else None, requests=requests,
-            errors=sum(errors.values()), parse_failures=errors.get("unparsable", 0),
-            challenge_pages=errors.get("challenge", 0),
-            failed=finish_reason not in (None, "finished"),
-            flags=tuple(stats.flags),
-        ))
-    return facts
+    return [site_facts(history.source_id, history.runs) for history in crawl_histories(session, sources)]
+
+
+def site_facts(source_id: str, runs: Sequence[tuple[str | None, Mapping[str, Any]]]) -> SiteFacts:
+    """A source's health facts from its crawl runs, oldest first: (finish reason, the run's
+    `crawler.summary.SourceSummary` as stored) each."""
+    from crawler.summary import SourceSummary
+
+    finish_reason, latest = runs[-1]
+    stats = SourceSummary.model_validate(dict(latest or {}))
+    earlier = [int(s.get("reports_listed") or 0) for _, s in runs[:-1] if s]
+    errors = stats.errors
+    return SiteFacts(
+        source_id=source_id, reports_found=stats.reports_listed,
+        previous_reports_found=earlier[-1] if earlier else None,
+        earlier_reports_found=max(earlier) if earlier else None,
+        requests=stats.list_pages + stats.article_pages + stats.documents + sum(errors.values()),
+        errors=sum(errors.values()), failed=finish_reason not in (None, "finished"),
+        flags=tuple(stats.flags), failures=dict(errors), list_failures=dict(stats.list_errors),
+    )
 
 
 # ---------------------------------------------------------------- storing

@@ -163,7 +163,7 @@ def validate_all(context: StageContext, items: Sequence[Processed]) -> list[Proc
             if not loadable(record):
                 continue
             assert record.year is not None
-            slug = item.document.source_id
+            slug = filing_slug(item.document, record)
             previous = in_batch.get((slug, record.year - 1)) or previous_record(session, slug, record.year - 1)
             kept = [f for f in record.findings if f.rule not in RULES_BY_ID]
             record.findings = kept + validate(record, previous)
@@ -245,20 +245,89 @@ def _load_one(session: Session, item: Processed) -> Loaded:
     from warehouse.operational import record_extraction_attempt
 
     record, document = item.record, item.document
-    row = record_document(session, document, agency_id=agency_id_of(session, document.source_id))
+    slug = filing_slug(document, record)
+    if slug != document.source_id:
+        register_named_agency(session, document.source_id, slug, str(named_agency(document, record)))
+    row = record_document(session, document, agency_id=agency_id_of(session, slug))
     version = record.provenance.extractor_version or extractor_version()
     if attempted(session, row.id, version):  # loaded by an earlier try of the same task
         return Loaded(outcome="", unchanged=True)
     outcome = outcome_of(record)
     report_id, loaded = None, Loaded(outcome, problem=f"{document.url}: {outcome} ({_first_message(record)})")
     if outcome in ("accepted", "quarantined"):
-        result = load_report(session, record, agency_id=document.source_id, document_sha256=document.sha256,
+        result = load_report(session, record, agency_id=slug, document_sha256=document.sha256,
                              document_url=document.url)
         report_id, loaded = result.report_id, Loaded(outcome, unchanged=not result.changed)
+        if record.year is not None:
+            revalidate_next_year(session, slug, record.year)
     record_extraction_attempt(session, document_id=row.id, outcome=outcome, provenance=record.provenance,
                               report_id=report_id, error=None if report_id else _first_message(record),
                               extractor_version=version)
     return loaded
+
+
+def revalidate_next_year(session: Session, slug: str, year: int) -> int:
+    """Re-check the cross-year rules of the agency's year+1 reports against its current `year`
+    report, so that a year arriving after the one that follows it leaves the same findings as if it
+    had come first. Returns the number of year+1 versions whose findings changed."""
+    from report.validate import CROSS_YEAR_RULES, validate_across_years
+    from warehouse.facts import previous_record, stored_versions
+    from warehouse.load import load_report
+
+    previous = previous_record(session, slug, year)
+    changed = 0
+    for report, stored in stored_versions(session, slug, year + 1):
+        fresh = [f for f in stored.findings if f.rule not in CROSS_YEAR_RULES] + validate_across_years(stored, previous)
+        if sorted(map(_finding_key, fresh)) == sorted(map(_finding_key, stored.findings)):
+            continue
+        stored.findings = fresh
+        load_report(session, stored, agency_id=slug, document_sha256=stored.provenance.sha256,
+                    document_url=stored.provenance.url, status=report.status)
+        changed += 1
+    return changed
+
+
+def _finding_key(finding: Any) -> tuple[Any, ...]:
+    return finding.rule, finding.severity, tuple(finding.cells), finding.message, finding.message_en
+
+
+# ---------------------------------------------------------------- whose report
+def named_agency(document: DocumentVersion, record: ReportRecord) -> str | None:
+    """The agency a report names when it is not the column owner's — a subordinate bureau's or a
+    managed body's report linked from the column: the document's own title first, else the
+    listing title. None for the owner's own report (or one that names nobody)."""
+    from extract.metadata import agency_from_title, clean_listing_title
+    from report.agencies import looks_like_agency, same_agency
+
+    named = record.agency if agency_from_title(record.title) else \
+        agency_from_title(clean_listing_title(document.listing_title))
+    if not named or not document.agency or not looks_like_agency(named) or same_agency(named, document.agency):
+        return None
+    return named
+
+
+def filing_slug(document: DocumentVersion, record: ReportRecord) -> str:
+    """The slug of the agency a report is kept under: the column owner's (the source id), or for
+    another agency's report `<source id>~<its name>` — never a second version of the owner's."""
+    named = named_agency(document, record)
+    return document.source_id if named is None else f"{document.source_id}~{named[:150]}"
+
+
+def register_named_agency(session: Session, source_id: str, slug: str, name: str) -> None:
+    """Another agency found in a source's column: kept in the owner's region, not expected (the
+    registry does not say it must publish here, so it never has a `missing` alert)."""
+    from extract.metadata import agency_kind, agency_level
+    from warehouse.facts import agency_of
+    from warehouse.load import upsert_agency
+
+    owner = agency_of(session, source_id)
+    if owner is None:
+        return   # not registered: the load says so
+    kind, level = agency_kind(name) or "department", agency_level(name) or owner.level
+    if kind == "department" or level == "department":   # a government of no known level: 31 January
+        kind, level = "department", "department"
+    upsert_agency(session, slug=slug, name=name, region_code=owner.region_code, level=level, kind=kind,
+                  expected=False, source_id=owner.source_id)
 
 
 def _first_message(record: ReportRecord) -> str:

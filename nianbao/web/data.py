@@ -86,30 +86,30 @@ def coverage(conn: Connection, *, year: int, region: str | None = None, level: s
     where, params = _filters(prefix, level, kind, tier, "a")
     params["year"] = year
     counts: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(("expected", *STATES), 0))
-    agencies = _rows(conn, f"""SELECT {child} AS code, a.kind, a.source_id, COUNT(*) AS n FROM agencies a
+    agencies = _rows(conn, f"""SELECT {child} AS code, a.kind, a.level, a.source_id, COUNT(*) AS n FROM agencies a
         WHERE a.expected AND {where} AND (a.first_year IS NULL OR a.first_year <= :year)
           AND (a.last_year IS NULL OR a.last_year >= :year)
-        GROUP BY {child}, a.kind, a.source_id""", params)
+        GROUP BY {child}, a.kind, a.level, a.source_id""", params)
     fact_child, _ = _child_expression(region, "f.region_code")
     fact_where, _ = _filters(prefix, level, kind, tier, "f")
-    found = _rows(conn, f"""SELECT {fact_child} AS code, f.kind, a.source_id, f.timeliness, f.status,
+    found = _rows(conn, f"""SELECT {fact_child} AS code, f.kind, a.level, a.source_id, f.timeliness, f.status,
             COUNT(*) AS n FROM report_facts f JOIN agencies a ON a.id = f.agency_id
         WHERE f.year = :year AND {fact_where}
-        GROUP BY {fact_child}, f.kind, a.source_id, f.timeliness, f.status""", params)
+        GROUP BY {fact_child}, f.kind, a.level, a.source_id, f.timeliness, f.status""", params)
     broken = broken_sources(conn)
-    published: dict[tuple[str, str, str | None], int] = defaultdict(int)
+    published: dict[tuple[str, str, str, str | None], int] = defaultdict(int)
     for row in found:
         counts[row["code"]][row["timeliness"]] += row["n"]
         if row["status"] == "quarantined":
             counts[row["code"]]["quarantined"] += row["n"]
-        published[(row["code"], row["kind"], row["source_id"])] += row["n"]
+        published[(row["code"], row["kind"], row["level"], row["source_id"])] += row["n"]
     for row in agencies:
         cell = counts[row["code"]]
         cell["expected"] += row["n"]
-        absent = max(0, row["n"] - published.get((row["code"], row["kind"], row["source_id"]), 0))
+        absent = max(0, row["n"] - published.get((row["code"], row["kind"], row["level"], row["source_id"]), 0))
         if row["source_id"] in broken:
             cell["site_broken"] += absent
-        elif today <= deadline(year, row["kind"]):
+        elif today <= deadline(year, row["kind"], row["level"]):
             cell["not_due"] += absent
         else:
             cell["missing"] += absent
@@ -166,7 +166,7 @@ def agency(conn: Connection, agency_id: int) -> dict[str, Any] | None:
         FROM reports r JOIN documents d ON d.id = r.document_id
         WHERE r.agency_id = :id ORDER BY r.year DESC, r.is_current DESC, r.id DESC""", {"id": agency_id})
     for report in found["reports"]:
-        due = deadline(int(report["year"]), found["kind"])
+        due = deadline(int(report["year"]), found["kind"], found["level"])
         report["deadline"] = due
         published = report["published"]
         if isinstance(published, str):

@@ -108,15 +108,12 @@ class Site:
             return self.serve(route)
         if path.split("?", 1)[0] in (f"{self.prefix}/admin/", f"{self.prefix}/search/"):
             return Response.html(_off_limits_page(self), self.changed)
-        response = self.family.answer(self, method, path, body)
-        if response is not None:
-            return response
-        bare = path.split("?", 1)[0]
-        for old in (path, bare):
+        for old in (path, path.split("?", 1)[0]):   # a moved column's old URL, even where the family would answer
             if old in self.moved_from:
                 new = self.moved_from[old]
                 return Response.redirect(self.prefix + new, 301) if new else Response.not_found()
-        return Response.not_found()
+        response = self.family.answer(self, method, path, body)
+        return response if response is not None else Response.not_found()
 
     def serve(self, route: Route) -> Response:
         item = route.item

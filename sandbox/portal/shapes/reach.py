@@ -1,9 +1,14 @@
 """Crawl a shape portal with the real crawler (its own process) and score what it reached:
-reports found / reports there, documents taken that are not reports, agency and year right."""
+reports found / reports there, documents taken that are not reports, agency and year right.
+
+With `broken=N`, N sites (a seeded choice) are broken on purpose before the crawl — their column
+moved (the list page 404s), a challenge page or a 500 for every request — so the health check can
+be scored too: their reports are counted apart (`hidden`), not in the recall."""
 
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 from collections import Counter
@@ -28,19 +33,29 @@ class Reach:
     unreadable: list[str] = field(default_factory=list)                    # stored bytes that do not match
     per_shape: dict[str, tuple[int, int]] = field(default_factory=dict)    # shape → (found, there)
     summary: dict[str, Any] = field(default_factory=dict)
+    broken: dict[str, str] = field(default_factory=dict)        # source id → how it was broken
+    hidden: dict[str, tuple[str, int]] = field(default_factory=dict)   # the broken sites' report URLs
+    agencies: dict[str, tuple[str, int]] = field(default_factory=dict)  # source id → (agency, first year)
+    truth: Any = None
 
     @property
     def recall(self) -> float:
         return self.found / self.there if self.there else 0.0
 
 
+BREAKAGES = ("moved", "challenge", "status_500")
+
+
 def crawl_shapes(work: Path, seed: int = 0, shapes: tuple[str, ...] = SHAPES, copies: int = 1,
-                 timeout: float = 600, browser: str | None = None, render: bool = True) -> Reach:
+                 timeout: float = 600, browser: str | None = None, render: bool = True,
+                 broken: int = 0) -> Reach:
     """Serve a shape portal, crawl it into `work`, and compare the crawl index with the truth.
 
     `browser`: the Chromium the crawl is told to use (default the crawler's own); `render=False`
-    drops `render: true` from the entries (the rendered shapes then crawled as static pages)."""
+    drops `render: true` from the entries (the rendered shapes then crawled as static pages);
+    `broken`: how many sites to break on purpose (BREAKAGES)."""
     with ShapePortalServer(seed=seed, shapes=shapes, copies=copies) as portal:
+        breakages = break_sites(portal, random.Random(f"{seed}-broken"), broken)
         sources = work / "sources"
         sources.mkdir(parents=True, exist_ok=True)
         write_entries(sources / "shapes.yaml", portal, render)
@@ -52,10 +67,17 @@ def crawl_shapes(work: Path, seed: int = 0, shapes: tuple[str, ...] = SHAPES, co
         versions = {version.url: version for version in index.versions()}
     finally:
         index.close()
-    reach = Reach(there=len(truth.reports), summary=summary)
+    hidden_sites = {f"/{source_id.removeprefix('sandbox-')}/" for source_id in breakages}
+    hidden = {url: report for url, report in truth.reports.items()
+              if any(site in url for site in hidden_sites)}
+    reach = Reach(there=len(truth.reports) - len(hidden), summary=summary, broken=breakages, hidden=hidden,
+                  agencies={f"sandbox-{slug}": (site.agency, min(site.years))
+                            for slug, site in portal.shape_sites.items()}, truth=truth)
     totals: Counter = Counter()
     hits: Counter = Counter()
     for url, (agency, year) in truth.reports.items():
+        if url in hidden:
+            continue
         shape = truth.shapes[url]
         totals[shape] += 1
         version = versions.get(url)
@@ -71,6 +93,20 @@ def crawl_shapes(work: Path, seed: int = 0, shapes: tuple[str, ...] = SHAPES, co
     reach.taken = [(url, version.listing_title) for url, version in versions.items() if url not in truth.reports]
     reach.per_shape = {shape: (hits[shape], totals[shape]) for shape in sorted(totals)}
     return reach
+
+
+def break_sites(portal: ShapePortalServer, rng: random.Random, count: int) -> dict[str, str]:
+    """Break `count` sites on purpose, each in one of BREAKAGES (in turn); source id → breakage."""
+    chosen = rng.sample(sorted(portal.shape_sites), min(count, len(portal.shape_sites)))
+    breakages = {}
+    for number, slug in enumerate(chosen):
+        how = BREAKAGES[number % len(BREAKAGES)]
+        if how == "moved":
+            portal.move_column(slug, "/moved" + portal.shape_sites[slug].family.list_path)
+        else:
+            portal.add_fault(kind=how, site=slug)
+        breakages[f"sandbox-{slug}"] = how
+    return breakages
 
 
 def probe_shapes(work: Path, seed: int = 0, shapes: tuple[str, ...] = SHAPES, copies: int = 1,
