@@ -15,6 +15,7 @@ from scrapy.statscollectors import MemoryStatsCollector
 
 from crawler.extensions import RunSummary
 from crawler.families.base import Adapter, Listing, ListPage
+from crawler.probe import START_META
 from crawler.items import Failed
 from crawler.registry import Source
 from crawler.spiders.reports import ReportsSpider
@@ -46,7 +47,7 @@ def spider_for(adapter_type: type[Adapter] = OnePageAdapter) -> ReportsSpider:
 
 def list_page(pager: str, *, start: bool = True) -> HtmlResponse:
     body = f"<html><body><ul>{REPORT}</ul><div class='page'>{pager}</div></body></html>".encode()
-    request = Request(URL, meta={"source_id": "t", "role": "list", **({"list_start": True} if start else {})})
+    request = Request(URL, meta={"source_id": "t", "role": "list", **({START_META: True} if start else {})})
     return HtmlResponse(URL, body=body, request=request, headers={"Content-Type": "text/html; charset=utf-8"})
 
 
