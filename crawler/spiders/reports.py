@@ -71,8 +71,10 @@ class ReportsSpider(Spider):
                 yield self._list_request(request, self.plan.sources[source_id])
 
     def _list_request(self, request: Request, source: Source) -> Request:
-        return request.replace(callback=self.parse_list, errback=self.on_error,
-                               meta={**request.meta, "source_id": source.id, "role": "list"})
+        # the adapter's own new request, completed in place (a copy per list page costs a URL parse)
+        request.callback, request.errback = self.parse_list, self.on_error
+        request.meta.update(source_id=source.id, role="list")
+        return request
 
     def count(self, source: Source, name: str) -> None:
         self.crawler.stats.inc_value(count_key(source.id, name))   # type: ignore[union-attr]  # set once crawling
