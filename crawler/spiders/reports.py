@@ -72,7 +72,9 @@ class ReportsSpider(Spider):
 
     def _list_request(self, request: Request, source: Source) -> Request:
         # the adapter's own new request, completed in place (a copy per list page costs a URL parse)
-        request.callback, request.errback = self.parse_list, self.on_error
+        # (parse_list reads a TextResponse: every list page is one; Scrapy types callbacks for any Response)
+        request.callback = self.parse_list   # type: ignore[assignment]
+        request.errback = self.on_error
         request.meta.update(source_id=source.id, role="list")
         return request
 
