@@ -36,6 +36,9 @@ class Recognition:
 
 def looks_like_report(title: str, extra_pattern: str | None = None, url: str = "") -> bool:
     text = normalise_title(title)
+    if "报" not in text and not extra_pattern:
+        # every title rule below needs 报告 or 年报: most links of a list page end here, cheaply
+        return bool(_ANNUAL_MODULE.search(url)) and not is_lookalike(text)
     if is_lookalike(text):
         return False
     if _ANNUAL_MODULE.search(url):

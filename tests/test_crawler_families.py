@@ -81,6 +81,21 @@ def test_jcms_asks_dataproxy_for_the_records_after_the_embedded_ones() -> None:
     assert "webid=3113" in pages[0]["body"]
 
 
+def test_gkmlpt_asks_for_the_other_pages_only_from_the_first() -> None:
+    """Page 10 of the API (its URL holds "page=1…") is a later page: it lists its articles, asks for none."""
+    api = "http://www.gd.gov.cn/gkmlpt/api/all/2847"
+    adapter = adapter_for(source_for("gkmlpt", "http://www.gd.gov.cn/gkmlpt/index"))
+
+    def answer(page: int) -> list[str]:
+        body = json.dumps({"articles": [{"title": f"第{page}页", "url": f"/gkmlpt/content/{page}.html"}],
+                           "page": page, "page_size": 1, "total": 12})
+        response = TextResponse(f"{api}?page={page}", body=body.encode(), headers={"Content-Type": "application/json"})
+        return [request.url for request in adapter.parse_list(response).next_pages]
+
+    assert answer(1) == [f"{api}?page={n}" for n in range(2, 13)]
+    assert answer(10) == [] and answer(12) == []
+
+
 def test_article_attachments_cover_links_viewers_downloads_and_onclick() -> None:
     response = HtmlResponse("http://www.example.gov.cn/xxgk/xxgknb/202501/t20250110_11730171.html",
                             body=(FIXTURES / "generic" / "article_attachments.html").read_bytes(),

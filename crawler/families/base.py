@@ -33,7 +33,7 @@ _PAGE_PARAM = re.compile(r"^(page|pageno|pagenum|page_no|pageindex|p|curpage|cur
 # would build, without a Selector object per node (that wrapping was most of a list page's cost).
 _ANCHORS = etree.XPath(css2xpath("a"))
 _TEXTS = etree.XPath(css2xpath("::text"), smart_strings=False)
-_ROW = etree.XPath("ancestor::*[self::li or self::tr or self::dd or self::p][1]")
+ROW_TAGS = ("li", "tr", "dd", "p")   # the row or list item a link's date is printed in
 # Hrefs that urljoin would only prefix (site-rooted /a/b.html, sibling ./b.html or b.html?page=2,
 # query-only ?page=2): no dot segments, doubled slashes, params, fragment or empty query.
 _URL_CHARS = r"[\w\-.~%=&+,]"
@@ -125,7 +125,10 @@ def _element(node: Node) -> HtmlElement:
 
 def node_text(node: Node) -> list[str]:
     """Every text node inside `node` (what parsel's `node.css("::text").getall()` gives)."""
-    return _TEXTS(_element(node))
+    element = _element(node)
+    if not len(element):   # no child nodes (most links): its own text is all, without an XPath call
+        return [element.text] if element.text else []
+    return _TEXTS(element)
 
 
 @lru_cache(maxsize=256)
@@ -182,10 +185,14 @@ def nearby_date(anchor: Node, dates: dict[HtmlElement, str | None] | None = None
     """
     element = _element(anchor)
     dates = {} if dates is None else dates
-    for node in (element, *_ROW(element)):
-        found = _date_in(node, dates)
-        if found:
-            return found
+    found = _date_in(element, dates)
+    if found:
+        return found
+    # the nearest row ancestor, walked in Python: an XPath per link was most of this function's cost
+    row = next(element.iterancestors(*ROW_TAGS), None)
+    found = _date_in(row, dates) if row is not None else None
+    if found:
+        return found
     parent = element.getparent()
     return _date_in(parent, dates) if parent is not None else None
 
@@ -228,11 +235,23 @@ def pager_links(selector: Selector, base_url: str, links: list[Link] | None = No
     `links`: the page's `page_links`, when the caller has them already.
     """
     template = page_template(base_url)
+    folder = _folder(template) if template else ""
     found = []
     for link in page_links(selector, base_url) if links is None else links:
         if link.url == base_url:
             continue
         text = link.title.strip().lower()
-        if text in NEXT_TEXTS or text in LAST_TEXTS or (template and page_template(link.url) == template):
+        if text in NEXT_TEXTS or text in LAST_TEXTS or (
+                template and _folder(link.url) == folder and page_template(link.url) == template):
             found.append(link.url)
     return found
+
+
+def _folder(url: str) -> str:
+    """A URL up to the last / of its path, case-folded: two URLs of one page template share it.
+
+    A cheap test before `page_template`, which parses the URL: most links of a list page are
+    documents in other folders, and each is a new URL the template cache has never seen.
+    """
+    path = url.split("?", 1)[0].split("#", 1)[0]
+    return path[:path.rfind("/") + 1].lower()

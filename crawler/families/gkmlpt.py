@@ -14,6 +14,7 @@ from scrapy.http import TextResponse
 from crawler.families.base import Adapter, Listing, ListPage, absolute_url
 
 _API = re.compile(r"""["']?((?:https?://[^"'\s]+)?[^"'\s]*/gkmlpt/api/all/(\d+))""")
+_FIRST_PAGE = re.compile(r"[?&]page=1(?:&|$)")
 _COLUMN_HINTS = re.compile(r"(?:columnId|column_id|classify_id|CLASSIFY_ID|col(?:umn)?)\W{1,4}(\d{2,})|#(\d{2,})")
 
 
@@ -48,7 +49,7 @@ class GkmlptAdapter(Adapter):
         articles = data.get("articles") or data.get("data") or data.get("list") or []
         page = ListPage([Listing(absolute_url(response.url, a["url"]), a.get("title", ""), _date(a))
                          for a in articles if isinstance(a, dict) and a.get("url")])
-        if data.get("page", 1) == 1 or "page=1" in response.url:
+        if data.get("page", 1) == 1 or _FIRST_PAGE.search(response.url):   # only the first page asks for the rest
             size = int(data.get("page_size") or data.get("per_page") or len(articles) or 1)
             pages = int(data.get("pages") or math.ceil(int(data.get("total", 0)) / size) or 1)
             page.next_pages = [Request(re.sub(r"page=1\b", f"page={n}", response.url),

@@ -89,8 +89,11 @@ class ReportsSpider(Spider):
                 yield self._list_request(request.replace(meta={**request.meta, START_META: True}), source)
 
     def _list_request(self, request: Request, source: Source) -> Request:
-        request = request.replace(callback=self.parse_list, errback=self.on_error,
-                                  meta={**request.meta, "source_id": source.id, "role": "list"})
+        # the adapter's own new request, completed in place (a copy per list page costs a URL parse)
+        # (parse_list reads a TextResponse: every list page is one; Scrapy types callbacks for any Response)
+        request.callback = self.parse_list   # type: ignore[assignment]
+        request.errback = self.on_error
+        request.meta.update(source_id=source.id, role="list")
         if source.render and request.method == "GET" and _carries_a_page(request):
             return rendered(request, source.hosts(self.plan.sandbox_url))
         return request
