@@ -222,3 +222,33 @@ def test_a_text_layers_cells_name_the_page_and_line_they_were_printed_on() -> No
         lines = pages[source.page - 1].split("\n")
         assert any(source.text and re.search(rf"(?<![\d.]){re.escape(source.text)}(?![\d.])", line)
                    for line in lines), key
+
+
+# ---------------------------------------------------------------- OCR
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="the OCR reader (h4-ocr's) does not fill its cells' y0/y1 yet: "
+                                       "OCR'd cells have page, text and confidence but no box")
+def test_an_ocr_box_holds_the_figure_read_again_from_the_page_image() -> None:
+    """A scanned page: the box (pixels of the page at the OCR resolution) cut from the page image
+    and recognised again on its own reads the figure the source names, with its confidence."""
+    from extract.readers.ocr import DPI, engine
+
+    data = entry("jlp-erlang-2021-scanned-pdf").read_bytes()
+    record = extract_bytes(data)
+    assert record.provenance.ocr_pages
+    assert_sources_match_the_record(record, "px")
+    pdf = pdfium.PdfDocument(data)
+    agree = figures = 0
+    for key, source in record.cell_sources.items():
+        assert source.confidence is not None and source.page is not None and source.bbox is not None, key
+        digits = re.sub(r"\D", "", source.text)
+        if not digits:
+            continue
+        image = pdf[source.page - 1].render(scale=DPI / 72, grayscale=True).to_numpy().squeeze()
+        x0, y0, x1, y1 = (round(v) for v in source.bbox)
+        crop = np.pad(image[y0:y1, x0:x1], 16, constant_values=255)
+        found, _ = engine()(np.stack([crop] * 3, axis=-1))
+        read = re.sub(r"\D", "", "".join(text for _, text, _ in found or []))
+        figures += 1
+        agree += read == digits
+    assert figures and agree >= 0.98 * figures, f"{agree}/{figures} boxes read back as their figure"
