@@ -281,7 +281,7 @@ def decide_status(record: ReportRecord) -> str:
 
 def content_hash(record: ReportRecord, status: str) -> str:
     """What makes two loads of the same document version the same: content and status."""
-    payload = {
+    payload: dict[str, Any] = {
         "year": record.year, "format": record.format, "title": record.title, "status": status,
         "cells": record.cells, "raw": record.raw, "sections": record.sections,
         "findings": [finding.model_dump(mode="json") for finding in record.findings],
