@@ -506,13 +506,13 @@ class Mapper:
 def cell_source(cell: Cell, row: Row) -> CellSource:
     """Where a figure was printed: its row's page, its box when the reader knows all four
     edges (in the unit of the row's space), the text, and how sure the recogniser was."""
-    edges = (cell.x0, cell.y0, cell.x1, cell.y1)
-    bbox = None if any(edge is None for edge in edges) else tuple(round(float(e), 2) for e in edges)  # type: ignore[arg-type]
+    box = None
+    if cell.x0 is not None and cell.y0 is not None and cell.x1 is not None and cell.y1 is not None:
+        box = (round(cell.x0, 2), round(cell.y0, 2), round(cell.x1, 2), round(cell.y1, 2))
     read = cell.read
-    return CellSource(
-        page=row.page, bbox=bbox, unit=row.unit if bbox else None, table=row.table if bbox else None,  # type: ignore[arg-type]
-        text=cell.text.strip(), confidence=None if read is None else round(read.confidence, 4),
-        corrected=bool(getattr(read, "corrected", False)))
+    return CellSource(page=row.page, bbox=box, unit=row.unit if box else None, table=row.table if box else None,
+                      text=cell.text.strip(), confidence=None if read is None else round(read.confidence, 4),
+                      corrected=bool(getattr(read, "corrected", False)))
 
 
 def normalise_text(text: str) -> str:

@@ -13,7 +13,7 @@ cell). Readers never decide what a cell means.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from extract.findings import Findings
 from report.record import Finding, OcrPage
@@ -63,7 +63,7 @@ class Row:
     table: int | None = None
 
     @property
-    def unit(self) -> str | None:
+    def unit(self) -> Literal["pt", "px", "grid"] | None:
         """What the cells' coordinates measure: PDF points, OCR image pixels, or grid row/column."""
         if self.space == "pdf":
             return "pt"
