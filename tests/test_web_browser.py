@@ -182,6 +182,25 @@ def _the_box_marks_the_printed_figure(page, printed: str) -> None:
     assert ink > 0, f"no ink under the box of the figure {printed!r}"
 
 
+def test_a_cell_of_an_html_report_is_marked_in_its_table(page) -> None:
+    """An HTML original has no page image: the cell's table is shown as read, the cell marked."""
+    page.goto("/?year=2024")
+    page.click("a.region-link:has-text('江苏省')")
+    page.click("a.region-link:has-text('淮安市')")
+    page.click("a.agency-link:has-text('洪泽区')")
+    page.locator("#reports-table a.report-link[data-pdf='0']").first.click()
+    page.wait_for_selector("#form-t3")
+    cell = page.locator("#form-t3 td.cell[data-key='t3.new.total']")
+    printed = cell.inner_text().strip()
+    cell.click()
+    page.wait_for_selector("#cell-info[data-key='t3.new.total'] #source-grid")
+    marked = page.locator("#source-grid #source-cell")
+    assert marked.count() == 1 and marked.inner_text().strip().replace(",", "") == printed.replace(",", "")
+    assert page.locator("#cell-info #page-image").count() == 0
+    marked.scroll_into_view_if_needed()
+    _shot(page, "05b-cell-in-table")
+
+
 def test_a_saved_query_runs_and_downloads(page, tmp_path: Path) -> None:
     page.goto("/sql")
     page.click("#saved-queries a[data-query='applications_by_province']")
