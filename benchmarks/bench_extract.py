@@ -247,7 +247,7 @@ _MEASURE_WORKER = """
 import sys
 from extract import extract_isolated
 record = extract_isolated(sys.argv[1], timeout_s=300, memory_mb=2048)
-print(getattr(record.provenance, "peak_rss_mb", 0.0))
+print(record.provenance.peak_rss_mb or 0.0)
 """
 
 

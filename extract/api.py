@@ -16,7 +16,7 @@ from extract.metadata import agency_kind, agency_level, resolve_metadata
 from extract.model import Document, ReaderError, finding
 from extract.sniff import DocType, sniff
 from extract.version import EXTRACTOR_VERSION
-from report.record import Finding, Provenance, ReportRecord
+from report.record import CellSource, Finding, Provenance, ReportRecord
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +159,7 @@ def build_record(document: Document, hints: Hints) -> ReportRecord:
         agency=meta.agency, year=meta.year, format=fmt, title=meta.title,  # type: ignore[arg-type]
         cells=mapped.cells, raw=mapped.raw, sections=mapped.sections, findings=findings,
         agency_level=agency_level(meta.agency), agency_kind=agency_kind(meta.agency),
+        cell_sources=_paged(mapped.sources, document),
     )
     # Which of 表二/表三/表四 were found, and labels that resolved to nothing: for diagnosis.
     record.extraction = {"tables": sorted(mapped.tables_seen), "unresolved": mapped.unresolved[:20]}  # type: ignore[attr-defined]
@@ -166,7 +167,26 @@ def build_record(document: Document, hints: Hints) -> ReportRecord:
         from extract.ocr_repair import repair
 
         repair(record, mapped.reads)
+        _sources_after_repair(record)
     return record
+
+
+def _paged(sources: dict[str, CellSource], document: Document) -> dict[str, CellSource]:
+    """A document without pages (DOCX) gives its sources no page number."""
+    if document.pages is not None:
+        return sources
+    return {key: source.model_copy(update={"page": None}) for key, source in sources.items()}
+
+
+def _sources_after_repair(record: ReportRecord) -> None:
+    """A figure the identities had read again: its source says so, with the new reading."""
+    ocr_cells = (getattr(record, "extraction", None) or {}).get("ocr_cells", {})
+    for key, info in ocr_cells.items():
+        source = record.cell_sources.get(key)
+        if source is None or not info.get("corrected"):
+            continue
+        record.cell_sources[key] = source.model_copy(update={
+            "corrected": True, "text": record.raw.get(key, source.text), "confidence": info.get("confidence")})
 
 
 def _findings(mapped: MappedTables, lookalike: str | None, document: Document) -> list[Finding]:

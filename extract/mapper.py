@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from extract.model import Cell, CellRead, Row
@@ -33,6 +33,7 @@ from report.catalogue import (
 )
 from report.catalogue import resolve as _catalogue_resolve
 from report.labels import normalise_label
+from report.record import CellSource
 from report.values import fold_number_text, parse_cell
 
 _NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?(?:万?元)?$")
@@ -123,7 +124,7 @@ class _OpenRow:
 
     prefix: str
     columns: list[Column]
-    values: list[str]
+    values: list[tuple[Cell, Row]]  # each figure with the line it was printed on
     column_map: ColumnMap
 
 
@@ -138,6 +139,8 @@ class MappedTables:
     unresolved: list[str] = field(default_factory=list)
     # How the OCR reader read each cell it gave (extract.ocr_repair reads them again).
     reads: dict[str, CellRead] = field(default_factory=dict)
+    # Where each cell was printed: page, box, the text read there.
+    sources: dict[str, CellSource] = field(default_factory=dict)
     tables_seen: set[str] = field(default_factory=set)
     # A 国办发〔2014〕32号 统计表 (指标 / 单位 / 统计数): free key/value, no canonical cells.
     statistics_list: bool = False
@@ -166,7 +169,7 @@ class Mapper:
         return self.out
 
     def _row(self, row: Row) -> None:
-        row = Row([Cell(_clean(c.text), c.x0, c.x1, c.read) for c in row.cells], row.page, row.space, row.gridded)
+        row = replace(row, cells=[replace(c, text=_clean(c.text)) for c in row.cells])
         if not row.compact:
             if row.gridded and row.cells and self.header_rows and self.context == "t4":
                 self._finish_header()  # 表四's one row of figures, printed empty (a template shell)
@@ -366,7 +369,7 @@ class Mapper:
         if not any(is_number_text(c.text) for c in figures) and not row.gridded:
             return self._label_only(row.cells, columns)
         if not label and not self.pending and self.open_row:
-            self._continue_open_row([(None, c) for c in figures])
+            self._continue_open_row(figures, row)
             return True
         self._close_open_row()
         joined = "".join(c.text for c in self.pending) + label
@@ -458,12 +461,12 @@ class Mapper:
                 complete = False
                 if not row.gridded and not columns.positioned:
                     continue
-            self._store(key, cell.text if cell else "", columns, cell)
+            self._store(key, cell.text if cell else "", columns, cell, row)
         if not complete and not columns.positioned and row_key:
             self.open_row = _OpenRow(f"{columns.table}.{row_key}", targets,
-                                     [c.text for _, c in placed], columns)
+                                     [(c, row) for _, c in placed], columns)
 
-    def _store(self, key: str, raw: str, columns: ColumnMap, cell: Cell | None = None) -> None:
+    def _store(self, key: str, raw: str, columns: ColumnMap, cell: Cell | None = None, row: Row | None = None) -> None:
         specs = all_cell_specs()
         fmt_specs = [cell_specs(f) for f in sorted(columns.formats)] if columns.formats else []
         spec = next((s[key] for s in fmt_specs if key in s), None) or specs.get(key)
@@ -477,12 +480,14 @@ class Mapper:
         self.out.raw[key] = raw.strip()
         if cell is not None and cell.read is not None:
             self.out.reads[key] = cell.read
+        if cell is not None and row is not None:
+            self.out.sources[key] = cell_source(cell, row)
         if parsed.problem:
             self.out.problems[key] = parsed.problem
 
-    def _continue_open_row(self, placed: list[tuple[Column | None, Cell]]) -> None:
+    def _continue_open_row(self, figures: list[Cell], row: Row) -> None:
         assert self.open_row is not None
-        self.open_row.values += [c.text for _, c in placed]
+        self.open_row.values += [(c, row) for c in figures]
         if len(self.open_row.values) >= len(self.open_row.columns):
             self._close_open_row()
 
@@ -491,13 +496,25 @@ class Mapper:
         if open_row is None:
             return
         values = open_row.values[-len(open_row.columns):]
-        for col, raw in zip(open_row.columns, values, strict=False):
+        for col, (cell, row) in zip(open_row.columns, values, strict=False):
             table, _, row_key = open_row.prefix.partition(".")
             key = f"t4.{col.group or row_key}.{col.key}" if table == "t4" else f"{open_row.prefix}.{col.key}"
-            self._store(key, raw, open_row.column_map)
+            self._store(key, cell.text, open_row.column_map, cell, row)
 
 
 # ---------------------------------------------------------------- helpers
+def cell_source(cell: Cell, row: Row) -> CellSource:
+    """Where a figure was printed: its row's page, its box when the reader knows all four
+    edges (in the unit of the row's space), the text, and how sure the recogniser was."""
+    box = None
+    if cell.x0 is not None and cell.y0 is not None and cell.x1 is not None and cell.y1 is not None:
+        box = (round(cell.x0, 2), round(cell.y0, 2), round(cell.x1, 2), round(cell.y1, 2))
+    read = cell.read
+    return CellSource(page=row.page, bbox=box, unit=row.unit if box else None, table=row.table if box else None,
+                      text=cell.text.strip(), confidence=None if read is None else round(read.confidence, 4),
+                      corrected=bool(getattr(read, "corrected", False)))
+
+
 def normalise_text(text: str) -> str:
     return unicodedata.normalize("NFKC", "".join(text.split()))
 

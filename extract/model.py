@@ -3,14 +3,17 @@
 A document is a stream of rows in reading order. A row is a list of cells; a
 cell is its printed text and, when the reader knows it, its horizontal extent.
 Rows of one printed table share a coordinate system (`space`): grid column
-indices for HTML/DOCX/XLSX, page points for PDF and OCR. Prose lines are rows
-too (usually of one cell). Readers never decide what a cell means.
+indices for HTML/DOCX/XLSX, page points for PDF, image pixels for OCR. A cell
+may also know its vertical extent (y0/y1: points or pixels from the top of the
+page, or the grid row it starts on and the row after its last), which is where
+the record's `cell_sources` come from. Prose lines are rows too (usually of one
+cell). Readers never decide what a cell means.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from extract.findings import Findings
 from report.record import Finding, OcrPage
@@ -56,6 +59,17 @@ class Row:
     space: str | None = None
     # True when the row is a line of a ruled/marked-up table (a box per cell).
     gridded: bool = False
+    # Grid tables (HTML/DOCX/sheets): the table's number on its page, 1-based in reading order.
+    table: int | None = None
+
+    @property
+    def unit(self) -> Literal["pt", "px", "grid"] | None:
+        """What the cells' coordinates measure: PDF points, OCR image pixels, or grid row/column."""
+        if self.space == "pdf":
+            return "pt"
+        if self.space == "ocr":
+            return "px"
+        return "grid" if self.space else None
 
     @property
     def text(self) -> str:

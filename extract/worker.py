@@ -93,7 +93,7 @@ def handle(request: dict[str, Any], collect: _Collect) -> dict[str, Any]:
         else:
             record = extract_file(request["path"], hints, ocr=ocr)
     peak = _peak_rss_mb()
-    record.provenance.peak_rss_mb = peak  # type: ignore[attr-defined]
+    record.provenance.peak_rss_mb = peak
     return {"record": record.to_json(), "peak_rss_mb": peak, "log": collect.lines}
 
 

@@ -30,6 +30,8 @@ class Finding(BaseModel):
 
 
 class OcrPage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     page: int
     confidence: float
 
@@ -37,7 +39,7 @@ class OcrPage(BaseModel):
 class Provenance(BaseModel):
     """Where a record came from: the document version and how it was read."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="forbid")  # a misnamed field is an error, not a silent extra
 
     sha256: str | None = None
     url: str | None = None
@@ -50,6 +52,7 @@ class Provenance(BaseModel):
     ocr_pages: list[OcrPage] = Field(default_factory=list)
     extractor_version: str | None = None
     duration_ms: float | None = None
+    peak_rss_mb: float | None = None  # the isolated worker's peak memory (extract.worker)
 
 
 class CellSource(BaseModel):
@@ -60,6 +63,7 @@ class CellSource(BaseModel):
     page: int | None = None  # 1-based; None for a document without pages (HTML, DOCX, XLS)
     bbox: tuple[float, float, float, float] | None = None  # x0, y0, x1, y1 (top-left origin)
     unit: Literal["pt", "px", "grid"] | None = None  # PDF points, image pixels, table row/col
+    table: int | None = None  # grid units: which table of the page (1-based, reading order)
     text: str = ""  # the printed text the value was read from
     confidence: float | None = None  # the recogniser's, for OCR
     corrected: bool = False  # re-read because the report's identities disagreed

@@ -14,7 +14,8 @@ from warehouse.views import VIEW_NAMES
 from warehouse.wide import report_facts  # noqa: F401  (declares the materialised table on Base.metadata)
 
 TABLES = {"regions", "report_years", "cell_dictionary", "rule_labels", "sources", "agencies", "crawl_runs",
-          "documents", "extraction_attempts", "alerts", "alert_deliveries", "reports", "cells", "findings", "report_sections",
+          "documents", "extraction_attempts", "alerts", "alert_deliveries", "reports", "cells", "cell_sources",
+          "findings", "report_sections",
           "report_facts"}
 
 
@@ -47,7 +48,7 @@ def test_upgrade_from_empty_then_downgrade_back_to_empty(warehouse_url: str) -> 
     downgrade(warehouse_url, "0001")
     tables, views = _tables_and_views(warehouse_url)
     assert views == set()
-    assert tables == TABLES - {"report_facts", "alert_deliveries"}
+    assert tables == TABLES - {"report_facts", "alert_deliveries", "cell_sources"}
     assert not _has_search_index(warehouse_url)
 
     downgrade(warehouse_url, "base")

@@ -225,13 +225,16 @@ def test_dictionary_ops_and_language(client: TestClient) -> None:
 
 
 def test_a_cell_with_page_and_bbox_is_boxed_on_its_page(filled: dict, warehouse_engine, tmp_path) -> None:
-    """Once cells carry provenance (page, bbox in PDF points), the cell's box is drawn on the page image."""
+    """A cell whose source is a box in PDF points is drawn on its page's image; an OCR'd cell's box
+    in pixels is scaled from the reader's resolution; a cell without a box shows page 1 unmarked."""
     import datetime as dt
 
     from reportlab.pdfgen import canvas
 
     from crawler.store import RawStore
+    from extract.readers.ocr import DPI
     from nianbao.web.app import create_app
+    from report.record import CellSource
 
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=(600, 800))
@@ -241,25 +244,58 @@ def test_a_cell_with_page_and_bbox_is_boxed_on_its_page(filled: dict, warehouse_
     pdf.save()
     store = tmp_path / "raw"
     sha = RawStore(str(store)).put(buffer.getvalue())
-    report_id = _load(warehouse_engine, make_record(7, year=2022), filled["county"], sha, "2023-02-01")
-    bbox_type = "JSONB" if warehouse_engine.dialect.name == "postgresql" else "JSON"
-    with warehouse_engine.begin() as conn:  # what the provenance change will add to cells
-        conn.execute(text("ALTER TABLE cells ADD COLUMN page INTEGER"))
-        conn.execute(text(f"ALTER TABLE cells ADD COLUMN bbox {bbox_type}"))
-        value = "CAST(:b AS JSONB)" if bbox_type == "JSONB" else ":b"
-        conn.execute(text(f"UPDATE cells SET page = 2, bbox = {value} WHERE report_id = :r AND key = 't3.new.total'"),
-                     {"b": "[60, 200, 120, 220]", "r": report_id})
+    record = make_record(7, year=2022)
+    record.cell_sources = {
+        "t3.new.total": CellSource(page=2, bbox=(60, 200, 120, 220), unit="pt", text=record.raw["t3.new.total"]),
+        "t4.review.total": CellSource(page=1, bbox=(60 * DPI / 72, 400 * DPI / 72, 180 * DPI / 72, 420 * DPI / 72),
+                                      unit="px", text=record.raw["t4.review.total"], confidence=0.75, corrected=True),
+    }
+    report_id = _load(warehouse_engine, record, filled["county"], sha, "2023-02-01")
     app = create_app(filled["url"], str(store), today=dt.date(2025, 6, 1))
     try:
         with TestClient(app) as client:
             fragment = client.get(f"/reports/{report_id}/cells/t3.new.total").text
             assert f"/documents/{sha}/pages/2.png" in fragment
-            assert 'id="cell-box" style="left: 10.0%; top: 25.0%; width: 10.0%; height: 2.5%"' in fragment
+            assert 'style="left: 10.0%; top: 25.0%; width: 10.0%; height: 2.5%"' in fragment
             image = client.get(f"/documents/{sha}/pages/2.png")
             assert image.status_code == 200 and image.content[:8] == b"\x89PNG\r\n\x1a\n"
+            scanned = client.get(f"/reports/{report_id}/cells/t4.review.total").text
+            assert 'style="left: 10.0%; top: 50.0%; width: 20.0%; height: 2.5%"' in scanned
+            assert 'id="cell-confidence">0.75<' in scanned and 'id="cell-corrected"' in scanned
             plain = client.get(f"/reports/{report_id}/cells/t3.disclosed.total").text
             assert f"/documents/{sha}/pages/1.png" in plain and 'id="cell-box"' not in plain
             assert client.get(f"/documents/{sha}/original").headers["content-type"] == "application/pdf"
+            api = client.get(f"/api/reports/{report_id}").json()["cells"]["t3.new.total"]
+            assert (api["page"], api["bbox"], api["unit"]) == (2, [60.0, 200.0, 120.0, 220.0], "pt")
+    finally:
+        app.state.engine.dispose()
+
+
+def test_a_grid_cell_is_marked_in_its_table(filled: dict, warehouse_engine, tmp_path) -> None:
+    """An HTML original: the cell's table is shown as the reader read it, the cell's own box marked."""
+    import datetime as dt
+
+    from crawler.store import RawStore
+    from extract import extract_bytes
+    from nianbao.web.app import create_app
+    from sandbox.corpus import load_corpus
+
+    [entry] = [e for e in load_corpus() if e.name == "chanhe-industry-2023-html"]
+    data = entry.read_bytes()
+    store = tmp_path / "raw"
+    sha = RawStore(str(store)).put(data)
+    record = extract_bytes(data)
+    record.year = 2021  # a year the filled warehouse has no report of for this agency
+    report_id = _load(warehouse_engine, record, filled["county"], sha, "2022-01-20")
+    source = record.cell_sources["t3.new.total"]
+    app = create_app(filled["url"], str(store), today=dt.date(2025, 6, 1))
+    try:
+        with TestClient(app) as client:
+            fragment = client.get(f"/reports/{report_id}/cells/t3.new.total").text
+            assert 'id="source-grid"' in fragment and 'id="page-image"' not in fragment
+            marked = fragment.split('id="source-cell">', 1)[1].split("</td>", 1)[0]
+            assert marked == source.text == record.raw["t3.new.total"]
+            assert fragment.count('class="source-cell"') == 1
     finally:
         app.state.engine.dispose()
 

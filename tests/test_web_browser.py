@@ -147,7 +147,58 @@ def test_click_through_coverage_agency_report_cell_page(page, server: str) -> No
     image.wait_for()
     page.wait_for_function("() => { const i = document.querySelector('#cell-info #page-image');"
                            " return i && i.complete && i.naturalWidth > 0; }")
+    _the_box_marks_the_printed_figure(page, printed)
     _shot(page, "05-cell-page")
+
+
+def _the_box_marks_the_printed_figure(page, printed: str) -> None:
+    """The cell's box is drawn on the page image, inside it, no larger than a table cell, and the
+    page image inside the box (clear of the cell's ruling lines) shows ink: the figure printed there."""
+    box = page.locator("#cell-info #cell-box")
+    box.wait_for()
+    image = page.locator("#cell-info #page-image").bounding_box()
+    marked = box.bounding_box()
+    assert image and marked and marked["width"] > 2 and marked["height"] > 2
+    assert image["x"] <= marked["x"] and marked["x"] + marked["width"] <= image["x"] + image["width"] + 1
+    assert image["y"] <= marked["y"] and marked["y"] + marked["height"] <= image["y"] + image["height"] + 1
+    assert marked["width"] < image["width"] / 3 and marked["height"] < image["height"] / 10
+    ink = page.evaluate("""() => {
+        const img = document.querySelector('#cell-info #page-image');
+        const box = document.querySelector('#cell-info #cell-box').getBoundingClientRect();
+        const shown = img.getBoundingClientRect();
+        const canvas = document.createElement('canvas');
+        canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
+        const context = canvas.getContext('2d');
+        context.drawImage(img, 0, 0);
+        const sx = img.naturalWidth / shown.width, sy = img.naturalHeight / shown.height;
+        // Inset from the box's edges: a ruled cell's box lies on its rules, which are ink too.
+        const x = Math.floor((box.left - shown.left) * sx) + 4, y = Math.floor((box.top - shown.top + box.height / 4) * sy);
+        const w = Math.max(1, Math.floor(box.width * sx) - 8), h = Math.max(1, Math.floor(box.height / 2 * sy));
+        const pixels = context.getImageData(x, y, w, h).data;
+        let dark = 0;
+        for (let i = 0; i < pixels.length; i += 4) { if (pixels[i] + pixels[i + 1] + pixels[i + 2] < 300) dark++; }
+        return dark;
+    }""")
+    assert ink > 0, f"no ink under the box of the figure {printed!r}"
+
+
+def test_a_cell_of_an_html_report_is_marked_in_its_table(page) -> None:
+    """An HTML original has no page image: the cell's table is shown as read, the cell marked."""
+    page.goto("/?year=2024")
+    page.click("a.region-link:has-text('江苏省')")
+    page.click("a.region-link:has-text('淮安市')")
+    page.click("a.agency-link:has-text('洪泽区')")
+    page.locator("#reports-table a.report-link[data-pdf='0']").first.click()
+    page.wait_for_selector("#form-t3")
+    cell = page.locator("#form-t3 td.cell[data-key='t3.new.total']")
+    printed = cell.inner_text().strip()
+    cell.click()
+    page.wait_for_selector("#cell-info[data-key='t3.new.total'] #source-grid")
+    marked = page.locator("#source-grid #source-cell")
+    assert marked.count() == 1 and marked.inner_text().strip().replace(",", "") == printed.replace(",", "")
+    assert page.locator("#cell-info #page-image").count() == 0
+    marked.scroll_into_view_if_needed()
+    _shot(page, "05b-cell-in-table")
 
 
 def test_a_saved_query_runs_and_downloads(page, tmp_path: Path) -> None:

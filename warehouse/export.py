@@ -27,6 +27,13 @@ EXCEL_MAX_ROWS = 1_048_576
 CHUNK_ROWS = 50_000  # rows fetched at a time, and a Parquet row group
 LONG_COLUMNS = ("report_id", "agency_slug", "agency", "region_code", "year", "format", "status",
                 "key", "column_name", "label", "unit", "value", "raw", "null_reason")
+# Where each cell was printed (warehouse cell_sources), beside its value in the long form.
+SOURCE_COLUMNS = ("source_page", "source_x0", "source_y0", "source_x1", "source_y1", "source_unit",
+                  "source_table", "source_text", "source_confidence", "source_corrected")
+_SOURCE_SELECT = ("s.page", "s.x0", "s.y0", "s.x1", "s.y1", "s.unit", "s.grid_table", "s.text", "s.confidence",
+                  "s.corrected")
+_SOURCE_TYPES = {"source_page": "int", "source_table": "int", "source_x0": "float", "source_y0": "float",
+                 "source_x1": "float", "source_y1": "float", "source_confidence": "float", "source_corrected": "bool"}
 DICTIONARY_COLUMNS = ("column_name", "key", "label_zh", "unit", "kind", "formats", "table_id", "section",
                       "row_label", "column_label")
 INTEGER_META = {"report_id", "agency_id", "year"}
@@ -35,7 +42,7 @@ INTEGER_META = {"report_id", "agency_id", "year"}
 @dataclass(frozen=True)
 class Column:
     name: str
-    type: str  # "int" | "float" | "str"
+    type: str  # "int" | "float" | "str" | "bool"
 
 
 @dataclass
@@ -112,9 +119,13 @@ def _wide(conn: Connection, where: str, params: dict[str, Any], kinds: dict[str,
 
 
 def _long(conn: Connection, where: str, params: dict[str, Any]) -> Table:
-    types = {"report_id": "int", "year": "int", "value": "float"}
-    columns = [Column(name, types.get(name, "str")) for name in LONG_COLUMNS]
-    sql = f"SELECT {', '.join(LONG_COLUMNS)} FROM cells_labelled WHERE {where} ORDER BY report_id, position, key"
+    types = {"report_id": "int", "year": "int", "value": "float", **_SOURCE_TYPES}
+    columns = [Column(name, types.get(name, "str")) for name in (*LONG_COLUMNS, *SOURCE_COLUMNS)]
+    selected = [f"c.{name}" for name in LONG_COLUMNS] + [
+        f"{expression} AS {name}" for expression, name in zip(_SOURCE_SELECT, SOURCE_COLUMNS, strict=True)]
+    sql = (f"SELECT {', '.join(selected)} FROM cells_labelled c "
+           "LEFT JOIN cell_sources s ON s.report_id = c.report_id AND s.key = c.key "
+           f"WHERE {where} ORDER BY c.report_id, c.position, c.key")
     rows = (tuple(_typed(value, column) for value, column in zip(row, columns, strict=True))
             for row in _stream(conn, sql, params))
     return Table("long", columns, rows)
@@ -123,6 +134,8 @@ def _long(conn: Connection, where: str, params: dict[str, Any]) -> Table:
 def _typed(value: Any, column: Column) -> Any:
     if column.type == "str":
         return None if value is None else str(value)
+    if column.type == "bool":
+        return None if value is None else bool(value)
     return _number(value, column.type)
 
 
@@ -158,7 +171,7 @@ def write_parquet(table: Table, path: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    arrow_types = {"int": pa.int64(), "float": pa.float64(), "str": pa.string()}
+    arrow_types = {"int": pa.int64(), "float": pa.float64(), "str": pa.string(), "bool": pa.bool_()}
     schema = pa.schema([pa.field(column.name, arrow_types[column.type]) for column in table.columns])
     with pq.ParquetWriter(path, schema) as writer:
         for chunk in _chunks(table.rows, CHUNK_ROWS):

@@ -35,6 +35,7 @@ from warehouse.models import (
     REPORT_STATUSES,
     Agency,
     Cell,
+    CellSource,
     Document,
     Finding,
     Region,
@@ -56,6 +57,7 @@ INSERT_CHUNK = 1000  # rows per INSERT … ON CONFLICT (bind parameters stay far
 
 _reports: Table = Report.__table__  # type: ignore[assignment]
 _cells: Table = Cell.__table__  # type: ignore[assignment]
+_cell_sources: Table = CellSource.__table__  # type: ignore[assignment]
 _findings: Table = Finding.__table__  # type: ignore[assignment]
 _sections: Table = ReportSection.__table__  # type: ignore[assignment]
 _documents: Table = Document.__table__  # type: ignore[assignment]
@@ -63,6 +65,8 @@ _agencies: Table = Agency.__table__  # type: ignore[assignment]
 _sources: Table = Source.__table__  # type: ignore[assignment]
 _regions: Table = Region.__table__  # type: ignore[assignment]
 CELL_COLUMNS = ("report_id", "key", "value", "raw", "null_reason")
+SOURCE_COLUMNS = ("report_id", "key", "page", "x0", "y0", "x1", "y1", "unit", "grid_table", "text",
+                  "confidence", "corrected")
 
 
 @dataclass(frozen=True)
@@ -301,11 +305,13 @@ def decide_status(record: ReportRecord) -> str:
 
 def content_hash(record: ReportRecord, status: str) -> str:
     """What makes two loads of the same document version the same: content and status."""
-    payload = {
+    payload: dict[str, Any] = {
         "year": record.year, "format": record.format, "title": record.title, "status": status,
         "cells": record.cells, "raw": record.raw, "sections": record.sections,
         "findings": [finding.model_dump(mode="json") for finding in record.findings],
     }
+    if record.cell_sources:  # a record without sources hashes as before they existed
+        payload["cell_sources"] = {key: source.model_dump(mode="json") for key, source in record.cell_sources.items()}
     encoded = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(encoded.encode()).hexdigest()
 
@@ -324,6 +330,14 @@ def cell_rows(report_id: int, record: ReportRecord) -> Iterator[tuple[Any, ...]]
         yield report_id, key, value, raw, None if value is not None else null_reason(value, raw)
     for key in printed.keys() - record.cells.keys():
         yield report_id, key, None, printed[key], null_reason(None, printed[key])
+
+
+def source_rows(report_id: int, record: ReportRecord) -> Iterator[tuple[Any, ...]]:
+    """Where each cell was printed, one row per cell the record has a source for."""
+    for key, source in record.cell_sources.items():
+        x0, y0, x1, y1 = source.bbox or (None, None, None, None)
+        yield (report_id, key, source.page, x0, y0, x1, y1, source.unit, source.table, source.text,
+               source.confidence, source.corrected)
 
 
 @dataclass
@@ -539,7 +553,7 @@ def _remove_replaced_content(conn: Connection, replaced: list[_Prepared]) -> Non
     if not replaced:
         return
     ids = [p.report_id for p in replaced]
-    for table in (_cells, _findings, _sections):
+    for table in (_cells, _cell_sources, _findings, _sections):
         conn.execute(delete(table).where(table.c.report_id.in_(ids)))
     for p in replaced:
         conn.execute(update(_reports).where(_reports.c.id == p.report_id).values(**_report_values(p)))
@@ -566,6 +580,8 @@ def _insert_new_reports(conn: Connection, new: list[_Prepared]) -> None:
 
 def _write_cells(conn: Connection, changed: list[_Prepared]) -> None:
     write_rows(conn, _cells, CELL_COLUMNS, (row for p in changed for row in cell_rows(p.report_id, p.item.record)))
+    write_rows(conn, _cell_sources, SOURCE_COLUMNS,
+               (row for p in changed for row in source_rows(p.report_id, p.item.record)))
 
 
 def write_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:

@@ -2,7 +2,7 @@
 
 Operational tables: regions, sources, agencies, crawl_runs, documents,
 extraction_attempts, alerts, alert_deliveries. Analytical tables: reports, cells (long form),
-findings, report_sections. Dimensions and labels: report_years, cell_dictionary,
+cell_sources (where each cell was printed), findings, report_sections. Dimensions and labels: report_years, cell_dictionary,
 rule_labels. The tables are created only by the migrations in warehouse/migrations.
 """
 
@@ -19,6 +19,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -41,6 +42,7 @@ REGION_LEVELS = ("province", "prefecture", "county")
 REPORT_STATUSES = ("accepted", "quarantined")
 SEVERITIES = ("error", "warning", "info")
 NULL_REASONS = ("empty", "text")
+SOURCE_UNITS = ("pt", "px", "grid")
 
 JsonType = JSON().with_variant(JSONB(), "postgresql")
 
@@ -326,6 +328,29 @@ class Cell(Base):
     null_reason: Mapped[str | None] = mapped_column(String(16))
 
 
+class CellSource(Base):
+    """Where a cell's value was printed: page, box (x0, y0, x1, y1 from the top left, in `unit`:
+    PDF points, image pixels or grid row/column), the text read there and, for OCR, the
+    recogniser's confidence. Keyed like `cells`; like it, report_id is not a declared foreign key
+    (bulk COPY) and the loader writes the rows only with their report's cells."""
+
+    __tablename__ = "cell_sources"
+    __table_args__ = (CheckConstraint(f"unit IS NULL OR {_one_of('unit', SOURCE_UNITS)}", name="unit"),)
+
+    report_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    page: Mapped[int | None] = mapped_column(Integer)
+    x0: Mapped[float | None] = mapped_column(Float)
+    y0: Mapped[float | None] = mapped_column(Float)
+    x1: Mapped[float | None] = mapped_column(Float)
+    y1: Mapped[float | None] = mapped_column(Float)
+    unit: Mapped[str | None] = mapped_column(String(8))
+    grid_table: Mapped[int | None] = mapped_column(Integer)  # grid units: the table's number on the page
+    text: Mapped[str | None] = mapped_column(Text)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    corrected: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 class Finding(Base):
     __tablename__ = "findings"
     __table_args__ = (CheckConstraint(_one_of("severity", SEVERITIES), name="severity"),)
@@ -350,6 +375,7 @@ class ReportSection(Base):
 
 
 __all__ = [
-    "Agency", "Alert", "AlertDelivery", "Base", "Cell", "CellDictionary", "CrawlRun", "Document", "ExtractionAttempt",
+    "Agency", "Alert", "AlertDelivery", "Base", "Cell", "CellDictionary", "CellSource", "CrawlRun", "Document",
+    "ExtractionAttempt",
     "Finding", "Region", "Report", "ReportSection", "ReportYear", "RuleLabel", "Source",
 ]

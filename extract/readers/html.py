@@ -171,10 +171,10 @@ class _Walker:
                 for dr in range(rowspan):
                     for dc in range(colspan):
                         taken[(r + dr, c + dc)] = True
-                cells.append(Cell(_cell_text(td), float(c), float(c + colspan)))
+                cells.append(Cell(_cell_text(td), float(c), float(c + colspan), y0=float(r), y1=float(r + rowspan)))
                 c += colspan
             if any(cell.text for cell in cells):
-                self.rows.append(Row(cells, self.page, space, gridded=True))
+                self.rows.append(Row(cells, self.page, space, gridded=True, table=self.tables))
 
 
 def _span(value: str | None) -> int:

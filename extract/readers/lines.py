@@ -46,23 +46,31 @@ def word_lines(words: list[dict[str, Any]]) -> Iterator[tuple[float, list[dict[s
 
 
 def word_cells(words: list[dict[str, Any]]) -> list[Cell]:
-    """Words of a line joined into cells where the gap is narrower than two characters."""
+    """Words of a line joined into cells where the gap is narrower than two characters;
+    each cell's box is the union of its words'."""
     cells: list[Cell] = []
-    text, x0, x1 = "", 0.0, 0.0
+    group: list[dict[str, Any]] = []
+    text, last_x1 = "", 0.0
     last_was_figure = False
     for word in words:
         char_width = (word["bottom"] - word["top"]) or 10.0
         figure = bool(_FIGURE.match(word["text"]))
-        if text and (figure or last_was_figure or word["x0"] - x1 > 0.5 * char_width):
-            cells.append(Cell(text, x0, x1))
-            text = ""
+        if text and (figure or last_was_figure or word["x0"] - last_x1 > 0.5 * char_width):
+            cells.append(_cell(text, group))
+            text, group = "", []
         if not text:
-            text, x0 = word["text"], word["x0"]
+            text = word["text"]
         else:
-            gap = " " if word["x0"] - x1 > 0.2 * char_width else ""
+            gap = " " if word["x0"] - last_x1 > 0.2 * char_width else ""
             text += gap + word["text"]
-        x1 = word["x1"]
+        group.append(word)
+        last_x1 = word["x1"]
         last_was_figure = figure
     if text:
-        cells.append(Cell(text, x0, x1))
+        cells.append(_cell(text, group))
     return cells
+
+
+def _cell(text: str, words: list[dict[str, Any]]) -> Cell:
+    return Cell(text, words[0]["x0"], words[-1]["x1"],
+                y0=min(float(w["top"]) for w in words), y1=max(float(w["bottom"]) for w in words))

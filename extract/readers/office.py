@@ -74,7 +74,7 @@ def _walk_blocks(container: Any, rows: list[Row], tables: list[int]) -> None:
                         _walk_blocks(tc, rows, tables)
             else:
                 tables[0] += 1
-                rows.extend(_docx_table(block, f"docx-t{tables[0]}"))
+                rows.extend(_docx_table(block, f"docx-t{tables[0]}", tables[0]))
         elif block.tag in (f"{_W}sdt", f"{_W}sdtContent", f"{_W}customXml"):
             inner = block.find(f"{_W}sdtContent") if block.tag == f"{_W}sdt" else block
             if inner is not None:
@@ -93,10 +93,10 @@ def _paragraph_text(paragraph: Any) -> str:
     return "".join(parts)
 
 
-def _docx_table(table: Any, space: str) -> list[Row]:
+def _docx_table(table: Any, space: str, number: int) -> list[Row]:
     """A w:tbl as grid rows: gridSpan is the colspan; vMerge continuations are left out."""
     rows = []
-    for tr in table.iterchildren(f"{_W}tr"):
+    for r, tr in enumerate(table.iterchildren(f"{_W}tr")):
         column = 0
         properties = tr.find(f"{_W}trPr")
         if properties is not None:
@@ -108,10 +108,10 @@ def _docx_table(table: Any, space: str) -> list[Row]:
             span, continued = _tc_span(tc)
             if not continued:
                 text = "\n".join(_paragraph_text(p) for p in tc.iter(f"{_W}p")).strip()
-                cells.append(Cell(text, float(column), float(column + span)))
+                cells.append(Cell(text, float(column), float(column + span), y0=float(r), y1=float(r + 1)))
             column += span
         if any(c.text for c in cells):
-            rows.append(Row(cells, 1, space, gridded=True))
+            rows.append(Row(cells, 1, space, gridded=True, table=number))
     return rows
 
 
@@ -140,7 +140,7 @@ def read_sheet(data: bytes, kind: str) -> Document:
     for number, (name, grid) in enumerate(sheets, start=1):
         for cells in grid:
             if any(c.text for c in cells):
-                document.rows.append(Row(cells, number, f"{kind}-{name}", gridded=True))
+                document.rows.append(Row(cells, number, f"{kind}-{name}", gridded=True, table=1))
     return document
 
 
@@ -160,10 +160,11 @@ def _xlsx_sheets(data: bytes) -> list[tuple[str, list[list[Cell]]]]:
     book = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
     sheets = []
     for sheet in book.worksheets:
-        spans: dict[tuple[int, int], int] = {}
+        spans: dict[tuple[int, int], tuple[int, int]] = {}
         covered: set[tuple[int, int]] = set()
         for merged in sheet.merged_cells.ranges:
-            spans[(merged.min_row, merged.min_col)] = merged.max_col - merged.min_col + 1
+            spans[(merged.min_row, merged.min_col)] = (merged.max_row - merged.min_row + 1,
+                                                       merged.max_col - merged.min_col + 1)
             for r in range(merged.min_row, merged.max_row + 1):
                 for c in range(merged.min_col, merged.max_col + 1):
                     if (r, c) != (merged.min_row, merged.min_col):
@@ -174,8 +175,9 @@ def _xlsx_sheets(data: bytes) -> list[tuple[str, list[list[Cell]]]]:
             for c, value in enumerate(row, start=1):
                 if (r, c) in covered:
                     continue
-                span = spans.get((r, c), 1)
-                cells.append(Cell(_format_value(value), float(c - 1), float(c - 1 + span)))
+                rowspan, colspan = spans.get((r, c), (1, 1))
+                cells.append(Cell(_format_value(value), float(c - 1), float(c - 1 + colspan),
+                                  y0=float(r - 1), y1=float(r - 1 + rowspan)))
             grid.append(_trim(cells))
         sheets.append((sheet.title, grid))
     return sheets
@@ -190,18 +192,22 @@ def _xls_sheets(data: bytes) -> list[tuple[str, list[list[Cell]]]]:
         book = xlrd.open_workbook(file_contents=data)
     sheets = []
     for sheet in book.sheets():
-        spans: dict[tuple[int, int], int] = {}
+        spans: dict[tuple[int, int], tuple[int, int]] = {}
         covered: set[tuple[int, int]] = set()
         for r0, r1, c0, c1 in getattr(sheet, "merged_cells", []):
-            spans[(r0, c0)] = c1 - c0
+            spans[(r0, c0)] = (r1 - r0, c1 - c0)
             covered.update((r, c) for r in range(r0, r1) for c in range(c0, c1) if (r, c) != (r0, c0))
         grid = []
         for r in range(sheet.nrows):
-            cells = [Cell(_format_value(sheet.cell_value(r, c)), float(c), float(c + spans.get((r, c), 1)))
-                     for c in range(sheet.ncols) if (r, c) not in covered]
+            cells = [_xls_cell(sheet, r, c, spans.get((r, c), (1, 1))) for c in range(sheet.ncols) if (r, c) not in covered]
             grid.append(_trim(cells))
         sheets.append((sheet.name, grid))
     return sheets
+
+
+def _xls_cell(sheet: Any, r: int, c: int, span: tuple[int, int]) -> Cell:
+    rowspan, colspan = span
+    return Cell(_format_value(sheet.cell_value(r, c)), float(c), float(c + colspan), y0=float(r), y1=float(r + rowspan))
 
 
 def _trim(cells: list[Cell]) -> list[Cell]:

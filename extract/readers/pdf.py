@@ -245,7 +245,7 @@ def _plumber_rows(page: Any, number: int) -> Iterator[Row]:
             continue  # a framed text box, not a table: its lines are read as lines
         boxes.append(table.bbox)
         for row_cells, texts in zip(table.rows, table.extract(), strict=False):
-            cells = [Cell(text or "", bbox[0], bbox[2])
+            cells = [Cell(text or "", float(bbox[0]), float(bbox[2]), y0=float(bbox[1]), y1=float(bbox[3]))
                      for bbox, text in zip(row_cells.cells, texts, strict=False) if bbox is not None]
             if cells:
                 placed.append((row_cells.bbox[1], Row(cells, number, "pdf", gridded=True)))

@@ -42,7 +42,7 @@ def placed_rows(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, number: int)
     cells = _drop_text_frames(_cells(horizontal, vertical))
     placed: list[tuple[float, Row]] = []
     for top, members in _bands(cells):
-        row_cells = [Cell(_bounded_text(textpage, c, height), c[0], c[2]) for c in members]
+        row_cells = [Cell(_bounded_text(textpage, c, height), c[0], c[2], y0=c[1], y1=c[3]) for c in members]
         placed.append((top, Row(row_cells, number, "pdf", gridded=True)))
     margin = 0.07 * height
     for top, words in word_lines(_words(textpage, cells, height)):

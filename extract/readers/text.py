@@ -19,13 +19,8 @@ def decode_text(data: bytes) -> str:
 
 
 def read_text(data: bytes) -> Document:
-    text = decode_text(data)
-    rows = []
-    page = 1
-    for line in text.splitlines():
-        if "\f" in line:
-            page += line.count("\f")
-            line = line.replace("\f", "")
-        if line.strip():
-            rows.append(Row([Cell(part) for part in split_line(line)], page))
-    return Document(rows=rows, reader="text", pages=page)
+    """Lines of text; a form feed starts the next page (as pdftotext writes them)."""
+    pages = decode_text(data).split("\f")
+    rows = [Row([Cell(part) for part in split_line(line)], number)
+            for number, page in enumerate(pages, start=1) for line in page.splitlines() if line.strip()]
+    return Document(rows=rows, reader="text", pages=len(pages))

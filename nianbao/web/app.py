@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.pool import QueuePool
 
 from nianbao.web import data, i18n, layout, saved
-from nianbao.web.documents import Originals
+from nianbao.web.documents import Originals, box_on_page
 from report.agencies import today_in_china
 from warehouse import regions
 from warehouse.dictionary import entries
@@ -142,19 +142,22 @@ def create_app(url: str, raw_store: str, *, today: dt.date | None = None) -> Fas
 
     @app.get("/reports/{report_id}/cells/{key}", response_class=HTMLResponse, tags=["pages"])
     def cell_fragment(request: Request, conn: Conn, report_id: int, key: str) -> HTMLResponse:
-        """The cell's value and findings, and the page of the original with the cell's box when known."""
+        """The cell's value and findings, and where it was printed: the page of the original with
+        the cell's box marked, or (HTML, DOCX, sheets) the table with the cell marked."""
         found = _found(data.report(conn, report_id))
-        cell = found["cells"].get(key) or {"value": None, "raw": None, "page": None, "bbox": None}
-        page_number = cell.get("page") or 1
-        size = originals.page_size(found["sha256"], page_number)
-        box = None
-        if size and cell.get("bbox"):
-            x0, top, x1, bottom = cell["bbox"]
-            box = {"left": 100 * x0 / size[0], "top": 100 * top / size[1],
-                   "width": 100 * (x1 - x0) / size[0], "height": 100 * (bottom - top) / size[1]}
+        cell = found["cells"].get(key) or {"value": None, "raw": None, "page": None, "bbox": None, "unit": None}
+        page_number, box, grid = None, None, None
+        if cell.get("unit") == "grid" and cell.get("bbox") and cell.get("table"):
+            x0, y0, _, _ = cell["bbox"]
+            grid = originals.grid(found["sha256"], cell.get("page"), cell["table"], int(y0), int(x0))
+        else:
+            image = originals.page(found["sha256"], cell.get("page") or 1)
+            if image is not None:
+                page_number = cell.get("page") or 1
+                box = box_on_page(cell.get("bbox"), cell.get("unit"), image)
         findings = [f for f in found["findings"] if key in (f["cells"] or [])]
-        return page(request, "cell.html", report=found, key=key, cell=cell, findings=findings, box=box,
-                    page_number=page_number if size else None, has_original=originals.get(found["sha256"]) is not None)
+        return page(request, "cell.html", report=found, key=key, cell=cell, findings=findings, box=box, grid=grid,
+                    page_number=page_number, has_original=originals.get(found["sha256"]) is not None)
 
     @app.get("/api/reports/{report_id}", tags=["api"])
     def report_api(conn: Conn, report_id: int) -> Any:
@@ -177,7 +180,7 @@ def create_app(url: str, raw_store: str, *, today: dt.date | None = None) -> Fas
     def page_image(sha256: str, number: int) -> Response:
         image = originals.page(_sha(sha256), number)
         if image is None:
-            raise HTTPException(404, "no such page (or the original is not a PDF)")
+            raise HTTPException(404, "no such page (or the original is neither a PDF nor an image)")
         return Response(image.png, media_type="image/png", headers={"Cache-Control": "max-age=86400"})
 
     # ------------------------------------------------------------ compare

@@ -218,22 +218,6 @@ def cross_year_checks(trend_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 # ---------------------------------------------------------------- report
-_CELL_COLUMNS: dict[int, frozenset[str]] = {}
-
-
-def cell_columns(conn: Connection) -> frozenset[str]:
-    """The cells table's columns (asked once per engine): page and bbox appear once provenance is stored."""
-    known = _CELL_COLUMNS.get(id(conn.engine))
-    if known is None:
-        if conn.dialect.name == "sqlite":
-            known = frozenset(row[1] for row in conn.execute(text("PRAGMA table_info(cells)")))
-        else:
-            known = frozenset(conn.scalars(text("SELECT column_name FROM information_schema.columns "
-                                                "WHERE table_name = 'cells'")))
-        _CELL_COLUMNS[id(conn.engine)] = known
-    return known
-
-
 def report_head(conn: Connection, report_id: int) -> dict[str, Any] | None:
     """A report's agency, year, status and document, without its cells."""
     rows = _rows(conn, """SELECT r.id, r.agency_id, a.name AS agency, a.kind, a.region_code, r.year, r.format,
@@ -266,25 +250,19 @@ def report(conn: Connection, report_id: int) -> dict[str, Any] | None:
 
 
 def cells(conn: Connection, report_id: int) -> dict[str, dict[str, Any]]:
-    extra = [name for name in ("page", "bbox") if name in cell_columns(conn)]
-    columns = ", ".join(["key", "value", "raw", "null_reason", *extra])
+    """Every cell with its value and, when the reader knew it, where it was printed (cell_sources)."""
     result = {}
-    for row in _rows(conn, f"SELECT {columns} FROM cells WHERE report_id = :id", {"id": report_id}):
-        result[row["key"]] = {"value": plain(row["value"]), "raw": row["raw"], "null_reason": row["null_reason"],
-                              "page": row.get("page"), "bbox": _bbox(row.get("bbox"))}
+    for row in _rows(conn, """SELECT c.key, c.value, c.raw, c.null_reason, s.page, s.x0, s.y0, s.x1, s.y1, s.unit,
+            s.grid_table, s.text AS source_text, s.confidence, s.corrected
+        FROM cells c LEFT JOIN cell_sources s ON s.report_id = c.report_id AND s.key = c.key
+        WHERE c.report_id = :id""", {"id": report_id}):
+        edges = [row["x0"], row["y0"], row["x1"], row["y1"]]
+        result[row["key"]] = {
+            "value": plain(row["value"]), "raw": row["raw"], "null_reason": row["null_reason"],
+            "page": row["page"], "bbox": None if None in edges else [float(e) for e in edges], "unit": row["unit"],
+            "table": row["grid_table"], "source_text": row["source_text"], "confidence": row["confidence"],
+            "corrected": bool(row["corrected"]) if row["corrected"] is not None else None}
     return result
-
-
-def _bbox(value: Any) -> list[float] | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        import json
-
-        value = json.loads(value)
-    if not isinstance(value, list | tuple) or len(value) < 4:
-        return None  # not a box: the page is shown without one
-    return [float(v) for v in value][:4]
 
 
 def versions(conn: Connection, agency_id: int, year: int) -> list[dict[str, Any]]:

@@ -6,7 +6,7 @@ with duplicates of (run_id, source_id) removed, and makes the pair unique (ON CO
 needs it). Re-keys the open missing/late alerts by agency id instead of agency name.
 
 Revision ID: 0008_alert_delivery
-Revises: 0003
+Revises: 0004_cell_sources
 Create Date: 2026-12-02
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_alert_delivery"
-down_revision = "0003"
+down_revision = "0004_cell_sources"
 branch_labels = None
 depends_on = None
 
