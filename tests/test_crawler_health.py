@@ -15,8 +15,8 @@ from scrapy.statscollectors import MemoryStatsCollector
 
 from crawler.extensions import RunSummary
 from crawler.families.base import Adapter, Listing, ListPage
-from crawler.probe import START_META
 from crawler.items import Failed
+from crawler.probe import START_META
 from crawler.registry import Source
 from crawler.spiders.reports import ReportsSpider
 
