@@ -175,7 +175,7 @@ def degraded_figures(kinds: tuple[str, ...] | None = None) -> list[dict]:
         row["total"] += len(truth.cells) + len(set(record.cells) - set(truth.cells))
         row["docs"] += 1
         row["exact"] += hits == len(truth.cells) and set(record.cells) == set(truth.cells)
-        reads = getattr(record, "cell_reads", None) or {}
+        reads = (getattr(record, "extraction", None) or {}).get("ocr_cells", {})
         row["corrected"] += sum(1 for read in reads.values() if read.get("corrected"))
     figures = []
     for kind, row in rows.items():

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from extract.model import Cell, CellRead, Row
@@ -166,7 +166,7 @@ class Mapper:
         return self.out
 
     def _row(self, row: Row) -> None:
-        row = Row([Cell(_clean(c.text), c.x0, c.x1, c.read) for c in row.cells], row.page, row.space, row.gridded)
+        row = Row([replace(c, text=_clean(c.text)) for c in row.cells], row.page, row.space, row.gridded)
         if not row.compact:
             if row.gridded and row.cells and self.header_rows and self.context == "t4":
                 self._finish_header()  # 表四's one row of figures, printed empty (a template shell)

@@ -15,6 +15,7 @@ reading's confidence and whether it was corrected, with the first reading, under
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from itertools import combinations, product
 from typing import Any
 
@@ -61,11 +62,23 @@ def repair(record: ReportRecord, reads: dict[str, CellRead], reread: Reread | No
             if fix:
                 progress = True
                 for key, (value, raw, score) in fix.items():
-                    info[key].update(corrected=True, first_read=record.raw.get(key, ""), confidence=round(score, 4))
-                    record.cells[key] = value
-                    record.raw[key] = raw
+                    _correct(record, reads, info, key, value, raw, score)
         if not progress:
             return
+
+
+def _correct(record: ReportRecord, reads: dict[str, CellRead], info: dict[str, dict[str, Any]], key: str,
+             value: int, raw: str, score: float) -> None:
+    """Keep a re-reading: the value, its printed text, and wherever the cell's reading is
+    described (the reader's CellRead the mapper keeps, the record's cell_sources)."""
+    info[key].update(corrected=True, first_read=record.raw.get(key, ""), confidence=round(score, 4))
+    record.cells[key] = value
+    record.raw[key] = raw
+    reads[key] = replace(reads[key], confidence=score, corrected=True)
+    source = record.cell_sources.get(key)
+    if source is not None:
+        record.cell_sources[key] = source.model_copy(update={"text": raw, "confidence": round(score, 4),
+                                                             "corrected": True})
 
 
 def _is_count(key: str) -> bool:

@@ -180,7 +180,7 @@ def ocr_grey(grey: np.ndarray, number: int) -> tuple[list[Row], float]:
     boxes = _detect_and_read(prose)
     scores += [b.score for b in boxes]
     for top, line in _box_lines(boxes):
-        placed.append((top, Row(_line_cells(line), number, _SPACE)))
+        placed.append((top, Row(_line_cells(line, number), number, _SPACE)))
     placed.sort(key=lambda item: item[0])
     confidence = float(np.mean(scores)) if scores else 0.0
     return [row for _, row in placed], confidence
@@ -258,7 +258,8 @@ def _cells_in(grid: np.ndarray, offset_x: int, offset_y: int) -> list[tuple[int,
 
     grid = grid.copy()
     # A table cut by a page break has no top (or bottom) rule: close the box around it.
-    cv2.rectangle(grid, (0, 0), (grid.shape[1] - 1, grid.shape[0] - 1), 255, 2)
+    # (Three pixels wide: the ends of the cut rules may stop a pixel or two short of the box.)
+    grid[:3], grid[-3:], grid[:, :3], grid[:, -3:] = 255, 255, 255, 255
     inside = cv2.bitwise_not(grid)
     count, _, stats, _ = cv2.connectedComponentsWithStats(inside, connectivity=4)
     height, width = grid.shape
@@ -330,11 +331,16 @@ def _table_rows(grey: np.ndarray, cells: list[tuple[int, int, int, int]], number
         texts.setdefault(index, ("", 0.0))
     rows: list[tuple[float, Row]] = []
     for top, members in _cell_bands(cells, line_height):
-        row_cells = [Cell(texts[i][0], float(cells[i][0]), float(cells[i][2]),
-                          CellRead(number, kept[i], texts[i][1]) if i in kept else None) for i in members]
+        row_cells = [_cell(texts[i][0], cells[i], CellRead(number, kept.get(i, ()), texts[i][1])) for i in members]
         rows.append((float(top), Row(row_cells, number, _SPACE, gridded=True)))
     scores = [score for text, score in texts.values() if text]
     return rows, scores
+
+
+def _cell(text: str, box: tuple[int, int, int, int], read: CellRead) -> Cell:
+    """A cell with its box on the upright page image (pixels at `DPI`) and how it was read."""
+    x0, y0, x1, y1 = box
+    return Cell(text, float(x0), float(x1), float(y0), float(y1), read=read)
 
 
 def _as_cut(part: np.ndarray) -> np.ndarray:
@@ -481,8 +487,8 @@ def _box_lines(boxes: list[_Box]) -> list[tuple[float, list[_Box]]]:
     return [(top, sorted(line, key=lambda b: b.x0)) for top, line in lines]
 
 
-def _line_cells(line: list[_Box]) -> list[Cell]:
-    return [Cell(box.text, box.x0, box.x1) for box in line]
+def _line_cells(line: list[_Box], number: int) -> list[Cell]:
+    return [Cell(box.text, box.x0, box.x1, box.y0, box.y1, read=CellRead(number, (), box.score)) for box in line]
 
 
 # ---------------------------------------------------------------- reading a cell again
