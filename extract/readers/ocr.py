@@ -34,6 +34,8 @@ _FAINT = 200
 _MIN_FAINT_PIXELS = 15
 # A cell narrower than this many text lines holds a figure, not a label.
 _FIGURE_CELL = 4
+# Pixels of a table's bounding box taken as its border (no print sits that close to it).
+_BOX_EDGE = 6
 
 
 _threads = 1
@@ -258,8 +260,9 @@ def _cells_in(grid: np.ndarray, offset_x: int, offset_y: int) -> list[tuple[int,
 
     grid = grid.copy()
     # A table cut by a page break has no top (or bottom) rule: close the box around it.
-    # (Three pixels wide: the ends of the cut rules may stop a pixel or two short of the box.)
-    grid[:3], grid[-3:], grid[:, :3], grid[:, -3:] = 255, 255, 255, 255
+    # (Wide: the ends of the cut rules may stop a few pixels short of the box.)
+    edge = _BOX_EDGE
+    grid[:edge], grid[-edge:], grid[:, :edge], grid[:, -edge:] = 255, 255, 255, 255
     inside = cv2.bitwise_not(grid)
     count, _, stats, _ = cv2.connectedComponentsWithStats(inside, connectivity=4)
     height, width = grid.shape
