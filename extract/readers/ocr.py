@@ -36,6 +36,8 @@ _MIN_FAINT_PIXELS = 15
 _FIGURE_CELL = 4
 # Pixels of a table's bounding box taken as its border (no print sits that close to it).
 _BOX_EDGE = 6
+# A table outline whose corners are this many pixels off a rectangle is seen in perspective.
+_FLAT = 4
 
 
 _threads = 1
@@ -91,7 +93,7 @@ def upright_page(pixels: np.ndarray) -> np.ndarray:
     grey = clean_page(pixels)
     if sideways(grey):
         grey = np.ascontiguousarray(np.rot90(grey))
-    grey = deskew(grey)
+    grey = straighten(deskew(grey))
     if _upside_down(grey):
         grey = np.ascontiguousarray(np.rot90(grey, 2))
     return grey
@@ -217,6 +219,64 @@ def deskew(grey: np.ndarray) -> np.ndarray:
     return cv2.warpAffine(grey, matrix, (width, height), flags=cv2.INTER_LINEAR, borderValue=255)
 
 
+def straighten(grey: np.ndarray) -> np.ndarray:
+    """Undo the perspective of a photographed page: the largest ruled table is a rectangle on
+    paper, so the homography that makes its outline one again makes the whole page flat."""
+    import cv2
+
+    corners = _table_outline(grey)
+    if corners is None:
+        return grey
+    top_left, top_right, bottom_right, bottom_left = corners
+    width = (np.linalg.norm(top_right - top_left) + np.linalg.norm(bottom_right - bottom_left)) / 2
+    height = (np.linalg.norm(bottom_left - top_left) + np.linalg.norm(bottom_right - top_right)) / 2
+    target = top_left + np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float32)
+    shift = float(np.abs(corners - target).max())
+    if shift < _FLAT or shift > 0.08 * max(grey.shape):
+        return grey  # already flat (or not a table's outline: leave the page as it is)
+    matrix = cv2.getPerspectiveTransform(corners, target.astype(np.float32))
+    return cv2.warpPerspective(grey, matrix, (grey.shape[1], grey.shape[0]), flags=cv2.INTER_LINEAR, borderValue=255)
+
+
+def _table_outline(grey: np.ndarray) -> np.ndarray | None:
+    """The four corners (top-left, top-right, bottom-right, bottom-left) of the largest ruled
+    table, when its outline is a quadrilateral."""
+    import cv2
+
+    grid = _ruling(grey)
+    contours, _ = cv2.findContours(grid, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return None
+    largest = max(contours, key=cv2.contourArea)
+    hull = cv2.convexHull(largest)
+    area = cv2.contourArea(hull)
+    if area < 0.05 * grey.size:
+        return None
+    for share in (0.01, 0.02, 0.04):
+        quad = cv2.approxPolyDP(hull, share * cv2.arcLength(hull, True), True).reshape(-1, 2).astype(np.float32)
+        if len(quad) == 4:
+            break
+    else:
+        return None
+    if cv2.contourArea(quad) < 0.97 * area:
+        return None
+    sums, diffs = quad.sum(axis=1), np.diff(quad, axis=1).ravel()
+    return np.array([quad[np.argmin(sums)], quad[np.argmin(diffs)], quad[np.argmax(sums)], quad[np.argmax(diffs)]],
+                    dtype=np.float32)
+
+
+def _ruling(grey: np.ndarray) -> np.ndarray:
+    """The page's ruling lines (255), found by opening the ink with long thin kernels."""
+    import cv2
+
+    ink = (grey < 160).astype(np.uint8) * 255
+    height, width = grey.shape
+    horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(width // 30, 20), 1)))
+    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(height // 80, 15))))
+    grid: Any = cv2.dilate(cv2.bitwise_or(horizontal, vertical), np.ones((3, 3), np.uint8))
+    return grid
+
+
 def _text_angles(ink: np.ndarray) -> list[float]:
     """Without ruling lines: the angle that makes the row profile sharpest."""
     import cv2
@@ -238,11 +298,8 @@ def find_tables(grey: np.ndarray) -> list[list[tuple[int, int, int, int]]]:
     """Cells (x0, y0, x1, y1) of each ruled table on the page."""
     import cv2
 
-    ink = (grey < 160).astype(np.uint8) * 255
     height, width = grey.shape
-    horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(width // 30, 20), 1)))
-    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(height // 80, 15))))
-    grid = cv2.dilate(cv2.bitwise_or(horizontal, vertical), np.ones((3, 3), np.uint8))
+    grid = _ruling(grey)
     count, _, stats, _ = cv2.connectedComponentsWithStats(grid, connectivity=8)
     tables = []
     for index in range(1, count):
