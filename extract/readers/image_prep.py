@@ -30,12 +30,15 @@ _CELL_INK = 215
 def to_grey(pixels: np.ndarray) -> np.ndarray:
     """Grey page from a rendered one (grey, BGR or BGRA): strongly coloured pixels take their
     brightest channel, so a red seal over a table turns pale and the black print under it stays."""
+    import cv2
+
     if pixels.ndim == 2:
         return pixels
-    colour = pixels[:, :, :3]
-    grey = (0.114 * colour[:, :, 0] + 0.587 * colour[:, :, 1] + 0.299 * colour[:, :, 2]).astype(np.uint8)
-    top = colour.max(axis=2)
-    saturated = (top.astype(np.int16) - colour.min(axis=2)) > _COLOURED
+    colour = np.ascontiguousarray(pixels[:, :, :3])
+    grey = cv2.cvtColor(colour, cv2.COLOR_BGR2GRAY)
+    blue, green, red = cv2.split(colour)
+    top = cv2.max(cv2.max(blue, green), red)
+    saturated = cv2.subtract(top, cv2.min(cv2.min(blue, green), red)) > _COLOURED
     if saturated.any():
         grey = np.where(saturated, top, grey)
     return np.ascontiguousarray(grey)

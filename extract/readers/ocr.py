@@ -36,6 +36,12 @@ _MIN_FAINT_PIXELS = 15
 _FIGURE_CELL = 4
 # Pixels of a table's bounding box taken as its border (no print sits that close to it).
 _BOX_EDGE = 6
+# Crops of short figures compared at this height; prints closer than `_ALIKE` (mean grey
+# difference, 0–1) are the same figure: measured on degraded scans, one figure's copies differ
+# by 0.07 at the median and two different digits by no less than 0.13.
+_PRINT_HEIGHT = 16
+_PRINT_WIDEST = 40
+_ALIKE = 0.05
 # A table outline whose corners are this many pixels off a rectangle is seen in perspective.
 _FLAT = 4
 
@@ -358,7 +364,8 @@ def _table_rows(grey: np.ndarray, cells: list[tuple[int, int, int, int]], number
             # Lines are cut where the ink profile has a gap: specks must not bridge it; pieces
             # much shorter than a line are parts of one figure (a thin stroke), not lines.
             strips = _line_strips(without_specks(crop))
-            if len(strips) >= 2 and all(b - a >= 0.45 * text_line for a, b in strips):
+            shortest = min(0.45 * text_line, 0.6 * max((b - a for a, b in strips), default=0))
+            if len(strips) >= 2 and all(b - a >= shortest for a, b in strips):
                 parts = [crop[a:b] for a, b in strips]
         if x1 - x0 < _FIGURE_CELL * line_height:  # a figure's cell: kept for reading again
             kept[index] = tuple(np.array(part) for part in parts)
@@ -493,13 +500,51 @@ def _detect_and_read(grey: np.ndarray) -> list[_Box]:
 
 
 def _recognise(crops: list[np.ndarray]) -> list[tuple[str, float]]:
+    """The recogniser's reading of each crop. A table prints the same short figure many times
+    ('0' in most cells of 表三): crops whose ink is all but identical are recognised once."""
     import cv2
 
     if not crops:
         return []
     images = [cv2.cvtColor(np.ascontiguousarray(c), cv2.COLOR_GRAY2BGR) if c.ndim == 2 else c for c in crops]
-    results, _ = engine().text_rec(images)
-    return [(str(text).strip(), float(score)) for text, score in results]
+    first = _first_alike([_glyph_print(image) for image in images])
+    distinct = sorted(set(first))
+    results, _ = engine().text_rec([images[i] for i in distinct])
+    read = {index: (str(text).strip(), float(score)) for index, (text, score) in zip(distinct, results, strict=True)}
+    return [read[index] for index in first]
+
+
+def _glyph_print(image: np.ndarray) -> np.ndarray | None:
+    """A short figure's ink, cut to its box and scaled to a small fixed height (None for wider text)."""
+    import cv2
+
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    ink = grey < _INK
+    rows, columns = np.where(ink.any(axis=1))[0], np.where(ink.any(axis=0))[0]
+    if len(rows) == 0:
+        return None
+    box = grey[rows[0]:rows[-1] + 1, columns[0]:columns[-1] + 1]
+    width = max(1, round(_PRINT_HEIGHT * box.shape[1] / box.shape[0]))
+    if width > _PRINT_WIDEST:
+        return None
+    return cv2.resize(box, (width, _PRINT_HEIGHT), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+
+
+def _first_alike(prints: list[np.ndarray | None]) -> list[int]:
+    """For each crop, the first crop whose print is within `_ALIKE` of it (itself if none)."""
+    first: list[int] = []
+    shown: dict[tuple[int, int], list[int]] = {}
+    for index, glyph in enumerate(prints):
+        match = index
+        if glyph is not None:
+            for earlier in shown.setdefault(glyph.shape, []):
+                if float(np.mean(np.abs(prints[earlier] - glyph))) < _ALIKE:  # type: ignore[operator]
+                    match = earlier
+                    break
+            else:
+                shown[glyph.shape].append(index)
+        first.append(match)
+    return first
 
 
 def _merge_broken_strips(strips: list[tuple[int, int]]) -> list[tuple[int, int]]:
