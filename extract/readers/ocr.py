@@ -36,12 +36,17 @@ _MIN_FAINT_PIXELS = 15
 _FIGURE_CELL = 4
 # Pixels of a table's bounding box taken as its border (no print sits that close to it).
 _BOX_EDGE = 6
-# Crops of short figures compared at this height; prints closer than `_ALIKE` (mean grey
-# difference, 0–1) are the same figure: measured on degraded scans, one figure's copies differ
-# by 0.07 at the median and two different digits by no less than 0.13.
+# Crops of one digit compared at this height; prints closer than `_ALIKE` (mean grey
+# difference, 0–1) are the same digit: measured on degraded scans, one digit's copies differ
+# by 0.07 at the median and two different digits by no less than 0.13. Only prints narrower
+# than a CJK character take part (a character of a vertical label is as wide as tall).
 _PRINT_HEIGHT = 16
-_PRINT_WIDEST = 40
+_PRINT_WIDEST = 12
 _ALIKE = 0.05
+# Prose is detected band by band: blank stretches taller than this split bands; a band is
+# padded so that detection sees the paper around its lines.
+_BAND_GAP = 120
+_BAND_PAD = 16
 # A table outline whose corners are this many pixels off a rectangle is seen in perspective.
 _FLAT = 4
 
@@ -378,9 +383,10 @@ def _table_rows(grey: np.ndarray, cells: list[tuple[int, int, int, int]], number
             owners.append(index)
     results = _recognise(crops)
     # A lone figure the recogniser returns nothing for (it sees a 0 as a circle): read the
-    # crop as cut, then at twice the scale; ink is never silently an empty cell.
+    # crop as cut, at twice the scale, with strokes thickened, smoothed; ink is never
+    # silently an empty cell.
     missed = [i for i, (text, _) in enumerate(results) if not text]
-    for variant in (_as_cut, _twice):
+    for variant in (_as_cut, _twice, _thicker, _smoothed):
         if not missed:
             break
         again = _recognise([_trim_crop(variant(raw_parts[i])) for i in missed])
@@ -420,6 +426,22 @@ def _twice(part: np.ndarray) -> np.ndarray:
     from extract.readers.image_prep import without_specks
 
     return cv2.resize(without_specks(part), None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+
+
+def _thicker(part: np.ndarray) -> np.ndarray:
+    import cv2
+
+    from extract.readers.image_prep import without_specks
+
+    return cv2.erode(without_specks(part), np.ones((2, 2), np.uint8))
+
+
+def _smoothed(part: np.ndarray) -> np.ndarray:
+    import cv2
+
+    from extract.readers.image_prep import without_specks
+
+    return cv2.GaussianBlur(without_specks(part), (3, 3), 0)
 
 
 _DIGIT_LOOKALIKES = str.maketrans({"o": "0", "O": "0", "〇": "0", "D": "0", "C": "0", "c": "0", "Q": "0",
@@ -477,11 +499,38 @@ def _cell_bands(cells: list[tuple[int, int, int, int]], line_height: int) -> lis
 
 def _detect_and_read(grey: np.ndarray) -> list[_Box]:
     """Text lines of a region: detection on a half-size copy (enough for body text at
-    200 dpi and four times cheaper), recognition on full-size crops in one batch."""
-    import cv2
-
+    200 dpi and four times cheaper) of each band that has ink — the tables, already read,
+    are blank and cost nothing — and recognition on full-size crops."""
     if grey.size == 0 or int((grey < _INK).sum()) < _MIN_INK_PIXELS:
         return []
+    regions = []
+    for x0, y0, x1, y1 in _ink_bands(grey):
+        regions += [(a + x0, b + y0, c + x0, d + y0) for a, b, c, d in _detect_lines(grey[y0:y1, x0:x1])]
+    texts = _recognise([grey[y0:y1, x0:x1] for x0, y0, x1, y1 in regions])
+    return [_Box(x0, y0, x1, y1, text, score) for (x0, y0, x1, y1), (text, score) in zip(regions, texts, strict=True)
+            if text and score >= 0.5]
+
+
+def _ink_bands(grey: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Boxes (x0, y0, x1, y1) of the horizontal bands of the page that have ink, split where
+    a blank stretch is taller than a few text lines."""
+    inked = np.flatnonzero((grey < _INK).any(axis=1))
+    if len(inked) == 0:
+        return []
+    splits = np.flatnonzero(np.diff(inked) > _BAND_GAP)
+    starts, ends = [inked[0], *inked[splits + 1]], [*inked[splits], inked[-1]]
+    bands = []
+    for top, bottom in zip(starts, ends, strict=True):
+        y0, y1 = max(int(top) - _BAND_PAD, 0), min(int(bottom) + _BAND_PAD + 1, grey.shape[0])
+        columns = np.flatnonzero((grey[y0:y1] < _INK).any(axis=0))
+        x0, x1 = max(int(columns[0]) - _BAND_PAD, 0), min(int(columns[-1]) + _BAND_PAD + 1, grey.shape[1])
+        bands.append((x0, y0, x1, y1))
+    return bands
+
+
+def _detect_lines(grey: np.ndarray) -> list[tuple[int, int, int, int]]:
+    import cv2
+
     small = cv2.resize(grey, (max(grey.shape[1] // 2, 1), max(grey.shape[0] // 2, 1)), interpolation=cv2.INTER_AREA)
     found, _ = engine().text_det(cv2.cvtColor(np.ascontiguousarray(small), cv2.COLOR_GRAY2BGR))
     if found is None or len(found) == 0:
@@ -494,14 +543,13 @@ def _detect_and_read(grey: np.ndarray) -> list[_Box]:
         x1, y1 = min(int(max(xs)) + 4, grey.shape[1]), min(int(max(ys)) + 4, grey.shape[0])
         if x1 - x0 > 4 and y1 - y0 > 4:
             regions.append((x0, y0, x1, y1))
-    texts = _recognise([grey[y0:y1, x0:x1] for x0, y0, x1, y1 in regions])
-    return [_Box(x0, y0, x1, y1, text, score) for (x0, y0, x1, y1), (text, score) in zip(regions, texts, strict=False)
-            if text and score >= 0.5]
+    return regions
 
 
 def _recognise(crops: list[np.ndarray]) -> list[tuple[str, float]]:
-    """The recogniser's reading of each crop. A table prints the same short figure many times
-    ('0' in most cells of 表三): crops whose ink is all but identical are recognised once."""
+    """The recogniser's reading of each crop. A table prints the same digit many times
+    ('0' in most cells of 表三): crops of one digit whose ink is all but identical are
+    recognised once."""
     import cv2
 
     if not crops:
@@ -515,7 +563,7 @@ def _recognise(crops: list[np.ndarray]) -> list[tuple[str, float]]:
 
 
 def _glyph_print(image: np.ndarray) -> np.ndarray | None:
-    """A short figure's ink, cut to its box and scaled to a small fixed height (None for wider text)."""
+    """A single digit's ink, cut to its box and scaled to a small fixed height (None for wider text)."""
     import cv2
 
     grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
@@ -599,7 +647,7 @@ def _line_cells(line: list[_Box], number: int) -> list[Cell]:
 # ---------------------------------------------------------------- reading a cell again
 def reread(read: CellRead) -> list[tuple[str, float]]:
     """Other readings of a cell, each from other preprocessing of its crops: twice the scale,
-    the crop as cut (specks and all), a hard binarisation, strokes thickened, strokes thinned.
+    the crop as cut (specks and all), a hard binarisation, strokes thickened, thinned, smoothed.
     For a cell the report's identities say is wrong (extract.ocr_repair); never a value
     that no reading gave."""
     import cv2
@@ -613,13 +661,10 @@ def reread(read: CellRead) -> list[tuple[str, float]]:
         _, hard = cv2.threshold(without_specks(part), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
         return cv2.GaussianBlur(hard, (3, 3), 0)
 
-    def thicker(part: np.ndarray) -> np.ndarray:
-        return cv2.erode(without_specks(part), np.ones((2, 2), np.uint8))
-
     def thinner(part: np.ndarray) -> np.ndarray:
         return cv2.dilate(without_specks(part), np.ones((2, 2), np.uint8))
 
-    variants = (larger, lambda part: part, binary, thicker, thinner)
+    variants = (larger, lambda part: part, binary, _thicker, thinner, _smoothed)
     crops = [_trim_crop(variant(part)) for variant in variants for part in read.crops]
     results = _recognise(crops)
     width = len(read.crops)
