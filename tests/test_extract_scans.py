@@ -111,6 +111,22 @@ def test_no_reading_that_agrees_leaves_the_cells_and_the_finding() -> None:
     assert not any(cell["corrected"] for cell in record.extraction["ocr_cells"].values())  # type: ignore[attr-defined]
 
 
+def test_a_figure_that_read_as_nothing_over_print_is_read_again_and_a_speck_is_not() -> None:
+    record = _t4_record(upheld=5, total=5)
+    record.cells["t4.review.corrected"], record.raw["t4.review.corrected"] = None, ""  # a 0 the recogniser missed
+    record.cells["t4.review.other"], record.raw["t4.review.other"] = None, ""          # a speck in an empty cell
+    reads = _reads(record)
+    printed = {"t4.review.corrected"}
+    keys = list(record.cells)
+
+    def reread(read: CellRead) -> list[tuple[str, float]]:
+        return [("0", 0.9)]  # what other preprocessing reads in either cell
+
+    repair(record, reads, reread, has_print=lambda read: keys[read.page] in printed)
+    assert record.cells["t4.review.corrected"] == 0 and reads["t4.review.corrected"].corrected
+    assert record.cells["t4.review.other"] is None and not reads["t4.review.other"].corrected
+
+
 # ---------------------------------------------------------------- whole degraded reports
 SOURCE = "chanhe-industry-2021-reportlab-pdf"
 

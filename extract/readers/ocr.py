@@ -368,7 +368,9 @@ def _table_rows(grey: np.ndarray, cells: list[tuple[int, int, int, int]], number
         if (y1 - y0) > 1.25 * text_line:
             # Lines are cut where the ink profile has a gap: specks must not bridge it; pieces
             # much shorter than a line are parts of one figure (a thin stroke), not lines.
-            strips = _line_strips(without_specks(crop))
+            cleaned = without_specks(crop)
+            # A strip of a speck or two below the last line is no line (a 一 has more ink).
+            strips = [(a, b) for a, b in _line_strips(cleaned) if int((cleaned[a:b] < _INK).sum()) >= _MIN_INK_PIXELS]
             shortest = min(0.45 * text_line, 0.6 * max((b - a for a, b in strips), default=0))
             if len(strips) >= 2 and all(b - a >= shortest for a, b in strips):
                 parts = [crop[a:b] for a, b in strips]
@@ -645,6 +647,13 @@ def _line_cells(line: list[_Box], number: int) -> list[Cell]:
 
 
 # ---------------------------------------------------------------- reading a cell again
+def has_print(read: CellRead) -> bool:
+    """Does the cell hold printed ink once its specks are dropped (a figure that read as nothing)?"""
+    from extract.readers.image_prep import without_specks
+
+    return any(int((without_specks(crop) < _INK).sum()) >= _MIN_INK_PIXELS for crop in read.crops)
+
+
 def reread(read: CellRead) -> list[tuple[str, float]]:
     """Other readings of a cell, each from other preprocessing of its crops: twice the scale,
     the crop as cut (specks and all), a hard binarisation, strokes thickened, thinned, smoothed.
