@@ -58,7 +58,7 @@ def repair(record: ReportRecord, reads: dict[str, CellRead], reread: Reread | No
         for identity in failing:
             if not _fails(identity, cells, reads, blank):
                 continue  # mended by an earlier correction
-            named = [key for key in identity.keys if key in reads and _is_count(key)]
+            named = [key for key in identity.keys if key in reads and reads[key].crops and _is_count(key)]
             suspects = sorted(named, key=lambda key: key not in blank)[:_MAX_SUSPECTS]  # blanks first
             for key in suspects:
                 if key not in options:

@@ -294,3 +294,9 @@ def test_every_figure_cell_box_holds_the_text_read_from_it() -> None:
         crop = grey[int(cell.y0) + 2:int(cell.y1) - 2, int(cell.x0) + 2:int(cell.x1) - 2]  # type: ignore[arg-type]
         [(text, _)] = _recognise([_trim_crop(without_specks(crop))])
         assert _digits(text) == cell.text
+
+
+def test_a_cell_read_without_crops_has_no_other_reading() -> None:
+    from extract.readers.ocr import reread
+
+    assert reread(CellRead(page=1, crops=(), confidence=0.9)) == []

@@ -673,6 +673,8 @@ def reread(read: CellRead) -> list[tuple[str, float]]:
     def thinner(part: np.ndarray) -> np.ndarray:
         return cv2.dilate(without_specks(part), np.ones((2, 2), np.uint8))
 
+    if not read.crops:
+        return []  # a cell read without keeping its crops (a label, prose) has no other reading
     variants = (larger, lambda part: part, binary, _thicker, thinner, _smoothed)
     crops = [_trim_crop(variant(part)) for variant in variants for part in read.crops]
     results = _recognise(crops)
