@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -43,6 +44,9 @@ _BOX_EDGE = 6
 _PRINT_HEIGHT = 16
 _PRINT_WIDEST = 12
 _ALIKE = 0.05
+# A line of only a number below this share of the page's height is its page number.
+_FOOTER = 0.88
+_PAGE_NUMBER = re.compile(r"^[-—–\s]*\d{1,3}[-—–\s]*$")
 # Prose is detected band by band: blank stretches taller than this split bands; a band is
 # padded so that detection sees the paper around its lines.
 _BAND_GAP = 120
@@ -195,6 +199,8 @@ def ocr_grey(grey: np.ndarray, number: int) -> tuple[list[Row], float]:
     boxes = _detect_and_read(prose)
     scores += [b.score for b in boxes]
     for top, line in _box_lines(boxes):
+        if top > _FOOTER * grey.shape[0] and _PAGE_NUMBER.match("".join(box.text for box in line)):
+            continue  # the page's number in its bottom margin, not a figure of the table above
         placed.append((top, Row(_line_cells(line, number), number, _SPACE)))
     placed.sort(key=lambda item: item[0])
     confidence = float(np.mean(scores)) if scores else 0.0
