@@ -220,9 +220,9 @@ def test_a_table_cut_by_the_page_break_keeps_the_cells_of_its_top_row() -> None:
 
 
 def test_crops_of_one_figure_are_recognised_once_and_others_apart() -> None:
-    from extract.readers.ocr import _first_alike, _glyph_print
-
     import cv2
+
+    from extract.readers.ocr import _first_alike, _glyph_print
 
     def narrow(text: str) -> np.ndarray:  # the stroke font's digits are wider than a report's
         crop = _figure(text)
