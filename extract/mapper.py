@@ -540,6 +540,14 @@ def _row_key_any(text: str) -> bool:
     return any(resolve(text, table, "row") for table in ("t2", "t3"))
 
 
+def _header_word(folded: str) -> bool:
+    """A header band's own word, also as OCR misreads it by one character (中请人情况)."""
+    if folded in _HEADER_WORDS:
+        return True
+    return len(folded) >= 4 and any(len(word) == len(folded) and sum(a != b for a, b in zip(word, folded, strict=True)) <= 1
+                                    for word in _HEADER_WORDS)
+
+
 def _columns_from_band(band: list[Row], table: str, positioned: bool) -> ColumnMap:
     header_cells = [(i, c) for i, r in enumerate(band) for c in r.cells if c.text.strip()]
     columns: list[Column] = []
@@ -552,7 +560,7 @@ def _columns_from_band(band: list[Row], table: str, positioned: bool) -> ColumnM
             groups.append((group, cell.x0, cell.x1))
         elif key:
             columns.append(Column(key, cell.text, cell.x0, cell.x1))
-        elif normalise_label(cell.text) not in _HEADER_WORDS and len(normalise_text(cell.text)) <= 12:
+        elif not _header_word(normalise_label(cell.text)) and len(normalise_text(cell.text)) <= 12:
             unresolved.append((index, cell))
     if positioned:
         for text, x0, x1 in _stacks(unresolved):

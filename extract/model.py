@@ -22,12 +22,14 @@ from report.record import Finding, OcrPage
 @dataclass(frozen=True)
 class CellRead:
     """How an OCR reader read one cell: the crops it recognised (one per printed line, grey,
-    as cut from the cleaned page) and the recogniser's confidence, so that a cell can be
-    read again when the report's identities say its figure is wrong."""
+    as cut from the cleaned page; kept for figure cells only) and the recogniser's confidence,
+    so that a cell can be read again when the report's identities say its figure is wrong.
+    `corrected` is set by extract.ocr_repair when such a re-reading replaced the first."""
 
     page: int
     crops: tuple[Any, ...]
     confidence: float
+    corrected: bool = False
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ reading's confidence and whether it was corrected, with the first reading, under
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from itertools import combinations, product
 from typing import Any
 
@@ -30,13 +31,16 @@ _MAX_PASSES = 3
 _MAX_SUSPECTS = 10
 
 
-def repair(record: ReportRecord, reads: dict[str, CellRead], reread: Reread | None = None) -> None:
+def repair(record: ReportRecord, reads: dict[str, CellRead], reread: Reread | None = None,
+           has_print: Callable[[CellRead], bool] | None = None) -> None:
     """Correct the OCR'd figures the identities point at, in place; record every OCR'd cell's
-    confidence and correction under `record.extraction["ocr_cells"]`."""
-    if reread is None:
-        from extract.readers.ocr import reread as ocr_reread
+    confidence and correction under `record.extraction["ocr_cells"]`. A figure cell that read
+    as nothing although its crop holds print counts as unreadable (an identity over it is
+    not known to hold)."""
+    if reread is None or has_print is None:
+        from extract.readers import ocr
 
-        reread = ocr_reread
+        reread, has_print = reread or ocr.reread, has_print or ocr.has_print
     info: dict[str, dict[str, Any]] = {
         key: {"page": read.page, "confidence": round(read.confidence, 4), "corrected": False}
         for key, read in sorted(reads.items())}
@@ -44,28 +48,42 @@ def repair(record: ReportRecord, reads: dict[str, CellRead], reread: Reread | No
     extraction["ocr_cells"] = info
     record.extraction = extraction  # type: ignore[attr-defined]
     cells = Cells(record)
+    blank = frozenset(key for key, read in reads.items() if read.crops and cells.blank(key) and has_print(read))
     options: dict[str, list[tuple[int, str, float]]] = {}
     for _ in range(_MAX_PASSES):
-        failing = [identity for identity in hard_identities(cells) if _fails(identity, cells, reads)]
+        failing = [identity for identity in hard_identities(cells) if _fails(identity, cells, reads, blank)]
         if not failing:
             return
         progress = False
         for identity in failing:
-            if not _fails(identity, cells, reads):
+            if not _fails(identity, cells, reads, blank):
                 continue  # mended by an earlier correction
-            suspects = [key for key in identity.keys if key in reads and _is_count(key)][:_MAX_SUSPECTS]
+            named = [key for key in identity.keys if key in reads and reads[key].crops and _is_count(key)]
+            suspects = sorted(named, key=lambda key: key not in blank)[:_MAX_SUSPECTS]  # blanks first
             for key in suspects:
                 if key not in options:
                     options[key] = _readings(key, reads[key], record, reread)
-            fix = _best_fix(identity, suspects, options, record, cells, reads)
+            fix = _best_fix(identity, suspects, options, record, cells, reads, blank)
             if fix:
                 progress = True
                 for key, (value, raw, score) in fix.items():
-                    info[key].update(corrected=True, first_read=record.raw.get(key, ""), confidence=round(score, 4))
-                    record.cells[key] = value
-                    record.raw[key] = raw
+                    _correct(record, reads, info, key, value, raw, score)
         if not progress:
             return
+
+
+def _correct(record: ReportRecord, reads: dict[str, CellRead], info: dict[str, dict[str, Any]], key: str,
+             value: int, raw: str, score: float) -> None:
+    """Keep a re-reading: the value, its printed text, and wherever the cell's reading is
+    described (the reader's CellRead the mapper keeps, the record's cell_sources)."""
+    info[key].update(corrected=True, first_read=record.raw.get(key, ""), confidence=round(score, 4))
+    record.cells[key] = value
+    record.raw[key] = raw
+    reads[key] = replace(reads[key], confidence=score, corrected=True)
+    source = record.cell_sources.get(key)
+    if source is not None:
+        record.cell_sources[key] = source.model_copy(update={"text": raw, "confidence": round(score, 4),
+                                                             "corrected": True})
 
 
 def _is_count(key: str) -> bool:
@@ -73,11 +91,13 @@ def _is_count(key: str) -> bool:
     return spec is not None and spec.kind == "count"
 
 
-def _fails(identity: Identity, cells: Cells, reads: dict[str, CellRead]) -> bool:
-    """Broken, or unknowable because an OCR'd cell of it printed no figure the format allows."""
+def _fails(identity: Identity, cells: Cells, reads: dict[str, CellRead], blank: frozenset[str] = frozenset()) -> bool:
+    """Broken, or unknowable because an OCR'd cell of it printed no figure the format allows
+    (or read as nothing over print: `blank`)."""
     if identity.broken(cells) is not None:
         return True
-    return any(key in reads and (cells.unreadable(key) or _not_a_count(cells.values.get(key))) for key in identity.keys)
+    return any(key in reads and (cells.unreadable(key) or _not_a_count(cells.values.get(key))
+                                 or (key in blank and cells.blank(key))) for key in identity.keys)
 
 
 def _not_a_count(value: Any) -> bool:
@@ -101,17 +121,18 @@ def _readings(key: str, read: CellRead, record: ReportRecord, reread: Reread) ->
 
 
 def _best_fix(identity: Identity, suspects: list[str], options: dict[str, list[tuple[int, str, float]]],
-              record: ReportRecord, cells: Cells, reads: dict[str, CellRead]) -> dict[str, tuple[int, str, float]] | None:
+              record: ReportRecord, cells: Cells, reads: dict[str, CellRead],
+              blank: frozenset[str]) -> dict[str, tuple[int, str, float]] | None:
     """The fewest re-readings that make `identity` hold and break nothing that held."""
     candidates = [key for key in suspects if options.get(key)]
     related = [other for other in hard_identities(cells) if set(other.keys) & set(candidates)]
-    before = {index for index, other in enumerate(related) if _fails(other, cells, reads)}
+    before = {index for index, other in enumerate(related) if _fails(other, cells, reads, blank)}
     for size in (1, 2):
         best: tuple[float, dict[str, tuple[int, str, float]]] | None = None
         for keys in combinations(candidates, size):
             for choice in product(*(options[key] for key in keys)):
                 change = dict(zip(keys, choice, strict=True))
-                if _holds(identity, related, change, record, cells, reads, before):
+                if _holds(identity, related, change, record, cells, reads, before, blank):
                     score = sum(option[2] for option in choice)
                     if best is None or score > best[0]:
                         best = (score, change)
@@ -121,16 +142,17 @@ def _best_fix(identity: Identity, suspects: list[str], options: dict[str, list[t
 
 
 def _holds(identity: Identity, related: list[Identity], change: dict[str, tuple[int, str, float]],
-           record: ReportRecord, cells: Cells, reads: dict[str, CellRead], before: set[int]) -> bool:
+           record: ReportRecord, cells: Cells, reads: dict[str, CellRead], before: set[int],
+           blank: frozenset[str]) -> bool:
     """With `change` applied: `identity` holds and every related identity that held still does."""
     saved = {key: (record.cells.get(key), record.raw.get(key, "")) for key in change}
     for key, (value, raw, _) in change.items():
         record.cells[key] = value
         record.raw[key] = raw
     try:
-        if _fails(identity, cells, reads):
+        if _fails(identity, cells, reads, blank):
             return False
-        return all(index in before for index, other in enumerate(related) if _fails(other, cells, reads))
+        return all(index in before for index, other in enumerate(related) if _fails(other, cells, reads, blank))
     finally:
         for key, (old_value, old_raw) in saved.items():
             record.cells[key] = old_value

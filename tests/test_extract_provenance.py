@@ -226,8 +226,6 @@ def test_a_text_layers_cells_name_the_page_and_line_they_were_printed_on() -> No
 
 # ---------------------------------------------------------------- OCR
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="the OCR reader (h4-ocr's) does not fill its cells' y0/y1 yet: "
-                                       "OCR'd cells have page, text and confidence but no box")
 def test_an_ocr_box_holds_the_figure_read_again_from_the_page_image() -> None:
     """A scanned page: the box (pixels of the page at the OCR resolution) cut from the page as
     pdfium renders it — not the reader's cleaned crop — shows ink exactly where a figure is

@@ -111,13 +111,30 @@ def test_no_reading_that_agrees_leaves_the_cells_and_the_finding() -> None:
     assert not any(cell["corrected"] for cell in record.extraction["ocr_cells"].values())  # type: ignore[attr-defined]
 
 
+def test_a_figure_that_read_as_nothing_over_print_is_read_again_and_a_speck_is_not() -> None:
+    record = _t4_record(upheld=5, total=5)
+    record.cells["t4.review.corrected"], record.raw["t4.review.corrected"] = None, ""  # a 0 the recogniser missed
+    record.cells["t4.review.other"], record.raw["t4.review.other"] = None, ""          # a speck in an empty cell
+    reads = _reads(record)
+    printed = {"t4.review.corrected"}
+    keys = list(record.cells)
+
+    def reread(read: CellRead) -> list[tuple[str, float]]:
+        return [("0", 0.9)]  # what other preprocessing reads in either cell
+
+    repair(record, reads, reread, has_print=lambda read: keys[read.page] in printed)
+    assert record.cells["t4.review.corrected"] == 0 and reads["t4.review.corrected"].corrected
+    assert record.cells["t4.review.other"] is None and not reads["t4.review.other"].corrected
+
+
 # ---------------------------------------------------------------- whole degraded reports
 SOURCE = "chanhe-industry-2021-reportlab-pdf"
 
 
-# Only the kinds this reader gets exactly right so far (benchmarks/bench_extract.py measures all).
+# The kinds this reader gets exactly right on this report (benchmarks/bench_extract.py measures
+# every kind on more reports; the fax page still misses a cell).
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", ["speckle"])
+@pytest.mark.parametrize("kind", ["speckle", "skew", "photo", "seal", "rotated-scan"])
 def test_a_degraded_scan_of_a_corpus_report_reads_to_its_truth(kind: str) -> None:
     [entry] = [e for e in load_corpus() if e.name == SOURCE]
     truth = entry.truth.record
@@ -130,3 +147,167 @@ def test_a_degraded_scan_of_a_corpus_report_reads_to_its_truth(kind: str) -> Non
              if record.cells.get(key, "missing") != value}
     assert not wrong and set(record.cells) == set(truth.cells)
     assert (record.agency, record.year) == (truth.agency, truth.year)
+
+
+# ---------------------------------------------------------------- orientation, perspective, grid
+def _text_page(lines: int = 14) -> np.ndarray:
+    """A page of printed lines and a small ruled grid of figures, in OpenCV's stroke font."""
+    import cv2
+
+    page = np.full((1400, 1000), 255, np.uint8)
+    for line in range(lines):
+        cv2.putText(page, "REPORT 2024 LINE OF PROSE TEXT", (60, 80 + 50 * line), cv2.FONT_HERSHEY_SIMPLEX, 1.1, 0, 2)
+    for row in range(6):  # a grid of one-digit cells: a column of figures is no text line
+        for column in range(10):
+            x, y = 100 + 70 * column, 850 + 60 * row
+            cv2.rectangle(page, (x, y), (x + 70, y + 60), 0, 2)
+            cv2.putText(page, "0", (x + 25, y + 45), cv2.FONT_HERSHEY_SIMPLEX, 1.1, 0, 2)
+    return page
+
+
+def test_a_page_is_sideways_only_when_its_text_lines_run_up_and_down() -> None:
+    from extract.readers.image_prep import sideways
+
+    page = _text_page()
+    assert not sideways(page)
+    assert sideways(np.ascontiguousarray(np.rot90(page)))
+    only_grid = _text_page(lines=0)  # figures in a grid, no prose: no direction to read
+    assert not sideways(only_grid)
+
+
+def _table_image() -> np.ndarray:
+    import cv2
+
+    page = np.full((1200, 1000), 255, np.uint8)
+    for y in range(200, 1001, 80):
+        cv2.line(page, (100, y), (900, y), 0, 3)
+    for x in range(100, 901, 200):
+        cv2.line(page, (x, 200), (x, 1000), 0, 3)
+    return page
+
+
+def test_a_photographed_table_is_made_rectangular_again() -> None:
+    import cv2
+
+    from extract.readers.ocr import _table_outline, straighten
+
+    page = _table_image()
+    corners = np.float32([[0, 0], [1000, 0], [1000, 1200], [0, 1200]])
+    moved = corners + np.float32([[20, 10], [-15, 25], [-25, -10], [10, -20]])
+    photo = cv2.warpPerspective(page, cv2.getPerspectiveTransform(corners, moved), (1000, 1200), borderValue=255)
+
+    def off_rectangle(image: np.ndarray) -> float:
+        outline = _table_outline(image)
+        assert outline is not None
+        top_left, top_right, bottom_right, bottom_left = outline
+        return float(max(abs(top_left[1] - top_right[1]), abs(bottom_left[1] - bottom_right[1]),
+                         abs(top_left[0] - bottom_left[0]), abs(top_right[0] - bottom_right[0])))
+
+    assert off_rectangle(photo) > 10
+    assert off_rectangle(straighten(photo)) <= 5  # within a ruling line's width
+    assert straighten(page) is page  # a flat page is left as it is
+
+
+def test_a_table_cut_by_the_page_break_keeps_the_cells_of_its_top_row() -> None:
+    from extract.readers.ocr import find_tables
+
+    page = _table_image()
+    page[200:203] = 255  # no top rule, and the column rules stop short of where it was
+    page[203:205, 300:304] = 255
+    cells = find_tables(page)[0]
+    top_row = [c for c in cells if c[1] < 215]
+    assert len(top_row) == 4
+
+
+def test_crops_of_one_figure_are_recognised_once_and_others_apart() -> None:
+    import cv2
+
+    from extract.readers.ocr import _first_alike, _glyph_print
+
+    def narrow(text: str) -> np.ndarray:  # the stroke font's digits are wider than a report's
+        crop = _figure(text)
+        return cv2.resize(crop, (int(crop.shape[1] * 0.6), crop.shape[0]), interpolation=cv2.INTER_AREA)
+
+    zero, zero_again, seven = narrow("0"), narrow("0"), narrow("7")
+    zero_again[2:4, 2:4] = 250  # scan noise off the figure
+    prints = [_glyph_print(np.stack([crop] * 3, axis=2)) for crop in (zero, seven, zero_again)]
+    assert all(glyph is not None for glyph in prints)
+    assert _first_alike(prints) == [0, 1, 0]
+    wide = _glyph_print(np.stack([_figure("10")] * 3, axis=2))
+    assert wide is None  # two digits (or a CJK character) are never taken for another crop
+
+
+def test_a_header_word_misread_by_one_character_is_still_a_header_word() -> None:
+    from extract.mapper import _header_word
+    from report.labels import normalise_label
+
+    assert _header_word(normalise_label("中请人情况")) and _header_word(normalise_label("申请人情况"))
+    assert not _header_word(normalise_label("商业企业"))
+
+
+def test_a_correction_is_visible_on_the_cell_read_and_its_source() -> None:
+    from report.record import CellSource
+
+    record = _t4_record(upheld=3, total=5)
+    upheld = list(record.cells).index("t4.review.upheld")
+    record.cell_sources["t4.review.upheld"] = CellSource(page=1, text="3", confidence=0.61)
+    reads = _reads(record)
+
+    def reread(read: CellRead) -> list[tuple[str, float]]:
+        return [("5", 0.97)] if read.page == upheld else [(record.raw[list(record.cells)[read.page]], 0.9)]
+
+    repair(record, reads, reread)
+    assert reads["t4.review.upheld"].corrected and reads["t4.review.upheld"].confidence == 0.97
+    assert not reads["t4.review.total"].corrected
+    source = record.cell_sources["t4.review.upheld"]
+    assert (source.text, source.confidence, source.corrected) == ("5", 0.97, True)
+
+
+# ---------------------------------------------------------------- a class of degraded scans
+# The kinds that meet the target over these seeds so far; benchmarks/bench_extract.py measures
+# every kind (speckle, blur, fax and photo still miss cells on some seeds).
+KINDS = ["skew", "jpeg", "seal"]
+SEEDS = [3, 4]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", KINDS)
+def test_degraded_scans_of_one_kind_read_at_least_995_per_mille_of_their_cells(kind: str) -> None:
+    [entry] = [e for e in load_corpus() if e.name == SOURCE]
+    truth = entry.truth.record
+    assert truth is not None
+    right = total = 0
+    for seed in SEEDS:
+        record = extract_bytes(degrade(entry.read_bytes(), kind, seed))
+        assert record.provenance.ocr_pages
+        right += sum(1 for key, value in truth.cells.items() if record.cells.get(key, "missing") == value)
+        total += len(truth.cells) + len(set(record.cells) - set(truth.cells))
+    assert right / total >= 0.995, f"{kind}: {right}/{total}"
+
+
+@pytest.mark.slow
+def test_every_figure_cell_box_holds_the_text_read_from_it() -> None:
+    """Provenance of the OCR reader: the crop of a cell's box, read again, prints its text."""
+    import pypdfium2 as pdfium
+
+    from extract.readers.image_prep import without_specks
+    from extract.readers.ocr import _digits, _recognise, _trim_crop, ocr_grey, upright_page
+
+    [entry] = [e for e in load_corpus() if e.name == SOURCE]
+    page = pdfium.PdfDocument(degrade(entry.read_bytes(), "skew", 3))[1]  # 表三: narrow figure cells
+    grey = upright_page(page.render(scale=200 / 72).to_numpy())
+    rows, _ = ocr_grey(grey, 2)
+    figures = [c for row in rows if row.gridded for c in row.cells if c.text.isdigit() and c.read and c.read.crops]
+    assert len(figures) >= 5
+    for cell in figures:
+        assert cell.read is not None and cell.read.page == 2 and 0 < cell.read.confidence <= 1
+        assert None not in (cell.x0, cell.x1, cell.y0, cell.y1)
+        crop = grey[int(cell.y0) + 2:int(cell.y1) - 2, int(cell.x0) + 2:int(cell.x1) - 2]  # type: ignore[arg-type]
+        [(text, _)] = _recognise([_trim_crop(without_specks(crop))])
+        assert _digits(text) == cell.text
+
+
+def test_a_cell_read_without_crops_has_no_other_reading() -> None:
+    from extract.readers.ocr import reread
+
+    assert reread(CellRead(page=1, crops=(), confidence=0.9)) == []

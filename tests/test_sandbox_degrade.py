@@ -41,3 +41,24 @@ def test_a_rotated_text_layer_keeps_its_text_and_says_rotate_90() -> None:
     assert characters(turned) == characters(original)
     assert set(ALL_KINDS) == {"speckle", "skew", "blur", "jpeg", "dpi", "fax", "photo", "seal", "rotated-scan",
                               "rotated-text"}
+
+
+@pytest.mark.parametrize("kind", ["rotated-scan", "rotated-text"])
+def test_pages_written_with_rotate_are_deterministic_too(kind: str) -> None:
+    assert degrade(source(), kind, 7) == degrade(source(), kind, 7)
+
+
+def test_a_sideways_scan_fills_its_page_and_its_rotate_turns_it_upright() -> None:
+    original = pdfium.PdfDocument(source())
+    upright = original[0].get_size()
+    scanned = pdfium.PdfDocument(degrade(source(), "rotated-scan", 2026))
+    for index in range(len(scanned)):
+        page = scanned[index]
+        left, bottom, right, top = page.get_mediabox()
+        [image] = list(page.get_objects())
+        x0, y0, x1, y1 = image.get_bounds()
+        assert (round(x1 - x0), round(y1 - y0)) == (round(right - left), round(top - bottom))  # nothing clipped
+        if page.get_rotation():  # the viewer's upright page is the original's (to the scan's pixel)
+            width, height = page.get_size()
+            assert abs(width - upright[0]) < 1 and abs(height - upright[1]) < 1
+    assert any(scanned[i].get_rotation() for i in range(len(scanned)))

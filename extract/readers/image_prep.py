@@ -30,12 +30,15 @@ _CELL_INK = 215
 def to_grey(pixels: np.ndarray) -> np.ndarray:
     """Grey page from a rendered one (grey, BGR or BGRA): strongly coloured pixels take their
     brightest channel, so a red seal over a table turns pale and the black print under it stays."""
+    import cv2
+
     if pixels.ndim == 2:
         return pixels
-    colour = pixels[:, :, :3]
-    grey = (0.114 * colour[:, :, 0] + 0.587 * colour[:, :, 1] + 0.299 * colour[:, :, 2]).astype(np.uint8)
-    top = colour.max(axis=2)
-    saturated = (top.astype(np.int16) - colour.min(axis=2)) > _COLOURED
+    colour = np.ascontiguousarray(pixels[:, :, :3])
+    grey = cv2.cvtColor(colour, cv2.COLOR_BGR2GRAY)
+    blue, green, red = cv2.split(colour)
+    top = cv2.max(cv2.max(blue, green), red)
+    saturated = cv2.subtract(top, cv2.min(cv2.min(blue, green), red)) > _COLOURED
     if saturated.any():
         grey = np.where(saturated, top, grey)
     return np.ascontiguousarray(grey)
@@ -104,24 +107,53 @@ def clean_page(pixels: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- orientation
-def _profile_sharpness(ink: np.ndarray, axis: int) -> float:
-    profile = ink.sum(axis=axis).astype(np.float64)
-    return float(np.sum(np.diff(profile) ** 2)) / max(float(profile.sum()) ** 2, 1.0) * len(profile)
+def _text_ink(clean: np.ndarray) -> np.ndarray:
+    """Ink of a half-size page with the long ruling lines taken out (they run both ways)."""
+    import cv2
+
+    small = cv2.resize(clean, (max(clean.shape[1] // 2, 1), max(clean.shape[0] // 2, 1)), interpolation=cv2.INTER_AREA)
+    ink = (small < 160).astype(np.uint8)
+    long_h = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (41, 1)))
+    long_v = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 41)))
+    text: Any = ink * ((long_h + long_v) == 0)
+    return np.ascontiguousarray(text)
+
+
+def _line_length(text: np.ndarray, glyph: int) -> int:
+    """Total length of the text lines running left to right: glyphs joined across gaps smaller
+    than half a glyph (the spacing inside a line; rows of a table and lines of prose are farther
+    apart) into components much wider than tall."""
+    import cv2
+
+    joined = cv2.dilate(text, cv2.getStructuringElement(cv2.MORPH_RECT, (max(glyph // 2, 2), 1)))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    widths, heights = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
+    lines = (widths >= 3 * heights) & (heights >= glyph // 2) & (heights <= 2 * glyph)
+    return int(widths[lines].sum())
+
+
+def _glyph_size(text: np.ndarray) -> int:
+    import cv2
+
+    count, _, stats, _ = cv2.connectedComponentsWithStats(text, connectivity=8)
+    sides = np.maximum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT])
+    sides = sides[sides >= 4]
+    return int(np.percentile(sides, 75)) if len(sides) else 0
 
 
 def sideways(clean: np.ndarray) -> bool:
-    """Do the page's text lines run up and down? Lines of text make the profile across them
-    sharp (ink, gap, ink); with the ruling lines taken out, that profile is the sharper one."""
-    import cv2
-
-    small = cv2.resize(clean, (max(clean.shape[1] // 4, 1), max(clean.shape[0] // 4, 1)), interpolation=cv2.INTER_AREA)
-    ink = (small < 160).astype(np.uint8)
-    long_h = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (25, 1)))
-    long_v = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 25)))
-    text: Any = ink * ((long_h + long_v) == 0)
+    """Do the page's text lines run up and down? Glyphs of a line sit closer together than
+    lines do, so joining near glyphs gives long thin lines in the reading direction only (a
+    table's columns of figures are rows of a grid both ways and count for neither)."""
+    text = _text_ink(clean)
     if int(text.sum()) < 200:
         return False
-    return _profile_sharpness(text, axis=0) > 1.3 * _profile_sharpness(text, axis=1)
+    glyph = _glyph_size(text)
+    if glyph < 4:
+        return False
+    across = _line_length(text, glyph)
+    down = _line_length(np.ascontiguousarray(text.T), glyph)
+    return down > 1.5 * across
 
 
 # ---------------------------------------------------------------- one cell

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -161,7 +162,7 @@ def rotated_scan(image: Image.Image, dpi: int, rng: np.random.Generator) -> Page
     page = _turn(image.convert("L"), float(rng.uniform(-0.5, 0.5)))
     turn = int(rng.choice([90, 180, 270]))
     turned = page.rotate(turn, expand=True)  # counter-clockwise
-    rotate = (360 - turn) % 360 if rng.random() < 0.5 else 0  # /Rotate is clockwise
+    rotate = turn if rng.random() < 0.5 else 0  # /Rotate turns clockwise for display: back upright
     return Page(_scanner(turned, rng), dpi, rotate=rotate)
 
 
@@ -211,13 +212,34 @@ def _wrap(pages: list[Page]) -> bytes:
         width, height = reader.getSize()
         size = (width * POINTS_PER_INCH / page.dpi, height * POINTS_PER_INCH / page.dpi)
         pdf.setPageSize(size)
-        if page.rotate:
-            pdf.setPageRotation(page.rotate)
         pdf.drawImage(reader, 0, 0, *size)
         pdf.showPage()
     pdf.setCreator("Scanner")
     pdf.save()
-    return buffer.getvalue()
+    return _with_rotation(buffer.getvalue(), [page.rotate for page in pages])
+
+
+def _saved(document: pdfium.PdfDocument) -> bytes:
+    """The document's bytes, deterministic: pdfium writes a random second file /ID on every
+    save; it is made the first (the id of the content)."""
+    out = io.BytesIO()
+    document.save(out)
+    return re.sub(rb"/ID\[<([0-9A-F]+)><[0-9A-F]+>\]", rb"/ID[<\1><\1>]", out.getvalue())
+
+
+def _with_rotation(pdf: bytes, rotations: list[int]) -> bytes:
+    """/Rotate set on the pages as written (reportlab's own page rotation swaps the media box,
+    which would clip a landscape scan)."""
+    if not any(rotations):
+        return pdf
+    document = pdfium.PdfDocument(pdf)
+    try:
+        for index, rotation in enumerate(rotations):
+            if rotation:
+                document[index].set_rotation(rotation)
+        return _saved(document)
+    finally:
+        document.close()
 
 
 def quarter_turned(pdf: bytes, turns: int = 1, *, rotate: bool = True) -> bytes:
@@ -243,8 +265,6 @@ def quarter_turned(pdf: bytes, turns: int = 1, *, rotate: bool = True) -> bytes:
             page.set_cropbox(*box)
             page.set_rotation((90 * turns) % 360 if rotate else 0)
             page.close()
-        out = io.BytesIO()
-        document.save(out)
-        return out.getvalue()
+        return _saved(document)
     finally:
         document.close()
