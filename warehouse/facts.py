@@ -135,6 +135,11 @@ def agency_id_of(session: Session, slug: str) -> int | None:
     return session.scalar(select(Agency.id).where(Agency.slug == slug))
 
 
+def agency_ids(session: Session, slugs: Iterable[str]) -> dict[str, int]:
+    """The ids of the agencies of these slugs (those registered)."""
+    return dict(session.execute(select(Agency.slug, Agency.id).where(Agency.slug.in_(list(slugs)))).tuples().all())
+
+
 def previous_record(session: Session, agency_slug: str, year: int) -> ReportRecord | None:
     """The agency's current report of `year` as a record (cells and raw only)."""
     report = session.scalar(select(Report).join(Agency, Agency.id == Report.agency_id)

@@ -33,7 +33,7 @@ EXTRACT_MEMORY_MB = 1536
 PROCESS_CHUNK = 32   # documents extracted, validated and loaded together (bounds memory)
 EXTRACT_BATCH_SIZE = 8     # documents per extract task, at least
 MAX_MAPPED_TASKS = 1024    # Airflow's core.max_map_length (its default): the extract task's map indexes
-STAGING_CHUNK = 200        # staged records validated or loaded together
+STAGING_CHUNK = 500        # staged records validated or loaded together
 NOT_A_REPORT_RULES = ids_with_outcome("not_report")
 FAILED_RULES = ids_with_outcome("failed")
 Progress = Callable[[str, int, int], None]
@@ -184,11 +184,12 @@ def loadable(record: ReportRecord) -> bool:
 # ---------------------------------------------------------------- load
 def load_all(context: StageContext, items: Iterable[Processed], progress: Progress | None = None) -> ProcessSummary:
     """Record each document version, load its report (if it is one) and its extraction attempt;
-    one transaction per document, so one bad document never undoes the others."""
+    one transaction per report, so one bad document never undoes the others. The documents that
+    are no report are recorded together, one transaction for the lot (their bookkeeping is most
+    of a night's documents); should that fail, one by one."""
     from nianbao.stages.registry import load_sources
     from nianbao.stages.sync import sync_sources
     from warehouse.db import session_scope
-    from warehouse.load import LoadError
     from warehouse.session import warehouse_engine
 
     items = list(items)
@@ -197,18 +198,61 @@ def load_all(context: StageContext, items: Iterable[Processed], progress: Progre
         source_ids = sorted({item.document.source_id for item in items})
         with session_scope(engine) as session:
             sync_sources(session, [s for s in load_sources(context) if s.id in source_ids])
-        for position, item in enumerate(items, 1):
-            try:
-                with session_scope(engine) as session:
-                    _load_one(session, item, summary)
-            except LoadError as exc:
-                summary.failed += 1
-                summary.problems.append(f"{item.document.url}: {exc}")
-                log.warning("could not load %s: %s", item.document.url, exc)
+        reports = [item for item in items if loadable(item.record)]
+        others = [item for item in items if not loadable(item.record)]
+        if not _record_unloaded(engine, others, summary):
+            reports = items   # the lot failed: every document on its own, as a report is
+        elif progress and others:
+            progress("load", len(others), len(items))
+        for position, item in enumerate(reports, len(items) - len(reports) + 1):
+            _load_alone(engine, item, summary)
             if progress:
                 progress("load", position, len(items))
     summary.documents = len(items)
     return summary
+
+
+def _load_alone(engine: Any, item: Processed, summary: ProcessSummary) -> None:
+    from warehouse.db import session_scope
+    from warehouse.load import LoadError
+
+    try:
+        with session_scope(engine) as session:
+            _load_one(session, item, summary)
+    except LoadError as exc:
+        summary.failed += 1
+        summary.problems.append(f"{item.document.url}: {exc}")
+        log.warning("could not load %s: %s", item.document.url, exc)
+
+
+def _record_unloaded(engine: Any, items: Sequence[Processed], summary: ProcessSummary) -> bool:
+    """The documents that are no report, in one transaction; False (nothing recorded) when it fails."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from warehouse.bookkeeping import Unloaded, record_unloaded
+    from warehouse.db import session_scope
+    from warehouse.facts import agency_ids
+    from warehouse.load import LoadError
+
+    if not items:
+        return True
+    try:
+        with session_scope(engine) as session:
+            agencies = agency_ids(session, {item.document.source_id for item in items})
+            entries = [Unloaded(item.document, agencies.get(item.document.source_id), outcome_of(item.record),
+                                _first_message(item.record), item.record.provenance,
+                                item.record.provenance.extractor_version or extractor_version()) for item in items]
+            fresh = {id(entry) for entry in record_unloaded(session, entries)}
+    except (LoadError, SQLAlchemyError, ValueError) as exc:
+        log.warning("could not record %d documents together (%s): one by one", len(items), exc)
+        return False
+    for entry in entries:
+        if id(entry) not in fresh:   # recorded by an earlier try of the same task
+            summary.unchanged += 1
+            continue
+        setattr(summary, entry.outcome, getattr(summary, entry.outcome) + 1)
+        summary.problems.append(f"{entry.document.url}: {entry.outcome} ({entry.error})")
+    return True
 
 
 def _load_one(session: Session, item: Processed, summary: ProcessSummary) -> None:
@@ -271,65 +315,72 @@ def plan_extraction(context: StageContext, run_id: str, sources: Sequence[str] |
 def extract_batch(context: StageContext, run_id: str, batch: int, jobs: int = 2) -> int:
     """The DAG's extract task: extract the batch's documents not yet extracted (an earlier try's are kept),
     saving the records a few at a time. A raw document missing from the store fails the task."""
-    from warehouse.session import warehouse_session
+    from warehouse.db import session_scope
+    from warehouse.session import warehouse_engine
     from warehouse.staging import batch_rows, save_records
 
-    with warehouse_session(context.warehouse_url) as session:
-        rows = [(row.document, row.stage) for row in batch_rows(session, run_id, batch)]
-    todo = [DocumentVersion.from_dict(document) for document, stage in rows if stage == "planned"]
-    for chunk in batches(todo, EXTRACT_BATCH_SIZE):
-        extracted = extract_documents(context, chunk, jobs=jobs)
-        with warehouse_session(context.warehouse_url) as session:
-            save_records(session, run_id, [(p.document.key, _record_json(p.record)) for p in extracted], "extracted")
+    with warehouse_engine(context.warehouse_url) as engine:
+        with session_scope(engine) as session:
+            rows = [(row.document, row.stage) for row in batch_rows(session, run_id, batch)]
+        todo = [DocumentVersion.from_dict(document) for document, stage in rows if stage == "planned"]
+        for chunk in batches(todo, EXTRACT_BATCH_SIZE):
+            extracted = extract_documents(context, chunk, jobs=jobs)
+            with session_scope(engine) as session:
+                save_records(session, run_id, [(p.document.key, _record_json(p.record)) for p in extracted],
+                             "extracted")
     return len(rows)
 
 
 def validate_staged(context: StageContext, run_id: str, planned: Sequence[int]) -> list[int]:
     """The DAG's validate task: every record of the planned batches, in plan order, a chunk at a time.
     A batch not staged, or a document not extracted, fails the task."""
-    from warehouse.session import warehouse_session
+    from warehouse.db import session_scope
+    from warehouse.session import warehouse_engine
     from warehouse.staging import require_stages, rows_after, save_records
 
     if not planned:
         return []
-    with warehouse_session(context.warehouse_url) as session:
-        require_stages(session, run_id, planned, ("extracted", "validated", "loaded"))
     earlier: dict[tuple[str, int], ReportRecord] = {}
     after = -1
-    while True:
-        with warehouse_session(context.warehouse_url) as session:
-            rows = rows_after(session, run_id, ("extracted",), after, STAGING_CHUNK)
-            if not rows:
-                return list(planned)
-            after = rows[-1].position
-            items = validate_all(context, [_processed(row.document, row.record) for row in rows], earlier=earlier)
-            save_records(session, run_id, [(p.document.key, _record_json(p.record)) for p in items], "validated")
-        current = items[-1].document.source_id
-        earlier = {key: record for key, record in earlier.items() if key[0] == current}   # bounded memory
+    with warehouse_engine(context.warehouse_url) as engine:
+        with session_scope(engine) as session:
+            require_stages(session, run_id, planned, ("extracted", "validated", "loaded"))
+        while True:
+            with session_scope(engine) as session:
+                rows = rows_after(session, run_id, ("extracted",), after, STAGING_CHUNK)
+                if not rows:
+                    return list(planned)
+                after = rows[-1].position
+                items = validate_all(context, [_processed(row.document, row.record) for row in rows], earlier=earlier)
+                save_records(session, run_id, [(p.document.key, _record_json(p.record)) for p in items], "validated")
+            current = items[-1].document.source_id
+            earlier = {key: record for key, record in earlier.items() if key[0] == current}   # bounded memory
 
 
 def load_staged(context: StageContext, run_id: str, planned: Sequence[int]) -> ProcessSummary:
     """The DAG's load task: load the validated records in plan order, a chunk at a time, marking each
     chunk loaded (a retry loads only the rest). A record not validated fails the task."""
-    from warehouse.session import warehouse_session
+    from warehouse.db import session_scope
+    from warehouse.session import warehouse_engine
     from warehouse.staging import mark_loaded, require_stages, rows_after
 
     summary = ProcessSummary()
     if not planned:
         return summary
-    with warehouse_session(context.warehouse_url) as session:
-        require_stages(session, run_id, planned, ("validated", "loaded"))
     after = -1
-    while True:
-        with warehouse_session(context.warehouse_url) as session:
-            rows = rows_after(session, run_id, ("validated",), after, STAGING_CHUNK)
-            items = [_processed(row.document, row.record) for row in rows]
-        if not rows:
-            return summary
-        after = rows[-1].position
-        summary.add(load_all(context, items))
-        with warehouse_session(context.warehouse_url) as session:
-            mark_loaded(session, run_id, [item.document.key for item in items])
+    with warehouse_engine(context.warehouse_url) as engine:
+        with session_scope(engine) as session:
+            require_stages(session, run_id, planned, ("validated", "loaded"))
+        while True:
+            with session_scope(engine) as session:
+                rows = rows_after(session, run_id, ("validated",), after, STAGING_CHUNK)
+                items = [_processed(row.document, row.record) for row in rows]
+            if not rows:
+                return summary
+            after = rows[-1].position
+            summary.add(load_all(context, items))
+            with session_scope(engine) as session:
+                mark_loaded(session, run_id, [item.document.key for item in items])
 
 
 def _record_json(record: ReportRecord) -> dict[str, Any]:
