@@ -58,9 +58,12 @@ class RunSummary:
         return extension
 
     def spider_opened(self, spider: ReportsSpider) -> None:
-        self.index = DocumentIndex(index_url(self.crawler.settings))
+        where = index_url(self.crawler.settings)
         if not spider.probe:
+            self.index = DocumentIndex(where)
             self.index.start_run(spider.run_id)
+        elif DocumentIndex.exists(where):
+            self.index = DocumentIndex(where)
         self.started, self.cpu_started = time.monotonic(), time.process_time()
 
     def item_scraped(self, item: Any, spider: Spider) -> None:

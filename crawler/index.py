@@ -168,6 +168,20 @@ class DocumentIndex:
         self._engine = _engine(self.url)
         _create_tables(self._engine)
 
+    @staticmethod
+    def exists(where: str | Path) -> bool:
+        """Whether the database holds a crawl index (asking creates nothing, not even a SQLite file)."""
+        from sqlalchemy import inspect
+
+        url = make_url(database_url(where))
+        if url.get_backend_name() == "sqlite" and not (url.database and Path(url.database).exists()):
+            return False
+        engine = create_engine(url)
+        try:
+            return inspect(engine).has_table(documents.name)
+        finally:
+            engine.dispose()
+
     def close(self) -> None:
         self._engine.dispose()
 

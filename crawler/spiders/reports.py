@@ -60,7 +60,8 @@ class ReportsSpider(Spider):
         spider.allowed_domains, spider.private_hosts = plan.allowed_domains, plan.private_hosts
         GuardedResolver.allowed_private = {hp.rsplit(":", 1)[0] for hp in plan.private_hosts}
         spider.adapters = {sid: adapter_for(s) for sid, s in plan.sources.items()}
-        spider.index = DocumentIndex(index_url(crawler.settings))
+        where = index_url(crawler.settings)   # a probe writes nothing, not even an empty index
+        spider.index = None if spider.probe and not DocumentIndex.exists(where) else DocumentIndex(where)
         spider.recheck = timedelta(seconds=crawl_config(crawler.settings).recheck_interval)
         return spider
 
