@@ -26,7 +26,8 @@ from nianbao.stages.process import MAX_MAPPED_TASKS, extractor_version
 from nianbao.stages.registry import load_sources
 from report.record import ReportRecord
 from sandbox.volume import synthetic_night
-from warehouse.session import warehouse_session
+from warehouse.db import session_scope
+from warehouse.session import warehouse_engine
 from warehouse.staging import batch_rows, save_records
 
 ADMIN_URL = os.environ.get("NIANBAO_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -42,13 +43,15 @@ def _not_a_report() -> dict:
 
 
 def _extract_bookkeeping(context: StageContext, planned: list[int]) -> None:
-    """What each extract task does besides extracting: read its batch, save its records."""
+    """What each extract task (a process of its own: its own engine) does besides extracting: read its
+    batch, save its records."""
     record = _not_a_report()
     for batch in planned:
-        with warehouse_session(context.warehouse_url) as session:
-            keys = [row.key for row in batch_rows(session, RUN, batch)]
-        with warehouse_session(context.warehouse_url) as session:
-            save_records(session, RUN, [(key, record) for key in keys], "extracted")
+        with warehouse_engine(context.warehouse_url) as engine:
+            with session_scope(engine) as session:
+                keys = [row.key for row in batch_rows(session, RUN, batch)]
+            with session_scope(engine) as session:
+                save_records(session, RUN, [(key, record) for key in keys], "extracted")
 
 
 def _night(url: str, work: Path) -> list[dict]:

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, null, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -41,7 +41,7 @@ def write_plan(session: Session, run_id: str, documents: Sequence[tuple[str, dic
         return existing
     now = dt.datetime.now(dt.UTC)
     rows = [{"run_id": run_id, "key": key, "batch": position // batch_size, "position": position,
-             "document": document, "record": None, "stage": "planned", "updated_at": now}
+             "document": document, "stage": "planned", "updated_at": now}   # record: SQL NULL
             for position, (key, document) in enumerate(documents)]
     for start in range(0, len(rows), PLAN_CHUNK):
         session.execute(_insert(session).on_conflict_do_nothing(index_elements=["run_id", "key"]),
@@ -80,7 +80,7 @@ def save_records(session: Session, run_id: str, records: Sequence[tuple[str, dic
 def mark_loaded(session: Session, run_id: str, keys: Sequence[str]) -> None:
     if keys:
         session.execute(update(StagedRecord).where(StagedRecord.run_id == run_id, StagedRecord.key.in_(list(keys)))
-                        .values(stage="loaded", record=None, updated_at=dt.datetime.now(dt.UTC)))
+                        .values(stage="loaded", record=null(), updated_at=dt.datetime.now(dt.UTC)))
 
 
 def require_stages(session: Session, run_id: str, batches: Sequence[int], allowed: Sequence[str]) -> None:

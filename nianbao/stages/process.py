@@ -182,11 +182,13 @@ def loadable(record: ReportRecord) -> bool:
 
 
 # ---------------------------------------------------------------- load
-def load_all(context: StageContext, items: Iterable[Processed], progress: Progress | None = None) -> ProcessSummary:
+def load_all(context: StageContext, items: Iterable[Processed], progress: Progress | None = None,
+             synced: set[str] | None = None) -> ProcessSummary:
     """Record each document version, load its report (if it is one) and its extraction attempt;
     one transaction per report, so one bad document never undoes the others. The documents that
     are no report are recorded together, one transaction for the lot (their bookkeeping is most
-    of a night's documents); should that fail, one by one."""
+    of a night's documents); should that fail, one by one. `synced`: the sources already brought
+    into the warehouse by an earlier call (it gains this call's)."""
     from nianbao.stages.registry import load_sources
     from nianbao.stages.sync import sync_sources
     from warehouse.db import session_scope
@@ -195,9 +197,12 @@ def load_all(context: StageContext, items: Iterable[Processed], progress: Progre
     items = list(items)
     summary = ProcessSummary()
     with warehouse_engine(context.warehouse_url) as engine:
-        source_ids = sorted({item.document.source_id for item in items})
-        with session_scope(engine) as session:
-            sync_sources(session, [s for s in load_sources(context) if s.id in source_ids])
+        source_ids = {item.document.source_id for item in items} - (synced or set())
+        if source_ids:
+            with session_scope(engine) as session:
+                sync_sources(session, [s for s in load_sources(context) if s.id in source_ids])
+            if synced is not None:
+                synced |= source_ids
         reports = [item for item in items if loadable(item.record)]
         others = [item for item in items if not loadable(item.record)]
         if not _record_unloaded(engine, others, summary):
@@ -367,7 +372,7 @@ def load_staged(context: StageContext, run_id: str, planned: Sequence[int]) -> P
     summary = ProcessSummary()
     if not planned:
         return summary
-    after = -1
+    after, synced = -1, set[str]()
     with warehouse_engine(context.warehouse_url) as engine:
         with session_scope(engine) as session:
             require_stages(session, run_id, planned, ("validated", "loaded"))
@@ -378,7 +383,7 @@ def load_staged(context: StageContext, run_id: str, planned: Sequence[int]) -> P
             if not rows:
                 return summary
             after = rows[-1].position
-            summary.add(load_all(context, items))
+            summary.add(load_all(context, items, synced=synced))
             with session_scope(engine) as session:
                 mark_loaded(session, run_id, [item.document.key for item in items])
 
