@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from crawler.index import DocumentIndex, documents, utcnow
+from sqlalchemy import create_engine
+
+from crawler.index import DocumentIndex, database_url, documents, utcnow
 from crawler.store import RawStore
 
 ROWS_PER_INSERT = 5000
@@ -20,11 +22,12 @@ def synthetic_night(database: str, count: int, source_ids: Sequence[str], run_id
     """`count` document versions (distinct URLs and hashes) in the crawl index at `database`."""
     index = DocumentIndex(database)
     index.close()
-    engine = _engine_of(database)
+    engine = create_engine(database_url(database))
     now = utcnow()
     try:
         for start in range(0, count, ROWS_PER_INSERT):
-            rows = [_row(n, source_ids[n % len(source_ids)], now, run_id) for n in range(start, min(count, start + ROWS_PER_INSERT))]
+            rows = [_row(n, source_ids[n % len(source_ids)], now, run_id)
+                    for n in range(start, min(count, start + ROWS_PER_INSERT))]
             with engine.begin() as conn:
                 conn.execute(documents.insert(), rows)
     finally:
@@ -39,11 +42,3 @@ def _row(n: int, source_id: str, now: str, run_id: str) -> dict[str, object]:
             "real_kind": "pdf", "filename": None, "size": 1000 + n % 997, "etag": None, "last_modified": None,
             "referer": None, "storage_key": RawStore.key(sha256), "first_seen_at": now, "last_checked_at": now,
             "run_id": run_id}
-
-
-def _engine_of(database: str):  # type: ignore[no-untyped-def]
-    from sqlalchemy import create_engine
-
-    from crawler.index import database_url
-
-    return create_engine(database_url(database))
