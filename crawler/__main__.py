@@ -33,7 +33,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--sources-dir", default=None, help=f"source registry (default {SHIPPED_SOURCES.name}/ "
                                                             "shipped with nianbao)")
     parser.add_argument("--store", default=None, help="raw store: directory or fsspec URL (default <data dir>/raw)")
-    parser.add_argument("--index", default=None, help="crawl index SQLite file (default <data dir>/crawl/index.db)")
+    parser.add_argument("--index", default=None, help="crawl index: database URL or SQLite file (default the warehouse's, "
+                                                          "sqlite:///<data dir>/warehouse.db)")
     parser.add_argument("--recheck-interval", type=float, default=None,
                         help="seconds before a known document is re-validated (default 86400)")
     parser.add_argument("--browser", default=None, metavar="PATH",
@@ -121,7 +122,8 @@ def main(argv: list[str]) -> int:
             return 1
         summary = json.loads(summary_path.read_text(encoding="utf-8"))
     print(json.dumps(summary, ensure_ascii=False, indent=2))
-    return 0 if summary.get("finish_reason") == "finished" else 1
+    stored_all = not summary.get("errors", {}).get("store_error")   # bytes we could not keep: the run failed
+    return 0 if summary.get("finish_reason") == "finished" and stored_all else 1
 
 
 if __name__ == "__main__":

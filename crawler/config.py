@@ -20,8 +20,9 @@ def raw_store_in(data_dir: Path) -> str:
     return str(data_dir / "raw")
 
 
-def crawl_index_in(data_dir: Path) -> Path:
-    return data_dir / "crawl" / "index.db"
+def database_in(data_dir: Path) -> str:
+    """The default database (SQLite) of a data directory: the warehouse's, and the crawl index's in it."""
+    return f"sqlite:///{data_dir / 'warehouse.db'}"
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class CrawlConfig:
     data_dir: Path
     sources_dir: Path
     raw_store: str = ""                 # default <data dir>/raw
-    crawl_index: Path | None = None     # default <data dir>/crawl/index.db
+    crawl_index: str = ""               # database URL (or SQLite file); default the warehouse's, database_in()
     sandbox_url: str | None = None
     recheck_interval: float = DEFAULT_RECHECK_SECONDS
     browser: str = DEFAULT_BROWSER      # the Chromium executable rendered sources are loaded in
@@ -39,7 +40,7 @@ class CrawlConfig:
         object.__setattr__(self, "data_dir", Path(self.data_dir))
         object.__setattr__(self, "sources_dir", Path(self.sources_dir))
         object.__setattr__(self, "raw_store", self.raw_store or raw_store_in(self.data_dir))
-        object.__setattr__(self, "crawl_index", Path(self.crawl_index or crawl_index_in(self.data_dir)))
+        object.__setattr__(self, "crawl_index", str(self.crawl_index or database_in(self.data_dir)))
 
     def to_json(self) -> str:
         values = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(self).items()}
@@ -68,7 +69,7 @@ class CrawlConfig:
             raise ValueError(f"the crawl has no {', '.join(missing)}: start it with `python -m crawler`")
         return cls(data_dir=settings.get(SCRAPY_NAMES["data_dir"]), sources_dir=settings.get(SCRAPY_NAMES["sources_dir"]),
                    raw_store=settings.get(SCRAPY_NAMES["raw_store"]) or "",
-                   crawl_index=settings.get(SCRAPY_NAMES["crawl_index"]) or None,
+                   crawl_index=settings.get(SCRAPY_NAMES["crawl_index"]) or "",
                    sandbox_url=settings.get(SCRAPY_NAMES["sandbox_url"]) or None,
                    recheck_interval=settings.getfloat(SCRAPY_NAMES["recheck_interval"], DEFAULT_RECHECK_SECONDS),
                    browser=settings.get(SCRAPY_NAMES["browser"]) or DEFAULT_BROWSER)

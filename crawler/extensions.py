@@ -19,7 +19,7 @@ from twisted.python.failure import Failure
 
 from crawler.index import DocumentIndex
 from crawler.items import Candidate, Failed, ListPageProbe
-from crawler.locations import index_path, summary_path
+from crawler.locations import index_url, summary_path
 from crawler.spiders.reports import ReportsSpider
 from crawler.summary import (
     COUNT_NAMES,
@@ -63,12 +63,12 @@ class RunSummary:
         return extension
 
     def spider_opened(self, spider: ReportsSpider) -> None:
-        path = index_path(self.crawler.settings)
+        where = index_url(self.crawler.settings)
         if not spider.probe:
-            self.index = DocumentIndex(path)
+            self.index = DocumentIndex(where)
             self.index.start_run(spider.run_id)
-        elif path.exists():
-            self.index = DocumentIndex(path, readonly=True)
+        elif DocumentIndex.exists(where):
+            self.index = DocumentIndex(where)
         self.started, self.cpu_started = time.monotonic(), time.process_time()
 
     def item_scraped(self, item: Any, spider: Spider) -> None:

@@ -73,6 +73,7 @@ class Failed:
     detail: str
     sha256: str | None = None         # the bytes kept for it, when there are any
     list_page: bool = False           # a list page failed: the source's listing may be broken
+    year: int | None = None           # the listing's year, when a listed document failed
 
 
 @dataclass

@@ -15,9 +15,9 @@ def crawl_config(settings: BaseSettings) -> CrawlConfig:
     return CrawlConfig.from_scrapy(settings)
 
 
-def index_path(settings: BaseSettings) -> Path:
-    """The crawl index (SQLite), default <data dir>/crawl/index.db."""
-    return Path(crawl_config(settings).crawl_index or "")
+def index_url(settings: BaseSettings) -> str:
+    """The crawl index's database URL, default the warehouse's (SQLite in the data directory)."""
+    return crawl_config(settings).crawl_index
 
 
 def raw_store_url(settings: BaseSettings) -> str:

@@ -3,8 +3,9 @@
 Storage is slow I/O (a local disk, or an object store behind `s3://…`): it runs on one worker
 thread, never on the reactor's. One thread keeps the items in the order the spider yielded
 them (an article's own document is committed before its page row, which a resumed crawl
-relies on) and owns the index's SQLite connection. Each document is committed on its own:
-bytes first, then the row, so a crawl killed at any point loses and duplicates nothing.
+relies on). Each document is committed on its own: bytes first, then the row, so a crawl killed at
+any point loses and duplicates nothing. Bytes the store cannot keep (a full disk, a refused PUT)
+become a `store_error` failure of the run, never a silent gap: the item goes on as that failure.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from twisted.python.threadpool import ThreadPool
 
 from crawler.index import DocumentIndex
 from crawler.items import ArticlePage, Document, Failed, NotModified, Quarantined
-from crawler.locations import index_path, raw_store_url
+from crawler.locations import index_url, raw_store_url
 from crawler.spiders.reports import ReportsSpider
-from crawler.store import RawStore
+from crawler.store import RawStore, StoreError
 from crawler.summary import count_key
 
 _STORED = (Document, ArticlePage, NotModified, Failed)
@@ -46,7 +47,7 @@ class RawStorePipeline:
         self.pool = ThreadPool(minthreads=1, maxthreads=1, name="nianbao-raw-store")
         self.pool.start()
         settings = self.crawler.settings
-        await self._in_thread(self._open, index_path(settings), raw_store_url(settings))
+        await self._in_thread(self._open, index_url(settings), raw_store_url(settings))
 
     async def close_spider(self) -> None:
         if self.pool is None:
@@ -61,6 +62,8 @@ class RawStorePipeline:
         if self.pool is None or not isinstance(item, _STORED):
             return item
         outcome = await self._in_thread(self._keep, item)
+        if isinstance(outcome, Failed):
+            return outcome
         if isinstance(item, Document):
             stats = self.crawler.stats
             assert stats is not None
@@ -83,8 +86,20 @@ class RawStorePipeline:
         if self.index is not None:
             self.index.close()
 
-    def _keep(self, item: Any) -> str | None:
-        """Store one item; for a document, whether its bytes are new, changed or unchanged."""
+    def _keep(self, item: Any) -> str | Failed | None:
+        """Store one item; for a document, whether its bytes are new, changed or unchanged; the
+        `store_error` failure (recorded) when the raw store could not keep its bytes."""
+        try:
+            return self._keep_item(item)
+        except StoreError as exc:
+            assert self.index is not None
+            year = item.listed.year if isinstance(item, Document) else None
+            failure = Failed(item.source_id, item.url, "store_error", str(exc), year=year)
+            self.index.record_failure(self.run_id, failure.source_id, failure.url, failure.kind, failure.detail,
+                                      year=year)
+            return failure
+
+    def _keep_item(self, item: Any) -> str | None:
         assert self.index is not None and self.store is not None
         match item:
             case Document():

@@ -1,15 +1,22 @@
 """The raw store: bytes kept once under their SHA-256, on a local directory or any fsspec URL.
 
 Keys look like `sha256/ab/cd/<sha256>`. Writes are atomic (a temporary name renamed into
-place on local disks; a single object PUT elsewhere) and idempotent.
+place on local disks; a single object PUT elsewhere) and idempotent; a write that fails (a full
+disk, a refused PUT) leaves no temporary behind and raises StoreError. Every host of a
+deployment shares one store: `s3://bucket/prefix` (s3fs) in production.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import uuid
 
 import fsspec
+
+
+class StoreError(OSError):
+    """The raw store could not keep some bytes."""
 
 
 class RawStore:
@@ -32,14 +39,25 @@ class RawStore:
         if self.exists(sha256):
             return sha256
         path = self._path(sha256)
-        if self._local:
-            self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
-            temporary = f"{path}.{uuid.uuid4().hex}.part"
+        try:
+            if self._local:
+                self._put_local(path, data)
+            else:
+                self.fs.pipe_file(path, data)
+        except OSError as exc:
+            raise StoreError(f"could not store {sha256} ({len(data)} bytes) in {self.url}: {exc}") from exc
+        return sha256
+
+    def _put_local(self, path: str, data: bytes) -> None:
+        self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+        temporary = f"{path}.{uuid.uuid4().hex}.part"
+        try:
             self.fs.pipe_file(temporary, data)
             self.fs.mv(temporary, path)
-        else:
-            self.fs.pipe_file(path, data)
-        return sha256
+        except OSError:
+            with contextlib.suppress(OSError):
+                self.fs.rm_file(temporary)
+            raise
 
     def get(self, sha256: str) -> bytes:
         return self.fs.cat_file(self._path(sha256))

@@ -2,7 +2,11 @@
 every task calls a stage function of `nianbao.stages`.
 
 crawl_<family> (mapped over batches of sources, one pool per CMS family)
-  → find_new (batches of new document versions) → extract (mapped) → validate → load → alerts
+  → find_new (stages the new document versions, returns batch ids) → extract (mapped over them)
+  → validate → load → alerts
+
+Tasks hand each other references only (the run id, batch ids), never documents: what they share
+is in the warehouse database and the raw store, so any host may run any task.
 """
 
 from __future__ import annotations
@@ -17,22 +21,21 @@ from nianbao.stages import (
     StageContext,
     check,
     crawl_batches,
-    extract_to_staging,
+    extract_batch,
     families,
-    load_staging,
-    pending_documents,
+    load_staged,
+    plan_extraction,
     pool_name,
     run_crawl,
     split_ids,
-    validate_staging,
+    validate_staged,
 )
 from nianbao.stages.check import as_of, require_delivered, tell_task_failure
-from nianbao.stages.process import batches
 
 DOCUMENTS = Asset("nianbao://crawl/documents")
 REPORTS = Asset("nianbao://warehouse/reports")
 ALERTS = Asset("nianbao://warehouse/alerts")
-EXTRACT_BATCH_SIZE = 8
+
 
 def on_task_failure(context: Mapping[str, Any]) -> None:
     """Tell every configured notifier that a task failed (after its last retry): wiring only."""
@@ -84,28 +87,32 @@ def crawl(batch: list[str], params: dict[str, Any] | None = None) -> dict[str, A
 
 
 @task(trigger_rule=TriggerRule.ALL_DONE)
-def find_new(params: dict[str, Any] | None = None) -> list[list[dict[str, Any]]]:
+def find_new(params: dict[str, Any] | None = None, run_id: str | None = None) -> list[int]:
     params = params or {}
-    documents = pending_documents(stage_context(), as_list(params.get("sources")), as_list(params.get("years")))
-    return batches([vars(d) for d in documents], EXTRACT_BATCH_SIZE)
+    return plan_extraction(stage_context(), _run(run_id), as_list(params.get("sources")), as_list(params.get("years")))
 
 
 @task(retries=1)
-def extract(batch: list[dict[str, Any]], params: dict[str, Any] | None = None) -> list[str]:
-    return extract_to_staging(stage_context(), batch, jobs=int((params or {}).get("jobs") or 1))
+def extract(batch: int, params: dict[str, Any] | None = None, run_id: str | None = None) -> int:
+    return extract_batch(stage_context(), _run(run_id), batch, jobs=int((params or {}).get("jobs") or 1))
 
 
 @task(trigger_rule=TriggerRule.NONE_FAILED)
-def validate(staged: list[list[str]] | None = None) -> list[str]:
-    keys = [key for batch in (staged or []) for key in batch]
-    return validate_staging(stage_context(), keys)
+def validate(planned: list[int], extracted: list[int] | None = None, run_id: str | None = None) -> list[int]:
+    return validate_staged(stage_context(), _run(run_id), planned)
 
 
 @task(outlets=[REPORTS], trigger_rule=TriggerRule.NONE_FAILED)
-def load(keys: list[str]) -> dict[str, Any]:
-    summary = load_staging(stage_context(), keys)
+def load(planned: list[int], run_id: str | None = None) -> dict[str, Any]:
+    summary = load_staged(stage_context(), _run(run_id), planned)
     return {"documents": summary.documents, "accepted": summary.accepted, "quarantined": summary.quarantined,
             "not_report": summary.not_report, "failed": summary.failed}
+
+
+def _run(run_id: str | None) -> str:
+    if not run_id:
+        raise ValueError("no run id: the task runs outside a DAG run")
+    return run_id
 
 
 @task(outlets=[ALERTS], trigger_rule=TriggerRule.NONE_FAILED)
@@ -123,9 +130,9 @@ def harvest_flow() -> None:
     crawled = [crawl.override(task_id=f"crawl_{family}", pool=pool_name(family))
                .expand(batch=plan_crawl.override(task_id=f"plan_{family}")(family))
                for family in families()]
-    new = find_new()
-    crawled >> new
-    extracted = extract.expand(batch=new)
-    validated = validate(extracted)
+    planned = find_new()
+    crawled >> planned
+    extracted = extract.expand(batch=planned)
+    validated = validate(planned, extracted)
     loaded = load(validated)
     loaded >> alerts()

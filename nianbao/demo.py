@@ -40,11 +40,10 @@ EXAMPLE_QUERIES: tuple[tuple[str, str], ...] = (
 
 
 def fresh_data_dir(data_dir: Path) -> None:
-    """Remove the demo's warehouse and crawl index; the content-addressed raw store is kept."""
+    """Remove the demo's warehouse (with the crawl index in it); the content-addressed raw store is kept."""
     for name in ("warehouse.db", "warehouse.db-wal", "warehouse.db-shm"):
         (data_dir / name).unlink(missing_ok=True)
-    shutil.rmtree(data_dir / "crawl", ignore_errors=True)
-    shutil.rmtree(data_dir / "staging", ignore_errors=True)
+    shutil.rmtree(data_dir / "crawl", ignore_errors=True)   # run summaries (and an index file of earlier versions)
     data_dir.mkdir(parents=True, exist_ok=True)
 
 

@@ -20,7 +20,7 @@ from typing import Any, Literal, get_args
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from crawler.config import DEFAULT_BROWSER, DEFAULT_RECHECK_SECONDS, crawl_index_in, raw_store_in
+from crawler.config import DEFAULT_BROWSER, DEFAULT_RECHECK_SECONDS, database_in, raw_store_in
 from crawler.registry import SHIPPED_SOURCES
 
 ENV_PREFIX = "NIANBAO_"
@@ -44,17 +44,17 @@ class Settings(BaseSettings):
         "Where nianbao keeps its data; every path below derives from it."),
         json_schema_extra={"shown_default": "`$XDG_DATA_HOME/nianbao`, else `~/.local/share/nianbao`"})
     data_dir: Path | None = Field(default=None, description=(
-        "The data directory: warehouse (SQLite), raw store, crawl index, staging between DAG tasks."),
+        "The data directory: the warehouse (SQLite, with the crawl index and the staged records) and the raw store."),
         json_schema_extra={"shown_default": "`<home>`"})
     warehouse_url: SecretStr | None = Field(default=None, description=(
-        "SQLAlchemy URL of the warehouse (PostgreSQL in production); may hold a password."),
+        "SQLAlchemy URL of the warehouse (PostgreSQL in production), which also holds the crawl index and the "
+        "records staged between DAG tasks: the one database every host shares; may hold a password."),
         json_schema_extra={"shown_default": "`sqlite:///<data_dir>/warehouse.db`"})
     raw_store: str | None = Field(default=None, description=(
-        "Where the crawled bytes are kept, under their SHA-256: a directory or an fsspec URL."),
+        "Where the crawled bytes are kept, under their SHA-256: a directory, or an fsspec URL such as "
+        "`s3://bucket/prefix` (shared by every host; S3 credentials and endpoint from the standard `AWS_*` "
+        "variables)."),
         json_schema_extra={"shown_default": "`<data_dir>/raw`"})
-    crawl_index: Path | None = Field(default=None, description=(
-        "The crawl index (SQLite): every document version and crawl run."),
-        json_schema_extra={"shown_default": "`<data_dir>/crawl/index.db`"})
     sources_dir: Path = Field(default=SHIPPED_SOURCES, description="The source registry (`*.yaml`).",
                               json_schema_extra={"shown_default": "the `sources/` directory shipped with nianbao"})
     sandbox_url: str | None = Field(default=None, description=(
@@ -123,15 +123,11 @@ class Settings(BaseSettings):
         """The warehouse URL in clear (for the engine; never log it)."""
         if self.warehouse_url is not None:
             return self.warehouse_url.get_secret_value()
-        return f"sqlite:///{self.data_path / 'warehouse.db'}"
+        return database_in(self.data_path)
 
     @property
     def raw_store_url(self) -> str:
         return self.raw_store or raw_store_in(self.data_path)
-
-    @property
-    def crawl_index_path(self) -> Path:
-        return self.crawl_index or crawl_index_in(self.data_path)
 
 
 @lru_cache(maxsize=1)

@@ -8,4 +8,5 @@ pytest_plugins = [
     "tests.fixtures.airflow",
     "tests.fixtures.warehouse",
     "tests.fixtures.workers",
+    "tests.fixtures.s3",
 ]

@@ -65,7 +65,7 @@ def report_urls(portal, sites: list[str]) -> dict[str, str]:
 
 
 def index_of(work: Path) -> DocumentIndex:
-    return DocumentIndex(work / "data" / "crawl" / "index.db", readonly=True)
+    return DocumentIndex(work / "data" / "warehouse.db")
 
 
 @pytest.mark.slow
@@ -217,7 +217,7 @@ def test_probe_lists_what_a_crawl_would_collect_and_changes_nothing(sandbox_port
     # reports, and hostile files titled as reports (only their bytes tell), never look-alikes or news
     reports = [i for s in ("hongze", "huaian") for i in sandbox_portal.items(s) if i.document.kind in ("report", "broken")]
     assert len(years) == len(reports)
-    assert not (tmp_path / "data" / "crawl" / "index.db").exists() and not (tmp_path / "data" / "raw").exists()
+    assert not (tmp_path / "data" / "warehouse.db").exists() and not (tmp_path / "data" / "raw").exists()
     article_paths = {i.article_url for i in reports} | {i.attachment_url for i in reports}
     assert not any(r.path in article_paths for r in sandbox_portal.requests)
     env = {**os.environ, "NIANBAO_SOURCES_DIR": str(tmp_path / "sources"), "NIANBAO_DATA_DIR": str(tmp_path / "data")}
@@ -232,7 +232,7 @@ def test_probe_lists_what_a_crawl_would_collect_and_changes_nothing(sandbox_port
 @pytest.mark.slow
 def test_a_killed_crawl_resumes_without_losing_or_duplicating(sandbox_portal, tmp_path: Path) -> None:
     write_sources(tmp_path / "sources")
-    database = tmp_path / "data" / "crawl" / "index.db"
+    database = tmp_path / "data" / "warehouse.db"
     slow = crawl_command(sandbox_portal.url, tmp_path, "--set", "CONCURRENT_REQUESTS_PER_DOMAIN=1",
                          "--set", "DOWNLOAD_DELAY=0.1")
     process = subprocess.Popen(slow, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
@@ -261,7 +261,7 @@ def _documents_in(database: Path) -> int:
         return 0
     try:
         with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=1) as db:
-            return db.execute("SELECT count(*) FROM documents").fetchone()[0]
+            return db.execute("SELECT count(*) FROM crawl_index_documents").fetchone()[0]
     except sqlite3.Error:
         return 0
 

@@ -89,7 +89,7 @@ def crawl(site: str, work: Path, *settings: str) -> tuple[dict, dict[str, tuple[
     result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=300, check=False)
     assert result.stdout, result.stderr[-3000:]
     summary = json.loads(result.stdout)
-    index = DocumentIndex(work / "data" / "crawl" / "index.db", readonly=True)
+    index = DocumentIndex(work / "data" / "warehouse.db")
     try:
         failures = {f.url.removeprefix(site): (f.kind, f.detail) for f in index.failures(summary["run_id"])}
     finally:

@@ -62,7 +62,7 @@ async def run():
     done = await defer.gatherResults([defer.Deferred.fromCoroutine(pipeline.process_item(item))
                                       for item in (report, article, page, held, Failed(None, "http://y/", "dns", "no"))])
     await pipeline.close_spider()
-    index = DocumentIndex(f"{data}/crawl/index.db", readonly=True)
+    index = DocumentIndex(f"{data}/warehouse.db")
     print(json.dumps({"threads": threads, "main": threading.current_thread().name, "stats": Crawler.stats,
                       "returned": [type(item).__name__ for item in done], "held_sha256": held.sha256,
                       "documents": [v.url for v in index.versions()], "page": index.page("http://x.gov.cn/b.html"),

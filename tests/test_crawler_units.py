@@ -113,7 +113,7 @@ def test_index_versions_new_changed_unchanged(tmp_path: Path) -> None:
     index.record_failure("r1", "s", "http://x/b.pdf", "type_mismatch", "claims PDF")
     assert [f.kind for f in index.failures("r1")] == ["type_mismatch"]
     index.close()
-    reader = DocumentIndex(tmp_path / "index.db", readonly=True)
+    reader = DocumentIndex(f"sqlite:///{tmp_path / 'index.db'}")
     assert len(reader.versions(source_id="s")) == 3
 
 

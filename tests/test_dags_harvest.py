@@ -78,7 +78,9 @@ def test_dag_test_harvests_the_sandbox_and_a_second_run_changes_nothing(
     assert f"missing:{huaian}:2024" in alerts                    # 淮安市人民政府, by its warehouse id
     assert f"late:{huaian}:2022" in alerts                       # published 2023-05-08
     assert any(key.startswith("malformed:") for key in alerts)   # hongze 2023 breaks T4-SUM
-    assert not list((data_dir / "staging").glob("*.json"))      # the hand-over area is emptied
+    with sqlite3.connect(database) as db:                          # the hand-over rows: loaded, records dropped
+        staged = db.execute("SELECT stage, count(*), count(record) FROM staged_records GROUP BY stage").fetchall()
+    assert [(stage, records) for stage, _, records in staged] == [("loaded", 0)]
 
     before = snapshot(database)
     second = run_dag(airflow_env, portal.url, data_dir)

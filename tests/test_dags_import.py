@@ -60,7 +60,7 @@ def test_harvest_crawls_each_family_in_its_own_pool_then_extracts_validates_load
         assert crawl["outlets"] == ["nianbao://crawl/documents"]
     assert tasks["find_new"]["upstream"] == sorted(f"crawl_{f}" for f in families())
     assert tasks["extract"]["upstream"] == ["find_new"]
-    assert tasks["validate"]["upstream"] == ["extract"]
+    assert tasks["validate"]["upstream"] == ["extract", "find_new"]   # the batch ids, and after every extract
     assert tasks["load"]["upstream"] == ["validate"] and tasks["load"]["outlets"] == ["nianbao://warehouse/reports"]
     assert tasks["alerts"]["upstream"] == ["load"]
     assert all(task["retries"] >= 1 for task in tasks.values())

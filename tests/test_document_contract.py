@@ -55,19 +55,35 @@ def test_the_warehouse_records_the_contract_as_it_comes(tmp_path: Path, warehous
             record_document(session, {"url": URL, "sha256": SHA, "title": "x", "published": "2025-01-20"})
 
 
-def test_an_index_written_with_the_old_names_is_read_with_the_new_ones(tmp_path: Path) -> None:
+OLD_INDEX = """
+CREATE TABLE documents (id INTEGER PRIMARY KEY, source_id TEXT NOT NULL, agency TEXT NOT NULL, url TEXT NOT NULL,
+    sha256 TEXT NOT NULL, title TEXT, year INTEGER, listed_date TEXT, content_type TEXT, real_kind TEXT, filename TEXT,
+    size INTEGER NOT NULL, etag TEXT, last_modified TEXT, referer TEXT, storage_key TEXT NOT NULL,
+    first_seen_at TEXT NOT NULL, last_checked_at TEXT NOT NULL, run_id TEXT, UNIQUE (url, sha256));
+CREATE TABLE pages (url TEXT PRIMARY KEY, source_id TEXT NOT NULL, etag TEXT, last_modified TEXT,
+    last_checked_at TEXT NOT NULL, children TEXT NOT NULL DEFAULT '[]');
+CREATE TABLE quarantine (url TEXT PRIMARY KEY, source_id TEXT NOT NULL, kind TEXT NOT NULL, detail TEXT, sha256 TEXT,
+    etag TEXT, last_modified TEXT, last_checked_at TEXT NOT NULL);
+"""
+
+
+def test_an_index_file_of_earlier_versions_is_imported_with_the_new_names(tmp_path: Path) -> None:
+    """The crawl index used to be a SQLite file of its own, and before that had other column names."""
     path = tmp_path / "old.db"
-    DocumentIndex(path).close()
     with sqlite3.connect(path) as db:
-        db.execute("ALTER TABLE documents RENAME COLUMN listing_title TO title")
-        db.execute("ALTER TABLE documents RENAME COLUMN listing_date TO listed_date")
+        db.executescript(OLD_INDEX)
         db.execute("INSERT INTO documents (source_id, agency, url, sha256, title, listed_date, size, storage_key, "
                    "first_seen_at, last_checked_at) VALUES ('s', 'a', ?, ?, '旧标题', '2024-01-02', 1, 'k', 't', 't')",
                    (URL, SHA))
+        db.execute("INSERT INTO pages VALUES ('http://x/p.html', 's', NULL, NULL, 't', '[]')")
     db.close()
-    [before] = DocumentIndex(path, readonly=True).versions()            # read-only: read as it is
-    [after] = DocumentIndex(path).versions()                            # writable: the columns are renamed
-    assert before == after and (after.listing_title, after.listing_date) == ("旧标题", "2024-01-02")
+    index = DocumentIndex(tmp_path / "warehouse.db")
+    assert index.import_file(path) == 1
+    assert index.import_file(path) == 0                               # twice: nothing twice
+    [version] = index.versions()
+    assert (version.listing_title, version.listing_date, version.url) == ("旧标题", "2024-01-02", URL)
+    assert index.page("http://x/p.html") is not None
+    index.close()
 
 
 def test_every_contract_name_reaches_the_extractor_or_fails_loudly() -> None:

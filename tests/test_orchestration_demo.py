@@ -18,8 +18,8 @@ pytestmark = pytest.mark.slow
 
 def test_the_demo_runs_on_one_site_into_a_fresh_warehouse(tmp_path) -> None:
     data_dir = tmp_path / "var"
-    (data_dir / "crawl").mkdir(parents=True)
-    (data_dir / "crawl" / "index.db").write_bytes(b"left over from an earlier run")
+    data_dir.mkdir(parents=True)
+    (data_dir / "warehouse.db").write_bytes(b"left over from an earlier run")
     (data_dir / "raw").mkdir()
     (data_dir / "raw" / "kept").write_text("the raw store is kept")
     console = Console(record=True, width=1000)

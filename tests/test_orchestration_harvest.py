@@ -139,8 +139,9 @@ def test_harvest_into_postgresql_twice(sandbox_portal_factory, postgres_url, tmp
 
 
 def test_check_picks_up_crawls_run_outside_the_harvest(sandbox_portal_factory, tmp_path) -> None:
-    """`nianbao crawl` (python -m crawler crawl) writes only the crawl index; `check` copies its runs
-    into the warehouse once and judges the sites from them (lg-health serves a challenge page)."""
+    """`nianbao crawl` (python -m crawler crawl) writes only the crawl index (its tables in the warehouse
+    database); `check` copies its runs into the warehouse once and judges the sites from them (lg-health
+    serves a challenge page)."""
 
     from nianbao.stages import check
     from nianbao.stages.crawl import launch_crawler
@@ -150,7 +151,10 @@ def test_check_picks_up_crawls_run_outside_the_harvest(sandbox_portal_factory, t
     context = StageContext(data_dir=data_dir, warehouse_url=f"sqlite:///{data_dir / 'warehouse.db'}",
                            raw_store=str(data_dir / "raw"), sources_dir=Path("sources"), sandbox_url=portal.url)
     crawled = launch_crawler(context, ["sandbox-lg-health"], fast=True, timeout=300)   # python -m crawler crawl
-    assert crawled.returncode == 0 and not data_dir.joinpath("warehouse.db").exists()
+    assert crawled.returncode == 0
+    with sqlite3.connect(data_dir / "warehouse.db") as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert tables and all(name.startswith("crawl_index_") for name in tables)
 
     first = check(context, today=TODAY, sources=["sandbox-lg-health"], notifiers=[])
     assert "site_broken:sandbox-lg-health" in first.opened

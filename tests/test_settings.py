@@ -52,14 +52,13 @@ def test_paths_derive_from_the_home_directory_not_the_current_one(monkeypatch, t
     assert settings.data_path == tmp_path / "home"
     assert settings.warehouse == f"sqlite:///{tmp_path / 'home' / 'warehouse.db'}"
     assert settings.raw_store_url == str(tmp_path / "home" / "raw")
-    assert settings.crawl_index_path == tmp_path / "home" / "crawl" / "index.db"
     assert settings.sources_dir == ROOT / "sources"
     monkeypatch.delenv("NIANBAO_HOME")
     assert not str(Settings().data_path).startswith(str(tmp_path))   # the default is no relative path either
     assert Settings().data_path.is_absolute()
     moved = StageContext.from_settings(settings, data_dir=tmp_path / "elsewhere")
     assert moved.raw_store == str(tmp_path / "elsewhere" / "raw")
-    assert moved.crawl_index == tmp_path / "elsewhere" / "crawl" / "index.db"
+    assert moved.crawl_index == moved.warehouse_url == f"sqlite:///{tmp_path / 'elsewhere' / 'warehouse.db'}"
 
 
 def test_secrets_are_never_shown(monkeypatch) -> None:
@@ -132,11 +131,11 @@ def test_the_crawl_process_gets_its_settings_from_its_parent_not_the_environment
     (sources / "sandbox.yaml").write_text(yaml.safe_dump(entries, allow_unicode=True), encoding="utf-8")
     wrong = tmp_path / "wrong"
     for name, value in {"HOME": wrong, "DATA_DIR": wrong, "SOURCES_DIR": wrong, "RAW_STORE": wrong / "raw",
-                        "CRAWL_INDEX": wrong / "index.db", "SANDBOX_URL": "http://127.0.0.1:9"}.items():
+                        "WAREHOUSE_URL": f"sqlite:///{wrong / 'w.db'}", "SANDBOX_URL": "http://127.0.0.1:9"}.items():
         monkeypatch.setenv(f"{ENV_PREFIX}{name}", str(value))
     data = tmp_path / "data"
-    context = StageContext(data_dir=data, warehouse_url="sqlite://", raw_store=str(data / "store"),
-                           sources_dir=sources, sandbox_url=portal.url, crawl_index_file=data / "idx.db",
+    context = StageContext(data_dir=data, warehouse_url=f"sqlite:///{data / 'idx.db'}", raw_store=str(data / "store"),
+                           sources_dir=sources, sandbox_url=portal.url,
                            settings=Settings(recheck_interval=7))
     outcome = launch_crawler(context, ["sandbox-hongze"], fast=True, timeout=120)
     assert outcome.finish_reason == "finished", outcome.summary
@@ -161,7 +160,7 @@ def test_the_crawl_config_survives_json_and_the_scrapy_settings(tmp_path: Path) 
 
     config = CrawlConfig(data_dir=tmp_path, sources_dir=tmp_path / "s", sandbox_url="http://127.0.0.1:1",
                          recheck_interval=5.0, scrapy={"RETRY_TIMES": 0})
-    assert config.raw_store == str(tmp_path / "raw") and config.crawl_index == tmp_path / "crawl" / "index.db"
+    assert config.raw_store == str(tmp_path / "raw") and config.crawl_index == f"sqlite:///{tmp_path / 'warehouse.db'}"
     assert CrawlConfig.from_json(config.to_json()) == config
     scrapy = ScrapySettings()
     scrapy.setdict(config.scrapy_settings(tmp_path / "summary.json"))

@@ -91,6 +91,19 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 
 
 # ---------------------------------------------------------------- migrations
+# The crawl index's tables share the database but are the crawler's own (crawler/index.py creates them).
+CRAWL_INDEX_PREFIX = "crawl_index_"
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Alembic's filter: neither the search index (dialect-specific DDL) nor the crawl index's tables."""
+    from warehouse.search import include_object as include_search
+
+    if type_ == "table" and name is not None and name.startswith(CRAWL_INDEX_PREFIX):
+        return False
+    return include_search(obj, name, type_, reflected, compare_to)
+
+
 def alembic_config(url: str | URL | None) -> Any:
     from alembic.config import Config
 

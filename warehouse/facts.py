@@ -137,6 +137,9 @@ def agency_id_of(session: Session, slug: str) -> int | None:
 
 def agency_of(session: Session, slug: str) -> Agency | None:
     return session.scalar(select(Agency).where(Agency.slug == slug))
+def agency_ids(session: Session, slugs: Iterable[str]) -> dict[str, int]:
+    """The ids of the agencies of these slugs (those registered)."""
+    return dict(session.execute(select(Agency.slug, Agency.id).where(Agency.slug.in_(list(slugs)))).tuples().all())
 
 
 def previous_record(session: Session, agency_slug: str, year: int) -> ReportRecord | None:

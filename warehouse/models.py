@@ -1,7 +1,7 @@
 """The warehouse schema as typed SQLAlchemy 2 models.
 
 Operational tables: regions, sources, agencies, crawl_runs, documents,
-extraction_attempts, alerts, alert_deliveries. Analytical tables: reports, cells (long form),
+extraction_attempts, alerts, alert_deliveries, staged_records. Analytical tables: reports, cells (long form),
 cell_sources (where each cell was printed), findings, report_sections. Dimensions and labels: report_years, cell_dictionary,
 rule_labels. The tables are created only by the migrations in warehouse/migrations.
 """
@@ -43,6 +43,7 @@ REPORT_STATUSES = ("accepted", "quarantined")
 SEVERITIES = ("error", "warning", "info")
 NULL_REASONS = ("empty", "text")
 SOURCE_UNITS = ("pt", "px", "grid")
+STAGES = ("planned", "extracted", "validated", "loaded")
 
 JsonType = JSON().with_variant(JSONB(), "postgresql")
 
@@ -271,6 +272,25 @@ class AlertDelivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_attempt_at: Mapped[dt.datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+class StagedRecord(Base):
+    """A document version planned for extraction by one harvest run, and its record between the
+    DAG's extract, validate and load tasks, which any host may run (so never a local file)."""
+
+    __tablename__ = "staged_records"
+    __table_args__ = (
+        Index(None, "run_id", "batch"),
+        Index(None, "run_id", "position"),
+        CheckConstraint(_one_of("stage", STAGES), name="stage"),
+    )
+
+    run_id: Mapped[str] = mapped_column(String(250), primary_key=True)
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)     # DocumentVersion.key
+    batch: Mapped[int] = mapped_column(Integer)                        # the extract task's map index
+    position: Mapped[int] = mapped_column(Integer)                     # order of validation: source, year, url
+    document: Mapped[dict[str, Any]]
+    record: Mapped[dict[str, Any] | None]                              # none until extracted; none again once loaded
+    stage: Mapped[str] = mapped_column(String(16))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 # ---------------------------------------------------------------- analytical
@@ -377,5 +397,5 @@ class ReportSection(Base):
 __all__ = [
     "Agency", "Alert", "AlertDelivery", "Base", "Cell", "CellDictionary", "CellSource", "CrawlRun", "Document",
     "ExtractionAttempt",
-    "Finding", "Region", "Report", "ReportSection", "ReportYear", "RuleLabel", "Source",
+    "Finding", "Region", "Report", "ReportSection", "ReportYear", "RuleLabel", "Source", "StagedRecord",
 ]

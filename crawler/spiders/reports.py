@@ -27,7 +27,7 @@ from crawler.families.generic import FOLLOW_META
 from crawler.index import DocumentIndex
 from crawler.items import ArticlePage, Candidate, Document, Failed, Listed, NotModified, Quarantined
 from crawler.known import KnownUrl
-from crawler.locations import crawl_config, index_path
+from crawler.locations import crawl_config, index_url
 from crawler.middlewares import ChallengePage, GuardedResolver
 from crawler.plan import CrawlPlan
 from crawler.probe import START_META, probe_list_page
@@ -72,8 +72,8 @@ class ReportsSpider(Spider):
         spider.allowed_domains, spider.private_hosts = plan.allowed_domains, plan.private_hosts
         GuardedResolver.allowed_private = {hp.rsplit(":", 1)[0] for hp in plan.private_hosts}
         spider.adapters = {sid: adapter_for(s) for sid, s in plan.sources.items()}
-        path = index_path(crawler.settings)
-        spider.index = None if spider.probe and not path.exists() else DocumentIndex(path, readonly=spider.probe)
+        where = index_url(crawler.settings)   # a probe writes nothing, not even an empty index
+        spider.index = None if spider.probe and not DocumentIndex.exists(where) else DocumentIndex(where)
         spider.recheck = timedelta(seconds=crawl_config(crawler.settings).recheck_interval)
         spider.render_problem = _render_problem(crawler, plan)
         return spider

@@ -11,18 +11,20 @@ from nianbao.stages.crawl import CrawlFailed, CrawlOutcome, launch_crawler, run_
 from nianbao.stages.harvest import HarvestSummary, harvest
 from nianbao.stages.process import (
     ProcessSummary,
-    extract_to_staging,
-    load_staging,
+    RawDocumentMissing,
+    extract_batch,
+    load_staged,
     pending_documents,
+    plan_extraction,
     process,
-    validate_staging,
+    validate_staged,
 )
 from nianbao.stages.registry import crawl_batches, families, pool_name, pools
 from report.document import DocumentVersion
 
 __all__ = [
     "CheckSummary", "CrawlFailed", "CrawlOutcome", "HarvestSummary", "DocumentVersion",
-    "ProcessSummary", "StageContext", "check", "crawl_batches", "extract_to_staging", "families", "harvest",
-    "launch_crawler", "load_staging", "pending_documents", "pool_name", "pools", "process", "run_crawl",
-    "split_ids", "validate_staging",
+    "ProcessSummary", "RawDocumentMissing", "StageContext", "check", "crawl_batches", "extract_batch", "families",
+    "harvest", "launch_crawler", "load_staged", "pending_documents", "plan_extraction", "pool_name", "pools",
+    "process", "run_crawl", "split_ids", "validate_staged",
 ]

@@ -71,8 +71,10 @@ def check(context: StageContext, *, today: date, sources: Sequence[str] | None =
     ensure_warehouse(context)
     sync_crawl_runs(context)   # crawls run by `nianbao crawl` too
 
+    unstored = unstored_listings(context)
+
     def evaluate_and_store(session: Session) -> CheckSummary:
-        facts = gather_facts(session, today=today, sources=sources, years=years)
+        facts = gather_facts(session, today=today, sources=sources, years=years, unstored=unstored)
         found = evaluate(today=today, expected=facts.expected, reports=facts.reports, sites=facts.sites,
                          years=facts.years, documents=facts.documents)
         return store_alerts(session, found, facts, today=today, sources=sources)
@@ -99,7 +101,9 @@ def configured(context: StageContext, *, with_airflow: bool = False) -> list[Not
 
 # ---------------------------------------------------------------- facts
 def gather_facts(session: Session, *, today: date, sources: Sequence[str] | None = None,
-                 years: Sequence[int] | None = None) -> Facts:
+                 years: Sequence[int] | None = None, unstored: Sequence[tuple[str, int | None]] = ()) -> Facts:
+    """`unstored`: (source, listing year) of documents listed but not stored (store_error): seen, so
+    never called missing (a year unknown holds every year of the source)."""
     from warehouse.facts import agencies_of
 
     agencies = agencies_of(session, sources)
@@ -112,9 +116,31 @@ def gather_facts(session: Session, *, today: date, sources: Sequence[str] | None
     due = latest_due_year(today, "department", "department")
     chosen_years = sorted(set(years) if years else (set(range(min(seen_years), due + 1)) if seen_years and due
                                                     else seen_years))
+    documents = sorted(set(documents) | _unstored_years(agencies, unstored, chosen_years))
     return Facts(expected=expected, reports=reports, sites=_site_facts(session, sources), documents=documents,
                  years=chosen_years, agency_ids={a.name: a.id for a in agencies},
                  source_of_agency={a.name: a.source_id for a in agencies})
+
+
+def unstored_listings(context: StageContext) -> list[tuple[str, int | None]]:
+    """(source, listing year) of the documents the latest crawl of each source could not store."""
+    from crawler.index import DocumentIndex
+
+    index = DocumentIndex(context.crawl_index)
+    try:
+        return sorted({(f.source_id, f.year) for f in index.latest_failures("store_error") if f.source_id},
+                      key=lambda pair: (pair[0], pair[1] or 0))
+    finally:
+        index.close()
+
+
+def _unstored_years(agencies: Sequence[Any], unstored: Sequence[tuple[str, int | None]],
+                    years: Sequence[int]) -> set[tuple[str, int]]:
+    names = defaultdict(list)   # the agencies' keys as the missing rule compares them (agency_key)
+    for agency in agencies:
+        names[agency.source_id].append(agency_key(agency.id, agency.name))
+    return {(name, year) for source_id, listed in unstored for name in names.get(source_id, [])
+            for year in ([listed] if listed is not None else years)}
 
 
 def _report_facts(session: Session, agencies: Mapping[int, Any]) -> list[ReportFacts]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crawler.config import crawl_index_in
 from nianbao.settings import Settings, get_settings
 
 
@@ -16,17 +15,12 @@ class StageContext:
     raw_store: str
     sources_dir: Path
     sandbox_url: str | None = None
-    crawl_index_file: Path | None = None   # None: <data dir>/crawl/index.db
     settings: Settings = field(default_factory=get_settings, compare=False)   # the rest: alerts, OCR, re-checks
 
     @property
-    def crawl_index(self) -> Path:
-        return self.crawl_index_file or crawl_index_in(self.data_dir)
-
-    @property
-    def staging_dir(self) -> Path:
-        """Records between the extract, validate and load tasks of the DAG."""
-        return self.data_dir / "staging"
+    def crawl_index(self) -> str:
+        """The crawl index lives in the warehouse database: one database every host shares."""
+        return self.warehouse_url
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, *, data_dir: Path | None = None,
@@ -37,7 +31,7 @@ class StageContext:
             settings = settings.model_copy(update={"data_dir": data_dir})
         return cls(data_dir=settings.data_path, warehouse_url=settings.warehouse, raw_store=settings.raw_store_url,
                    sources_dir=settings.sources_dir, sandbox_url=sandbox_url or settings.sandbox_url,
-                   crawl_index_file=settings.crawl_index_path, settings=settings)
+                   settings=settings)
 
 
 _migrated: set[str] = set()

@@ -51,6 +51,11 @@ class CrawlOutcome:
         return str(self.summary.get("finish_reason", "unknown"))
 
     @property
+    def store_errors(self) -> int:
+        """Documents the raw store could not keep (a full disk): the crawl failed."""
+        return int(self.summary.get("errors", {}).get("store_error", 0))
+
+    @property
     def new_documents(self) -> int:
         from crawler.summary import DocumentCounts
 
@@ -98,11 +103,15 @@ def launch_crawler(context: StageContext, source_ids: Sequence[str], *, command:
 def run_crawl(context: StageContext, source_ids: Sequence[str], *, fast: bool = False, full: bool = False,
               timeout: float = CRAWL_TIMEOUT_SECONDS) -> CrawlOutcome:
     """Crawl these sources in a child process and record its run in the warehouse; raises CrawlFailed when the
-    process fails or leaves no summary. Sources that are broken only show in the summary."""
+    process fails or leaves no summary, or the raw store could not keep some documents. Sources that are broken
+    only show in the summary."""
     if not source_ids:
         return CrawlOutcome(sources=[])
     outcome = launch_crawler(context, source_ids, fast=fast, full=full, timeout=timeout)
     sync_crawl_runs(context)
+    if outcome.store_errors:
+        raise CrawlFailed(f"the raw store {context.raw_store} could not keep {outcome.store_errors} document(s) of "
+                          f"{', '.join(source_ids)} (store_error, recorded in the crawl index: see the crawl log)")
     return outcome
 
 
@@ -112,9 +121,7 @@ def sync_crawl_runs(context: StageContext) -> int:
     Returns the number of rows added."""
     from crawler.index import DocumentIndex
 
-    if not context.crawl_index.exists():
-        return 0
-    index = DocumentIndex(context.crawl_index, readonly=True)
+    index = DocumentIndex(context.crawl_index)
     try:
         runs = [run for run in index.runs() if run.get("finished_at") and run.get("summary")]
     finally:

@@ -4,20 +4,20 @@
 extractor version in the warehouse — so running it twice does nothing the second
 time, and a new extractor version re-reads every document.
 
-In Airflow the three steps are separate tasks that hand records over through
-`<data dir>/staging/` (`extract_to_staging`, `validate_staging`, `load_staging`);
-`process` runs them in one go for the CLI.
+In Airflow the three steps are separate tasks, on any host, that hand records over through the
+warehouse's `staged_records` (`plan_extraction` → `extract_batch` ×N → `validate_staged` →
+`load_staged`) and exchange only the run id and batch ids; `process` runs them in one go for the CLI.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from extract.findings import ids_with_outcome
@@ -32,9 +32,17 @@ log = logging.getLogger(__name__)
 EXTRACT_TIMEOUT_SECONDS = 120
 EXTRACT_MEMORY_MB = 1536
 PROCESS_CHUNK = 32   # documents extracted, validated and loaded together (bounds memory)
+EXTRACT_BATCH_SIZE = 8     # documents per extract task, at least
+MAX_MAPPED_TASKS = 1024    # Airflow's core.max_map_length (its default): the extract task's map indexes
+STAGING_CHUNK = 500        # staged records validated or loaded together
 NOT_A_REPORT_RULES = ids_with_outcome("not_report")
 FAILED_RULES = ids_with_outcome("failed")
 Progress = Callable[[str, int, int], None]
+
+
+class RawDocumentMissing(RuntimeError):
+    """The crawl index lists a document version whose bytes the raw store does not have (a host with
+    its own disk, a store lost): an error of the stage, never a silent skip or a finding."""
 
 
 @dataclass
@@ -71,26 +79,16 @@ def pending_documents(context: StageContext, sources: Sequence[str] | None = Non
     """Crawl-index versions (of these sources and listing years) not yet processed by this extractor."""
     from crawler.index import DocumentIndex
 
-    if not context.crawl_index.exists():
-        return []
-    index = DocumentIndex(context.crawl_index, readonly=True)
-    try:
-        versions = index.versions()
-    finally:
-        index.close()
-    wanted_sources, wanted_years = set(sources or ()), set(years or ())
     ensure_warehouse(context)
     done = _processed_versions(context)
-    pending = []
-    for v in versions:
-        if wanted_sources and v.source_id not in wanted_sources:
-            continue
-        if wanted_years and v.year is not None and v.year not in wanted_years:
-            continue
-        if (v.url, v.sha256) in done:
-            continue
-        pending.append(v)
-    return pending
+    wanted_years = set(years or ())
+    index = DocumentIndex(context.crawl_index)
+    try:
+        return [v for v in index.iter_versions(sources=sources)
+                if not (wanted_years and v.year is not None and v.year not in wanted_years)
+                and (v.url, v.sha256) not in done]
+    finally:
+        index.close()
 
 
 def _processed_versions(context: StageContext) -> set[tuple[str, str]]:
@@ -130,32 +128,31 @@ def extract_documents(context: StageContext, documents: Sequence[DocumentVersion
 
 def _extract_one(store: Any, document: DocumentVersion) -> ReportRecord:
     from extract import Hints, extract_isolated
-    from extract.findings import Findings
-    from extract.model import finding
 
     hints = Hints(url=document.url, listing_title=document.listing_title, agency=document.agency, year=document.year,
                   source_id=document.source_id, listing_date=document.listing_date, sha256=document.sha256,
                   content_type=document.content_type)
     try:
         data = store.get(document.sha256)
-    except (OSError, FileNotFoundError) as exc:
-        record = ReportRecord(findings=[finding(Findings.UNREADABLE, f"原始文件缺失：{exc}", f"raw bytes missing: {exc}")])
-        record.provenance.sha256, record.provenance.url = document.sha256, document.url
-        return record
+    except OSError as exc:   # never a finding: the document is not unreadable, our store lost it
+        raise RawDocumentMissing(f"{document.url}: raw document {document.sha256} not in the raw store "
+                                 f"{store.url}: {exc}") from exc
     return extract_isolated(data, hints, timeout_s=EXTRACT_TIMEOUT_SECONDS, memory_mb=EXTRACT_MEMORY_MB)
 
 
 # ---------------------------------------------------------------- validate
-def validate_all(context: StageContext, items: Sequence[Processed]) -> list[Processed]:
+def validate_all(context: StageContext, items: Sequence[Processed],
+                 earlier: dict[tuple[str, int], ReportRecord] | None = None) -> list[Processed]:
     """Replace each record's validator findings, with the previous year's record of the same
-    agency (from this batch, else the warehouse) for the cross-year rules. Oldest year first."""
+    agency (from this batch or `earlier`'s, else the warehouse) for the cross-year rules. Oldest
+    year first; `earlier` (source, year) → record gains this batch's records."""
     from report.validate import RULES_BY_ID, validate
     from warehouse.facts import previous_record
     from warehouse.load import in_transaction
     from warehouse.session import warehouse_engine
 
     ordered = sorted(items, key=lambda p: (p.document.source_id, p.record.year or 0, p.document.url))
-    in_batch: dict[tuple[str, int], ReportRecord] = {}
+    in_batch = earlier if earlier is not None else {}
 
     def validate_each(session: Session) -> None:   # run again whole after a dropped connection
         for item in ordered:
@@ -192,30 +189,36 @@ def loadable(record: ReportRecord) -> bool:
 
 
 # ---------------------------------------------------------------- load
-def load_all(context: StageContext, items: Iterable[Processed], progress: Progress | None = None) -> ProcessSummary:
+def load_all(context: StageContext, items: Iterable[Processed], progress: Progress | None = None,
+             synced: set[str] | None = None) -> ProcessSummary:
     """Record each document version, load its report (if it is one) and its extraction attempt;
-    one transaction per document, so one bad document never undoes the others, run again whole
-    after a dropped connection (every step is idempotent)."""
+    one transaction per report, so one bad document never undoes the others. The documents that
+    are no report are recorded together, one transaction for the lot (their bookkeeping is most
+    of a night's documents); should that fail, one by one. Each transaction is run again whole
+    after a dropped connection (every step is idempotent). `synced`: the sources already brought
+    into the warehouse by an earlier call (it gains this call's)."""
     from nianbao.stages.registry import load_sources
     from nianbao.stages.sync import sync_sources
-    from warehouse.load import LoadError, in_transaction
+    from warehouse.load import in_transaction
     from warehouse.session import warehouse_engine
 
     items = list(items)
     summary = ProcessSummary()
     with warehouse_engine(context.warehouse_url) as engine:
-        source_ids = sorted({item.document.source_id for item in items})
-        registered = [s for s in load_sources(context) if s.id in source_ids]
-        in_transaction(engine, lambda session: sync_sources(session, registered))
-        for position, item in enumerate(items, 1):
-            try:
-                loaded = in_transaction(engine, partial(_load_one, item=item))
-            except LoadError as exc:
-                summary.failed += 1
-                summary.problems.append(f"{item.document.url}: {exc}")
-                log.warning("could not load %s: %s", item.document.url, exc)
-            else:
-                loaded.count_into(summary)
+        source_ids = {item.document.source_id for item in items} - (synced or set())
+        if source_ids:
+            registered = [s for s in load_sources(context) if s.id in source_ids]
+            in_transaction(engine, lambda session: sync_sources(session, registered))
+            if synced is not None:
+                synced |= source_ids
+        reports = [item for item in items if loadable(item.record)]
+        others = [item for item in items if not loadable(item.record)]
+        if not _record_unloaded(engine, others, summary):
+            reports = items   # the lot failed: every document on its own, as a report is
+        elif progress and others:
+            progress("load", len(others), len(items))
+        for position, item in enumerate(reports, len(items) - len(reports) + 1):
+            _load_alone(engine, item, summary)
             if progress:
                 progress("load", position, len(items))
     summary.documents = len(items)
@@ -237,6 +240,52 @@ class Loaded:
             setattr(summary, self.outcome, getattr(summary, self.outcome) + 1)
         if self.problem:
             summary.problems.append(self.problem)
+
+
+def _load_alone(engine: Any, item: Processed, summary: ProcessSummary) -> None:
+    from warehouse.load import LoadError, in_transaction
+
+    try:
+        loaded = in_transaction(engine, partial(_load_one, item=item))
+    except LoadError as exc:
+        summary.failed += 1
+        summary.problems.append(f"{item.document.url}: {exc}")
+        log.warning("could not load %s: %s", item.document.url, exc)
+    else:
+        loaded.count_into(summary)
+
+
+def _record_unloaded(engine: Any, items: Sequence[Processed], summary: ProcessSummary) -> bool:
+    """The documents that are no report, in one transaction (run again after a dropped
+    connection); False (nothing recorded) when it fails."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from warehouse.bookkeeping import Unloaded, record_unloaded
+    from warehouse.facts import agency_ids
+    from warehouse.load import LoadError, in_transaction
+
+    if not items:
+        return True
+
+    def record(session: Session) -> tuple[list[Unloaded], set[int]]:
+        agencies = agency_ids(session, {item.document.source_id for item in items})
+        entries = [Unloaded(item.document, agencies.get(item.document.source_id), outcome_of(item.record),
+                            _first_message(item.record), item.record.provenance,
+                            item.record.provenance.extractor_version or extractor_version()) for item in items]
+        return entries, {id(entry) for entry in record_unloaded(session, entries)}
+
+    try:
+        entries, fresh = in_transaction(engine, record)
+    except (LoadError, SQLAlchemyError, ValueError) as exc:
+        log.warning("could not record %d documents together (%s): one by one", len(items), exc)
+        return False
+    for entry in entries:
+        if id(entry) not in fresh:   # recorded by an earlier try of the same task
+            summary.unchanged += 1
+            continue
+        setattr(summary, entry.outcome, getattr(summary, entry.outcome) + 1)
+        summary.problems.append(f"{entry.document.url}: {entry.outcome} ({entry.error})")
+    return True
 
 
 def _load_one(session: Session, item: Processed) -> Loaded:
@@ -335,52 +384,109 @@ def _first_message(record: ReportRecord) -> str:
 
 
 # ---------------------------------------------------------------- staging (between DAG tasks)
-def stage_path(context: StageContext, key: str) -> Path:
-    return context.staging_dir / f"{key}.json"
+def extract_batch_size(count: int) -> int:
+    """Documents per extract task: EXTRACT_BATCH_SIZE, more when that would map more than MAX_MAPPED_TASKS."""
+    return max(EXTRACT_BATCH_SIZE, math.ceil(count / MAX_MAPPED_TASKS))
 
 
-def write_staged(context: StageContext, item: Processed) -> str:
-    context.staging_dir.mkdir(parents=True, exist_ok=True)
-    path = stage_path(context, item.document.key)
-    payload = {"document": item.document.as_dict(), "record": json.loads(item.record.to_json())}
-    temporary = path.with_suffix(".part")
-    temporary.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
-    temporary.replace(path)
-    return item.document.key
+def plan_extraction(context: StageContext, run_id: str, sources: Sequence[str] | None = None,
+                    years: Sequence[int] | None = None) -> list[int]:
+    """The DAG's find_new: stage the run's pending documents in the warehouse, in validation order
+    (source, year, url), and return the batch ids the extract task maps over (at most
+    MAX_MAPPED_TASKS). A run planned before (a retry) keeps its plan."""
+    from warehouse.session import warehouse_session
+    from warehouse.staging import forget_finished_runs, planned_batches, write_plan
+
+    ensure_warehouse(context)
+    with warehouse_session(context.warehouse_url) as session:
+        existing = planned_batches(session, run_id)
+    if existing:
+        return existing
+    documents = sorted(pending_documents(context, sources, years), key=lambda d: (d.source_id, d.year or 0, d.url))
+    with warehouse_session(context.warehouse_url) as session:
+        forget_finished_runs(session, keep=run_id)
+        return write_plan(session, run_id, [(d.key, d.as_dict()) for d in documents], extract_batch_size(len(documents)))
 
 
-def read_staged(context: StageContext, keys: Iterable[str]) -> list[Processed]:
-    items = []
-    for key in keys:
-        path = stage_path(context, key)
-        if not path.exists():  # loaded and cleared by an earlier try of the same run
-            continue
-        payload = json.loads(path.read_text(encoding="utf-8"))
-        items.append(Processed(DocumentVersion.from_dict(payload["document"]),
-                               ReportRecord.model_validate(payload["record"])))
-    return items
+def extract_batch(context: StageContext, run_id: str, batch: int, jobs: int = 2) -> int:
+    """The DAG's extract task: extract the batch's documents not yet extracted (an earlier try's are kept),
+    saving the records a few at a time. A raw document missing from the store fails the task."""
+    from warehouse.db import session_scope
+    from warehouse.session import warehouse_engine
+    from warehouse.staging import batch_rows, save_records
+
+    with warehouse_engine(context.warehouse_url) as engine:
+        with session_scope(engine) as session:
+            rows = [(row.document, row.stage) for row in batch_rows(session, run_id, batch)]
+        todo = [DocumentVersion.from_dict(document) for document, stage in rows if stage == "planned"]
+        for chunk in batches(todo, EXTRACT_BATCH_SIZE):
+            extracted = extract_documents(context, chunk, jobs=jobs)
+            with session_scope(engine) as session:
+                save_records(session, run_id, [(p.document.key, _record_json(p.record)) for p in extracted],
+                             "extracted")
+    return len(rows)
 
 
-def extract_to_staging(context: StageContext, documents: Sequence[DocumentVersion | dict], jobs: int = 2) -> list[str]:
-    """The DAG's extract task: documents already staged (an earlier try) are not extracted again."""
-    pending = [d if isinstance(d, DocumentVersion) else DocumentVersion.from_dict(d) for d in documents]
-    todo = [d for d in pending if not stage_path(context, d.key).exists()]
-    for item in extract_documents(context, todo, jobs=jobs):
-        write_staged(context, item)
-    return [d.key for d in pending]
+def validate_staged(context: StageContext, run_id: str, planned: Sequence[int]) -> list[int]:
+    """The DAG's validate task: every record of the planned batches, in plan order, a chunk at a time.
+    A batch not staged, or a document not extracted, fails the task."""
+    from warehouse.db import session_scope
+    from warehouse.session import warehouse_engine
+    from warehouse.staging import require_stages, rows_after, save_records
+
+    if not planned:
+        return []
+    earlier: dict[tuple[str, int], ReportRecord] = {}
+    after = -1
+    with warehouse_engine(context.warehouse_url) as engine:
+        with session_scope(engine) as session:
+            require_stages(session, run_id, planned, ("extracted", "validated", "loaded"))
+        while True:
+            with session_scope(engine) as session:
+                rows = rows_after(session, run_id, ("extracted",), after, STAGING_CHUNK)
+                if not rows:
+                    return list(planned)
+                after = rows[-1].position
+                items = validate_all(context, [_processed(row.document, row.record) for row in rows], earlier=earlier)
+                save_records(session, run_id, [(p.document.key, _record_json(p.record)) for p in items], "validated")
+            current = items[-1].document.source_id
+            earlier = {key: record for key, record in earlier.items() if key[0] == current}   # bounded memory
 
 
-def validate_staging(context: StageContext, keys: Iterable[str]) -> list[str]:
-    items = validate_all(context, read_staged(context, keys))
-    return [write_staged(context, item) for item in items]
+def load_staged(context: StageContext, run_id: str, planned: Sequence[int]) -> ProcessSummary:
+    """The DAG's load task: load the validated records in plan order, a chunk at a time, marking each
+    chunk loaded (a retry loads only the rest). A record not validated fails the task."""
+    from warehouse.db import session_scope
+    from warehouse.session import warehouse_engine
+    from warehouse.staging import mark_loaded, require_stages, rows_after
+
+    summary = ProcessSummary()
+    if not planned:
+        return summary
+    after, synced = -1, set[str]()
+    with warehouse_engine(context.warehouse_url) as engine:
+        with session_scope(engine) as session:
+            require_stages(session, run_id, planned, ("validated", "loaded"))
+        while True:
+            with session_scope(engine) as session:
+                rows = rows_after(session, run_id, ("validated",), after, STAGING_CHUNK)
+                items = [_processed(row.document, row.record) for row in rows]
+            if not rows:
+                return summary
+            after = rows[-1].position
+            summary.add(load_all(context, items, synced=synced))
+            with session_scope(engine) as session:
+                mark_loaded(session, run_id, [item.document.key for item in items])
 
 
-def load_staging(context: StageContext, keys: Iterable[str]) -> ProcessSummary:
-    keys = list(keys)
-    summary = load_all(context, read_staged(context, keys))
-    for key in keys:
-        stage_path(context, key).unlink(missing_ok=True)
-    return summary
+def _record_json(record: ReportRecord) -> dict[str, Any]:
+    return json.loads(record.to_json())
+
+
+def _processed(document: dict[str, Any], record: dict[str, Any] | None) -> Processed:
+    if record is None:
+        raise RuntimeError(f"staged document {document.get('url')} has no record")
+    return Processed(DocumentVersion.from_dict(document), ReportRecord.model_validate(record))
 
 
 # ---------------------------------------------------------------- all three, for the CLI

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from warehouse.db import make_engine, resolve_url
+from warehouse.db import include_object, make_engine, resolve_url
 from warehouse.models import Base
-from warehouse.search import include_object
 from warehouse.wide import report_facts  # noqa: F401  (declares the materialised table on Base.metadata)
 
 config = context.config

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from crawler.config import database_in
 from crawler.index import DocumentIndex
 from crawler.store import RawStore
 from sandbox.portal.shapes import SHAPES, ShapePortalServer
@@ -61,7 +62,7 @@ def crawl_shapes(work: Path, seed: int = 0, shapes: tuple[str, ...] = SHAPES, co
         write_entries(sources / "shapes.yaml", portal, render)
         summary = _crawl(portal.url, work / "data", sources, timeout, ["--browser", browser] if browser else [])
         truth = portal.truth()
-    index = DocumentIndex(work / "data" / "crawl" / "index.db", readonly=True)
+    index = DocumentIndex(database_in(work / "data"))
     store = RawStore(str(work / "data" / "raw"))
     try:
         versions = {version.url: version for version in index.versions()}
