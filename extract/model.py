@@ -37,11 +37,11 @@ class Cell:
     text: str
     x0: float | None = None
     x1: float | None = None
-    # Set by the OCR reader; not part of what a cell is (two cells printing the same are equal).
-    read: CellRead | None = field(default=None, compare=False, repr=False)
     # Vertical extent, in the row's space, when the reader knows it (top-left origin).
     y0: float | None = field(default=None, compare=False)
     y1: float | None = field(default=None, compare=False)
+    # Set by the OCR reader; not part of what a cell is (two cells printing the same are equal).
+    read: CellRead | None = field(default=None, compare=False, repr=False)
 
     @property
     def positioned(self) -> bool:
