@@ -1,7 +1,9 @@
 """The stack check: a real cluster harvests the sandbox and must equal `nianbao harvest`.
 
-1. start the sandbox portal and the stack (api-server, scheduler, dag-processor, triggerer,
-   two Celery workers, each with its own data folder), all on 127.0.0.1;
+1. start the sandbox portal, an S3-compatible object store for the raw documents (moto's
+   server mode) and the stack (api-server, scheduler, dag-processor, triggerer, two Celery
+   workers, each with its own data folder: what they share is in PostgreSQL and the object
+   store), all on 127.0.0.1;
 2. trigger nianbao_harvest over a few sandbox sources; while an `extract` task runs, SIGKILL
    the worker running it (and start it again, as `restart: always` would);
 3. wait for the run: it must succeed, the killed task on a later try;
@@ -85,6 +87,26 @@ def sandbox_portal(sites: list[str]) -> Iterator[str]:
 
 
 @contextmanager
+def object_store() -> Iterator[tuple[str, dict[str, str]]]:
+    """An S3-compatible server on 127.0.0.1 (moto's server mode: no real object store can be
+    installed here) and a fresh bucket: (raw store URL, the AWS_* variables that reach it)."""
+    import s3fs
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    env = {"AWS_ENDPOINT_URL": f"http://{host}:{port}", "AWS_ACCESS_KEY_ID": "stack",
+           "AWS_SECRET_ACCESS_KEY": "stack", "AWS_DEFAULT_REGION": "us-east-1"}
+    try:
+        s3fs.S3FileSystem(skip_instance_cache=True, key="stack", secret="stack",
+                          client_kwargs={"endpoint_url": env["AWS_ENDPOINT_URL"]}).mkdir("nianbao-stack")
+        yield "s3://nianbao-stack/raw", env
+    finally:
+        server.stop()
+
+
+@contextmanager
 def scratch_database(name: str) -> Iterator[str]:
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -125,9 +147,10 @@ def run_check(run_dir: Path, *, sources: list[str] | None = None, kill_worker: b
     sources = sources or SOURCES
     started = time.monotonic()
     sites = [s.removeprefix("sandbox-") for s in sources]
-    with sandbox_portal(sites) as portal_url:
+    with sandbox_portal(sites) as portal_url, object_store() as (raw_store, aws):
         cluster = Cluster(run_dir / "stack", shared_data=shared_data,
-                          extra_env={"NIANBAO_SANDBOX_URL": portal_url})
+                          extra_env={"NIANBAO_SANDBOX_URL": portal_url, **aws},
+                          variables={"NIANBAO_RAW_STORE": raw_store})
         try:
             cluster.start()
             listening = cluster.listening_addresses()

@@ -139,6 +139,7 @@ class Cluster:
     workers: int = 2
     shared_data: bool = False          # True: every worker uses one data folder (one host)
     extra_env: dict[str, str] = field(default_factory=dict)
+    variables: dict[str, str] = field(default_factory=dict)   # for the compose file's ${NAME}s
     prefix: str = field(default_factory=lambda: f"nianbao_stack_{uuid.uuid4().hex[:8]}")
     api_port: int = field(default_factory=free_port)
     services: dict[str, Service] = field(default_factory=dict)
@@ -146,7 +147,7 @@ class Cluster:
 
     def __post_init__(self) -> None:
         self.compose = compose.load()
-        self.variables = {**os.environ, **generated_secrets()}
+        self.variables = {**os.environ, **generated_secrets(), **self.variables}
         self.queue = self.prefix
 
     # -- environment --------------------------------------------------------------------------
