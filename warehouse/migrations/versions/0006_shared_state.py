@@ -5,7 +5,7 @@ database instead of a local folder. (The crawl index's tables, `crawl_index_*`, 
 crawler's own: it creates them in the same database, and these migrations leave them out.)
 
 Revision ID: 0006_shared_state
-Revises: 0003
+Revises: 0004_cell_sources
 Create Date: 2026-12-02
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0006_shared_state"
-down_revision = "0003"
+down_revision = "0004_cell_sources"
 branch_labels = None
 depends_on = None
 

@@ -6,7 +6,7 @@ with duplicates of (run_id, source_id) removed, and makes the pair unique (ON CO
 needs it). Re-keys the open missing/late alerts by agency id instead of agency name.
 
 Revision ID: 0008_alert_delivery
-Revises: 0004_cell_sources
+Revises: 0006_shared_state
 Create Date: 2026-12-02
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_alert_delivery"
-down_revision = "0004_cell_sources"
+down_revision = "0006_shared_state"
 branch_labels = None
 depends_on = None
 
