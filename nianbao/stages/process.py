@@ -11,7 +11,6 @@ In Airflow the three steps are separate tasks that hand records over through
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -19,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from extract.findings import ids_with_outcome
+from extract.findings import Findings, ids_with_outcome
 from nianbao.stages.context import StageContext, ensure_warehouse
 from report.document import DocumentVersion
-from report.record import ReportRecord
+from report.record import ReportRecord, dumps_exact, loads_exact
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -33,6 +32,8 @@ EXTRACT_MEMORY_MB = 1536
 PROCESS_CHUNK = 32   # documents extracted, validated and loaded together (bounds memory)
 NOT_A_REPORT_RULES = ids_with_outcome("not_report")
 FAILED_RULES = ids_with_outcome("failed")
+# Extraction findings about the figures (absurd-value): the report is read, the record decides.
+RECORD_RULES = frozenset(member.id for member in Findings if member.outcome is None)
 Progress = Callable[[str, int, int], None]
 
 
@@ -172,8 +173,8 @@ def outcome_of(record: ReportRecord) -> str:
     from report.validate import RULES_BY_ID
 
     rules = {f.rule for f in record.findings}
-    if rules & FAILED_RULES or any(f.is_error and f.rule not in RULES_BY_ID and f.rule not in NOT_A_REPORT_RULES
-                                   for f in record.findings):
+    known = RULES_BY_ID.keys() | NOT_A_REPORT_RULES | RECORD_RULES
+    if rules & FAILED_RULES or any(f.is_error and f.rule not in known for f in record.findings):
         return "failed"
     if record.year is None or not record.cells or rules & NOT_A_REPORT_RULES:
         return "not_report"
@@ -254,9 +255,9 @@ def stage_path(context: StageContext, key: str) -> Path:
 def write_staged(context: StageContext, item: Processed) -> str:
     context.staging_dir.mkdir(parents=True, exist_ok=True)
     path = stage_path(context, item.document.key)
-    payload = {"document": item.document.as_dict(), "record": json.loads(item.record.to_json())}
+    payload = {"document": item.document.as_dict(), "record": item.record.to_jsonable()}
     temporary = path.with_suffix(".part")
-    temporary.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+    temporary.write_text(dumps_exact(payload), encoding="utf-8")
     temporary.replace(path)
     return item.document.key
 
@@ -267,7 +268,7 @@ def read_staged(context: StageContext, keys: Iterable[str]) -> list[Processed]:
         path = stage_path(context, key)
         if not path.exists():  # loaded and cleared by an earlier try of the same run
             continue
-        payload = json.loads(path.read_text(encoding="utf-8"))
+        payload = loads_exact(path.read_text(encoding="utf-8"))
         items.append(Processed(DocumentVersion.from_dict(payload["document"]),
                                ReportRecord.model_validate(payload["record"])))
     return items
