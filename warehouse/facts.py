@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from report.record import ReportRecord
+from report.record import CellValue, ReportRecord
 from warehouse.models import (
     Agency,
     Cell,
@@ -141,7 +141,7 @@ def previous_record(session: Session, agency_slug: str, year: int) -> ReportReco
                             .where(Agency.slug == agency_slug, Report.year == year, Report.is_current.is_(True)))
     if report is None:
         return None
-    cells: dict[str, int | float | None] = {}
+    cells: dict[str, CellValue] = {}
     raw: dict[str, str] = {}
     for cell in session.scalars(select(Cell).where(Cell.report_id == report.id)):
         cells[cell.key] = _number(cell.value)
@@ -151,7 +151,8 @@ def previous_record(session: Session, agency_slug: str, year: int) -> ReportReco
                         title=report.title, cells=cells, raw=raw)
 
 
-def _number(value: Decimal | None) -> int | float | None:
+def _number(value: Decimal | None) -> CellValue:
+    """Exact: an integral value as an int, a fraction as its Decimal."""
     if value is None:
         return None
-    return int(value) if value == value.to_integral_value() else float(value)
+    return int(value) if value == value.to_integral_value() else value

@@ -12,9 +12,9 @@ the identities through it are skipped, so one bad cell gives one finding, not th
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-import math
 from decimal import Decimal
 
 from report.catalogue import all_cell_specs
