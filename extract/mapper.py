@@ -169,7 +169,7 @@ class Mapper:
         return self.out
 
     def _row(self, row: Row) -> None:
-        row = Row([Cell(_clean(c.text), c.x0, c.x1, c.read) for c in row.cells], row.page, row.space, row.gridded)
+        row = Row([Cell(_clean(c.text), c.x0, c.x1, read=c.read) for c in row.cells], row.page, row.space, row.gridded)
         if not row.compact:
             if row.gridded and row.cells and self.header_rows and self.context == "t4":
                 self._finish_header()  # 表四's one row of figures, printed empty (a template shell)

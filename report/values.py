@@ -84,7 +84,7 @@ def within_limits(value: CellValue, kind: Kind = "count") -> bool:
     if value is None:
         return True
     if kind in ("count", "signed"):
-        return abs(value) <= MAX_COUNT
+        return abs(Decimal(value)) <= MAX_COUNT
     return _fits_decimal(Decimal(value))
 
 

@@ -270,9 +270,14 @@ def cells(conn: Connection, report_id: int) -> dict[str, dict[str, Any]]:
     columns = ", ".join(["key", "value", "raw", "null_reason", *extra])
     result = {}
     for row in _rows(conn, f"SELECT {columns} FROM cells WHERE report_id = :id", {"id": report_id}):
-        result[row["key"]] = {"value": plain(row["value"]), "raw": row["raw"], "null_reason": row["null_reason"],
+        result[row["key"]] = {"value": plain(_figure(row["value"])), "raw": row["raw"], "null_reason": row["null_reason"],
                               "page": row.get("page"), "bbox": _bbox(row.get("bbox"))}
     return result
+
+
+def _figure(value: Any) -> Any:
+    """A cell value as raw SQL gives it: SQLite keeps exact figures as their text (warehouse.models.ExactNumber)."""
+    return Decimal(value) if isinstance(value, str) else value
 
 
 def _bbox(value: Any) -> list[float] | None:
