@@ -30,6 +30,8 @@ _AGENCY_NAME = re.compile(
     r"[\u4e00-\u9fff（）()]{2,40}?(?:人民政府|政府|办公厅|办公室|委员会|管委会|管理委员会|办事处|局|委|厅|署|院|中心|"
     r"所|馆|站|队|处|会|公司|分局|支队|大队)")
 _SIGN_DATE = re.compile(r"(?:(?:19|20)\d{2}|[〇○零一二三四五六七八九]{4})年[\d一二三四五六七八九十]{1,3}月[\d一二三四五六七八九十]{1,3}日$")
+# A closing sentence that happens to end in an agency's name is no signature.
+_NOT_SIGNATURE = re.compile(r"请|咨询|联系|电话|地址|网站|邮箱|负责|详见|本机关|本单位|我")
 _SIGN_LABEL = re.compile(r"^(?:发布单位|发布机构|编制单位|报告单位|单位|落款)[:：]")
 _NOT_TITLE = re.compile(r"索引号|分类[:：]|发布机构|发文日期|发布日期|发布时间|来源[:：]|浏览次数|文号[:：]|主题分类")
 
@@ -89,7 +91,7 @@ def agency_from_signature(tail_lines: list[str]) -> str | None:
     """The body that signs the report at its end (`某局` over or before `2024年1月20日`)."""
     for line in reversed(tail_lines[-4:]):
         text = _SIGN_LABEL.sub("", _SIGN_DATE.sub("", compact(line))).strip("（）() ")
-        if text and _AGENCY_NAME.fullmatch(text):
+        if text and _AGENCY_NAME.fullmatch(text) and not _NOT_SIGNATURE.search(text):
             return normalise_agency(text)
     return None
 

@@ -100,6 +100,7 @@ def test_the_signature_names_the_agency(seed: int, form: int) -> None:
 
 def test_no_signature_names_no_agency() -> None:
     assert agency_from_signature(["本机关将进一步加强政府信息公开工作。", "2025年1月20日"]) is None
+    assert agency_from_signature(["如有疑问请咨询县发展和改革局", "2025年1月20日"]) is None
     assert agency_from_signature([]) is None
 
 
