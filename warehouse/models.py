@@ -59,6 +59,8 @@ class ExactNumber(TypeDecorator[Decimal]):
         return dialect.type_descriptor(Text() if dialect.name == "sqlite" else Numeric(asdecimal=True))
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if isinstance(value, float):   # set by hand: its shortest decimal, not its binary expansion
+            value = Decimal(repr(value))
         if value is None or dialect.name != "sqlite":
             return value
         return str(value) if isinstance(value, int) else format(Decimal(value), "f")
