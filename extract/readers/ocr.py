@@ -331,7 +331,7 @@ def _table_rows(grey: np.ndarray, cells: list[tuple[int, int, int, int]], number
     rows: list[tuple[float, Row]] = []
     for top, members in _cell_bands(cells, line_height):
         row_cells = [Cell(texts[i][0], float(cells[i][0]), float(cells[i][2]),
-                          CellRead(number, kept[i], texts[i][1]) if i in kept else None) for i in members]
+                          read=CellRead(number, kept[i], texts[i][1]) if i in kept else None) for i in members]
         rows.append((float(top), Row(row_cells, number, _SPACE, gridded=True)))
     scores = [score for text, score in texts.values() if text]
     return rows, scores
