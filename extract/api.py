@@ -152,7 +152,8 @@ def build_record(document: Document, hints: Hints) -> ReportRecord:
     body = "\n".join(mapped.lead_lines) + "\n" + "\n".join(mapped.sections.values())
     meta = resolve_metadata(mapped.lead_lines, body, meta_title=document.meta_title,
                             listing_title=hints.listing_title, hint_agency=hints.agency,
-                            hint_year=hints.year, url=hints.url, ocr=bool(document.ocr_pages))
+                            hint_year=hints.year, url=hints.url, ocr=bool(document.ocr_pages),
+                            tail_lines=mapped.tail_lines, source_line=document.source_line)
     fmt = decide_format(mapped.subtable_formats, meta.year, bool(mapped.cells), body, mapped.statistics_list)
     findings = list(document.findings) + _findings(mapped, meta.lookalike, document)
     record = ReportRecord(
@@ -191,6 +192,12 @@ def _sources_after_repair(record: ReportRecord) -> None:
 
 def _findings(mapped: MappedTables, lookalike: str | None, document: Document) -> list[Finding]:
     found: list[Finding] = []
+    absurd = sorted(key for key, problem in mapped.problems.items() if problem == "absurd")
+    if absurd:
+        shown = "、".join(f"{key}（{mapped.raw.get(key, '')}）" for key in absurd[:5])
+        found.append(finding(Findings.ABSURD_VALUE, f"数值超出任何报告的范围，未作为数值：{shown}",
+                             f"figures beyond any report's, not taken as values: {', '.join(absurd[:5])}",
+                             cells=absurd))
     if lookalike and (len(mapped.cells) < 20 or not mapped.sections):
         found.append(finding(Findings.NOT_A_REPORT, f"不是政府信息公开工作年度报告（{lookalike}）",
                              f"not an annual disclosure report ({lookalike})"))

@@ -42,6 +42,7 @@ class Findings(Enum):
     NEEDS_LIBREOFFICE = "needs-libreoffice   warning   -           a DOC/WPS file needs LibreOffice, which is not installed"
     NEEDS_OCR = "needs-ocr           warning   -           pages or images without a text layer, read with OCR off"
     NOT_A_REPORT = "not-a-report        error     not_report  the title or the content says this is not an annual report (图解, 解读, 通知 …)"
+    ABSURD_VALUE = "absurd-value        error     -           a cell prints a figure beyond any report's (a count past 2^63-1, an amount past 18 digits or 6 places): kept as printed, not as a value"
     NO_TABLES = "no-tables           warning   -           a report without any of its statistics tables"
     EXTRACT_TIMEOUT = "extract-timeout     error     failed      the worker took longer than its time limit"
     EXTRACT_OOM = "extract-oom         error     failed      the worker needed more memory than its limit, or died"

@@ -33,7 +33,7 @@ from report.catalogue import (
 )
 from report.catalogue import resolve as _catalogue_resolve
 from report.labels import normalise_label
-from report.record import CellSource
+from report.record import CellSource, CellValue
 from report.values import fold_number_text, parse_cell
 
 _NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?(?:万?元)?$")
@@ -46,6 +46,7 @@ _ENUMERATED = re.compile(r"^\s*(?:[一二三四五六七八九十]+[、.]|\([一
 _CHROME = re.compile(r"【?字体[:：]?大中小】?|打印本页|关闭窗口|^上一页|^下一页|^目录$|第\d+页/共\d+页|分享到|扫一扫|【打印】|【关闭】")
 _PAGE_END = re.compile(r"^(?:相关文章|相关链接|相关阅读|相关信息|相关稿件)")
 _AFTER_REPORT = "_after"
+_TAIL_LINES = 6
 _SIGNATURE = re.compile(
     r"^(?:(?:19|20)\d{2}年\d{1,2}月\d{1,2}日|[^，。；,;:：]{2,30}(?:政府|局|委员会|委|办公室|办事处|中心|厅|院|所|馆|站|队|处|公司|管委会))$")
 _HEADING_RUN_ON = re.compile(r"^\s*([一二三四五六七八九十]+[、.．][^。：:，,]{2,24}?)[。：:](.+)$")
@@ -130,12 +131,13 @@ class _OpenRow:
 
 @dataclass
 class MappedTables:
-    cells: dict[str, int | float | None] = field(default_factory=dict)
+    cells: dict[str, CellValue] = field(default_factory=dict)
     raw: dict[str, str] = field(default_factory=dict)
     problems: dict[str, str] = field(default_factory=dict)
     sections: dict[str, str] = field(default_factory=dict)
     subtable_formats: list[str] = field(default_factory=list)
     lead_lines: list[str] = field(default_factory=list)  # prose before the first section
+    tail_lines: list[str] = field(default_factory=list)  # the report's last prose lines (its signature)
     unresolved: list[str] = field(default_factory=list)
     # How the OCR reader read each cell it gave (extract.ocr_repair reads them again).
     reads: dict[str, CellRead] = field(default_factory=dict)
@@ -234,6 +236,7 @@ class Mapper:
             self.section_parts.setdefault(_AFTER_REPORT, [])
         if _CHROME.search(compact) or self.section == _AFTER_REPORT:
             return
+        self.out.tail_lines = [*self.out.tail_lines[-(_TAIL_LINES - 1):], text]
         if self.section == "other" and _SIGNATURE.match(compact):
             return  # the agency and date signed under the last section
         if self.section is None:

@@ -6,14 +6,33 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from report.titles import REPORT, YEAR_IN_TITLE, is_lookalike, normalise_title, year_from_title
+from report.titles import (
+    REPORT,
+    YEAR_IN_TITLE,
+    agency_from_title,
+    is_lookalike,
+    normalise_agency,
+    normalise_title,
+    title_in_text,
+    year_from_title,
+)
 
 _PERIOD = re.compile(r"统计期限自\s*((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
 _PERIOD_LOOSE = re.compile(r"(?:统计期限|统计时限|统计时间|数据统计期|统计区间)[^。]{0,12}?((?:19|20)\d{2})\s*年")
-_TITLE_TAIL = re.compile(r"(?:政府)?信息公开(?:工作)?年度报告.*$|政务公开工作年度报告.*$|年度报告.*$")
 _NOISE = re.compile(r"[_\-|｜—]+[^_\-|｜—]*(?:网|门户|平台)$")
 _SUFFIX_TITLE = re.compile(rf"^(.*?{YEAR_IN_TITLE.pattern}.*?(?:年度报告|年报))")
+# A title ends with its report word and perhaps a parenthesis: …工作年度报告（2020年度）
+_TITLE_END = re.compile(r"^(.*?(?:年度报告|年报|工作的?报告|情况的?报告|年度報告|工作的?報告|情況的?報告)"
+                        r"(?:[（(][^（）()]{1,12}[）)])?)")
 _LABEL_PREFIX = re.compile(r"^(?:名称|标题|题名|文件名称|信息名称)[:：]")
+# A name an agency signs with: it ends as the names of bodies do.
+_AGENCY_NAME = re.compile(
+    r"[\u4e00-\u9fff（）()]{2,40}?(?:人民政府|政府|办公厅|办公室|委员会|管委会|管理委员会|办事处|局|委|厅|署|院|中心|"
+    r"所|馆|站|队|处|会|公司|分局|支队|大队)")
+_SIGN_DATE = re.compile(r"(?:(?:19|20)\d{2}|[〇○零一二三四五六七八九]{4})年[\d一二三四五六七八九十]{1,3}月[\d一二三四五六七八九十]{1,3}日$")
+# A closing sentence that happens to end in an agency's name is no signature.
+_NOT_SIGNATURE = re.compile(r"请|咨询|联系|电话|地址|网站|邮箱|负责|详见|本机关|本单位|我")
+_SIGN_LABEL = re.compile(r"^(?:发布单位|发布机构|编制单位|报告单位|单位|落款)[:：]")
 _NOT_TITLE = re.compile(r"索引号|分类[:：]|发布机构|发文日期|发布日期|发布时间|来源[:：]|浏览次数|文号[:：]|主题分类")
 
 
@@ -41,14 +60,22 @@ def title_from_lines(lines: list[str]) -> str | None:
             continue
         joined += text
         if REPORT.search(joined):
-            match = _SUFFIX_TITLE.match(joined)
-            if match and len(match.group(1)) <= 80:
+            match = _TITLE_END.match(_title_out_of_sentence(joined))
+            if match and len(match.group(1)) <= 80 and YEAR_IN_TITLE.search(normalise_title(match.group(1))):
                 return match.group(1)
             joined = ""
             continue
         if len(joined) > 80:
             return None
     return None
+
+
+def _title_out_of_sentence(text: str) -> str:
+    """A first sentence run into the title line (根据《条例》…现向社会公布某局2024年…报告) is not
+    the title; a look-alike's own words (图解：…) are kept, they say what the document is."""
+    if is_lookalike(text):
+        return text
+    return title_in_text(text) or text
 
 
 def clean_listing_title(title: str | None) -> str | None:
@@ -60,15 +87,19 @@ def clean_listing_title(title: str | None) -> str | None:
     return match.group(1) if match else text or None
 
 
-def agency_from_title(title: str | None) -> str | None:
-    if not title:
-        return None
-    match = YEAR_IN_TITLE.search(title)
-    prefix = title[: match.start()] if match else _TITLE_TAIL.sub("", title)
-    prefix = prefix.strip("《》“”\"' ：:")
-    if len(prefix) < 2 or not re.search(r"[\u4e00-\u9fff]", prefix):
-        return None
-    return prefix
+def agency_from_signature(tail_lines: list[str]) -> str | None:
+    """The body that signs the report at its end (`某局` over or before `2024年1月20日`)."""
+    for line in reversed(tail_lines[-4:]):
+        text = _SIGN_LABEL.sub("", _SIGN_DATE.sub("", compact(line))).strip("（）() ")
+        if text and _AGENCY_NAME.fullmatch(text) and not _NOT_SIGNATURE.search(text):
+            return normalise_agency(text)
+    return None
+
+
+def agency_from_source(source_line: str | None) -> str | None:
+    """The body a page's source line (来源：…) names; `本站`, `本网` name none."""
+    text = compact(source_line or "")
+    return normalise_agency(text) if _AGENCY_NAME.fullmatch(text) else None
 
 
 def year_from_text(text: str) -> int | None:
@@ -80,13 +111,17 @@ def year_from_text(text: str) -> int | None:
 
 def resolve_metadata(lead_lines: list[str], body_text: str, *, meta_title: str | None,
                      listing_title: str | None, hint_agency: str | None, hint_year: int | None,
-                     url: str | None = None, ocr: bool = False) -> Metadata:
+                     url: str | None = None, ocr: bool = False, tail_lines: list[str] | None = None,
+                     source_line: str | None = None) -> Metadata:
+    """The report's own word first: its title, then its signature, then the page's source
+    line; what the listing or the registry said is only a hint for what the report does not say."""
     title = title_from_lines(lead_lines) or clean_listing_title(meta_title if _is_report_title(meta_title) else None) \
         or clean_listing_title(listing_title)
     listed = clean_listing_title(listing_title)
     if ocr and title and listed and title != listed and _similar(title, listed):
         title = listed  # OCR misreads rare characters (瀍); the listing spells the same title right
-    agency = agency_from_title(title) or hint_agency or agency_from_title(listed)
+    agency = (agency_from_title(title) or agency_from_signature(tail_lines or [])
+              or agency_from_source(source_line) or agency_from_title(listed) or normalise_agency(hint_agency))
     if ocr and agency and hint_agency and agency != hint_agency and _similar(agency, hint_agency):
         agency = hint_agency
     year = (year_from_text(body_text) or year_from_title(title) or hint_year

@@ -93,6 +93,8 @@ class Document:
     findings: list[Finding] = field(default_factory=list)
     # A title as the document's own metadata states it (HTML <title>, PDF info).
     meta_title: str | None = None
+    # The body the page's source line names (来源：…, 发布机构：…), as printed.
+    source_line: str | None = None
 
 
 class ReaderError(Exception):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from decimal import Decimal
 from itertools import combinations, product
 from typing import Any
 
@@ -101,7 +102,7 @@ def _fails(identity: Identity, cells: Cells, reads: dict[str, CellRead], blank: 
 
 
 def _not_a_count(value: Any) -> bool:
-    return isinstance(value, float) or (isinstance(value, int) and value < 0)
+    return isinstance(value, Decimal) or (isinstance(value, int) and value < 0)
 
 
 def _readings(key: str, read: CellRead, record: ReportRecord, reread: Reread) -> list[tuple[int, str, float]]:

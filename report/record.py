@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 Severity = Literal["error", "warning", "info"]
 ReportFormat = Literal["2021", "2019", "2014", "unknown"]
-CellValue = int | float | None
+# Exact: a count is an int, a decimal or amount a Decimal; never a float (2**53 + 1 stays itself).
+CellValue = int | Decimal | None
 
 EMPTY_MARKERS: frozenset[str] = frozenset({"", "/", "-", "—", "——", "－", "无", "/ ", "─", "–", "空"})
 
@@ -101,12 +104,43 @@ class ReportRecord(BaseModel):
         return [f for f in self.findings if f.is_error]
 
     def to_json(self) -> str:
-        return self.model_dump_json(exclude_none=False)
+        """The record as JSON, its figures written as exact JSON numbers."""
+        return dumps_exact(self.to_jsonable())
+
+    def to_jsonable(self) -> dict[str, Any]:
+        """The record as JSON-ready values; the cells keep their ints and Decimals (see dumps_exact)."""
+        data = self.model_dump(mode="json")
+        data["cells"] = dict(self.cells)
+        return data
 
     @classmethod
     def from_json(cls, text: str | bytes) -> ReportRecord:
-        return cls.model_validate_json(text)
+        try:
+            data = loads_exact(text)
+        except ValueError:   # not JSON: pydantic's own error says where
+            return cls.model_validate_json(text)
+        return cls.model_validate(data)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ReportRecord:
         return cls.model_validate(data)
+
+
+def dumps_exact(value: Any) -> str:
+    """JSON with every Decimal written as the exact number it is (json.dumps cannot);
+    the output is compact and keeps non-ASCII characters."""
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{json.dumps(str(k), ensure_ascii=False)}:{dumps_exact(v)}"
+                              for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(dumps_exact(item) for item in value) + "]"
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"{value} is no JSON number")
+        return format(value, "f")
+    return json.dumps(value, ensure_ascii=False)
+
+
+def loads_exact(text: str | bytes) -> Any:
+    """JSON with its fractional numbers read as Decimals and its integers as ints, exactly."""
+    return json.loads(text, parse_float=Decimal)

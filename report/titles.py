@@ -17,7 +17,7 @@ from functools import lru_cache
 import opencc
 
 SUBJECT = re.compile(r"(政府)?信息公开|政务公开")
-REPORT = re.compile(r"年度?报告|年报|工作报告|情况的?报告|年度工作报告")
+REPORT = re.compile(r"年度?报告|年报|工作的?报告|情况的?报告|年度工作报告")
 # A graphic or explanatory companion of a report (an article page often links it beside the report).
 INTERPRETATION = re.compile(r"图解|图说|一图|解读|读懂")
 LOOKALIKE = re.compile(
@@ -64,3 +64,56 @@ def year_from_title(title: str | None) -> int | None:
     text = normalise_title(title)
     match = YEAR_IN_TITLE.search(text) or _ANY_YEAR.search(text)
     return int(match.group(1)) if match else None
+
+
+# ------------------------------------------------------------------ the agency a title names
+# A title quoted inside a sentence: 现将《某局2024年政府信息公开工作年度报告》予以公布
+_QUOTED = re.compile(r"《([^《》]{4,80})》")
+_CLAUSE_END = re.compile(r"[。；;，,：:！!？?]")
+_PUBLISHING = re.compile(r"^(?:现(?:将|予|就)?|特|依法|予以|并)*(?:向社会|向公众)?(?:公布|发布|公开|印发|刊发|公告|报告)?(?:如下)?")
+# Where the subject begins: the agency's name stands before it (人民政府信息公开: 人民政府 is the name's).
+_SUBJECT_START = re.compile(r"(?:(?<!人民)政府)?信息公开|政务公开")
+_DIVISION_END = re.compile(r"[省市县区旗州盟镇乡]$")
+_JOINERS = re.compile(r"(?:关于|的|年度|度|年|工作)+$")
+_BRACKETS = "《》【】[]“”\"'‘’「」『』()（）:：-—_ "
+_CLOSERS = "》】]”\"'’」』:：-—_ "
+
+
+def title_in_text(text: str | None) -> str | None:
+    """The report title inside a line that may be a sentence running into it
+    (根据《条例》…，现向社会公布某局2024年政府信息公开工作年度报告), spelt as printed (NFKC, no spaces)."""
+    line = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or ""))
+    for quoted in _QUOTED.findall(line):
+        folded = normalise_title(quoted)
+        if REPORT.search(folded) and (SUBJECT.search(folded) or YEAR_IN_TITLE.search(folded)):
+            return quoted
+    clauses = [c for c in _CLAUSE_END.split(line) if REPORT.search(normalise_title(c))]
+    if not clauses:
+        return None
+    return _PUBLISHING.sub("", clauses[0]).lstrip(_BRACKETS).rstrip(_CLOSERS) or None
+
+
+def agency_from_title(title: str | None) -> str | None:
+    """The body a report title names itself as: what stands before the subject, with the year,
+    关于/的 and the title's dressing taken out, wherever the year stands
+    (`2019年上海市人民政府办公厅政府信息公开…`, `某局关于2022年…的报告`, `…年度报告（2020年度）`)."""
+    text = normalise_title(title_in_text(title))
+    if not text:
+        return None
+    text = VERSION.sub("", text).strip(_BRACKETS)
+    subject = _SUBJECT_START.search(text) or REPORT.search(text)
+    if subject is None:
+        return None
+    name = text[: subject.start()]
+    if subject.group(0).startswith("政府") and _DIVISION_END.search(name):
+        name += "政府"   # 北京市政府信息公开工作年度报告: the 市政府's report
+    name = YEAR_IN_TITLE.sub("", name, count=1).strip(_BRACKETS)
+    return normalise_agency(_JOINERS.sub("", name).strip(_BRACKETS))
+
+
+def normalise_agency(name: str | None) -> str | None:
+    """One spelling of an agency's name (NFKC, simplified, no spaces or quotes), None if it names nothing."""
+    text = normalise_title(name).strip(_BRACKETS)
+    if len(text) < 2 or not re.search(r"[\u4e00-\u9fff]{2}", text) or YEAR_IN_TITLE.search(text):
+        return None
+    return text

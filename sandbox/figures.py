@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from report.agencies import RULE_MAKING_LEVELS
 from report.catalogue import T3_APPLICANT_COLUMNS, T4_COLUMNS, T4_ROWS
-from report.record import ReportFormat, ReportRecord
+from report.record import CellValue, ReportFormat, ReportRecord
 
 SECTION_TEXT = {
     "overview": "{year}年，{agency}坚持以习近平新时代中国特色社会主义思想为指导，全面推进政务公开工作。"
@@ -49,7 +50,7 @@ def generate(seed: int, *, agency: str, year: int, format: ReportFormat = "2021"
     busy: scales how many applications the agency gets.
     """
     rng = random.Random(seed)
-    cells: dict[str, int | float | None] = {}
+    cells: dict[str, CellValue | float] = {}
     cells.update(_table_two(rng, format, level, agency_kind))
     cells.update(_table_three(rng, other_rows if format == "2021" else "single", busy))
     cells.update(_table_four(rng))
@@ -58,24 +59,30 @@ def generate(seed: int, *, agency: str, year: int, format: ReportFormat = "2021"
         year=year, agency=agency, proactive=rng.randint(50, 5000), new=cells["t3.new.total"],
         review=cells["t4.review.total"], suits=int(cells["t4.suit_direct.total"] or 0) + int(cells["t4.suit_after_review.total"] or 0),
     ) for key, text in SECTION_TEXT.items()}
-    record = ReportRecord(agency=agency, year=year, format=format, title=title, cells=cells,
+    record = ReportRecord(agency=agency, year=year, format=format, title=title, cells=_exact(cells),
                           raw={k: printed(v) for k, v in cells.items()}, sections=sections,
                           agency_level=level, agency_kind=agency_kind)
     return Figures(record)
 
 
-def printed(value: int | float | None) -> str:
+def _exact(cells: dict[str, CellValue | float]) -> dict[str, CellValue]:
+    """The drawn figures as a record holds them: a float's shortest decimal, exactly."""
+    return {key: Decimal(repr(value)) if isinstance(value, float) else value for key, value in cells.items()}
+
+
+def printed(value: CellValue | float) -> str:
     """The string a document prints for a value: exact, no exponent, no trailing zeros."""
     if value is None:
         return ""
-    if isinstance(value, float) and not value.is_integer():
-        return f"{value:.6f}".rstrip("0").rstrip(".")
-    return str(int(value))
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    if number != number.to_integral_value():
+        return f"{number:.6f}".rstrip("0").rstrip(".")
+    return str(int(number))
 
 
-def _table_two(rng: random.Random, format: str, level: str, agency_kind: str) -> dict[str, int | float | None]:
+def _table_two(rng: random.Random, format: str, level: str, agency_kind: str) -> dict[str, CellValue | float]:
     may_make_rules = agency_kind == "government" and level in RULE_MAKING_LEVELS
-    cells: dict[str, int | float | None] = {}
+    cells: dict[str, CellValue | float] = {}
     if format == "2021":
         for row in ("rules", "normative_docs"):
             issued = rng.randint(0, 12) if row == "normative_docs" or may_make_rules else 0
@@ -104,7 +111,7 @@ def _table_two(rng: random.Random, format: str, level: str, agency_kind: str) ->
     return cells
 
 
-def _table_three(rng: random.Random, other_rows: str, busy: float) -> dict[str, int | float | None]:
+def _table_three(rng: random.Random, other_rows: str, busy: float) -> dict[str, CellValue | float]:
     results = list(T3_RESULT_SPLIT) + (["other.no_correction", "other.fee_unpaid", "other.other"]
                                         if other_rows == "split" else ["other"])
     rows = ["new", "carried_over", *results, "result_total", "carried_forward"]
@@ -123,7 +130,7 @@ def _table_three(rng: random.Random, other_rows: str, busy: float) -> dict[str, 
             grid[row][column] = count
         grid["result_total"][column] = handled
         grid["carried_forward"][column] = carried_forward
-    cells: dict[str, int | float | None] = {}
+    cells: dict[str, CellValue | float] = {}
     for row in rows:
         for column in T3_APPLICANT_COLUMNS:
             cells[f"t3.{row}.{column}"] = grid[row][column]
@@ -138,8 +145,8 @@ def _spread(rng: random.Random, total: int, weights: list[int]) -> list[int]:
     return counts
 
 
-def _table_four(rng: random.Random) -> dict[str, int | float | None]:
-    cells: dict[str, int | float | None] = {}
+def _table_four(rng: random.Random) -> dict[str, CellValue | float]:
+    cells: dict[str, CellValue | float] = {}
     for row in T4_ROWS:
         parts = [rng.choice([0, 0, 0, rng.randint(1, 6)]) for _ in T4_COLUMNS[:-1]]
         for column, value in zip(T4_COLUMNS[:-1], parts, strict=True):

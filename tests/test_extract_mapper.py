@@ -3,6 +3,8 @@ the column they sit under — never by their count."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from extract.mapper import Mapper, decide_format
 from extract.model import Cell, Row
 
@@ -147,7 +149,7 @@ def test_table_two_format_from_its_column_headers() -> None:
             grid(["信息内容", "本年收费金额（单位：万元）", None, None]), grid(["行政事业性收费", "12.5", None, None])]
     out = run(rows)
     assert out.cells["t2.normative_docs.total_public"] == 12
-    assert out.cells["t2.fees.amount"] == 12.5
+    assert out.cells["t2.fees.amount"] == Decimal("12.5")
     assert "2019" in out.subtable_formats and "2021" in out.subtable_formats
     assert decide_format(out.subtable_formats, 2021, True) == "2021"
     assert decide_format(["2019", "2019"], 2021, True) == "2019"
@@ -157,7 +159,7 @@ def test_procurement_amount_printed_in_yuan_is_kept_in_wan() -> None:
     rows = [line("第二十条第（九）项"), grid(["信息内容", "采购项目数量", "采购总金额（元）"]),
             grid(["政府集中采购", "3", "251000"])]
     out = run(rows)
-    assert out.cells["t2.procurement.amount"] == 25.1
+    assert out.cells["t2.procurement.amount"] == Decimal("25.1")   # exactly: the point moves, nothing rounds
     assert out.raw["t2.procurement.amount"] == "251000"
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from report.catalogue import cell_specs, column_formats, is_t3_group_label, resolve, resolve_section
@@ -105,17 +107,24 @@ def test_section_headings(heading: str, key: str) -> None:
     ("无", "count", None, None, None),
     ("增98", "count", None, None, "text"),
     ("0/0", "count", None, None, "text"),
-    ("2.5", "count", None, 2.5, "not-integer"),
+    ("2.5", "count", None, Decimal("2.5"), "not-integer"),
     ("增98", "signed", None, 98, None),
     ("减3", "signed", None, -3, None),
     ("-3", "signed", None, -3, None),
     ("7545", "decimal", None, 7545, None),
-    ("12.5", "decimal", None, 12.5, None),
-    ("251000元", "amount", None, 25.1, None),
-    ("25.1万元", "amount", None, 25.1, None),
-    ("251000", "amount", "元", 25.1, None),
+    ("12.5", "decimal", None, Decimal("12.5"), None),
+    ("251000元", "amount", None, Decimal("25.1"), None),
+    ("25.1万元", "amount", None, Decimal("25.1"), None),
+    ("251000", "amount", "元", Decimal("25.1"), None),
+    ("1234.56元", "amount", None, Decimal("0.123456"), None),
+    ("9007199254740993", "count", None, 9007199254740993, None),
+    ("-9223372036854775807", "signed", None, -(2**63 - 1), None),
+    ("9223372036854775808", "count", None, None, "absurd"),
+    ("1" + "0" * 30, "count", None, None, "absurd"),
+    ("1" + "0" * 18, "amount", None, None, "absurd"),
+    ("1.1234567", "decimal", None, None, "absurd"),
 ])
-def test_parse_cell(raw: str | None, kind: str, unit: str | None, value: int | float | None,
+def test_parse_cell(raw: str | None, kind: str, unit: str | None, value: int | Decimal | None,
                     problem: str | None) -> None:
     parsed = parse_cell(raw, kind, unit)  # type: ignore[arg-type]
     assert (parsed.value, parsed.problem) == (value, problem)

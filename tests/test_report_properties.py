@@ -3,6 +3,8 @@ cell is caught by a hard rule that names it."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -40,7 +42,7 @@ def consistent_records(draw: st.DrawFn) -> ReportRecord:
         grid["carried_forward"][column] = carried_forward
         grid["carried_over"][column] = carried_over
         grid["new"][column] = handled + carried_forward - carried_over
-    cells: dict[str, int | float | None] = {}
+    cells: dict[str, int | Decimal | None] = {}
     for row in rows:
         for column in T3_APPLICANT_COLUMNS:
             cells[f"t3.{row}.{column}"] = grid[row][column]
@@ -52,7 +54,7 @@ def consistent_records(draw: st.DrawFn) -> ReportRecord:
         cells[f"t4.{group.key}.total"] = sum(parts)
     for key in ("t2.normative_docs.issued", "t2.licensing.decisions", "t2.penalty.decisions"):
         cells[key] = draw(st.integers(min_value=0, max_value=100_000))
-    cells["t2.fees.amount"] = draw(st.floats(min_value=0, max_value=1e6, allow_nan=False))
+    cells["t2.fees.amount"] = draw(st.decimals(min_value=0, max_value=10**6, places=4))
     return ReportRecord(agency="某县人民政府", year=2023, format="2021", cells=cells,
                         raw={k: str(v) for k, v in cells.items()})
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from report.values import DECIMAL_DIGITS, DECIMAL_PLACES
 from warehouse.dictionary import WIDE_META_COLUMNS
 from warehouse.query import WarehouseError, read_only_connection
 
@@ -42,7 +43,7 @@ INTEGER_META = {"report_id", "agency_id", "year"}
 @dataclass(frozen=True)
 class Column:
     name: str
-    type: str  # "int" | "float" | "str" | "bool"
+    type: str  # "int" | "decimal" | "float" | "str" | "bool"
 
 
 @dataclass
@@ -98,17 +99,18 @@ def _stream(conn: Connection, sql: str, params: dict[str, Any]) -> Iterator[Sequ
     yield from result
 
 
-def _number(value: Any, kind: str) -> int | float | None:
+def _number(value: Any, kind: str) -> int | decimal.Decimal | None:
+    """Exact: an int, or a Decimal (never a float's 15 digits)."""
     if value is None:
         return None
     if kind == "int":
         return int(value)
-    return float(value)
+    return value if isinstance(value, decimal.Decimal) else decimal.Decimal(str(value))
 
 
 def _wide(conn: Connection, where: str, params: dict[str, Any], kinds: dict[str, str]) -> Table:
     meta = [Column(name, "int" if name in INTEGER_META else "str") for name, _, _ in WIDE_META_COLUMNS]
-    cells = [Column(name, "int" if kind in ("count", "signed") else "float")
+    cells = [Column(name, "int" if kind in ("count", "signed") else "decimal")
              for name, kind in kinds.items() if kind != "meta"]
     columns = meta + cells
     names = ", ".join(column.name for column in columns)
@@ -119,7 +121,7 @@ def _wide(conn: Connection, where: str, params: dict[str, Any], kinds: dict[str,
 
 
 def _long(conn: Connection, where: str, params: dict[str, Any]) -> Table:
-    types = {"report_id": "int", "year": "int", "value": "float", **_SOURCE_TYPES}
+    types = {"report_id": "int", "year": "int", "value": "decimal", **_SOURCE_TYPES}
     columns = [Column(name, types.get(name, "str")) for name in (*LONG_COLUMNS, *SOURCE_COLUMNS)]
     selected = [f"c.{name}" for name in LONG_COLUMNS] + [
         f"{expression} AS {name}" for expression, name in zip(_SOURCE_SELECT, SOURCE_COLUMNS, strict=True)]
@@ -152,11 +154,22 @@ def _dictionary(conn: Connection) -> Table:
 def _csv_text(value: Any) -> str:
     if value is None:
         return ""
-    if isinstance(value, float):
-        if value.is_integer():
-            return str(int(value))
-        return format(decimal.Decimal(repr(value)).normalize(), "f")
+    if isinstance(value, decimal.Decimal):
+        return decimal_text(value)
     return str(value)
+
+
+def decimal_text(value: decimal.Decimal) -> str:
+    """The exact digits, without an exponent or trailing zeros after the point (25.1000 → 25.1)."""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+# Parquet: exact decimals. A wide amount column holds report.values' limits (24 digits, 6 places);
+# the long form's value column holds counts (to 19 digits) and amounts alike.
+_PARQUET_DECIMAL = {"wide": (DECIMAL_DIGITS, DECIMAL_PLACES), "long": (38, DECIMAL_PLACES)}
+# An Excel number is a double: beyond 15 significant digits a figure is written as its text.
+_EXCEL_DIGITS = 15
 
 
 def write_csv(table: Table, path: Path) -> None:
@@ -171,7 +184,9 @@ def write_parquet(table: Table, path: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    arrow_types = {"int": pa.int64(), "float": pa.float64(), "str": pa.string(), "bool": pa.bool_()}
+    precision, scale = _PARQUET_DECIMAL.get(table.name, _PARQUET_DECIMAL["long"])
+    arrow_types = {"int": pa.int64(), "decimal": pa.decimal128(precision, scale), "float": pa.float64(),
+                   "str": pa.string(), "bool": pa.bool_()}
     schema = pa.schema([pa.field(column.name, arrow_types[column.type]) for column in table.columns])
     with pq.ParquetWriter(path, schema) as writer:
         for chunk in _chunks(table.rows, CHUNK_ROWS):
@@ -196,9 +211,19 @@ def write_xlsx(table: Table, path: Path) -> None:
                                      "narrow it with --region or use --format parquet")
             for index, value in enumerate(row):
                 if value is not None:
-                    sheet.write(row_number, index, value)
+                    sheet.write(row_number, index, _excel_value(value))
     finally:
         workbook.close()
+
+
+def _excel_value(value: Any) -> Any:
+    """A number Excel keeps exactly (15 significant digits), else the figure's exact text."""
+    if isinstance(value, int | decimal.Decimal) and not isinstance(value, bool):
+        digits = decimal.Decimal(value).normalize().as_tuple().digits
+        if len(digits) > _EXCEL_DIGITS:
+            return decimal_text(decimal.Decimal(value))
+        return value if isinstance(value, int) else float(value)
+    return value
 
 
 def _chunks(rows: Iterable[Sequence[Any]], size: int) -> Iterator[list[Sequence[Any]]]:

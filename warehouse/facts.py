@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from report.record import ReportRecord
+from report.record import CellValue, ReportRecord
 from warehouse.models import (
     Agency,
     Cell,
@@ -178,9 +178,9 @@ def _stored_record(session: Session, report: Report) -> ReportRecord:
                         agency_level=report.agency.level, agency_kind=report.agency.kind, provenance=provenance)
 
 
-def _stored_cells(session: Session, report_id: int) -> tuple[dict[str, int | float | None], dict[str, str]]:
+def _stored_cells(session: Session, report_id: int) -> tuple[dict[str, CellValue], dict[str, str]]:
     """A stored report's cells and the strings they were printed as."""
-    cells: dict[str, int | float | None] = {}
+    cells: dict[str, CellValue] = {}
     raw: dict[str, str] = {}
     for cell in session.scalars(select(Cell).where(Cell.report_id == report_id)):
         cells[cell.key] = _number(cell.value)
@@ -189,7 +189,8 @@ def _stored_cells(session: Session, report_id: int) -> tuple[dict[str, int | flo
     return cells, raw
 
 
-def _number(value: Decimal | None) -> int | float | None:
+def _number(value: Decimal | None) -> CellValue:
+    """Exact: an integral value as an int, a fraction as its Decimal."""
     if value is None:
         return None
-    return int(value) if value == value.to_integral_value() else float(value)
+    return int(value) if value == value.to_integral_value() else value

@@ -32,6 +32,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from report.agencies import KINDS as AGENCY_KINDS
@@ -65,6 +66,30 @@ class Timestamp(TypeDecorator[dt.datetime]):
         if value is None or value.tzinfo is not None:
             return value
         return value.replace(tzinfo=dt.UTC)
+
+
+class ExactNumber(TypeDecorator[Decimal]):
+    """A figure kept exactly: NUMERIC on PostgreSQL; on SQLite the decimal's text, because
+    SQLite's NUMERIC keeps a fraction (or an integer past 2^63) only to 15 digits, through a
+    double. Read back as a Decimal either way."""
+
+    impl = Numeric
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        return dialect.type_descriptor(Text() if dialect.name == "sqlite" else Numeric(asdecimal=True))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if isinstance(value, float):   # set by hand: its shortest decimal, not its binary expansion
+            value = Decimal(repr(value))
+        if value is None or dialect.name != "sqlite":
+            return value
+        return str(value) if isinstance(value, int) else format(Decimal(value), "f")
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None or isinstance(value, Decimal):
+            return value
+        return Decimal(str(value))
 
 
 def utcnow() -> dt.datetime:
@@ -343,7 +368,7 @@ class Cell(Base):
 
     report_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     key: Mapped[str] = mapped_column(Text, primary_key=True)  # 2014-format reports print free labels
-    value: Mapped[Decimal | None] = mapped_column(Numeric(asdecimal=True))
+    value: Mapped[Decimal | None] = mapped_column(ExactNumber())
     raw: Mapped[str | None] = mapped_column(Text)
     null_reason: Mapped[str | None] = mapped_column(String(16))
 

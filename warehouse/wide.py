@@ -17,13 +17,13 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Connection,
     Date,
     Index,
     Integer,
-    Numeric,
     String,
     Table,
     Text,
@@ -41,6 +41,7 @@ from warehouse.models import (
     Base,
     Cell,
     Document,
+    ExactNumber,
     ExtractionAttempt,
     Finding,
     Report,
@@ -62,11 +63,14 @@ FACT_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("converted", "元转万元", "cell keys whose printed amount was in 元 and converted to 万元"),
 )
 
+_WHOLE_KINDS = ("count", "signed")
 _cells: Table = Cell.__table__  # type: ignore[assignment]
 
 
 def _cell_columns() -> list[Column[Any]]:
-    return [Column(column_name(entry.key), Numeric(asdecimal=True)) for entry in entries()]
+    """Counts as BIGINT, decimals and amounts as exact numbers (report.values' limits fit both)."""
+    return [Column(column_name(entry.key), BigInteger if entry.kind in _WHOLE_KINDS else ExactNumber())
+            for entry in entries()]
 
 
 report_facts = Table(
@@ -112,6 +116,7 @@ Index("ix_report_facts_coverage", report_facts.c.year, report_facts.c.region_cod
       report_facts.c.timeliness, report_facts.c.status, report_facts.c.agency_id)
 
 _KEY_COLUMNS = {entry.key: column_name(entry.key) for entry in entries()}
+_WHOLE_KEYS = frozenset(entry.key for entry in entries() if entry.kind in _WHOLE_KINDS)
 _AMOUNT_KEYS = frozenset(entry.key for entry in entries() if entry.kind == "amount")
 
 
@@ -170,11 +175,18 @@ def _add_cells(conn: Connection, facts: dict[int, dict[str, Any]]) -> None:
         column = _KEY_COLUMNS.get(key)
         if column is None:
             continue  # a free label of a 2014-format report: long form only
-        facts[report_id][column] = value if value is None or isinstance(value, Decimal) else Decimal(str(value))
+        facts[report_id][column] = _fact_value(key, value)
         if was_converted(key, raw):
             converted[report_id].append(key)
     for report_id, keys in converted.items():
         facts[report_id]["converted"] = " ".join(sorted(keys))
+
+
+def _fact_value(key: str, value: Decimal | None) -> int | Decimal | None:
+    """A count column holds an int (a fractional count, which DOM flags, is kept out of it)."""
+    if value is None or key not in _WHOLE_KEYS:
+        return value
+    return int(value) if value == value.to_integral_value() else None
 
 
 def _add_findings_and_ocr(conn: Connection, facts: dict[int, dict[str, Any]]) -> None:

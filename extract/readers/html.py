@@ -21,6 +21,10 @@ BODY_SELECTORS = (
 _DROP = ("script", "style", "noscript", "iframe", "form", "button", "select", "input", "nav", "header", "footer")
 _BLOCKS = frozenset({"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "section", "article",
                      "blockquote", "pre", "dl", "dt", "dd", "center", "tr", "caption", "figure", "hr"})
+# A portal page's source line: 来源：某局　发布时间：… / 发布机构：某局 / 信息来源：某局
+_SOURCE_LINE = re.compile(
+    r"(?:信息来源|文章来源|来源|发布机构|发布单位|发文机关|发文单位)\s*[:：]\s*"
+    r"([^\s|｜:：]{2,40}?)(?=\s|$|[|｜]|发布|时间|日期|浏览|点击|作者|字号|【)")
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_-]+)""", re.I)
 
 
@@ -50,6 +54,7 @@ def read_html(data: bytes, *, page: int = 1, space_prefix: str = "html") -> Docu
     if is_challenge_page(text, tree):
         raise ReaderError(Findings.CHALLENGE_PAGE, "网站返回了反爬虫验证页面，而不是报告",
                           "the site answered with a bot-challenge page instead of the document")
+    document.source_line = source_line(tree)
     body = find_body(tree)
     walker = _Walker(page, space_prefix)
     walker.walk(body)
@@ -84,8 +89,17 @@ def read_flipbook(directory: Path) -> Document:
     for number, path in enumerate(pages, start=1):
         part = read_html(path.read_bytes(), page=number, space_prefix=f"p{number}")
         document.meta_title = document.meta_title or part.meta_title
+        document.source_line = document.source_line or part.source_line
         document.rows.extend(part.rows)
     return document
+
+
+def source_line(tree: lxml.html.HtmlElement) -> str | None:
+    """What the page's source line (来源：…) names, before the body is cut out of the page."""
+    body = tree.find("body")
+    texts = body.xpath(".//text()[not(ancestor::script or ancestor::style)]") if body is not None else []
+    match = _SOURCE_LINE.search("\n".join(texts))
+    return match.group(1) if match else None
 
 
 def is_challenge_page(text: str, tree: lxml.html.HtmlElement) -> bool:

@@ -110,11 +110,11 @@ def add_validator_findings(record: ReportRecord) -> None:
 
 
 def _json_line(path: Path, record: ReportRecord) -> str:
-    import json
+    from report.record import dumps_exact
 
-    payload = record.model_dump(mode="json")
+    payload = record.to_jsonable()
     payload["file"] = str(path)
-    return json.dumps(payload, ensure_ascii=False)
+    return dumps_exact(payload)
 
 
 def _print_summary(path: Path, record: ReportRecord) -> None:

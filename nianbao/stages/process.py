@@ -11,7 +11,6 @@ warehouse's `staged_records` (`plan_extraction` → `extract_batch` ×N → `val
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from collections.abc import Callable, Iterable, Sequence
@@ -20,10 +19,10 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from extract.findings import ids_with_outcome
+from extract.findings import Findings, ids_with_outcome
 from nianbao.stages.context import StageContext, ensure_warehouse
 from report.document import DocumentVersion
-from report.record import ReportRecord
+from report.record import ReportRecord, dumps_exact, loads_exact
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -37,6 +36,8 @@ MAX_MAPPED_TASKS = 1024    # Airflow's core.max_map_length (its default): the ex
 STAGING_CHUNK = 500        # staged records validated or loaded together
 NOT_A_REPORT_RULES = ids_with_outcome("not_report")
 FAILED_RULES = ids_with_outcome("failed")
+# Extraction findings about the figures (absurd-value): the report is read, the record decides.
+RECORD_RULES = frozenset(member.id for member in Findings if member.outcome is None)
 Progress = Callable[[str, int, int], None]
 
 
@@ -176,8 +177,8 @@ def outcome_of(record: ReportRecord) -> str:
     from report.validate import RULES_BY_ID
 
     rules = {f.rule for f in record.findings}
-    if rules & FAILED_RULES or any(f.is_error and f.rule not in RULES_BY_ID and f.rule not in NOT_A_REPORT_RULES
-                                   for f in record.findings):
+    known = RULES_BY_ID.keys() | NOT_A_REPORT_RULES | RECORD_RULES
+    if rules & FAILED_RULES or any(f.is_error and f.rule not in known for f in record.findings):
         return "failed"
     if record.year is None or not record.cells or rules & NOT_A_REPORT_RULES:
         return "not_report"
@@ -480,7 +481,8 @@ def load_staged(context: StageContext, run_id: str, planned: Sequence[int]) -> P
 
 
 def _record_json(record: ReportRecord) -> dict[str, Any]:
-    return json.loads(record.to_json())
+    # decimals kept as their digits (a JSON column would carry them through a float)
+    return json.loads(record.to_json(), parse_float=str)
 
 
 def _processed(document: dict[str, Any], record: dict[str, Any] | None) -> Processed:

@@ -258,11 +258,16 @@ def cells(conn: Connection, report_id: int) -> dict[str, dict[str, Any]]:
         WHERE c.report_id = :id""", {"id": report_id}):
         edges = [row["x0"], row["y0"], row["x1"], row["y1"]]
         result[row["key"]] = {
-            "value": plain(row["value"]), "raw": row["raw"], "null_reason": row["null_reason"],
+            "value": plain(_figure(row["value"])), "raw": row["raw"], "null_reason": row["null_reason"],
             "page": row["page"], "bbox": None if None in edges else [float(e) for e in edges], "unit": row["unit"],
             "table": row["grid_table"], "source_text": row["source_text"], "confidence": row["confidence"],
             "corrected": bool(row["corrected"]) if row["corrected"] is not None else None}
     return result
+
+
+def _figure(value: Any) -> Any:
+    """A cell value as raw SQL gives it: SQLite keeps exact figures as their text (warehouse.models.ExactNumber)."""
+    return Decimal(value) if isinstance(value, str) else value
 
 
 def versions(conn: Connection, agency_id: int, year: int) -> list[dict[str, Any]]:

@@ -12,13 +12,16 @@ the identities through it are skipped, so one bad cell gives one finding, not th
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from numbers import Number
+from decimal import Decimal
 
 from report.catalogue import all_cell_specs
 from report.record import CellValue, ReportRecord, Severity
 from report.values import parse_cell
+
+Number = int | Decimal   # a figure, exactly (report.record.CellValue without None)
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,7 @@ class Cells:
     def printed(self, key: str) -> bool:
         return key in self.values
 
-    def number(self, key: str) -> int | float | None:
+    def number(self, key: str) -> Number | None:
         return _as_number(self.values.get(key))
 
     def blank(self, key: str) -> bool:
@@ -76,10 +79,12 @@ class Cells:
         return any(self.number(key) is not None for key in keys)
 
 
-def _as_number(value: CellValue) -> int | float | None:
-    if isinstance(value, bool) or not isinstance(value, Number):
+def _as_number(value: CellValue | float) -> Number | None:
+    if isinstance(value, float):   # set on a record by hand: the shortest decimal that reads back as it
+        return Decimal(repr(value)) if math.isfinite(value) else None
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
         return None
-    return value  # type: ignore[return-value]
+    return value
 
 
 @dataclass(frozen=True)
@@ -95,7 +100,7 @@ class Identity:
     def keys(self) -> tuple[str, ...]:
         return (*self.left, *self.right)
 
-    def broken(self, cells: Cells) -> tuple[int | float, int | float] | None:
+    def broken(self, cells: Cells) -> tuple[Number, Number] | None:
         """(left sum, right sum) when the identity is checkable and does not hold. A total
         printed blank beside its parts is not a 0 the report printed: see `blank_total`."""
         if not cells.any_printed(self.left) or not cells.any_printed(self.right):
@@ -108,7 +113,7 @@ class Identity:
         right = sum(cells.number(key) or 0 for key in self.right)
         return None if _equal(left, right) else (left, right)
 
-    def blank_total(self, cells: Cells) -> int | float | None:
+    def blank_total(self, cells: Cells) -> Number | None:
         """The sum of the parts when every total of the left side is printed blank (no
         number, no text) and a part holds a number: the total is derivable, not 0."""
         if not self.total or not all(cells.blank(key) for key in self.left):
@@ -118,14 +123,13 @@ class Identity:
         return sum(cells.number(key) or 0 for key in self.right)
 
 
-def _equal(a: int | float, b: int | float) -> bool:
-    if isinstance(a, int) and isinstance(b, int):
-        return a == b
-    return abs(a - b) < 1e-6
+def _equal(a: Number, b: Number) -> bool:
+    return a == b   # exact: ints and Decimals, never a float's rounding
 
 
-def fmt(value: int | float) -> str:
-    """A number as the report would print it (no trailing .0)."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return f"{value:g}" if isinstance(value, float) else str(value)
+def fmt(value: Number) -> str:
+    """A number as the report would print it (no exponent, no trailing zeros after a point)."""
+    if isinstance(value, Decimal):
+        text = format(value, "f")
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    return str(value)

@@ -1,5 +1,7 @@
 """DOM: every printed cell holds what its kind allows (counts non-negative integers,
-amounts non-negative, 2019 增/减 columns signed) or is printed empty."""
+amounts non-negative, 2019 增/减 columns signed, all within report.values' limits) or is
+printed empty. A printed figure past the limits that extraction already reported
+(`absurd-value`) is not reported twice."""
 
 from __future__ import annotations
 
@@ -8,8 +10,10 @@ from collections.abc import Iterator
 from report.catalogue import CellSpec, all_cell_specs, cell_specs
 from report.labels import normalise_label
 from report.record import ReportRecord
-from report.rules.base import Cells, Hit, fmt
-from report.values import parse_cell
+from report.rules.base import Cells, Hit, Number, fmt
+from report.values import parse_cell, within_limits
+
+_ABSURD_FINDING = "absurd-value"   # extract.findings.Findings.ABSURD_VALUE (report may not import extract)
 
 _KIND_NAMES = {"count": "非负整数", "decimal": "非负数", "amount": "非负金额", "signed": "整数"}
 
@@ -25,6 +29,9 @@ def check_domain(record: ReportRecord, previous: ReportRecord | None = None) -> 
         value = cells.number(key)
         if value is None:
             yield from _unparsed(record, key, spec)
+        elif not within_limits(value, spec.kind):
+            yield Hit((key,), f"{_where(spec)}（{key}）为 {fmt(value)}，数值超出任何报告的范围",
+                      f"{key} is {fmt(value)}, a figure beyond any report's")
         elif not _allowed(value, spec):
             kind = spec.kind
             yield Hit((key,),
@@ -38,14 +45,18 @@ def _unparsed(record: ReportRecord, key: str, spec: CellSpec) -> Iterator[Hit]:
     if raw is None:
         return
     parsed = parse_cell(raw, spec.kind)
-    if parsed.value is None and parsed.problem:
+    if parsed.problem == "absurd":
+        if not any(f.rule == _ABSURD_FINDING and key in f.cells for f in record.findings):
+            yield Hit((key,), f"{_where(spec)}（{key}）印为“{raw}”，数值超出任何报告的范围",
+                      f"{key} prints {raw!r}, a figure beyond any report's")
+    elif parsed.value is None and parsed.problem:
         yield Hit((key,),
                   f"{_where(spec)}（{key}）印为“{raw}”，不是数字",
                   f"{key} prints {raw!r}, which is not a number")
 
 
-def _allowed(value: int | float, spec: CellSpec) -> bool:
-    if spec.kind in ("count", "signed") and not float(value).is_integer():
+def _allowed(value: Number, spec: CellSpec) -> bool:
+    if spec.kind in ("count", "signed") and value != int(value):
         return False
     return spec.kind == "signed" or value >= 0
 

@@ -16,7 +16,7 @@ from report.catalogue import (
 )
 from report.labels import normalise_label
 from report.record import ReportRecord
-from report.rules.base import Cells, Hit, Identity, fmt
+from report.rules.base import Cells, Hit, Identity, Number, fmt
 
 T3_COLUMN_KEYS: tuple[str, ...] = tuple(column.key for column in T3_COLUMNS)
 T3_ROW_KEYS: tuple[str, ...] = tuple(row.key for row in T3_2021.rows)
@@ -135,10 +135,10 @@ def total_identities(cells: Cells) -> Iterator[tuple[Identity, str, str]]:
         yield _t4_identity(group), f"表四 {_T4_GROUP_NAMES[group]} 总计", f"t4 {group} total"
 
 
-def derived_totals(record: ReportRecord) -> dict[str, int | float]:
+def derived_totals(record: ReportRecord) -> dict[str, Number]:
     """Totals printed blank beside parts that hold numbers, each derived from its parts."""
     cells = Cells(record)
-    derived: dict[str, int | float] = {}
+    derived: dict[str, Number] = {}
     for identity, _, _ in total_identities(cells):
         value = identity.blank_total(cells)
         if value is not None:
@@ -151,7 +151,7 @@ def check_blank_totals(record: ReportRecord, previous: ReportRecord | None = Non
     printed (a real 2019 report leaves its whole 总计 column blank): one warning per table that
     gives each such total as derived from its parts, never an identity error."""
     cells = Cells(record)
-    blank: dict[str, list[tuple[Identity, str, str, int | float]]] = {}
+    blank: dict[str, list[tuple[Identity, str, str, Number]]] = {}
     for identity, where, where_en in total_identities(cells):
         value = identity.blank_total(cells)
         if value is not None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from report.catalogue import T3_APPLICANT_COLUMNS
 from report.record import ReportRecord
-from report.rules.base import Cells, Hit, fmt
+from report.rules.base import Cells, Hit, Number, fmt
 from report.rules.identities import derived_totals
 
 # Between a subject and its figure: no sentence break, no digits, not the other subject,
@@ -72,7 +72,7 @@ def check_prose(record: ReportRecord, previous: ReportRecord | None = None) -> I
                       f"the text quotes {quoted[0]} {quote.name_en} but the tables {how_en} {fmt(table)}")
 
 
-def _number(cells: Cells, derived: dict[str, int | float], key: str) -> int | float:
+def _number(cells: Cells, derived: dict[str, Number], key: str) -> Number:
     """A printed total, or one printed blank derived from its parts (BLANK-TOTAL)."""
     value = cells.number(key)
     return derived.get(key, 0) if value is None else value

@@ -5,7 +5,7 @@ database instead of a local folder. (The crawl index's tables, `crawl_index_*`, 
 crawler's own: it creates them in the same database, and these migrations leave them out.)
 
 Revision ID: 0006_shared_state
-Revises: 0004_cell_sources
+Revises: 0005_exact_decimals
 Create Date: 2026-12-02
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0006_shared_state"
-down_revision = "0004_cell_sources"
+down_revision = "0005_exact_decimals"
 branch_labels = None
 depends_on = None
 
