@@ -11,6 +11,7 @@ warehouse's `staged_records` (`plan_extraction` → `extract_batch` ×N → `val
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from collections.abc import Callable, Iterable, Sequence
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from extract.findings import Findings, ids_with_outcome
 from nianbao.stages.context import StageContext, ensure_warehouse
 from report.document import DocumentVersion
-from report.record import ReportRecord, dumps_exact, loads_exact
+from report.record import ReportRecord
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
