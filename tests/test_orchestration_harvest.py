@@ -62,7 +62,7 @@ def test_harvest_is_idempotent_alerts_once_and_resolves_what_gets_published(
     assert any(key.startswith("early:") for key in alerts)               # weishan 2024, published 2024-12-20
     assert any(key.startswith("malformed:") for key in alerts)
     # a township government's deadline is 31 January (条例 第五十条): its March reports are late
-    assert {key for key in alerts if key.startswith("late:")} == {f"late:{WEISHAN}:2020", f"late:{WEISHAN}:2023"}
+    assert {key for key in alerts if key.startswith("late:")} == {f"late:{weishan}:2020", f"late:{weishan}:2023"}
     assert not any(key.startswith("site_broken:") for key in alerts)
     assert len(hook.bodies) == 1 and {a["key"] for a in hook.bodies[0]["alerts"]} == alerts
 
