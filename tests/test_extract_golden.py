@@ -69,10 +69,20 @@ def test_every_corpus_document_has_a_truth(document: Path) -> None:
     assert document.name in truths, f"{document.name} has no reviewed truth file beside it"
 
 
+# Known regressions, each with the cell it gets wrong; strict: the day it reads right, the mark must go.
+KNOWN_WRONG = {
+    "chanhe-industry-2022-cid-pdf": "OCR misses the lone digit 1 of t4.review.upheld (page 2, x≈200–280 px, "
+                                    "y≈1471 px): the row is one cell short and the cell takes the next line's "
+                                    "text (办理流程); the identities would give 1 (3 = 1 + 0 + 2 + 0)",
+}
+
+
 def _entries() -> list[object]:
     params: list[object] = []
     for entry in load_corpus():
         marks = [pytest.mark.slow] if entry.truth.form in SLOW_FORMS else []
+        if entry.name in KNOWN_WRONG:
+            marks.append(pytest.mark.xfail(strict=True, reason=KNOWN_WRONG[entry.name]))
         params.append(pytest.param(entry, id=entry.name, marks=marks))
     return params
 
