@@ -75,7 +75,7 @@ def test_without_a_browser_a_rendered_source_is_a_recorded_broken_site(tmp_path:
     assert summary["errors"] == {"needs_browser": COPIES}
     assert set(summary["flags"]) == set(summary["sources"]) and len(summary["flags"]) == COPIES
     assert all(flags == ["list_page_error", "needs_browser"] for flags in summary["flags"].values())
-    index = DocumentIndex(tmp_path / "data" / "crawl" / "index.db", readonly=True)
+    index = DocumentIndex(f"sqlite:///{tmp_path / 'data' / 'warehouse.db'}")
     try:
         failures = index.failures()
     finally:

@@ -74,7 +74,12 @@ def test_killed_connections_at_random_points_change_nothing(sandbox_portal_facto
                                                             other_postgres_url, tmp_path, monkeypatch) -> None:
     from nianbao.cli import app
     from nianbao.settings import get_settings
+    from warehouse.db import upgrade
 
+    # migrated first, as the stack's init step does (a migration alone is a long run of DDL that
+    # would take every kill; its retry is the same `with_retries`)
+    upgrade(postgres_url)
+    upgrade(other_postgres_url)
     portal = sandbox_portal_factory(sites=["hongze"])
     undisturbed = StageContext(data_dir=tmp_path / "calm", warehouse_url=postgres_url,
                                raw_store=str(tmp_path / "calm" / "raw"), sources_dir=Path("sources"),

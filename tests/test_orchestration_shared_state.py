@@ -60,7 +60,13 @@ def facts(url: str) -> dict[str, list[str]]:
 
 
 def _plain(value: object) -> object:
-    """Numbers (and booleans: 1 on SQLite, true on PostgreSQL) as floats."""
+    """Numbers (and booleans: 1 on SQLite, true on PostgreSQL) as floats; SQLite gives exact
+    figures as their text (warehouse.models.ExactNumber), so a numeric string is a number too."""
+    if isinstance(value, str):
+        try:
+            return float(Decimal(value))
+        except ArithmeticError:
+            return value
     return float(value) if isinstance(value, int | float | Decimal) else value
 
 

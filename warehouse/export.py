@@ -190,9 +190,14 @@ def write_parquet(table: Table, path: Path) -> None:
     schema = pa.schema([pa.field(column.name, arrow_types[column.type]) for column in table.columns])
     with pq.ParquetWriter(path, schema) as writer:
         for chunk in _chunks(table.rows, CHUNK_ROWS):
-            arrays = [pa.array(values, type=field.type)
+            arrays = [pa.array(_floats(values) if field.type == pa.float64() else values, type=field.type)
                       for values, field in zip(zip(*chunk, strict=True), schema, strict=True)]
             writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
+
+
+def _floats(values: tuple) -> list[float | None]:
+    """A float column (a box edge, a confidence) as read back: the database may give Decimals."""
+    return [None if value is None else float(value) for value in values]
 
 
 def write_xlsx(table: Table, path: Path) -> None:

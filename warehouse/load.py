@@ -625,11 +625,14 @@ def _write_findings_and_sections(conn: Connection, changed: list[_Prepared]) -> 
     write_rows(conn, _sections, ("report_id", "section", "text"), sections)
 
 
-def version_rank(status: str, first_seen_at: dt.datetime, report_id: int) -> tuple[bool, dt.datetime, int]:
+def version_rank(status: str, listing_date: dt.date | None, url: str, first_seen_at: dt.datetime,
+                 report_id: int) -> tuple[bool, dt.date, str, dt.datetime, int]:
     """How good a version of an agency-year's report is, best highest: an accepted report beats a
     quarantined one (a version that breaks a hard identity never hides one that holds); among
-    equals the document first seen last wins (ties: the report loaded last)."""
-    return status == "accepted", first_seen_at, report_id
+    equals the one the portal lists as newest, then (two documents of one listing) the URL, so
+    that hosts loading in another order agree; a document republished at its URL: the one first
+    seen last (ties: the report loaded last)."""
+    return status == "accepted", listing_date or dt.date.min, url, first_seen_at, report_id
 
 
 def settle_current(conn: Connection, agency_years: set[tuple[int, int]]) -> set[int]:
@@ -645,7 +648,8 @@ def settle_current(conn: Connection, agency_years: set[tuple[int, int]]) -> set[
     years = {year for _, year in agency_years}
     rows = conn.execute(
         select(_reports.c.id, _reports.c.agency_id, _reports.c.year, _reports.c.is_current, _reports.c.status,
-               _reports.c.superseded_by_id, _documents.c.first_seen_at)
+               _reports.c.superseded_by_id, _documents.c.first_seen_at, _documents.c.listing_date,
+               _documents.c.url)
         .join(_documents, _documents.c.id == _reports.c.document_id)
         .where(_reports.c.agency_id.in_(agencies), _reports.c.year.in_(years)))
     groups: dict[tuple[int, int], list[Any]] = defaultdict(list)
@@ -654,7 +658,7 @@ def settle_current(conn: Connection, agency_years: set[tuple[int, int]]) -> set[
             groups[(row.agency_id, row.year)].append(row)
     demote, promote, current = [], [], set()
     for versions in groups.values():
-        winner = max(versions, key=lambda r: version_rank(r.status, r.first_seen_at, r.id))
+        winner = max(versions, key=lambda r: version_rank(r.status, r.listing_date, r.url, r.first_seen_at, r.id))
         current.add(winner.id)
         if not winner.is_current or winner.superseded_by_id is not None:
             promote.append({"rid": winner.id, "cur": True, "sup": None})
