@@ -15,10 +15,10 @@ import time
 import uuid
 from pathlib import Path
 
-from sqlalchemy import Table, create_engine, insert, text
+from sqlalchemy import Table, insert, text
 
 from sandbox.figures import generate
-from warehouse.db import make_engine, upgrade
+from warehouse.db import make_engine, scratch_database, upgrade
 from warehouse.load import CELL_COLUMNS, LoadItem, bulk_load, cell_rows, copy_rows
 from warehouse.models import Agency, Region
 
@@ -62,12 +62,7 @@ def _plain_copy(engine, items: list[LoadItem]) -> float:
 
 
 def _postgres(items: list[LoadItem]) -> list[dict]:
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"nianbao_bench_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    with scratch_database(ADMIN_URL, f"nianbao_bench_{uuid.uuid4().hex[:12]}") as url:
         upgrade(url)
         engine = make_engine(url)
         _register_agencies(engine, len(items))
@@ -77,10 +72,6 @@ def _postgres(items: list[LoadItem]) -> list[dict]:
         bulk_load(engine, items)
         reload_seconds = time.perf_counter() - started
         engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
     load_rate, plain_rate = cells / seconds, cells / plain_seconds
     return [
         {"name": "postgres bulk_load", "value": round(load_rate), "unit": "cells/s",

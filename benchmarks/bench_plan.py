@@ -18,15 +18,13 @@ import time
 import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-
 from crawler.registry import SHIPPED_SOURCES
 from nianbao.stages import StageContext, load_staged, plan_extraction, validate_staged
 from nianbao.stages.process import MAX_MAPPED_TASKS, extractor_version
 from nianbao.stages.registry import load_sources
 from report.record import ReportRecord
 from sandbox.volume import synthetic_night
-from warehouse.db import session_scope
+from warehouse.db import scratch_database, session_scope
 from warehouse.session import warehouse_engine
 from warehouse.staging import batch_rows, save_records
 
@@ -87,17 +85,9 @@ def _night(url: str, work: Path) -> list[dict]:
 
 
 def run() -> list[dict]:
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"nianbao_bench_plan_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        with tempfile.TemporaryDirectory() as work:
-            return _night(ADMIN_URL.rsplit("/", 1)[0] + f"/{name}", Path(work))
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(ADMIN_URL, f"nianbao_bench_plan_{uuid.uuid4().hex[:12]}") as url, \
+            tempfile.TemporaryDirectory() as work:
+        return _night(url, Path(work))
 
 
 if __name__ == "__main__":

@@ -22,27 +22,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
-
 from stack.cluster import PG_ADMIN_URL, REPO, Cluster, StackError
+from warehouse.db import scratch_database
+from warehouse.snapshot import differences, snapshot
 
 SITES = ["hongze", "huaian"]          # a TRS and a jcms portal, no OCR: quick
 SOURCES = [f"sandbox-{site}" for site in SITES]
 TODAY = "2025-04-15"
 DAG_ID = "nianbao_harvest"
 
-# What a harvest leaves in the warehouse, by natural keys (ids and timestamps differ between runs).
-SNAPSHOT_QUERIES = {
-    "reports": "SELECT a.slug, r.year, d.sha256, r.status, r.is_current, r.format FROM reports r "
-               "JOIN agencies a ON a.id = r.agency_id JOIN documents d ON d.id = r.document_id",
-    "cells": "SELECT a.slug, r.year, d.sha256, c.key, c.value, c.raw FROM cells c JOIN reports r ON r.id = c.report_id "
-             "JOIN agencies a ON a.id = r.agency_id JOIN documents d ON d.id = r.document_id",
-    "findings": "SELECT a.slug, r.year, d.sha256, f.rule, f.severity FROM findings f "
-                "JOIN reports r ON r.id = f.report_id JOIN agencies a ON a.id = r.agency_id "
-                "JOIN documents d ON d.id = r.document_id",
-    "documents": "SELECT source_id, url, sha256, year FROM documents",
-    "open_alerts": "SELECT kind, cause_key, severity FROM alerts WHERE resolved_at IS NULL",
-}
+# What a harvest leaves in the warehouse that the cluster must reproduce (warehouse.snapshot); the
+# extraction attempts differ by design: the killed worker's attempt is retried.
+COMPARED = ("documents", "reports", "cells", "findings", "open_alerts")
 
 
 @dataclass
@@ -50,8 +41,8 @@ class CheckResult:
     state: str
     killed: dict[str, Any] | None
     tasks: list[dict[str, Any]]
-    stack: dict[str, set]
-    reference: dict[str, set]
+    stack: dict[str, list[str]]
+    reference: dict[str, list[str]]
     listening: set[str] = field(default_factory=set)
     seconds: float = 0.0
 
@@ -60,19 +51,8 @@ class CheckResult:
         return self.stack == self.reference
 
     def differences(self) -> dict[str, dict[str, list]]:
-        return {name: {"stack_only": sorted(map(repr, self.stack[name] - self.reference[name]))[:10],
-                       "reference_only": sorted(map(repr, self.reference[name] - self.stack[name]))[:10]}
-                for name in SNAPSHOT_QUERIES if self.stack[name] != self.reference[name]}
-
-
-def snapshot(url: str) -> dict[str, set]:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return {name: {tuple(str(v) for v in row) for row in conn.execute(text(sql))}
-                    for name, sql in SNAPSHOT_QUERIES.items()}
-    finally:
-        engine.dispose()
+        return {name: {"stack_only": rows["left_only"], "reference_only": rows["right_only"]}
+                for name, rows in differences(self.stack, self.reference).items()}
 
 
 @contextmanager
@@ -104,19 +84,6 @@ def object_store() -> Iterator[tuple[str, dict[str, str]]]:
         yield "s3://nianbao-stack/raw", env
     finally:
         server.stop()
-
-
-@contextmanager
-def scratch_database(name: str) -> Iterator[str]:
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def reference_harvest(url: str, portal_url: str, home: Path, sources: list[str]) -> None:
@@ -159,12 +126,12 @@ def run_check(run_dir: Path, *, sources: list[str] | None = None, kill_worker: b
             killed, state = watch(cluster, run_id, kill_worker, deadline=started + timeout)
             tasks = cluster.task_instances(DAG_ID, run_id)
             listening |= cluster.listening_addresses()
-            stack_snapshot = snapshot(cluster.warehouse_url)
+            stack_snapshot = snapshot(cluster.warehouse_url, COMPARED)
         finally:
             cluster.stop()
-        with scratch_database(f"{cluster.prefix}_reference") as url:
+        with scratch_database(PG_ADMIN_URL, f"{cluster.prefix}_reference") as url:
             reference_harvest(url, portal_url, run_dir / "reference", sources)
-            reference = snapshot(url)
+            reference = snapshot(url, COMPARED)
     return CheckResult(state, killed, tasks, stack_snapshot, reference, listening, time.monotonic() - started)
 
 

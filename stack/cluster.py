@@ -18,6 +18,7 @@ import sys
 import time
 import uuid
 from collections.abc import Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
 from stack import compose
+from warehouse.db import scratch_database
 
 REPO = compose.REPO
 PG_ADMIN_URL = os.environ.get("NIANBAO_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -143,7 +145,7 @@ class Cluster:
     prefix: str = field(default_factory=lambda: f"nianbao_stack_{uuid.uuid4().hex[:8]}")
     api_port: int = field(default_factory=free_port)
     services: dict[str, Service] = field(default_factory=dict)
-    databases: list[str] = field(default_factory=list)
+    databases: ExitStack = field(default_factory=ExitStack)   # the scratch databases it created
 
     def __post_init__(self) -> None:
         self.compose = compose.load()
@@ -202,12 +204,8 @@ class Cluster:
         return self
 
     def create_databases(self) -> None:
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            for name in (f"{self.prefix}_airflow", f"{self.prefix}_nianbao"):
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-                self.databases.append(name)
-        admin.dispose()
+        for name in (f"{self.prefix}_airflow", f"{self.prefix}_nianbao"):
+            self.databases.enter_context(scratch_database(PG_ADMIN_URL, name))
 
     def run_init(self) -> None:
         """The compose file's airflow-init script, but for the database it creates (ours exist)."""
@@ -259,12 +257,7 @@ class Cluster:
     def stop(self) -> None:
         for service in reversed(list(self.services.values())):
             service.stop()
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            for name in self.databases:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-        self.databases.clear()
+        self.databases.close()
 
     def __enter__(self) -> Cluster:
         return self.start()

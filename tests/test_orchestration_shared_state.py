@@ -6,7 +6,6 @@ or a staged record that is not there fails the task, never a silent skip."""
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -25,6 +24,7 @@ from nianbao.stages import (
     validate_staged,
 )
 from warehouse.db import make_engine
+from warehouse.snapshot import snapshot
 from warehouse.staging import StagingError
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -35,39 +35,7 @@ SOURCES = [f"sandbox-{site}" for site in SITES]
 HELD_BACK = ["huaian-2024-word-pdf", "huaian-2024-xxe"]   # a missing-report alert to compare too
 RUN = "manual__2025-04-15T02:00:00+00:00"
 # What both harvests must agree on, by natural keys (row ids and timestamps differ between databases).
-FACTS = {
-    "documents": "SELECT url, sha256, source_id, year, size FROM documents",
-    "attempts": "SELECT d.url, d.sha256, e.outcome, e.extractor_version, e.error FROM extraction_attempts e "
-                "JOIN documents d ON d.id = e.document_id",
-    "reports": "SELECT a.slug, r.year, d.sha256, r.status, r.is_current, r.content_hash FROM reports r "
-               "JOIN agencies a ON a.id = r.agency_id JOIN documents d ON d.id = r.document_id",
-    "cells": "SELECT d.sha256, c.key, c.value, c.raw, c.null_reason FROM cells c JOIN reports r ON r.id = c.report_id "
-             "JOIN documents d ON d.id = r.document_id",
-    "findings": "SELECT d.sha256, f.rule, f.severity, f.message FROM findings f JOIN reports r ON r.id = f.report_id "
-                "JOIN documents d ON d.id = r.document_id",
-    "alerts": "SELECT cause_key, severity, message FROM alerts WHERE resolved_at IS NULL",
-}
-
-
-def facts(url: str) -> dict[str, list[str]]:
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            return {name: sorted(repr(tuple(map(_plain, row))) for row in conn.execute(text(query)))
-                    for name, query in FACTS.items()}
-    finally:
-        engine.dispose()
-
-
-def _plain(value: object) -> object:
-    """Numbers (and booleans: 1 on SQLite, true on PostgreSQL) as floats; SQLite gives exact
-    figures as their text (warehouse.models.ExactNumber), so a numeric string is a number too."""
-    if isinstance(value, str):
-        try:
-            return float(Decimal(value))
-        except ArithmeticError:
-            return value
-    return float(value) if isinstance(value, int | float | Decimal) else value
+COMPARED = ("documents", "extraction_attempts", "reports", "cells", "findings", "open_alerts")
 
 
 def test_two_hosts_with_one_database_and_one_object_store_harvest_as_one(
@@ -105,8 +73,8 @@ def test_two_hosts_with_one_database_and_one_object_store_harvest_as_one(
     assert loaded.documents > 0 and load_staged(a, RUN, planned).documents == 0   # a retried load: nothing twice
     check(a, today=TODAY, sources=SOURCES, notifiers=[])
 
-    shared, alone = facts(postgres_url), facts(single.warehouse_url)
-    assert shared["reports"] and any(key.startswith("('missing:") for key in shared["alerts"])
+    shared, alone = snapshot(postgres_url, COMPARED), snapshot(single.warehouse_url, COMPARED)
+    assert shared["reports"] and any("'missing:" in row for row in shared["open_alerts"])
     assert shared == alone
     for host in (a, b):                                  # a host keeps nothing of its own
         assert not host.data_dir.exists() or not [p for p in host.data_dir.rglob("*") if p.is_file()]

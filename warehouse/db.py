@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -150,3 +150,25 @@ def head_revision() -> str:
     head = ScriptDirectory.from_config(alembic_config(None)).get_current_head()
     assert head is not None
     return head
+
+
+def database_url(admin_url: str, name: str) -> str:
+    """The URL of database `name` on the server of `admin_url` (same driver, user and host)."""
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+@contextmanager
+def scratch_database(admin_url: str, name: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database for a test, a benchmark or a stack check; only the
+    database this block created is dropped when it ends (connections still open included)."""
+    admin = create_engine(normalise_url(admin_url), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield database_url(admin_url, name)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
