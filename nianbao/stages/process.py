@@ -396,43 +396,46 @@ def plan_extraction(context: StageContext, run_id: str, sources: Sequence[str] |
     """The DAG's find_new: stage the run's pending documents in the warehouse, in validation order
     (source, year, url), and return the batch ids the extract task maps over (at most
     MAX_MAPPED_TASKS). A run planned before (a retry) keeps its plan."""
-    from warehouse.session import warehouse_session
+    from warehouse.load import in_transaction
+    from warehouse.session import warehouse_engine
     from warehouse.staging import forget_finished_runs, planned_batches, write_plan
 
     ensure_warehouse(context)
-    with warehouse_session(context.warehouse_url) as session:
-        existing = planned_batches(session, run_id)
-    if existing:
-        return existing
-    documents = sorted(pending_documents(context, sources, years), key=lambda d: (d.source_id, d.year or 0, d.url))
-    with warehouse_session(context.warehouse_url) as session:
-        forget_finished_runs(session, keep=run_id)
-        return write_plan(session, run_id, [(d.key, d.as_dict()) for d in documents], extract_batch_size(len(documents)))
+    with warehouse_engine(context.warehouse_url) as engine:
+        existing = in_transaction(engine, lambda session: planned_batches(session, run_id))
+        if existing:
+            return existing
+        documents = sorted(pending_documents(context, sources, years), key=lambda d: (d.source_id, d.year or 0, d.url))
+        plan = [(d.key, d.as_dict()) for d in documents]
+
+        def write(session: Session) -> list[int]:
+            forget_finished_runs(session, keep=run_id)
+            return write_plan(session, run_id, plan, extract_batch_size(len(documents)))
+
+        return in_transaction(engine, write)
 
 
 def extract_batch(context: StageContext, run_id: str, batch: int, jobs: int = 2) -> int:
     """The DAG's extract task: extract the batch's documents not yet extracted (an earlier try's are kept),
     saving the records a few at a time. A raw document missing from the store fails the task."""
-    from warehouse.db import session_scope
+    from warehouse.load import in_transaction
     from warehouse.session import warehouse_engine
     from warehouse.staging import batch_rows, save_records
 
     with warehouse_engine(context.warehouse_url) as engine:
-        with session_scope(engine) as session:
-            rows = [(row.document, row.stage) for row in batch_rows(session, run_id, batch)]
+        rows = in_transaction(engine, lambda session: [(row.document, row.stage)
+                                                       for row in batch_rows(session, run_id, batch)])
         todo = [DocumentVersion.from_dict(document) for document, stage in rows if stage == "planned"]
         for chunk in batches(todo, EXTRACT_BATCH_SIZE):
-            extracted = extract_documents(context, chunk, jobs=jobs)
-            with session_scope(engine) as session:
-                save_records(session, run_id, [(p.document.key, _record_json(p.record)) for p in extracted],
-                             "extracted")
+            records = [(p.document.key, _record_json(p.record)) for p in extract_documents(context, chunk, jobs=jobs)]
+            in_transaction(engine, partial(save_records, run_id=run_id, records=records, stage="extracted"))
     return len(rows)
 
 
 def validate_staged(context: StageContext, run_id: str, planned: Sequence[int]) -> list[int]:
     """The DAG's validate task: every record of the planned batches, in plan order, a chunk at a time.
     A batch not staged, or a document not extracted, fails the task."""
-    from warehouse.db import session_scope
+    from warehouse.load import in_transaction
     from warehouse.session import warehouse_engine
     from warehouse.staging import require_stages, rows_after, save_records
 
@@ -441,16 +444,17 @@ def validate_staged(context: StageContext, run_id: str, planned: Sequence[int]) 
     earlier: dict[tuple[str, int], ReportRecord] = {}
     after = -1
     with warehouse_engine(context.warehouse_url) as engine:
-        with session_scope(engine) as session:
-            require_stages(session, run_id, planned, ("extracted", "validated", "loaded"))
+        in_transaction(engine, partial(require_stages, run_id=run_id, batches=planned,
+                                       allowed=("extracted", "validated", "loaded")))
         while True:
-            with session_scope(engine) as session:
-                rows = rows_after(session, run_id, ("extracted",), after, STAGING_CHUNK)
-                if not rows:
-                    return list(planned)
-                after = rows[-1].position
-                items = validate_all(context, [_processed(row.document, row.record) for row in rows], earlier=earlier)
-                save_records(session, run_id, [(p.document.key, _record_json(p.record)) for p in items], "validated")
+            rows = in_transaction(engine, partial(rows_after, run_id=run_id, stages=("extracted",), after=after,
+                                                  limit=STAGING_CHUNK))
+            if not rows:
+                return list(planned)
+            after = rows[-1].position
+            items = validate_all(context, [_processed(row.document, row.record) for row in rows], earlier=earlier)
+            records = [(p.document.key, _record_json(p.record)) for p in items]
+            in_transaction(engine, partial(save_records, run_id=run_id, records=records, stage="validated"))
             current = items[-1].document.source_id
             earlier = {key: record for key, record in earlier.items() if key[0] == current}   # bounded memory
 
@@ -458,7 +462,7 @@ def validate_staged(context: StageContext, run_id: str, planned: Sequence[int]) 
 def load_staged(context: StageContext, run_id: str, planned: Sequence[int]) -> ProcessSummary:
     """The DAG's load task: load the validated records in plan order, a chunk at a time, marking each
     chunk loaded (a retry loads only the rest). A record not validated fails the task."""
-    from warehouse.db import session_scope
+    from warehouse.load import in_transaction
     from warehouse.session import warehouse_engine
     from warehouse.staging import mark_loaded, require_stages, rows_after
 
@@ -467,18 +471,16 @@ def load_staged(context: StageContext, run_id: str, planned: Sequence[int]) -> P
         return summary
     after, synced = -1, set[str]()
     with warehouse_engine(context.warehouse_url) as engine:
-        with session_scope(engine) as session:
-            require_stages(session, run_id, planned, ("validated", "loaded"))
+        in_transaction(engine, partial(require_stages, run_id=run_id, batches=planned, allowed=("validated", "loaded")))
         while True:
-            with session_scope(engine) as session:
-                rows = rows_after(session, run_id, ("validated",), after, STAGING_CHUNK)
-                items = [_processed(row.document, row.record) for row in rows]
+            rows = in_transaction(engine, partial(rows_after, run_id=run_id, stages=("validated",), after=after,
+                                                  limit=STAGING_CHUNK))
             if not rows:
                 return summary
             after = rows[-1].position
+            items = [_processed(row.document, row.record) for row in rows]
             summary.add(load_all(context, items, synced=synced))
-            with session_scope(engine) as session:
-                mark_loaded(session, run_id, [item.document.key for item in items])
+            in_transaction(engine, partial(mark_loaded, run_id=run_id, keys=[item.document.key for item in items]))
 
 
 def _record_json(record: ReportRecord) -> dict[str, Any]:
