@@ -17,6 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from crawler.store import RawStore, StoreError
+from tests.fixtures.required import unavailable
 
 ROOT = Path(__file__).resolve().parents[1]
 ROOM = 250_000          # bytes left on the "disk": about two of hongze's seven documents
@@ -72,11 +73,11 @@ def full_raw_store(request, tmp_path: Path, monkeypatch) -> Iterator[Path]:
         yield raw
         return
     if os.geteuid() != 0:
-        pytest.skip("a tmpfs needs root here; the injected ENOSPC covers the same case")
+        unavailable("a tmpfs needs root here; the injected ENOSPC covers the same case")
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={ROOM}", "tmpfs", str(raw)], capture_output=True,
                              text=True, check=False)
     if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({mounted.stderr.strip()}); the injected ENOSPC covers the case")
+        unavailable(f"cannot mount a tmpfs here ({mounted.stderr.strip()}); the injected ENOSPC covers the case")
     try:
         yield raw
     finally:

@@ -19,6 +19,7 @@ from crawler.config import DEFAULT_BROWSER
 from crawler.render import missing_browser
 from sandbox.portal.shapes import ShapePortalServer
 from tests.fixtures.paths import PROJECT
+from tests.fixtures.required import unavailable
 
 STATIC = ("trs", "aspnet", "ajax", "iframe", "years")
 SEED = 11
@@ -103,9 +104,7 @@ def test_probe_suggests_a_browser_and_says_when_there_is_none(portal: ShapePorta
 def test_probe_renders_a_render_true_source(portal: ShapePortalServer, tmp_path: Path) -> None:
     problem = missing_browser(DEFAULT_BROWSER)
     if problem:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the browser is required under CI: {problem}")
-        pytest.skip(problem)
+        unavailable(problem)
     assert portal.shape_sites["shape-rendered-1"].family.style == "eval"   # type: ignore[attr-defined]
     summary = probe(portal, tmp_path, DEFAULT_BROWSER, "sandbox-shape-rendered-1")
     pages = pages_of(summary, "sandbox-shape-rendered-1")

@@ -9,7 +9,6 @@ Under CI=true a missing Chromium fails the browser tests instead of skipping the
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from nianbao.alerts.model import SiteFacts
 from nianbao.alerts.rules import broken_sites
 from sandbox.portal.shapes import RENDERED_SHAPES, shape_sites
 from sandbox.portal.shapes.reach import Reach, crawl_shapes
+from tests.fixtures.required import unavailable
 
 SEED, COPIES = 11, 3     # three sites: one of each rendered style at this seed (checked below)
 
@@ -30,9 +30,7 @@ SEED, COPIES = 11, 3     # three sites: one of each rendered style at this seed 
 def chromium() -> str:
     problem = missing_browser(DEFAULT_BROWSER)
     if problem:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the browser is required under CI: {problem}")
-        pytest.skip(problem)
+        unavailable(problem)
     return DEFAULT_BROWSER
 
 

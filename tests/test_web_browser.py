@@ -7,7 +7,6 @@ Screenshots are kept in var/test-artifacts/web/. Under CI=true a missing browser
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.paths import PROJECT
+from tests.fixtures.required import unavailable
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]  # the demo harvest comes first
 
@@ -78,9 +78,7 @@ def server(demo_data: Path) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def browser() -> Iterator:
     if not CHROMIUM.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Chromium is required under CI: install it (apt-get install -y chromium) at {CHROMIUM}")
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
+        unavailable(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
