@@ -21,6 +21,7 @@ from report.rules.identities import (
 from report.rules.prose import check_prose
 from report.rules.soft import (
     check_carry_over,
+    check_cells,
     check_empty_shell,
     check_format_year,
     check_rules_level,
@@ -56,6 +57,10 @@ RULES: tuple[Rule, ...] = (
     Rule("FORMAT-YEAR", "warning", "报告格式与年度相符，且不混用两种格式",
          "the 2019 format for 2019–2020, the 2021 format from 2021 (2014 for 2014–2018); no cells that "
          "only the other format has", check_format_year),
+    Rule("CELLS", "warning", "表格单元格齐全",
+         "every cell of the report's format is in the record (a cell printed blank is there, as null); "
+         "表三 （六） in the form printed. A missing row or table is a partial reading, which the "
+         "identities cannot see when the row is all zeros", check_cells),
     Rule("SECTIONS", "warning", "六个部分齐全",
          "all six sections (一 总体情况 … 六 其他需要报告的事项) are present in a 2019/2021-format report",
          check_sections),

@@ -215,7 +215,7 @@ def publication_figures(publication: Publication) -> Figures:
             mixed.cells = {k: v for k, v in mixed.cells.items() if not k.startswith("t2.")}
             mixed.cells.update({k: v for k, v in old.record.cells.items() if k.startswith("t2.")})
             mixed.raw = {k: printed(v) for k, v in mixed.cells.items()}
-            return Figures(mixed, ["FORMAT-YEAR"], publication.variant)
+            return Figures(mixed, ["CELLS", "FORMAT-YEAR"], publication.variant)   # its 2021 表二 is not printed
     return base
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from report.catalogue import T3_COLUMNS
+from report.rules.identities import T3_COLUMN_KEYS
 from report.record import Finding, ReportRecord
 from report.validate import RULES, RULES_BY_ID, has_errors, validate
 
@@ -383,13 +384,47 @@ def test_rules_level_passes_with_zero_rules_or_unknown_level() -> None:
     assert not rule(validate(unknown), "RULES-LEVEL")
 
 
+# ---------------------------------------------------------------- CELLS
+def without(record: ReportRecord, prefix: str) -> ReportRecord:
+    copy = record.model_copy(deep=True)
+    for key in [k for k in copy.cells if k.startswith(prefix)]:
+        del copy.cells[key]
+        copy.raw.pop(key, None)
+    return copy
+
+
+def test_a_row_of_zeros_the_reader_missed_is_a_cells_warning_the_identities_cannot_give() -> None:
+    record = hongze()
+    assert all(record.cells[f"t3.withheld.state_secret.{c}"] == 0 for c in T3_COLUMN_KEYS)
+    partial = without(record, "t3.withheld.state_secret.")
+    findings = validate(partial)
+    assert not [f for f in findings if f.severity == "error"]       # the sums still hold without it
+    (missing,) = rule(findings, "CELLS")
+    assert missing.severity == "warning"
+    assert sorted(missing.cells) == sorted(f"t3.withheld.state_secret.{c}" for c in T3_COLUMN_KEYS)
+    assert "1 rows" in missing.message_en or "1 行" in missing.message
+
+
+def test_cells_counts_the_other_row_in_the_form_printed_and_a_missing_table() -> None:
+    record = hongze()
+    assert not rule(validate(record), "CELLS")
+    single = without(record, "t3.other.")
+    single.cells.update({f"t3.other.{c}": 0 for c in T3_COLUMN_KEYS})   # （六） printed as one row
+    assert not rule(validate(single), "CELLS")
+    (no_t4,) = rule(validate(without(record, "t4.")), "CELLS")
+    assert all(key.startswith("t4.") for key in no_t4.cells) and len(no_t4.cells) == 15
+    blank = with_cells(record, t3__new__total=None)                       # printed blank: still there
+    assert not rule(validate(blank), "CELLS")
+
+
 # ---------------------------------------------------------------- the registry
 def test_the_registry_lists_every_rule_once_with_its_severity() -> None:
     assert len(RULES_BY_ID) == len(RULES)
     hard = {r.id for r in RULES if r.severity == "error"}
     soft = {r.id for r in RULES if r.severity == "warning"}
     assert hard == {"T3-BAL", "T3-RES", "T3-ROW", "T4-SUM", "DOM"}
-    assert soft == {"BLANK-TOTAL", "CARRY-OVER", "STOCK", "FORMAT-YEAR", "SECTIONS", "EMPTY-SHELL", "PROSE", "RULES-LEVEL"}
+    assert soft == {"BLANK-TOTAL", "CARRY-OVER", "STOCK", "FORMAT-YEAR", "CELLS", "SECTIONS", "EMPTY-SHELL", "PROSE",
+                    "RULES-LEVEL"}
     assert all(r.title and r.description for r in RULES)
 
 

@@ -6,7 +6,7 @@ import unicodedata
 from collections.abc import Iterator
 
 from report.agencies import RULE_MAKING_LEVELS
-from report.catalogue import FORMATS, SECTION_KEYS, SECTIONS, cell_specs
+from report.catalogue import FORMATS, SECTION_KEYS, SECTIONS, T3_OTHER_SPLIT_ROWS, cell_specs
 from report.record import ReportRecord
 from report.rules.base import Cells, Hit, fmt
 from report.rules.identities import T3_COLUMN_KEYS
@@ -106,6 +106,36 @@ def _mixed_formats(record: ReportRecord) -> Iterator[Hit]:
         yield Hit(tuple(foreign),
                   f"报告混用两种格式：{len(foreign)} 个单元格属于另一格式（如 {foreign[0]}）",
                   f"the report mixes two formats: {len(foreign)} cells belong to the other format (e.g. {foreign[0]})")
+
+
+# ---------------------------------------------------------------- CELLS
+def check_cells(record: ReportRecord, previous: ReportRecord | None = None) -> Iterator[Hit]:
+    """Every cell of the report's format is in the record (printed blank is null, still there):
+    a row or a table the reader did not find makes a partial record, and the identities cannot
+    see a row of zeros that is missing. 表三 （六） counts in the form printed: the single row or
+    its three sub-rows."""
+    if record.format not in FORMATS or not record.cells:
+        return   # an unknown format has no list of cells; an empty record is EMPTY-SHELL's
+    missing = sorted(set(expected_cells(record)) - set(record.cells))
+    if missing:
+        rows = sorted({key.rsplit(".", 1)[0] for key in missing})
+        yield Hit(tuple(missing),
+                  f"缺少 {len(missing)} 个单元格（{len(rows)} 行，如 {rows[0]}）：表格未完整读出",
+                  f"{len(missing)} cells of the {record.format} format missing ({len(rows)} rows, e.g. "
+                  f"{rows[0]}): the tables were not read whole", {"rows": rows})
+
+
+def expected_cells(record: ReportRecord) -> list[str]:
+    """The keys of the record's format, with 表三 （六） in the form the record prints."""
+    split = tuple(f"t3.{row}." for row in T3_OTHER_SPLIT_ROWS)
+    uses_split = any(key.startswith(split) for key in record.cells)
+
+    def printed_form(key: str) -> bool:
+        if key.startswith(split):
+            return uses_split
+        return not (uses_split and key.startswith("t3.other."))
+
+    return [key for key in cell_specs(record.format) if printed_form(key)]
 
 
 # ---------------------------------------------------------------- SECTIONS
