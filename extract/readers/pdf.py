@@ -5,11 +5,12 @@ pages that hold tables cell by cell; pages without a usable text layer go to OCR
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import io
 import logging
 import re
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import pypdfium2 as pdfium
 
@@ -18,6 +19,7 @@ from extract.model import Cell, Document, ReaderError, Row, finding
 from extract.readers.lines import PAGE_NUMBER, split_line, word_cells, word_lines
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Words that only a page with one of the report's tables prints.
 _TABLE_MARKERS = re.compile(
@@ -29,6 +31,8 @@ _COMMON = set(
     "行政复议诉讼规章文件数量总计其他不予法律网站平台建设监督保障存在问题改进事项规范性有关要求"
     "加强推进落实制度管理进一步全面发展服务群众开展了在是为中国对以及将通过"
 )
+# The standard 14 fonts (and their common aliases), which pdfium carries itself.
+_STANDARD_FONT = re.compile(r"^(?:[A-Z]{6}\+)?(?:Helvetica|Times|Courier|Symbol|ZapfDingbats|Arial)", re.IGNORECASE)
 # Tables from pdfium's own objects (fast); pdfplumber only where that path gives up.
 PDFIUM_TABLES = True
 # An annual report runs to a few dozen pages; hundreds are a hostile or a wrong file.
@@ -58,7 +62,7 @@ def read_pdf(data: bytes, *, ocr: bool = True) -> Document:
         for index in range(len(pdf)):
             try:
                 page = pdf[index]
-                text = _page_text(page)
+                text, turned = _page_text(page)
             except pdfium.PdfiumError as exc:
                 document.findings.append(finding(
                     Findings.BROKEN_PAGE, f"第 {index + 1} 页无法读取：{exc}", f"page {index + 1} cannot be read: {exc}"))
@@ -69,7 +73,11 @@ def read_pdf(data: bytes, *, ocr: bool = True) -> Document:
                     document.rows.append(Row([Cell(f"\x00ocr-page:{index}")], index + 1))
                 page.close()
                 continue
-            if _TABLE_MARKERS.search(text):
+            if relies_on_host_fonts(page):
+                reader = _LazyPlumber(_upright_page(pdf, page, index), first=index) if turned else plumber
+                document.rows.extend(_font_free_rows(reader, index, text))
+                reader.close()
+            elif _TABLE_MARKERS.search(text):
                 rows = _grid_rows(page, index + 1) if PDFIUM_TABLES else None
                 if rows is None:
                     rows = plumber.page_rows(index)
@@ -163,11 +171,72 @@ def _grid_rows(page: pdfium.PdfPage, number: int) -> list[Row] | None:
         textpage.close()
 
 
-def _page_text(page: pdfium.PdfPage) -> str:
-    """The page's text, after turning a page whose text runs sideways upright (pdf_rotation)."""
+def relies_on_host_fonts(page: pdfium.PdfPage) -> bool:
+    """Is text on this page drawn in a font the PDF does not embed (beyond the standard 14)?
+
+    pdfium then decodes and places those characters through the machine's own fonts: the same
+    file reads differently on a machine without CJK fonts (figures of a non-embedded STSong-Light
+    simply vanish). pdfminer decodes them from the PDF's CMaps alone, so such a page is read by
+    pdfplumber, whatever the machine has installed."""
+    import pypdfium2.raw as pdfium_c
+
+    seen: set[int] = set()
+    raw = page.raw
+    for index in range(pdfium_c.FPDFPage_CountObjects(raw)):   # the raw calls: a page has thousands
+        obj = pdfium_c.FPDFPage_GetObject(raw, index)
+        if pdfium_c.FPDFPageObj_GetType(obj) != pdfium_c.FPDF_PAGEOBJ_TEXT:
+            continue
+        font = pdfium_c.FPDFTextObj_GetFont(obj)
+        handle = ctypes.cast(font, ctypes.c_void_p).value
+        if not handle or handle in seen:
+            continue
+        seen.add(handle)
+        if not pdfium_c.FPDFFont_GetIsEmbedded(font) and not _STANDARD_FONT.match(_base_font_name(font)):
+            return True
+    return False
+
+
+def _base_font_name(font: Any) -> str:
+    import pypdfium2.raw as pdfium_c
+
+    size = pdfium_c.FPDFFont_GetBaseFontName(font, None, 0)
+    if size <= 0:
+        return ""
+    buffer = ctypes.create_string_buffer(size)
+    pdfium_c.FPDFFont_GetBaseFontName(font, buffer, size)
+    return buffer.value.decode("latin-1")
+
+
+def _font_free_rows(plumber: _LazyPlumber, index: int, pdfium_text: str) -> list[Row]:
+    """A page read by pdfplumber alone (relies_on_host_fonts): its tables cell by cell, else its lines."""
+    text = plumber.page_text(index)
+    if text is None:
+        text = pdfium_text
+    rows = plumber.page_rows(index) if _TABLE_MARKERS.search(text) else None
+    return rows if rows is not None else _text_rows(text, index + 1)
+
+
+def _page_text(page: pdfium.PdfPage) -> tuple[str, bool]:
+    """The page's text, after turning a page whose text runs sideways upright (pdf_rotation),
+    and whether it was turned (in memory only)."""
     from extract.readers.pdf_rotation import page_text
 
-    return page_text(page)[0]
+    rotation = page.get_rotation()
+    text, turns = page_text(page)
+    return text, bool(turns or rotation)
+
+
+def _upright_page(pdf: pdfium.PdfDocument, page: pdfium.PdfPage, index: int) -> bytes:
+    """A one-page PDF of the page as made upright in memory, for pdfplumber to read."""
+    page.gen_content()
+    single = pdfium.PdfDocument.new()
+    try:
+        single.import_pages(pdf, [index])
+        buffer = io.BytesIO()
+        single.save(buffer)
+        return buffer.getvalue()
+    finally:
+        single.close()
 
 
 def usable_text(text: str) -> bool:
@@ -212,20 +281,27 @@ def _text_rows(text: str, page: int) -> list[Row]:
 class _LazyPlumber:
     """pdfplumber opened only if a page needs cell-by-cell reading."""
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, *, first: int = 0) -> None:
         self._data = data
+        self._first = first   # the document's page index of the data's first page
         self._pdf: Any = None
 
     def page_rows(self, index: int) -> list[Row] | None:
+        return self._read(index, lambda page: list(_plumber_rows(page, index + 1)))
+
+    def page_text(self, index: int) -> str | None:
+        return self._read(index, lambda page: page.extract_text() or "")
+
+    def _read(self, index: int, read: Callable[[Any], T]) -> T | None:
         try:
             if self._pdf is None:
                 import pdfplumber
 
                 self._pdf = pdfplumber.open(io.BytesIO(self._data))
-            page = self._pdf.pages[index]
-            rows = list(_plumber_rows(page, index + 1))
+            page = self._pdf.pages[index - self._first]
+            result = read(page)
             page.close()
-            return rows
+            return result
         except Exception as exc:  # pdfminer trips over some files pdfium reads fine
             log.warning("pdfplumber failed on page %s: %s", index + 1, exc)
             return None
