@@ -2,7 +2,8 @@
 
 The spider decides what a response is; it never writes. Each item says what is to be kept:
 
-- `Document`: bytes that passed the checks, with what the listing said about them;
+- `Document`: bytes that passed the checks, with what the listing said about them; a report
+  paginated over several HTML pages is one `Document` whose `parts` are its pages in order;
 - `ArticlePage`: an article page read, with the attachments it links to;
 - `NotModified`: a conditional request answered 304 (what is known of the URL is still current);
 - `Failed`: something went wrong at a URL, with its cause; `Quarantined` is a failure whose
@@ -13,7 +14,7 @@ The spider decides what a response is; it never writes. Each item says what is t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from scrapy.http import Response
@@ -33,6 +34,14 @@ class Listed:
     child_kind: str | None = None    # file | image | page: what the article page linked to
 
 
+@dataclass(frozen=True)
+class PagePart:
+    """One page of a multipart document, as read: where, and its bytes."""
+
+    url: str
+    body: bytes
+
+
 @dataclass
 class Document:
     source_id: str
@@ -46,6 +55,11 @@ class Document:
     etag: str | None = None
     last_modified: str | None = None
     referer: str | None = None        # the article page that linked to it
+    parts: list[PagePart] = field(default_factory=list)   # a multipart document's pages (body is b"")
+
+    @property
+    def size(self) -> int:
+        return sum(len(part.body) for part in self.parts) if self.parts else len(self.body)
 
 
 @dataclass

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,16 +20,26 @@ from scrapy.crawler import Crawler
 from scrapy.http import HtmlResponse, Response, TextResponse
 from twisted.python.failure import Failure
 
-from crawler.attachments import attachments, body_text, page_images
+from crawler.attachments import Attachment, attachments, body_text, page_images
 from crawler.discovery.pagers import visible_pager
 from crawler.failures import classify_failure
 from crawler.families import Adapter, Listing, adapter_for
 from crawler.families.generic import FOLLOW_META
 from crawler.index import DocumentIndex
-from crawler.items import ArticlePage, Candidate, Document, Failed, Listed, NotModified, Quarantined
+from crawler.items import (
+    ArticlePage,
+    Candidate,
+    Document,
+    Failed,
+    Listed,
+    NotModified,
+    PagePart,
+    Quarantined,
+)
 from crawler.known import KnownUrl
 from crawler.locations import crawl_config, index_url
 from crawler.middlewares import ChallengePage, GuardedResolver
+from crawler.parts import MAX_PARTS, next_part
 from crawler.plan import CrawlPlan
 from crawler.probe import START_META, probe_list_page
 from crawler.recognise import recognise
@@ -200,6 +211,13 @@ class ReportsSpider(Spider):
         self.count(source, "article_pages")
         found = attachments(response.selector, response.url)
         holds_report = is_report_text(body_text(response.selector))
+        book = [a.url for a in found if a.kind == "page"]
+        if book or (holds_report and next_part(response.selector, response.url, 1, {response.url})):
+            # one report over several pages (a flipbook's page list, 下一页 …): one multipart document
+            files = [a for a in found if a.kind != "page"]
+            yield from self._parts(MultipartRead(source.id, asked_url(response), info, _children(files), book),
+                                   response)
+            return
         if not found and info.version == "图片版":
             # the report is the pictures in the page: keep the page and every image in it
             found, holds_report = page_images(response.selector, response.url), True
@@ -209,10 +227,48 @@ class ReportsSpider(Spider):
             yield Failed(source.id, asked_url(response), "no_document",
                          "the article has neither a report body nor an attachment")
             return
-        children = [{"url": a.url, "title": a.title, "kind": a.kind} for a in found]
+        children = _children(found)
         yield ArticlePage(source.id, asked_url(response), children, header(response, b"ETag"),
                           header(response, b"Last-Modified"))
         yield from self._follow_children(source, asked_url(response), info, children)
+
+    def _parts(self, read: MultipartRead, response: TextResponse):
+        """Add this page to the report being read; ask for its next page, or keep the whole report.
+
+        The pages are read one after the other (each one says which comes next). A multipart
+        document keeps no HTTP validators: a re-check reads every page again, since any of them
+        may have changed while the first answers 304."""
+        read.parts.append(PagePart(response.url if read.parts else read.url, response.body))
+        source = self.plan.sources[read.source_id]
+        self.count(source, "report_pages")
+        seen = {part.url for part in read.parts} | {response.url}
+        following = next((url for url in read.book if url not in seen), None) or \
+            next_part(response.selector, response.url, len(read.parts), seen)
+        if following and len(read.parts) < MAX_PARTS:
+            yield Request(following, callback=self.parse_part, errback=self.on_part_error, dont_filter=True,
+                          meta={"source_id": source.id, "role": "part", "multipart": read})
+            return
+        yield Document(source.id, source.agency, read.url, b"", "html", read.info, "text/html",
+                       referer=None, parts=read.parts)
+        yield ArticlePage(source.id, read.url, read.children)
+        yield from self._follow_children(source, read.url, read.info, read.children)
+
+    def parse_part(self, response: Response):
+        read: MultipartRead = response.meta["multipart"]
+        if not isinstance(response, TextResponse) or not is_article_page(response, download_name(response) or None):
+            yield Failed(read.source_id, read.url, "not_a_document",
+                         f"page {len(read.parts) + 1} of the report ({asked_url(response)}) is not an HTML page")
+            return
+        yield from self._parts(read, response)
+
+    def on_part_error(self, failure: Failure):
+        """A page of a multipart report could not be read: the report is not kept in part."""
+        request: Request = failure.request  # type: ignore[attr-defined]  # set by Scrapy on errbacks
+        read: MultipartRead = request.meta["multipart"]
+        kind, detail = classify_failure(failure)
+        yield Failed(read.source_id, read.url, kind,
+                     f"page {len(read.parts) + 1} of the report ({asked_url(request)}): {detail}",
+                     year=read.info.year)
 
     def _keep(self, source: Source, response: Response, info: Listed, filename: str | None) -> Document | Failed:
         verdict = judge(response, info.child_kind, filename)
@@ -234,6 +290,22 @@ class ReportsSpider(Spider):
                 yield Quarantined.of(source.id, failure.value.response, kind, detail, asked_url(request))
                 return
         yield Failed(source.id if source else None, asked_url(request), kind, detail, list_page=on_list)
+
+
+@dataclass
+class MultipartRead:
+    """A report paginated over several HTML pages, while its pages are read in order."""
+
+    source_id: str
+    url: str                          # the article: the report's first page, its URL in the index
+    info: Listed
+    children: list[dict[str, Any]]    # the article's other attachments, followed once the report is kept
+    book: list[str]                   # the page list a flipbook's article gives (read first, in order)
+    parts: list[PagePart] = field(default_factory=list)
+
+
+def _children(found: list[Attachment]) -> list[dict[str, Any]]:
+    return [{"url": a.url, "title": a.title, "kind": a.kind} for a in found]
 
 
 def _render_problem(crawler: Crawler, plan: CrawlPlan) -> str | None:
