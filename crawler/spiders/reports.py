@@ -52,7 +52,15 @@ from crawler.render import (
     recorder_of,
     rendered,
 )
-from crawler.responses import asked_url, content_type, download_name, header, is_article_page, judge
+from crawler.responses import (
+    asked_url,
+    content_type,
+    download_name,
+    header,
+    is_article_page,
+    is_html_page,
+    judge,
+)
 from crawler.sniff import is_report_text
 from crawler.summary import count_key
 
@@ -255,7 +263,7 @@ class ReportsSpider(Spider):
 
     def parse_part(self, response: Response):
         read: MultipartRead = response.meta["multipart"]
-        if not isinstance(response, TextResponse) or not is_article_page(response, download_name(response) or None):
+        if not isinstance(response, TextResponse) or not is_html_page(response, download_name(response) or None):
             yield Failed(read.source_id, read.url, "not_a_document",
                          f"page {len(read.parts) + 1} of the report ({asked_url(response)}) is not an HTML page")
             return
