@@ -219,7 +219,8 @@ class DocumentIndex:
                 return "changed" if earlier is not None else "new"
             conn.execute(update(documents).where(documents.c.url == url, documents.c.sha256 == sha256).values(
                 last_checked_at=now, etag=func.coalesce(fields.get("etag"), documents.c.etag),
-                last_modified=func.coalesce(fields.get("last_modified"), documents.c.last_modified)))
+                last_modified=func.coalesce(fields.get("last_modified"), documents.c.last_modified),
+                parts=func.coalesce(fields.get("parts"), documents.c.parts)))   # the pages' newest validators
             return "unchanged"
 
     def touch(self, url: str) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 from scrapy.http import Response
 
 from crawler.responses import asked_url, header
+from report.document import Part
 
 
 @dataclass
@@ -36,10 +37,18 @@ class Listed:
 
 @dataclass(frozen=True)
 class PagePart:
-    """One page of a multipart document, as read: where, and its bytes."""
+    """One page of a multipart document, as read: where, and its bytes, or (answered 304) the page
+    the crawl index holds, whose bytes are in the raw store already."""
 
     url: str
-    body: bytes
+    body: bytes | None
+    etag: str | None = None
+    last_modified: str | None = None
+    known: Part | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.body) if self.body is not None else (self.known.size or 0) if self.known else 0
 
 
 @dataclass
@@ -59,7 +68,12 @@ class Document:
 
     @property
     def size(self) -> int:
-        return sum(len(part.body) for part in self.parts) if self.parts else len(self.body)
+        return sum(part.size for part in self.parts) if self.parts else len(self.body)
+
+    @property
+    def transferred(self) -> int:
+        """The bytes downloaded for it (a multipart document's pages that answered 304: none)."""
+        return sum(len(part.body or b"") for part in self.parts) if self.parts else len(self.body)
 
 
 @dataclass

@@ -18,7 +18,7 @@ from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 
 from crawler.index import DocumentIndex
-from crawler.items import ArticlePage, Document, Failed, NotModified, Quarantined
+from crawler.items import ArticlePage, Document, Failed, NotModified, PagePart, Quarantined
 from crawler.locations import index_url, raw_store_url
 from crawler.spiders.reports import ReportsSpider
 from crawler.store import RawStore, StoreError
@@ -68,7 +68,7 @@ class RawStorePipeline:
         if isinstance(item, Document):
             stats = self.crawler.stats
             assert stats is not None
-            for name, value in ((outcome, 1), ("documents", 1), ("document_bytes", item.size)):
+            for name, value in ((outcome, 1), ("documents", 1), ("document_bytes", item.transferred)):
                 stats.inc_value(count_key(item.source_id, name), value)
         return item
 
@@ -120,7 +120,7 @@ class RawStorePipeline:
     def _document(self, item: Document) -> str:
         """Bytes first, then the row; a multipart document's every page, then its one row."""
         assert self.index is not None and self.store is not None
-        parts = [Part(part.url, self.store.put(part.body)) for part in item.parts]
+        parts = [self._part(part) for part in item.parts]
         sha256 = parts_digest(parts) if parts else self.store.put(item.body)
         self.index.release(item.url)
         listed = item.listed
@@ -133,6 +133,14 @@ class RawStorePipeline:
             filename=item.filename or listed.filename, etag=item.etag, last_modified=item.last_modified,
             referer=item.referer)
         return outcome
+
+    def _part(self, part: PagePart) -> Part:
+        """A page of a multipart document in the raw store (a page that answered 304 is there already)."""
+        assert self.store is not None
+        if part.body is None:
+            assert part.known is not None, part.url
+            return part.known
+        return Part(part.url, self.store.put(part.body), len(part.body), part.etag, part.last_modified)
 
     def _not_modified(self, item: NotModified) -> None:
         assert self.index is not None

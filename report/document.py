@@ -17,10 +17,14 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Part:
-    """One page of a multipart document: where it was read and the sha256 of its bytes."""
+    """One page of a multipart document: where it was read, the sha256 of its bytes (the raw store's
+    key) and its HTTP validators, so that a re-check asks for each page conditionally."""
 
     url: str
     sha256: str
+    size: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 def parts_digest(parts: Sequence[Part]) -> str:

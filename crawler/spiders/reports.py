@@ -63,6 +63,7 @@ from crawler.responses import (
 )
 from crawler.sniff import is_report_text
 from crawler.summary import count_key
+from report.document import Part
 
 
 class ReportsSpider(Spider):
@@ -181,9 +182,11 @@ class ReportsSpider(Spider):
             if known.page:
                 yield from self._follow_children(source, url, info, known.page["children"])
             return
-        yield Request(url, callback=self.parse_target, errback=self.on_error, headers=known.validators(),
+        parts = known.document.parts if known.document else ()
+        yield Request(url, callback=self.parse_target, errback=self.on_error,
+                      headers=_validators(parts[0]) if parts else known.validators(),
                       meta={"source_id": source.id, "role": role, "info": info, "referer_page": referer,
-                            "handle_httpstatus_list": [304]})
+                            "handle_httpstatus_list": [304], "known_parts": parts})
 
     def _follow_children(self, source: Source, url: str, info: Listed, children: list[dict[str, Any]]):
         for child in children:
@@ -194,7 +197,10 @@ class ReportsSpider(Spider):
     def parse_target(self, response: Response):
         source, info = self.plan.sources[response.meta["source_id"]], response.meta["info"]
         if response.status == 304:
-            yield from self._not_modified(source, response, info)
+            if response.meta.get("known_parts"):
+                yield from self._recheck_parts(source, response, info)
+            else:
+                yield from self._not_modified(source, response, info)
             return
         filename = download_name(response) or None
         if is_article_page(response, filename):
@@ -223,8 +229,9 @@ class ReportsSpider(Spider):
         if book or (holds_report and next_part(response.selector, response.url, 1, {response.url})):
             # one report over several pages (a flipbook's page list, 下一页 …): one multipart document
             files = [a for a in found if a.kind != "page"]
-            yield from self._parts(MultipartRead(source.id, asked_url(response), info, _children(files), book),
-                                   response)
+            read = MultipartRead(source.id, asked_url(response), info, _children(files), book,
+                                 known=response.meta.get("known_parts") or ())
+            yield from self._parts(read, response)
             return
         if not found and info.version == "图片版":
             # the report is the pictures in the page: keep the page and every image in it
@@ -240,34 +247,61 @@ class ReportsSpider(Spider):
                           header(response, b"Last-Modified"))
         yield from self._follow_children(source, asked_url(response), info, children)
 
+    # ------------------------------------------------------------------ a report over several pages
     def _parts(self, read: MultipartRead, response: TextResponse):
         """Add this page to the report being read; ask for its next page, or keep the whole report.
 
-        The pages are read one after the other (each one says which comes next). A multipart
-        document keeps no HTTP validators: a re-check reads every page again, since any of them
-        may have changed while the first answers 304."""
-        read.parts.append(PagePart(response.url if read.parts else read.url, response.body))
+        The pages are read one after the other, each saying which comes next (a flipbook's page
+        list says it first). A re-check asks for each known page conditionally: a 304 page is the
+        page the index holds, and the page after it is the one that followed it then."""
+        read.parts.append(PagePart(response.url if read.parts else read.url, response.body,
+                                   header(response, b"ETag"), header(response, b"Last-Modified")))
+        yield from self._next_part(read, next_part(response.selector, response.url, len(read.parts),
+                                                   read.seen() | {response.url}))
+
+    def _unchanged_part(self, read: MultipartRead, known: Part):
+        read.parts.append(PagePart(known.url, None, known=known))
+        later = read.known[[part.url for part in read.known].index(known.url) + 1:]
+        yield from self._next_part(read, later[0].url if later else None)
+
+    def _next_part(self, read: MultipartRead, found: str | None):
         source = self.plan.sources[read.source_id]
         self.count(source, "report_pages")
-        seen = {part.url for part in read.parts} | {response.url}
-        following = next((url for url in read.book if url not in seen), None) or \
-            next_part(response.selector, response.url, len(read.parts), seen)
-        if following and len(read.parts) < MAX_PARTS:
+        seen = read.seen()
+        following = next((url for url in read.book if url not in seen), None) or found
+        if following and following not in seen and len(read.parts) < MAX_PARTS:
+            known = read.known_part(following)
             yield Request(following, callback=self.parse_part, errback=self.on_part_error, dont_filter=True,
-                          meta={"source_id": source.id, "role": "part", "multipart": read})
+                          headers=_validators(known), meta={"source_id": source.id, "role": "part",
+                                                            "multipart": read, "handle_httpstatus_list": [304]})
             return
-        yield Document(source.id, source.agency, read.url, b"", "html", read.info, "text/html",
-                       referer=None, parts=read.parts)
-        yield ArticlePage(source.id, read.url, read.children)
+        if read.unchanged():
+            self.count(source, "not_modified")
+            self.count(source, "unchanged")
+            yield NotModified(read.url, document=True, page=True)
+        else:
+            yield Document(source.id, source.agency, read.url, b"", "html", read.info, "text/html", parts=read.parts)
+            yield ArticlePage(source.id, read.url, read.children)
         yield from self._follow_children(source, read.url, read.info, read.children)
 
     def parse_part(self, response: Response):
         read: MultipartRead = response.meta["multipart"]
-        if not isinstance(response, TextResponse) or not is_html_page(response, download_name(response) or None):
+        known = read.known_part(asked_url(response))
+        if response.status == 304 and known is not None:
+            yield from self._unchanged_part(read, known)
+        elif isinstance(response, TextResponse) and is_html_page(response, download_name(response) or None):
+            yield from self._parts(read, response)
+        else:
             yield Failed(read.source_id, read.url, "not_a_document",
                          f"page {len(read.parts) + 1} of the report ({asked_url(response)}) is not an HTML page")
-            return
-        yield from self._parts(read, response)
+
+    def _recheck_parts(self, source: Source, response: Response, info: Listed):
+        """The first page of a known multipart report answered 304: check its other pages."""
+        assert self.index is not None
+        url, known = asked_url(response), response.meta["known_parts"]
+        page = self.index.page(url)
+        read = MultipartRead(source.id, url, info, page["children"] if page else [], [], known=known)
+        yield from self._unchanged_part(read, known[0])
 
     def on_part_error(self, failure: Failure):
         """A page of a multipart report could not be read: the report is not kept in part."""
@@ -310,6 +344,23 @@ class MultipartRead:
     children: list[dict[str, Any]]    # the article's other attachments, followed once the report is kept
     book: list[str]                   # the page list a flipbook's article gives (read first, in order)
     parts: list[PagePart] = field(default_factory=list)
+    known: tuple[Part, ...] = ()      # the pages the crawl index holds (a re-check)
+
+    def seen(self) -> set[str]:
+        return {part.url for part in self.parts}
+
+    def known_part(self, url: str) -> Part | None:
+        return next((part for part in self.known if part.url == url), None)
+
+    def unchanged(self) -> bool:
+        """Every known page answered 304, and no page came or went."""
+        return bool(self.known) and all(part.body is None for part in self.parts) and \
+            [part.url for part in self.parts] == [part.url for part in self.known]
+
+
+def _validators(part: Part | None) -> dict[str, str]:
+    headers = {"If-None-Match": part.etag, "If-Modified-Since": part.last_modified} if part else {}
+    return {name: value for name, value in headers.items() if value}
 
 
 def _children(found: list[Attachment]) -> list[dict[str, Any]]:
