@@ -66,6 +66,11 @@ class DocumentVersion:
     parts: tuple[Part, ...] = ()      # a multipart document's pages, in reading order (none: one file)
 
     @property
+    def raw_keys(self) -> tuple[str, ...]:
+        """The sha256s under which the raw store keeps its bytes: its parts', or its own."""
+        return tuple(part.sha256 for part in self.parts) or (self.sha256,)
+
+    @property
     def key(self) -> str:
         """A file-name-safe identity of (url, sha256)."""
         return hashlib.sha256(f"{self.url}\n{self.sha256}".encode()).hexdigest()[:32]

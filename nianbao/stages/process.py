@@ -134,8 +134,8 @@ def _extract_one(store: Any, document: DocumentVersion) -> ReportRecord:
     hints = Hints(url=document.url, listing_title=document.listing_title, agency=document.agency, year=document.year,
                   source_id=document.source_id, listing_date=document.listing_date, sha256=document.sha256,
                   content_type=document.content_type)
-    source: bytes | list[bytes] = [_raw(store, document, part.sha256) for part in document.parts] \
-        if document.parts else _raw(store, document, document.sha256)
+    pages = [_raw(store, document, sha256) for sha256 in document.raw_keys]
+    source: bytes | list[bytes] = pages if document.parts else pages[0]
     return extract_isolated(source, hints, timeout_s=EXTRACT_TIMEOUT_SECONDS, memory_mb=EXTRACT_MEMORY_MB)
 
 

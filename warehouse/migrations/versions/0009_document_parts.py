@@ -21,10 +21,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("documents") as batch:
-        batch.add_column(sa.Column("parts", sa.Text(), nullable=True))
+    op.add_column("documents", sa.Column("parts", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("documents") as batch:
-        batch.drop_column("parts")
+    # SQLite (3.35+) drops the column in place: a batch copy of the table would break the views on it
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("ALTER TABLE documents DROP COLUMN parts")
+    else:
+        op.drop_column("documents", "parts")
