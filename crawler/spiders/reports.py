@@ -2,7 +2,9 @@
 
 Each source's CMS adapter reads its list pages; the rest is shared. A known document or article
 page is re-validated (a conditional request) at most once per NIANBAO_RECHECK_INTERVAL, or now
-with `full`. The spider only decides: it yields items (`crawler.items`) that the raw-store
+with `full`. A report paginated over several HTML pages (a flipbook's page list, an article whose
+pager goes on: `crawler.parts`) is read page after page and kept as one multipart document. The
+spider only decides: it yields items (`crawler.items`) that the raw-store
 pipeline keeps and the run-summary extension counts; a downloader middleware spots challenges.
 """
 
