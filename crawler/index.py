@@ -51,7 +51,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from report.document import DOCUMENT_FIELDS, DocumentVersion
+from report.document import DOCUMENT_FIELDS, DocumentVersion, Part, parts_to_json
 
 __all__ = ["TABLE_PREFIX", "DocumentIndex", "DocumentVersion", "Failure", "database_url", "utcnow"]
 
@@ -78,6 +78,7 @@ documents = Table(
     Column("first_seen_at", String(40), nullable=False),
     Column("last_checked_at", String(40), nullable=False),
     Column("run_id", String(80)),
+    Column("parts", Text),            # a multipart document's pages, JSON [{"url", "sha256"}] (report.document)
     UniqueConstraint("url", "sha256", name=f"uq_{TABLE_PREFIX}documents_url_sha256"),
     Index(f"ix_{TABLE_PREFIX}documents_url", "url"),
     Index(f"ix_{TABLE_PREFIX}documents_seen", "first_seen_at", "id"),
@@ -197,10 +198,15 @@ class DocumentIndex:
     # ------------------------------------------------------------------ documents
     def record(self, *, url: str, sha256: str, source_id: str, agency: str, size: int, storage_key: str,
                run_id: str, **fields: Any) -> str:
-        """Record that `url` served `sha256` now; returns new | changed | unchanged."""
+        """Record that `url` served `sha256` now; returns new | changed | unchanged.
+
+        `parts` (a sequence of `Part`): the pages of a multipart document, whose sha256 is theirs."""
         unknown = set(fields) - _OPTIONAL_COLUMNS
         if unknown:
             raise ValueError(f"not fields of a document version: {', '.join(sorted(unknown))}")
+        if "parts" in fields:
+            parts: Sequence[Part] = fields["parts"] or ()
+            fields = {**fields, "parts": parts_to_json(parts)}
         now = utcnow()
         columns = {"url": url, "sha256": sha256, "source_id": source_id, "agency": agency, "size": size,
                    "storage_key": storage_key, "run_id": run_id, "first_seen_at": now, "last_checked_at": now,
@@ -213,7 +219,8 @@ class DocumentIndex:
                 return "changed" if earlier is not None else "new"
             conn.execute(update(documents).where(documents.c.url == url, documents.c.sha256 == sha256).values(
                 last_checked_at=now, etag=func.coalesce(fields.get("etag"), documents.c.etag),
-                last_modified=func.coalesce(fields.get("last_modified"), documents.c.last_modified)))
+                last_modified=func.coalesce(fields.get("last_modified"), documents.c.last_modified),
+                parts=func.coalesce(fields.get("parts"), documents.c.parts)))   # the pages' newest validators
             return "unchanged"
 
     def touch(self, url: str) -> None:
@@ -384,7 +391,9 @@ class DocumentIndex:
 
 
 _OPTIONAL_COLUMNS = {"listing_title", "year", "listing_date", "content_type", "real_kind", "filename", "etag",
-                     "last_modified", "referer"}
+                     "last_modified", "referer", "parts"}
+# Columns added to a table after it was first created: (table, column, SQL type), added when missing.
+_ADDED_COLUMNS = ((documents, "parts", "TEXT"),)
 _LEGACY_COLUMNS = {"title": "listing_title", "listed_date": "listing_date"}
 
 
@@ -434,6 +443,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+def _add_missing_columns(conn: Connection) -> None:
+    """Columns of a newer index on the tables an older one created (create_all adds no columns)."""
+    from sqlalchemy import inspect
+
+    inspector = inspect(conn)
+    for table, column, sql_type in _ADDED_COLUMNS:
+        if column not in {c["name"] for c in inspector.get_columns(table.name)}:
+            conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {column} {sql_type}")
+
+
 def _create_tables(engine: Engine) -> None:
     """Create the missing tables; two processes doing it at once take turns (PostgreSQL: an advisory
     lock; SQLite: the second, finding a table the first just made, checks again)."""
@@ -443,6 +462,7 @@ def _create_tables(engine: Engine) -> None:
                 if conn.dialect.name == "postgresql":
                     conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK_ID})")
                 METADATA.create_all(conn, checkfirst=True)
+                _add_missing_columns(conn)
             return
         except DBAPIError:
             if attempt == 2:

@@ -2,7 +2,8 @@
 
 The spider decides what a response is; it never writes. Each item says what is to be kept:
 
-- `Document`: bytes that passed the checks, with what the listing said about them;
+- `Document`: bytes that passed the checks, with what the listing said about them; a report
+  paginated over several HTML pages is one `Document` whose `parts` are its pages in order;
 - `ArticlePage`: an article page read, with the attachments it links to;
 - `NotModified`: a conditional request answered 304 (what is known of the URL is still current);
 - `Failed`: something went wrong at a URL, with its cause; `Quarantined` is a failure whose
@@ -13,12 +14,13 @@ The spider decides what a response is; it never writes. Each item says what is t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from scrapy.http import Response
 
 from crawler.responses import asked_url, header
+from report.document import Part
 
 
 @dataclass
@@ -31,6 +33,22 @@ class Listed:
     version: str | None = None
     filename: str | None = None      # an attachment's link text, when it came from an article page
     child_kind: str | None = None    # file | image | page: what the article page linked to
+
+
+@dataclass(frozen=True)
+class PagePart:
+    """One page of a multipart document, as read: where, and its bytes, or (answered 304) the page
+    the crawl index holds, whose bytes are in the raw store already."""
+
+    url: str
+    body: bytes | None
+    etag: str | None = None
+    last_modified: str | None = None
+    known: Part | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.body) if self.body is not None else (self.known.size or 0) if self.known else 0
 
 
 @dataclass
@@ -46,6 +64,16 @@ class Document:
     etag: str | None = None
     last_modified: str | None = None
     referer: str | None = None        # the article page that linked to it
+    parts: list[PagePart] = field(default_factory=list)   # a multipart document's pages (body is b"")
+
+    @property
+    def size(self) -> int:
+        return sum(part.size for part in self.parts) if self.parts else len(self.body)
+
+    @property
+    def transferred(self) -> int:
+        """The bytes downloaded for it (a multipart document's pages that answered 304: none)."""
+        return sum(len(part.body or b"") for part in self.parts) if self.parts else len(self.body)
 
 
 @dataclass

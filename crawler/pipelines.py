@@ -18,11 +18,12 @@ from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 
 from crawler.index import DocumentIndex
-from crawler.items import ArticlePage, Document, Failed, NotModified, Quarantined
+from crawler.items import ArticlePage, Document, Failed, NotModified, PagePart, Quarantined
 from crawler.locations import index_url, raw_store_url
 from crawler.spiders.reports import ReportsSpider
 from crawler.store import RawStore, StoreError
 from crawler.summary import count_key
+from report.document import Part, parts_digest
 
 _STORED = (Document, ArticlePage, NotModified, Failed)
 
@@ -67,7 +68,7 @@ class RawStorePipeline:
         if isinstance(item, Document):
             stats = self.crawler.stats
             assert stats is not None
-            for name, value in ((outcome, 1), ("documents", 1), ("document_bytes", len(item.body))):
+            for name, value in ((outcome, 1), ("documents", 1), ("document_bytes", item.transferred)):
                 stats.inc_value(count_key(item.source_id, name), value)
         return item
 
@@ -117,17 +118,29 @@ class RawStorePipeline:
         return None
 
     def _document(self, item: Document) -> str:
+        """Bytes first, then the row; a multipart document's every page, then its one row."""
         assert self.index is not None and self.store is not None
-        sha256 = self.store.put(item.body)
+        parts = [self._part(part) for part in item.parts]
+        sha256 = parts_digest(parts) if parts else self.store.put(item.body)
         self.index.release(item.url)
         listed = item.listed
         outcome = self.index.record(
-            url=item.url, sha256=sha256, source_id=item.source_id, agency=item.agency, size=len(item.body),
-            storage_key=RawStore.key(sha256), run_id=self.run_id, listing_title=listed.title, year=listed.year,
-            listing_date=listed.listed, content_type=item.content_type, real_kind=item.real_kind,
+            url=item.url, sha256=sha256, source_id=item.source_id, agency=item.agency, size=item.size,
+            # a multipart document's bytes are its parts': the key is its first page's
+            storage_key=RawStore.key(parts[0].sha256 if parts else sha256), run_id=self.run_id, parts=parts,
+            listing_title=listed.title, year=listed.year, listing_date=listed.listed,
+            content_type=item.content_type, real_kind=item.real_kind,
             filename=item.filename or listed.filename, etag=item.etag, last_modified=item.last_modified,
             referer=item.referer)
         return outcome
+
+    def _part(self, part: PagePart) -> Part:
+        """A page of a multipart document in the raw store (a page that answered 304 is there already)."""
+        assert self.store is not None
+        if part.body is None:
+            assert part.known is not None, part.url
+            return part.known
+        return Part(part.url, self.store.put(part.body), len(part.body), part.etag, part.last_modified)
 
     def _not_modified(self, item: NotModified) -> None:
         assert self.index is not None

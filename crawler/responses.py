@@ -40,9 +40,13 @@ def content_type(response: Response) -> str:
 
 def is_article_page(response: Response, filename: str | None) -> bool:
     """A report link that answered with an HTML page (not a file): its attachments are followed."""
-    return (isinstance(response, TextResponse) and response.meta["role"] == "target"
-            and real_kind(response.body) == "html" and "html" in content_type(response)
-            and not claims_file(response.url, filename))
+    return response.meta["role"] == "target" and is_html_page(response, filename)
+
+
+def is_html_page(response: Response, filename: str | None) -> bool:
+    """An HTML page, served as one (not a file that happens to be HTML)."""
+    return (isinstance(response, TextResponse) and real_kind(response.body) == "html"
+            and "html" in content_type(response) and not claims_file(response.url, filename))
 
 
 def judge(response: Response, child_kind: str | None, filename: str | None) -> Verdict:

@@ -29,6 +29,7 @@ class SourceCounts(BaseModel):
     reports_listed: int = 0     # report links found on the list pages (each once)
     list_pages: int = 0
     article_pages: int = 0
+    report_pages: int = 0       # pages of reports paginated over several HTML pages, each kept as one document
     documents: int = 0          # documents kept (new, changed or unchanged bytes)
     document_bytes: int = 0
     new: int = 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
@@ -16,6 +16,7 @@ from extract.metadata import agency_kind, agency_level, resolve_metadata
 from extract.model import Document, ReaderError, finding
 from extract.sniff import DocType, sniff
 from extract.version import EXTRACTOR_VERSION
+from report.document import Part, parts_digest
 from report.record import CellSource, Finding, Provenance, ReportRecord
 
 log = logging.getLogger(__name__)
@@ -61,25 +62,34 @@ def extract_bytes(data: bytes, *, hints: Hints | None = None, ocr: bool = True) 
 
 def extract_file(path: str | Path, hints: Hints | None = None, *, ocr: bool = True) -> ReportRecord:
     path = Path(path)
-    if path.is_dir():
-        from extract.readers.html import read_flipbook
-
-        started = time.perf_counter()
-        try:
-            document = read_flipbook(path)
-            record = build_record(document, hints or Hints())
-        except ReaderError as exc:
-            document = Document(reader="flipbook")
-            record = ReportRecord(findings=[exc.finding()])
-        pages = b"".join(p.read_bytes() for p in sorted(path.iterdir()) if p.is_file())
-        record.provenance = _provenance(pages, hints or Hints(), document, "html", started)
-        return record
+    if path.is_dir():   # a flipbook: its HTML pages, in file-name order, are the parts of one report
+        pages = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in (".html", ".htm"))
+        return extract_parts([page.read_bytes() for page in pages], hints)
     try:
         data = path.read_bytes()
     except OSError as exc:
         record = ReportRecord(findings=[finding(Findings.UNREADABLE_FILE, f"无法读取文件：{exc}", f"cannot read the file: {exc}")])
         return record
     return extract_bytes(data, hints=hints, ocr=ocr)
+
+
+def extract_parts(parts: Sequence[bytes], hints: Hints | None = None) -> ReportRecord:
+    """The record of a multipart document: one report paginated over several HTML pages, read in
+    order as one (`report.document.Part`); each cell's provenance names the page it came from."""
+    from extract.readers.html import read_html_pages
+
+    started = time.perf_counter()
+    hints = hints or Hints()
+    try:
+        document = read_html_pages(parts)
+        record = build_record(document, hints)
+    except ReaderError as exc:
+        document = Document(reader="html-pages")
+        record = ReportRecord(findings=[exc.finding()])
+    digest = parts_digest([Part("", hashlib.sha256(part).hexdigest()) for part in parts])
+    record.provenance = _provenance(b"", hints.model_copy(update={"sha256": hints.sha256 or digest}), document,
+                                    "html", started)
+    return record
 
 
 def read_document(data: bytes, doc_type: DocType, *, ocr: bool = True) -> Document:

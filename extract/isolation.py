@@ -28,7 +28,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -160,11 +160,15 @@ def close_idle_workers() -> None:
         worker.close()
 
 
+# bytes, a file (or a flipbook's directory), or the pages of a multipart document in order
+Source = bytes | str | Path | Sequence[bytes]
+
+
 @dataclass
 class _Running:
     index: int
     worker: _Worker
-    source: bytes | str
+    source: bytes | str | list[bytes]
     hints: Hints | None
     spawned: float = field(default_factory=time.monotonic)
     started: float | None = None
@@ -184,16 +188,19 @@ def _rss_mb(pid: int) -> float:
     return 0.0
 
 
-def _start(index: int, source: bytes | str | Path, hints: Hints | None, memory_mb: int, ocr: bool) -> _Running:
-    if isinstance(source, Path):
-        source = str(source)
+def _start(index: int, source: Source, hints: Hints | None, memory_mb: int, ocr: bool) -> _Running:
     request: dict = {"hints": hints.model_dump() if hints else None, "ocr": ocr, "memory_mb": memory_mb}
+    kept: bytes | str | list[bytes]
     if isinstance(source, bytes):
+        kept = source
         request["data"] = base64.b64encode(source).decode("ascii")
-    else:
-        request["path"] = str(Path(source).resolve())
+    elif isinstance(source, str | Path):
+        kept = request["path"] = str(Path(source).resolve())
+    else:   # the pages of a multipart document
+        kept = list(source)
+        request["parts"] = [base64.b64encode(part).decode("ascii") for part in kept]
     worker = _checkout()
-    running = _Running(index, worker, source, hints)
+    running = _Running(index, worker, kept, hints)
     if worker.ready:
         running.started = time.monotonic()
     with contextlib.suppress(OSError):   # a worker that died on the way is reported by _check
@@ -205,7 +212,9 @@ def _failed(kind: Findings, message: str, message_en: str, running: _Running) ->
     from extract.api import _provenance
     from extract.model import Document
 
-    data = running.source if isinstance(running.source, bytes) else _read_quietly(running.source)
+    source = running.source
+    data = source if isinstance(source, bytes) else b"".join(source) if isinstance(source, list) else \
+        _read_quietly(source)
     record = ReportRecord(findings=[finding(kind, message, message_en)])
     record.provenance = _provenance(data, running.hints or Hints(), Document(reader="worker"), "unknown",
                                     time.perf_counter())
@@ -275,9 +284,10 @@ def _wait(running: list[_Running]) -> None:
     select.select([item.worker.fd for item in running], [], [], _POLL_S)
 
 
-def extract_isolated(data_or_path: bytes | str | Path, hints: Hints | None = None, *, timeout_s: float = 120,
+def extract_isolated(data_or_path: Source, hints: Hints | None = None, *, timeout_s: float = 120,
                      memory_mb: int = 1024, ocr: bool = True) -> ReportRecord:
-    """extract_bytes/extract_file in a worker process; a killed worker gives a finding."""
+    """extract_bytes/extract_file (extract_parts for a list of pages) in a worker process; a killed
+    worker gives a finding."""
     running = _start(0, data_or_path, hints, memory_mb, ocr)
     while True:
         record = _check(running, timeout_s, memory_mb)

@@ -3,7 +3,8 @@
 A process of our own (not `multiprocessing`), so it can be started from anywhere —
 also from a daemonic process such as a Celery prefork child. It speaks JSON lines:
 
-    request (stdin):  {"path": "…"} or {"data": "<base64>"}, with "hints", "ocr", "memory_mb"
+    request (stdin):  {"path": "…"}, {"data": "<base64>"} or {"parts": ["<base64>", …]} (the pages of
+                      a multipart document), with "hints", "ocr", "memory_mb"
     answer (stdout):  {"record": "<record JSON>", "peak_rss_mb": 83.1, "log": ["…"]} or {"oom": true}
 
 The answers go to a private copy of the original stdout; file descriptor 1 itself
@@ -27,7 +28,7 @@ import warnings
 from collections.abc import Iterator
 from typing import IO, Any
 
-from extract.api import Hints, extract_bytes, extract_file
+from extract.api import Hints, extract_bytes, extract_file, extract_parts
 from extract.lifetime import die_with_parent
 
 # The address-space backstop is looser than the RSS limit the parent watches: native
@@ -88,7 +89,9 @@ def handle(request: dict[str, Any], collect: _Collect) -> dict[str, Any]:
     hints = Hints.model_validate(request["hints"]) if request.get("hints") else None
     ocr = bool(request.get("ocr", True))
     with captured_stdout(collect.lines):
-        if "data" in request:
+        if "parts" in request:
+            record = extract_parts([base64.b64decode(part) for part in request["parts"]], hints)
+        elif "data" in request:
             record = extract_bytes(base64.b64decode(request["data"]), hints=hints, ocr=ocr)
         else:
             record = extract_file(request["path"], hints, ocr=ocr)

@@ -1,12 +1,45 @@
 """The document contract (crawler → extract → warehouse): one (url, sha256), the exact bytes a URL
 served at some point, and what the listing said about it. One type, one set of names: the crawl
-index stores it, the process stage hands it on, the warehouse records it."""
+index stores it, the process stage hands it on, the warehouse records it.
+
+A report paginated over several pages (a flipbook, an article with 下一页 / index_2.html) is one
+multipart document: `parts` are its pages in reading order, each kept whole in the raw store
+under its own sha256, and the document's sha256 is `parts_digest` over them."""
 
 from __future__ import annotations
 
 import hashlib
+import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
+
+
+@dataclass(frozen=True)
+class Part:
+    """One page of a multipart document: where it was read, the sha256 of its bytes (the raw store's
+    key) and its HTTP validators, so that a re-check asks for each page conditionally."""
+
+    url: str
+    sha256: str
+    size: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+def parts_digest(parts: Sequence[Part]) -> str:
+    """The one sha256 of a multipart document: over its parts' sha256s in reading order, so that a
+    changed, added, removed or reordered page is a new version and a re-crawl of the same pages is not."""
+    return hashlib.sha256("\n".join(part.sha256 for part in parts).encode()).hexdigest()
+
+
+def parts_to_json(parts: Sequence[Part]) -> str | None:
+    """How the crawl index and the warehouse keep `parts` (None for a single-file document)."""
+    return json.dumps([asdict(part) for part in parts], ensure_ascii=False) if parts else None
+
+
+def parts_from_json(text: str | None) -> tuple[Part, ...]:
+    return tuple(Part(**part) for part in json.loads(text)) if text else ()
 
 
 @dataclass(frozen=True)
@@ -30,6 +63,12 @@ class DocumentVersion:
     last_checked_at: str | None = None
     run_id: str | None = None         # the crawl run that first saw it
     id: int | None = None             # the crawl index's row id (for incremental reads)
+    parts: tuple[Part, ...] = ()      # a multipart document's pages, in reading order (none: one file)
+
+    @property
+    def raw_keys(self) -> tuple[str, ...]:
+        """The sha256s under which the raw store keeps its bytes: its parts', or its own."""
+        return tuple(part.sha256 for part in self.parts) or (self.sha256,)
 
     @property
     def key(self) -> str:
@@ -37,7 +76,7 @@ class DocumentVersion:
         return hashlib.sha256(f"{self.url}\n{self.sha256}".encode()).hexdigest()[:32]
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return asdict(self)   # parts as a list of {"url", "sha256"}
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> DocumentVersion:
@@ -45,6 +84,11 @@ class DocumentVersion:
         unknown = set(values) - known
         if unknown:
             raise ValueError(f"not fields of a document version: {', '.join(sorted(unknown))}")
+        parts = values.get("parts")
+        if isinstance(parts, str) or parts is None:
+            values = {**values, "parts": parts_from_json(parts)}
+        else:
+            values = {**values, "parts": tuple(p if isinstance(p, Part) else Part(**p) for p in parts)}
         return cls(**values)
 
 

@@ -128,7 +128,8 @@ class Publication:
 
     slug: str
     year: int
-    form: str                 # word-pdf | reportlab-pdf | cid-pdf | scanned-pdf | html | docx | xlsx | flipbook
+    form: str                 # word-pdf | reportlab-pdf | cid-pdf | scanned-pdf | html | docx | xlsx | flipbook |
+    #                           paged-html (an article paginated over several pages)
     variant: str = "clean"    # clean | single-other | wrong-t4-total | text-in-cell | empty-shell |
     #                           2019-format-late | mixed-formats | landscape | gbk
     published: str = ""       # ISO date; default: before the legal deadline
@@ -141,12 +142,12 @@ class Publication:
 
 _PLAN = """
 hongze 2020 reportlab-pdf | 2021 word-pdf | 2022 word-pdf single-other | 2023 word-pdf wrong-t4-total | 2024 word-pdf | 2024 html
-qiaokou-health 2020 html | 2021 html gbk | 2022 docx | 2023 word-pdf | 2024 html
-jlp-erlang 2020 html gbk | 2021 scanned-pdf | 2022 html | 2023 reportlab-pdf | 2024 word-pdf
+qiaokou-health 2020 paged-html | 2021 html gbk | 2022 docx | 2023 word-pdf | 2024 html
+jlp-erlang 2020 html gbk | 2021 scanned-pdf | 2022 paged-html | 2023 reportlab-pdf | 2024 word-pdf
 huaian 2020 reportlab-pdf | 2021 word-pdf | 2022 word-pdf | 2023 html | 2024 word-pdf
-yw-ershisanli 2020 html | 2021 html mixed-formats | 2022 docx | 2023 xlsx | 2024 html
+yw-ershisanli 2020 html | 2021 html mixed-formats | 2022 docx | 2023 xlsx | 2024 paged-html
 weishan-liangcheng 2020 html gbk | 2021 scanned-pdf | 2022 reportlab-pdf | 2023 word-pdf empty-shell | 2024 docx
-lg-health 2020 html | 2021 html | 2022 html text-in-cell | 2023 word-pdf | 2024 reportlab-pdf
+lg-health 2020 html | 2021 paged-html | 2022 html text-in-cell | 2023 word-pdf | 2024 reportlab-pdf
 guangdong 2020 reportlab-pdf | 2021 flipbook | 2022 word-pdf | 2023 word-pdf | 2024 html
 chanhe-industry 2020 docx | 2021 reportlab-pdf | 2022 cid-pdf | 2023 html | 2024 reportlab-pdf
 lueyang-land 2020 html | 2021 html 2019-format-late | 2022 xlsx | 2023 scanned-pdf | 2024 word-pdf

@@ -1,7 +1,7 @@
 """The committed corpus: documents in sandbox/corpus/ with a reviewed truth file beside each.
 
 `<name>.<ext>` is the document as an agency would publish it (or a directory of
-pages, for flipbooks); `<name>.truth.json` says what it is and, for reports, the
+pages, for flipbooks and articles paginated in place); `<name>.truth.json` says what it is and, for reports, the
 canonical record it must extract to (shared/spec/FORMAT.md).
 """
 
@@ -20,7 +20,7 @@ CORPUS_DIR = Path(__file__).parent / "corpus"
 
 Form = Literal[
     "word-pdf", "reportlab-pdf", "cid-pdf", "scanned-pdf", "html", "docx", "doc",
-    "xlsx", "xls", "flipbook", "hostile", "lookalike",
+    "xlsx", "xls", "flipbook", "paged-html", "hostile", "lookalike",
 ]
 Kind = Literal["report", "not-report", "broken"]
 

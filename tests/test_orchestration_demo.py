@@ -47,3 +47,24 @@ def test_the_example_queries_run_on_an_empty_warehouse(tmp_path) -> None:
     upgrade(url)
     for _title, sql in demo.EXAMPLE_QUERIES:
         assert run_query(sql, url).rows == []
+
+
+def test_the_demos_guangdong_2021_flipbook_is_one_accepted_complete_report(tmp_path) -> None:
+    import sqlite3
+
+    from sandbox.corpus import load_corpus
+
+    (truth,) = [e.truth for e in load_corpus() if e.name == "guangdong-2021-flipbook"]
+    assert truth.record is not None
+    data_dir = tmp_path / "var"
+    assert demo.run(data_dir, Path("sources"), sites=["guangdong"], console=Console(record=True, width=1000)) == 0
+    with sqlite3.connect(data_dir / "warehouse.db") as db:
+        reports = db.execute("""SELECT r.id, r.status, r.is_current, d.parts IS NOT NULL FROM reports r
+            JOIN documents d ON d.id = r.document_id WHERE r.year = 2021""").fetchall()
+        (report_id, status, current, multipart), = reports       # one report, not one per page
+        cells = db.execute("SELECT COUNT(*) FROM cells WHERE report_id = ? AND value IS NOT NULL",
+                           (report_id,)).fetchone()[0]
+        total = db.execute("SELECT t3_new_total FROM report_wide WHERE year = 2021").fetchone()[0]
+    assert (status, current, multipart) == ("accepted", 1, 1)
+    assert cells == len([v for v in truth.record.cells.values() if v is not None])
+    assert str(total) == str(truth.record.cells["t3.new.total"])       # the province total is not empty

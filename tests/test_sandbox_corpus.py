@@ -13,7 +13,8 @@ from sandbox.agencies import AGENCIES, PUBLICATIONS, agency
 from sandbox.corpus import CORPUS_DIR, CorpusEntry, Truth, load_corpus
 
 ISSUE_FORMS = ("word-pdf", "reportlab-pdf", "cid-pdf", "scanned-pdf", "html", "docx", "xlsx", "flipbook",
-               "hostile", "lookalike")
+               "paged-html", "hostile", "lookalike")
+MULTIPAGE_FORMS = ("flipbook", "paged-html")   # a directory of HTML pages: one report
 # Rules that only compare with another year: a deliberately malformed document is checked without them.
 CROSS_YEAR = ("CARRY-OVER", "STOCK")
 
@@ -40,7 +41,7 @@ def test_every_truth_file_parses_and_names_an_existing_file() -> None:
         assert path.name == f"{truth.name}.truth.json"
         document = CORPUS_DIR / truth.file
         assert document.exists(), truth.file
-        assert document.is_dir() == (truth.form == "flipbook")
+        assert document.is_dir() == (truth.form in MULTIPAGE_FORMS)
 
 
 def test_every_truth_is_reviewed() -> None:
@@ -111,3 +112,17 @@ def test_clean_consecutive_years_chain_without_carry_over_warnings() -> None:
         carry = [f for f in validate(entry.truth.record, previous=previous) if f.rule == "CARRY-OVER"]
         assert carry == [], f"{entry.name}: {[f.message_en for f in carry]}"
     assert chained >= 20
+
+
+def test_the_articles_paginated_in_place_come_in_several_pager_spellings_and_read_whole() -> None:
+    from extract import extract_file
+    from sandbox.generate.form_paged_html import SPELLINGS
+
+    paged = [e for e in load_corpus() if e.truth.form == "paged-html"]
+    spellings = {(e.truth.model_extra or {}).get("pager") for e in paged}
+    assert len(spellings) >= 3 and spellings <= set(SPELLINGS), spellings
+    for entry in paged:
+        assert entry.truth.record is not None
+        assert len([p for p in entry.path.iterdir() if p.suffix == ".html"]) > 1
+        record = extract_file(entry.path)
+        assert record.cells == entry.truth.record.cells, entry.name

@@ -235,3 +235,15 @@ def test_the_xxe_docx_declares_an_external_entity_that_a_safe_parser_refuses() -
 def test_every_hostile_and_lookalike_document_names_a_site() -> None:
     for entry in entries("hostile") + entries("lookalike"):
         assert agency(entry.truth.site).slug == entry.truth.site
+
+
+@pytest.mark.parametrize("entry", entries("paged-html"), ids=lambda e: e.name)
+def test_an_article_paginated_in_place_prints_its_truth_over_its_pages(entry: CorpusEntry) -> None:
+    pages = sorted(entry.path.glob("*.html"))     # file-name order is reading order
+    trees = [page_tree(page.read_bytes()) for page in pages]
+    grids = [matrix(table) for tree in trees for table in tree.xpath("//table[not(.//table)][.//td[2]]")
+             if "索引号" not in "".join(table.itertext())]
+    assert len(pages) >= 3
+    assert_prints_truth(entry, grids)
+    for tree, following in zip(trees, pages[1:], strict=False):   # each page's pager links the next one
+        assert following.name in tree.xpath("//div[@class='page-turn']//a/@href")

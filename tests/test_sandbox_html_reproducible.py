@@ -18,7 +18,7 @@ def _files(root: Path) -> dict[str, bytes]:
     return {str(path.relative_to(root)): path.read_bytes() for path in sorted(root.rglob("*")) if path.is_file()}
 
 
-@pytest.mark.parametrize("module", ["form_html", "form_flipbook", "form_lookalike",
+@pytest.mark.parametrize("module", ["form_html", "form_flipbook", "form_paged_html", "form_lookalike",
                                     pytest.param("form_hostile_files", marks=pytest.mark.slow),
                                     pytest.param("form_office", marks=pytest.mark.slow)])
 def test_regenerating_gives_the_committed_bytes(module: str, tmp_path: Path, monkeypatch) -> None:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from report.document import DocumentVersion
 from report.record import Provenance
-from warehouse.load import _DOCUMENT_COLUMNS, parse_date
+from warehouse.load import _DOCUMENT_COLUMNS, parse_date, stored_parts
 from warehouse.models import Document, ExtractionAttempt
 
 _DOCUMENTS: Table = Document.__table__  # type: ignore[assignment]
@@ -89,6 +89,7 @@ def _document_row(entry: Unloaded, now: dt.datetime) -> dict[str, Any]:
     data = entry.document.as_dict()
     row: dict[str, Any] = {column: data.get(name) for name, column in _DOCUMENT_COLUMNS.items()}
     row["listing_date"] = parse_date(row["listing_date"]) if row["listing_date"] is not None else None
+    row["parts"] = stored_parts(row["parts"])
     for moment in ("first_seen_at", "last_checked_at"):
         value = row[moment]
         row[moment] = dt.datetime.fromisoformat(value) if isinstance(value, str) else value or now

@@ -25,7 +25,7 @@ from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, sel
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from report.document import DOCUMENT_FIELDS, DocumentVersion
+from report.document import DOCUMENT_FIELDS, DocumentVersion, Part, parts_to_json
 from report.record import EMPTY_MARKERS, ReportRecord
 from warehouse import regions, wide
 from warehouse.db import session_scope
@@ -240,6 +240,11 @@ _DOCUMENT_COLUMNS = {name: "agency_name" if name == "agency" else name for name 
 _LINKS = ("agency_id", "crawl_run_id")
 
 
+def stored_parts(parts: Any) -> str | None:
+    """A document version's parts as the documents table keeps them (JSON, None for one file)."""
+    return parts_to_json([p if isinstance(p, Part) else Part(**p) for p in parts or ()])
+
+
 def record_document(session: Session, document: DocumentVersion | Mapping[str, Any], *,
                     agency_id: int | None = None, crawl_run_id: int | None = None) -> Document:
     """Record one document version, a row per (url, sha256).
@@ -262,6 +267,8 @@ def record_document(session: Session, document: DocumentVersion | Mapping[str, A
               if data.get(name) is not None}
     if "listing_date" in values:
         values["listing_date"] = parse_date(values["listing_date"])
+    if "parts" in values:
+        values["parts"] = stored_parts(values["parts"])
     for moment in ("first_seen_at", "last_checked_at"):
         if isinstance(values.get(moment), str):
             values[moment] = dt.datetime.fromisoformat(values[moment])

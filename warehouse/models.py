@@ -244,6 +244,8 @@ class Document(Base):
     storage_key: Mapped[str | None] = mapped_column(Text)
     first_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_checked_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # a multipart document's pages in reading order, JSON [{"url", "sha256"}] (report.document.Part)
+    parts: Mapped[str | None] = mapped_column(Text)
 
 
 class ExtractionAttempt(Base):

@@ -2,7 +2,9 @@
 
 Each source's CMS adapter reads its list pages; the rest is shared. A known document or article
 page is re-validated (a conditional request) at most once per NIANBAO_RECHECK_INTERVAL, or now
-with `full`. The spider only decides: it yields items (`crawler.items`) that the raw-store
+with `full`. A report paginated over several HTML pages (a flipbook's page list, an article whose
+pager goes on: `crawler.parts`) is read page after page and kept as one multipart document. The
+spider only decides: it yields items (`crawler.items`) that the raw-store
 pipeline keeps and the run-summary extension counts; a downloader middleware spots challenges.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,16 +22,26 @@ from scrapy.crawler import Crawler
 from scrapy.http import HtmlResponse, Response, TextResponse
 from twisted.python.failure import Failure
 
-from crawler.attachments import attachments, body_text, page_images
+from crawler.attachments import Attachment, attachments, body_text, page_images
 from crawler.discovery.pagers import visible_pager
 from crawler.failures import classify_failure
 from crawler.families import Adapter, Listing, adapter_for
 from crawler.families.generic import FOLLOW_META
 from crawler.index import DocumentIndex
-from crawler.items import ArticlePage, Candidate, Document, Failed, Listed, NotModified, Quarantined
+from crawler.items import (
+    ArticlePage,
+    Candidate,
+    Document,
+    Failed,
+    Listed,
+    NotModified,
+    PagePart,
+    Quarantined,
+)
 from crawler.known import KnownUrl
 from crawler.locations import crawl_config, index_url
 from crawler.middlewares import ChallengePage, GuardedResolver
+from crawler.parts import MAX_PARTS, next_part
 from crawler.plan import CrawlPlan
 from crawler.probe import START_META, probe_list_page
 from crawler.recognise import recognise
@@ -41,9 +54,18 @@ from crawler.render import (
     recorder_of,
     rendered,
 )
-from crawler.responses import asked_url, content_type, download_name, header, is_article_page, judge
+from crawler.responses import (
+    asked_url,
+    content_type,
+    download_name,
+    header,
+    is_article_page,
+    is_html_page,
+    judge,
+)
 from crawler.sniff import is_report_text
 from crawler.summary import count_key
+from report.document import Part
 
 
 class ReportsSpider(Spider):
@@ -162,9 +184,11 @@ class ReportsSpider(Spider):
             if known.page:
                 yield from self._follow_children(source, url, info, known.page["children"])
             return
-        yield Request(url, callback=self.parse_target, errback=self.on_error, headers=known.validators(),
+        parts = known.document.parts if known.document else ()
+        yield Request(url, callback=self.parse_target, errback=self.on_error,
+                      headers=_validators(parts[0]) if parts else known.validators(),
                       meta={"source_id": source.id, "role": role, "info": info, "referer_page": referer,
-                            "handle_httpstatus_list": [304]})
+                            "handle_httpstatus_list": [304], "known_parts": parts})
 
     def _follow_children(self, source: Source, url: str, info: Listed, children: list[dict[str, Any]]):
         for child in children:
@@ -175,7 +199,10 @@ class ReportsSpider(Spider):
     def parse_target(self, response: Response):
         source, info = self.plan.sources[response.meta["source_id"]], response.meta["info"]
         if response.status == 304:
-            yield from self._not_modified(source, response, info)
+            if response.meta.get("known_parts"):
+                yield from self._recheck_parts(source, response, info)
+            else:
+                yield from self._not_modified(source, response, info)
             return
         filename = download_name(response) or None
         if is_article_page(response, filename):
@@ -200,6 +227,14 @@ class ReportsSpider(Spider):
         self.count(source, "article_pages")
         found = attachments(response.selector, response.url)
         holds_report = is_report_text(body_text(response.selector))
+        book = [a.url for a in found if a.kind == "page"]
+        if book or (holds_report and next_part(response.selector, response.url, 1, {response.url})):
+            # one report over several pages (a flipbook's page list, 下一页 …): one multipart document
+            files = [a for a in found if a.kind != "page"]
+            read = MultipartRead(source.id, asked_url(response), info, _children(files), book,
+                                 known=response.meta.get("known_parts") or ())
+            yield from self._parts(read, response)
+            return
         if not found and info.version == "图片版":
             # the report is the pictures in the page: keep the page and every image in it
             found, holds_report = page_images(response.selector, response.url), True
@@ -209,10 +244,75 @@ class ReportsSpider(Spider):
             yield Failed(source.id, asked_url(response), "no_document",
                          "the article has neither a report body nor an attachment")
             return
-        children = [{"url": a.url, "title": a.title, "kind": a.kind} for a in found]
+        children = _children(found)
         yield ArticlePage(source.id, asked_url(response), children, header(response, b"ETag"),
                           header(response, b"Last-Modified"))
         yield from self._follow_children(source, asked_url(response), info, children)
+
+    # ------------------------------------------------------------------ a report over several pages
+    def _parts(self, read: MultipartRead, response: TextResponse):
+        """Add this page to the report being read; ask for its next page, or keep the whole report.
+
+        The pages are read one after the other, each saying which comes next (a flipbook's page
+        list says it first). A re-check asks for each known page conditionally: a 304 page is the
+        page the index holds, and the page after it is the one that followed it then."""
+        read.parts.append(PagePart(response.url if read.parts else read.url, response.body,
+                                   header(response, b"ETag"), header(response, b"Last-Modified")))
+        yield from self._next_part(read, next_part(response.selector, response.url, len(read.parts),
+                                                   read.seen() | {response.url}))
+
+    def _unchanged_part(self, read: MultipartRead, known: Part):
+        read.parts.append(PagePart(known.url, None, known=known))
+        later = read.known[[part.url for part in read.known].index(known.url) + 1:]
+        yield from self._next_part(read, later[0].url if later else None)
+
+    def _next_part(self, read: MultipartRead, found: str | None):
+        source = self.plan.sources[read.source_id]
+        self.count(source, "report_pages")
+        seen = read.seen()
+        following = next((url for url in read.book if url not in seen), None) or found
+        if following and following not in seen and len(read.parts) < MAX_PARTS:
+            known = read.known_part(following)
+            yield Request(following, callback=self.parse_part, errback=self.on_part_error, dont_filter=True,
+                          headers=_validators(known), meta={"source_id": source.id, "role": "part",
+                                                            "multipart": read, "handle_httpstatus_list": [304]})
+            return
+        if read.unchanged():
+            self.count(source, "not_modified")
+            self.count(source, "unchanged")
+            yield NotModified(read.url, document=True, page=True)
+        else:
+            yield Document(source.id, source.agency, read.url, b"", "html", read.info, "text/html", parts=read.parts)
+            yield ArticlePage(source.id, read.url, read.children)
+        yield from self._follow_children(source, read.url, read.info, read.children)
+
+    def parse_part(self, response: Response):
+        read: MultipartRead = response.meta["multipart"]
+        known = read.known_part(asked_url(response))
+        if response.status == 304 and known is not None:
+            yield from self._unchanged_part(read, known)
+        elif isinstance(response, TextResponse) and is_html_page(response, download_name(response) or None):
+            yield from self._parts(read, response)
+        else:
+            yield Failed(read.source_id, read.url, "not_a_document",
+                         f"page {len(read.parts) + 1} of the report ({asked_url(response)}) is not an HTML page")
+
+    def _recheck_parts(self, source: Source, response: Response, info: Listed):
+        """The first page of a known multipart report answered 304: check its other pages."""
+        assert self.index is not None
+        url, known = asked_url(response), response.meta["known_parts"]
+        page = self.index.page(url)
+        read = MultipartRead(source.id, url, info, page["children"] if page else [], [], known=known)
+        yield from self._unchanged_part(read, known[0])
+
+    def on_part_error(self, failure: Failure):
+        """A page of a multipart report could not be read: the report is not kept in part."""
+        request: Request = failure.request  # type: ignore[attr-defined]  # set by Scrapy on errbacks
+        read: MultipartRead = request.meta["multipart"]
+        kind, detail = classify_failure(failure)
+        yield Failed(read.source_id, read.url, kind,
+                     f"page {len(read.parts) + 1} of the report ({asked_url(request)}): {detail}",
+                     year=read.info.year)
 
     def _keep(self, source: Source, response: Response, info: Listed, filename: str | None) -> Document | Failed:
         verdict = judge(response, info.child_kind, filename)
@@ -234,6 +334,39 @@ class ReportsSpider(Spider):
                 yield Quarantined.of(source.id, failure.value.response, kind, detail, asked_url(request))
                 return
         yield Failed(source.id if source else None, asked_url(request), kind, detail, list_page=on_list)
+
+
+@dataclass
+class MultipartRead:
+    """A report paginated over several HTML pages, while its pages are read in order."""
+
+    source_id: str
+    url: str                          # the article: the report's first page, its URL in the index
+    info: Listed
+    children: list[dict[str, Any]]    # the article's other attachments, followed once the report is kept
+    book: list[str]                   # the page list a flipbook's article gives (read first, in order)
+    parts: list[PagePart] = field(default_factory=list)
+    known: tuple[Part, ...] = ()      # the pages the crawl index holds (a re-check)
+
+    def seen(self) -> set[str]:
+        return {part.url for part in self.parts}
+
+    def known_part(self, url: str) -> Part | None:
+        return next((part for part in self.known if part.url == url), None)
+
+    def unchanged(self) -> bool:
+        """Every known page answered 304, and no page came or went."""
+        return bool(self.known) and all(part.body is None for part in self.parts) and \
+            [part.url for part in self.parts] == [part.url for part in self.known]
+
+
+def _validators(part: Part | None) -> dict[str, str]:
+    headers = {"If-None-Match": part.etag, "If-Modified-Since": part.last_modified} if part else {}
+    return {name: value for name, value in headers.items() if value}
+
+
+def _children(found: list[Attachment]) -> list[dict[str, Any]]:
+    return [{"url": a.url, "title": a.title, "kind": a.kind} for a in found]
 
 
 def _render_problem(crawler: Crawler, plan: CrawlPlan) -> str | None:

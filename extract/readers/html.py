@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import lxml.html
@@ -83,11 +84,17 @@ def parse_html(data: bytes) -> lxml.html.HtmlElement:
 def read_flipbook(directory: Path) -> Document:
     """A report published as a directory of HTML pages, read in file-name order."""
     pages = sorted(p for p in directory.iterdir() if p.is_file() and p.suffix.lower() in (".html", ".htm"))
+    return read_html_pages([page.read_bytes() for page in pages])
+
+
+def read_html_pages(pages: Sequence[bytes]) -> Document:
+    """One report over several HTML pages, in reading order (a flipbook, an article with 下一页 …):
+    the rows of every page as one document; each row's provenance names its page (part), 1-based."""
     if not pages:
-        raise ReaderError(Findings.EMPTY_FILE, "目录中没有 HTML 页面", "the directory holds no HTML pages")
+        raise ReaderError(Findings.EMPTY_FILE, "没有 HTML 页面", "no HTML pages to read")
     document = Document(reader="html-pages", pages=len(pages))
-    for number, path in enumerate(pages, start=1):
-        part = read_html(path.read_bytes(), page=number, space_prefix=f"p{number}")
+    for number, data in enumerate(pages, start=1):
+        part = read_html(data, page=number, space_prefix=f"p{number}")
         document.meta_title = document.meta_title or part.meta_title
         document.source_line = document.source_line or part.source_line
         document.rows.extend(part.rows)

@@ -134,12 +134,18 @@ def _extract_one(store: Any, document: DocumentVersion) -> ReportRecord:
     hints = Hints(url=document.url, listing_title=document.listing_title, agency=document.agency, year=document.year,
                   source_id=document.source_id, listing_date=document.listing_date, sha256=document.sha256,
                   content_type=document.content_type)
+    pages = [_raw(store, document, sha256) for sha256 in document.raw_keys]
+    source: bytes | list[bytes] = pages if document.parts else pages[0]
+    return extract_isolated(source, hints, timeout_s=EXTRACT_TIMEOUT_SECONDS, memory_mb=EXTRACT_MEMORY_MB)
+
+
+def _raw(store: Any, document: DocumentVersion, sha256: str) -> bytes:
+    """The bytes of a document (or of one of its parts) from the raw store."""
     try:
-        data = store.get(document.sha256)
+        return store.get(sha256)
     except OSError as exc:   # never a finding: the document is not unreadable, our store lost it
-        raise RawDocumentMissing(f"{document.url}: raw document {document.sha256} not in the raw store "
+        raise RawDocumentMissing(f"{document.url}: raw document {sha256} not in the raw store "
                                  f"{store.url}: {exc}") from exc
-    return extract_isolated(data, hints, timeout_s=EXTRACT_TIMEOUT_SECONDS, memory_mb=EXTRACT_MEMORY_MB)
 
 
 # ---------------------------------------------------------------- validate

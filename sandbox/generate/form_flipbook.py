@@ -34,7 +34,8 @@ from sandbox.generate.html_truth import MEDIA_TYPES, printed_record, report_trut
 T3_CUT_ROW = 16  # before 2.没有现成信息需要另行制作
 
 
-def _pages(record: ReportRecord, style: HtmlStyle, agency_name: str, published: str) -> list[str]:
+def report_pages(record: ReportRecord, style: HtmlStyle, agency_name: str, published: str) -> list[str]:
+    """The report's body cut into its printed pages (shared with the articles paginated in place)."""
     blocks = dict(section_blocks(record, style))
     top, bottom = split_rows(table_three(record, style.header_breaks), T3_CUT_ROW)
     applications = [heading_html("三、收到和处理政府信息公开申请情况", style)]
@@ -72,7 +73,7 @@ def build_flipbook(publication: Publication, out_dir: Path) -> Truth:
     folder = out_dir / publication.name
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir()
-    bodies = _pages(record, style, who.name, publication.published)
+    bodies = report_pages(record, style, who.name, publication.published)
     for number, body in enumerate(bodies, start=1):
         page = Page(who, f"{title}（第{number}页）", publication.published,
                     f"{_pager(number, len(bodies))}\n{body}\n{_pager(number, len(bodies))}")

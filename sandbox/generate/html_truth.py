@@ -15,6 +15,7 @@ from sandbox.corpus import Truth
 MEDIA_TYPES = {
     "html": "text/html",
     "flipbook": "text/html",
+    "paged-html": "text/html",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "doc": "application/msword",

@@ -44,16 +44,21 @@ class Family:
         return page_shell(site, item.title, content)
 
     def place_pages(self, site: Site, item: Item) -> None:
-        """A flipbook's pages, one URL each, below the site's flipbook folder.
+        """A document of several pages (a flipbook, an article paginated in place), one URL each,
+        below the site's flipbook (or pages) folder.
 
-        A book with its own index.html is listed by that page (its page links are relative);
-        otherwise the family's article page links every page.
+        A book with its own index.html is listed by that page (its page links are relative), an
+        article paginated in place by its first page (its pager links the others); otherwise the
+        family's article page links every page.
         """
-        folder = f"{site.prefix}/flipbook/{item.id}/"
-        for page in sorted(item.document.content.iterdir()):  # type: ignore[union-attr]
-            if page.name == "index.html":
+        paged = item.document.form == "paged-html"
+        folder = f"{site.prefix}/{'pages' if paged else 'flipbook'}/{item.id}/"
+        pages = sorted(page for page in item.document.content.iterdir() if page.is_file())  # type: ignore[union-attr]
+        first = pages[0] if paged else next((page for page in pages if page.name == "index.html"), None)
+        for page in pages:
+            if page == first:
                 item.article_url, item.article_file = folder + page.name, page
-            elif page.is_file():
+            else:
                 item.page_urls[folder + page.name] = page
 
 
