@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from report.catalogue import T3_COLUMNS
-from report.rules.identities import T3_COLUMN_KEYS
 from report.record import Finding, ReportRecord
+from report.rules.identities import T3_COLUMN_KEYS
 from report.validate import RULES, RULES_BY_ID, has_errors, validate
 
 REFERENCE = Path(__file__).parent / "reference"
