@@ -19,6 +19,7 @@ from twisted.python.threadpool import ThreadPool
 
 from crawler.index import DocumentIndex
 from crawler.items import ArticlePage, Document, Failed, NotModified, Quarantined
+from crawler.known import KnownUrls
 from crawler.locations import index_url, raw_store_url
 from crawler.spiders.reports import ReportsSpider
 from crawler.store import RawStore, StoreError
@@ -34,6 +35,7 @@ class RawStorePipeline:
         self.pool: ThreadPool | None = None     # None: nothing to store (a probe, or another spider)
         self.index: DocumentIndex | None = None
         self.store: RawStore | None = None
+        self.known: KnownUrls | None = None     # the spider's: told of every URL a row is written for
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RawStorePipeline:
@@ -44,6 +46,7 @@ class RawStorePipeline:
         if not isinstance(spider, ReportsSpider) or spider.probe:
             return
         self.run_id = spider.run_id
+        self.known = spider.known
         self.pool = ThreadPool(minthreads=1, maxthreads=1, name="nianbao-raw-store")
         self.pool.start()
         settings = self.crawler.settings
@@ -103,9 +106,12 @@ class RawStorePipeline:
         assert self.index is not None and self.store is not None
         match item:
             case Document():
-                return self._document(item)
+                outcome = self._document(item)
+                self._known(item.url)
+                return outcome
             case ArticlePage():
                 self.index.record_page(item.url, item.source_id, item.etag, item.last_modified, item.children)
+                self._known(item.url)
             case NotModified():
                 self._not_modified(item)
             case Failed():
@@ -113,8 +119,13 @@ class RawStorePipeline:
                     item.sha256 = self.store.put(item.body) if item.body else None
                     self.index.quarantine(item.url, item.source_id or "", item.kind, item.detail, item.sha256,
                                           item.etag, item.last_modified)
+                    self._known(item.url)
                 self.index.record_failure(self.run_id, item.source_id, item.url, item.kind, item.detail, item.sha256)
         return None
+
+    def _known(self, url: str) -> None:
+        if self.known is not None:
+            self.known.add(url)
 
     def _document(self, item: Document) -> str:
         assert self.index is not None and self.store is not None
