@@ -210,8 +210,9 @@ class DocumentIndex:
 
     # ------------------------------------------------------------------ documents
     def record(self, *, url: str, sha256: str, source_id: str, agency: str, size: int, storage_key: str,
-               run_id: str, **fields: Any) -> str:
-        """Record that `url` served `sha256` now; returns new | changed | unchanged."""
+               run_id: str, release: bool = False, **fields: Any) -> str:
+        """Record that `url` served `sha256` now; returns new | changed | unchanged. `release`: the URL
+        may be quarantined, and now serves a real document (`release`, in the same transaction)."""
         unknown = set(fields) - _OPTIONAL_COLUMNS
         if unknown:
             raise ValueError(f"not fields of a document version: {', '.join(sorted(unknown))}")
@@ -220,6 +221,8 @@ class DocumentIndex:
                    "storage_key": storage_key, "run_id": run_id, "first_seen_at": now, "last_checked_at": now,
                    **fields}
         with self._tx() as conn:
+            if release:
+                conn.execute(_RELEASE, {"url": url})
             earlier = conn.scalar(_EARLIER, {"url": url})
             added = conn.scalar(_statements(conn).add_document, columns)
             if added is not None:

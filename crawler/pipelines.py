@@ -123,6 +123,10 @@ class RawStorePipeline:
                 self.index.record_failure(self.run_id, item.source_id, item.url, item.kind, item.detail, item.sha256)
         return None
 
+    def _may_be_held(self, url: str) -> bool:
+        """Whether the index may hold a quarantine row of `url` (not when it holds no row of it at all)."""
+        return self.known is None or url in self.known.urls
+
     def _known(self, url: str) -> None:
         if self.known is not None:
             self.known.add(url)
@@ -130,11 +134,11 @@ class RawStorePipeline:
     def _document(self, item: Document) -> str:
         assert self.index is not None and self.store is not None
         sha256 = self.store.put(item.body)
-        self.index.release(item.url)
         listed = item.listed
         outcome = self.index.record(
             url=item.url, sha256=sha256, source_id=item.source_id, agency=item.agency, size=len(item.body),
-            storage_key=RawStore.key(sha256), run_id=self.run_id, listing_title=listed.title, year=listed.year,
+            storage_key=RawStore.key(sha256), run_id=self.run_id, release=self._may_be_held(item.url),
+            listing_title=listed.title, year=listed.year,
             listing_date=listed.listed, content_type=item.content_type, real_kind=item.real_kind,
             filename=item.filename or listed.filename, etag=item.etag, last_modified=item.last_modified,
             referer=item.referer)
