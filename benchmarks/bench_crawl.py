@@ -1,4 +1,5 @@
-"""Crawl benchmark against the sandbox portal, politeness off.
+"""Crawl benchmark, politeness off: the sandbox portal for throughput and re-validation, the
+static shapes of the seeded shape portal for the crawl-loop CPU ratio to a bare Scrapy spider.
 
 1. The nianbao crawler crawls every sandbox site (its own process, as in production), on a
    portal with many filler items (FILLERS per site) so that list pages, not process start-up,
@@ -10,16 +11,21 @@
    (crawl CPU − start-up CPU) / (responses − start-up responses).
    The start-up-included ratio is reported too, but start-up (imports) dominates it for both
    and hides the real cost.
-4. Both spiders also measure their own CPU (time.process_time) from their first request to the
-   end of the crawl: the crawl-loop CPU per response, the same steady-state cost without the
-   noise of a subtraction. Target: nianbao's crawl-loop cost ≤ 1.5× the bare spider's, like for
-   like — the bare spider with the engine setting nianbao changes (CONCURRENT_ITEMS). The crawl
-   and that bare spider run PAIRS times, one after the other, and the figure is the median of the
-   pairs' ratios: a pair shares the machine's load of its moment. The ratio to the bare spider
-   with Scrapy's defaults is shown too, without a target: their CONCURRENT_ITEMS=100 makes the
-   bare spider pay for 100 idle tasks per response, which flatters the ratio.
-5. A second, unchanged crawl that re-validates everything (recheck interval 0): target
-   0 document bytes transferred — only list pages and 304s.
+4. The crawl-loop CPU ratio, on the static shapes of the shape portal bench_reach crawls (same
+   seed, COPIES sites per shape, the `render: true` sites left out — rendered pages are measured
+   apart, in bench_reach — and no site broken on purpose): the crawler crawls it, and a bare Scrapy
+   spider replays every request the portal received from it (GETs and the POSTs of ASP.NET pagers
+   and JSON APIs, bodies included; same URLs, same concurrency, a callback that does nothing).
+   Both measure their own CPU (time.process_time) from their first request to the end of the
+   crawl: the crawl-loop CPU per response, the steady-state cost without the noise of a
+   subtraction. Target: nianbao's crawl-loop cost ≤ 1.5× the bare spider's, like for like — the
+   bare spider with the engine setting nianbao changes (CONCURRENT_ITEMS). The crawl and that
+   bare spider run PAIRS times, one after the other, and the figure is the median of the pairs'
+   ratios: a pair shares the machine's load of its moment. The ratio to the bare spider with
+   Scrapy's defaults is shown too, without a target: their CONCURRENT_ITEMS=100 makes the bare
+   spider pay for 100 idle tasks per response, which flatters the ratio.
+5. A second, unchanged crawl of the sandbox portal that re-validates everything (recheck
+   interval 0): target 0 document bytes transferred — only list pages and 304s.
 CPU is the child process's user+system time (resource.getrusage).
 """
 
@@ -33,10 +39,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import yaml
 
+from benchmarks.bench_reach import COPIES, portal_seed
 from crawler.settings import CONCURRENT_ITEMS
+from sandbox.portal import LoggedRequest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -56,8 +65,10 @@ class Bare(scrapy.Spider):
 
     async def start(self):
         self.cpu_started = time.process_time()   # as the nianbao spider's summary["cpu_seconds"]
-        for url in open(self.urls_file, encoding="utf-8").read().split():
-            yield scrapy.Request(url, dont_filter=True)
+        for line in open(self.requests_file, encoding="utf-8"):
+            request = json.loads(line)   # {"method", "url", "body"}: one request the crawler sent
+            yield scrapy.Request(request["url"], method=request["method"], body=request["body"].encode("latin-1"),
+                                 dont_filter=True)
 
     def parse(self, response):
         return None
@@ -71,7 +82,7 @@ class Bare(scrapy.Spider):
 
 FILLERS = 300        # news items per sandbox site: ~760 responses, 627 of them list pages
 STARTUP_RUNS = 3
-PAIRS = 3            # crawl-loop pairs (nianbao, then the like-for-like bare spider)
+PAIRS = 5            # crawl-loop pairs on the shape portal (nianbao, then the like-for-like bare spider)
 
 
 def _child_cpu() -> float:
@@ -95,24 +106,32 @@ def _crawl(portal_url: str, data: Path, sources: Path, *extra: str) -> tuple[dic
     return json.loads(result.stdout), wall, cpu
 
 
-def _bare(spider: Path, urls: Path, *settings: str) -> tuple[float, float, float]:
-    """Wall seconds, process CPU seconds, and CPU seconds of the crawl loop alone.
+def _bare(spider: Path, requests: Path, *settings: str) -> tuple[float, float, float]:
+    """Wall seconds, process CPU seconds, and CPU seconds of the crawl loop alone, of the bare spider
+    sending the requests of `requests` (JSON lines: method, url, body).
 
     Run outside the repository: from its root, scrapy.cfg would load the project's settings,
     whose private-address guard refuses every request to the sandbox without fetching it.
     """
-    loop_file = urls.with_suffix(".cpu")
+    loop_file = requests.with_suffix(".cpu")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPY_")}
     result, wall, cpu = _timed([sys.executable, "-m", "scrapy", "runspider", str(spider),
-                                "-a", f"urls_file={urls}", "-a", f"cpu_file={loop_file}",
+                                "-a", f"requests_file={requests}", "-a", f"cpu_file={loop_file}",
                                 *(part for setting in settings for part in ("-s", setting))], cwd=spider.parent, env=env)
     if result.returncode != 0:
         raise RuntimeError(f"bare spider failed: {result.stderr[-2000:]}")
     loop = json.loads(loop_file.read_text(encoding="utf-8"))
-    expected = len(urls.read_text(encoding="utf-8").split())
+    expected = len(requests.read_text(encoding="utf-8").splitlines())
     if loop["responses"] != expected:
-        raise RuntimeError(f"bare spider got {loop['responses']} responses for {expected} URLs")
+        raise RuntimeError(f"bare spider got {loop['responses']} responses for {expected} requests")
     return wall, cpu, loop["cpu"]
+
+
+def _write_requests(path: Path, portal_url: str, requests: list[LoggedRequest]) -> None:
+    """The requests a crawl sent, as the bare spider replays them (JSON lines)."""
+    lines = (json.dumps({"method": r.method, "url": portal_url + r.path, "body": r.body})
+             for r in requests)
+    path.write_text("\n".join(lines), encoding="utf-8")
 
 
 def _median(values: list[float]) -> float:
@@ -127,27 +146,76 @@ def _startup(portal_url: str, work: Path, sandbox: list[dict], bare_spider: Path
     (work / "idle-sources").mkdir()
     (work / "idle-sources" / "idle.yaml").write_text(yaml.safe_dump([idle_entry], allow_unicode=True),
                                                      encoding="utf-8")
-    (work / "one.txt").write_text(f"{portal_url}/hongze/", encoding="utf-8")
+    (work / "one.jsonl").write_text(json.dumps({"method": "GET", "url": f"{portal_url}/hongze/", "body": ""}),
+                                    encoding="utf-8")
     ours, bare, responses = [], [], 0
     for run in range(STARTUP_RUNS):
         summary, _, cpu = _crawl(portal_url, work / f"idle-{run}", work / "idle-sources")
         ours.append(cpu)
         responses = summary["responses"]
-        bare.append(_bare(bare_spider, work / "one.txt")[1])
+        bare.append(_bare(bare_spider, work / "one.jsonl")[1])
     return _median(ours), responses, _median(bare)
 
 
-def _loop_pairs(portal_url: str, work: Path, first: dict, bare_spider: Path) -> list[tuple[float, float]]:
-    """(nianbao, bare) crawl-loop CPU ms per response of PAIRS pairs run back to back, the first
-    crawl's being the first pair's; the bare spider with nianbao's CONCURRENT_ITEMS."""
-    urls = work / "urls.txt"
-    count = len(urls.read_text(encoding="utf-8").split())
+class ShapeLoop(NamedTuple):
+    """Crawl-loop CPU ms per response on the shape portal's static shapes."""
+
+    pairs: list[tuple[float, float]]   # (nianbao, bare spider with nianbao's CONCURRENT_ITEMS), back to back
+    defaults: float                    # the bare spider with Scrapy's defaults
+    responses: int
+    posts: int
+    sites: int
+
+
+def _shape_loop(work: Path, bare_spider: Path) -> ShapeLoop:
+    """PAIRS crawls of the shape portal's static shapes, each followed by the bare spider replaying the
+    requests the portal received from the first crawl."""
+    from sandbox.portal.shapes import SHAPES, ShapePortalServer
+    from sandbox.portal.shapes.reach import write_entries
+
+    sources, requests = work / "shape-sources", work / "shape-requests.jsonl"
+    sources.mkdir()
     pairs = []
-    for number in range(PAIRS):
-        summary = first if number == 0 else _crawl(portal_url, work / f"data-pair-{number}", work / "sources")[0]
-        _, _, bare_loop = _bare(bare_spider, urls, f"CONCURRENT_ITEMS={CONCURRENT_ITEMS}")
-        pairs.append((1000 * summary["cpu_seconds"] / max(summary["responses"], 1), 1000 * bare_loop / max(count, 1)))
-    return pairs
+    with ShapePortalServer(seed=portal_seed(), shapes=SHAPES, copies=COPIES) as portal:
+        write_entries(sources / "shapes.yaml", portal)
+        for number in range(PAIRS):
+            portal.clear_requests()
+            summary = _crawl(portal.url, work / f"shape-data-{number}", sources)[0]
+            if number == 0:
+                sent = portal.requests
+                _write_requests(requests, portal.url, sent)
+            _, _, bare_loop = _bare(bare_spider, requests, f"CONCURRENT_ITEMS={CONCURRENT_ITEMS}")
+            pairs.append((1000 * summary["cpu_seconds"] / max(summary["responses"], 1),
+                          1000 * bare_loop / max(len(sent), 1)))
+        defaults = 1000 * _bare(bare_spider, requests)[2] / max(len(sent), 1)
+        sites = len(portal.shape_sites)
+    return ShapeLoop(pairs, defaults, len(sent), sum(r.method == "POST" for r in sent), sites)
+
+
+def _shape_figures(loop: ShapeLoop) -> list[dict]:
+    ours = _median([ours for ours, _ in loop.pairs])
+    tuned = _median([tuned for _, tuned in loop.pairs])
+    ratios = sorted(ours / tuned for ours, tuned in loop.pairs if tuned)
+    where = (f"the static shapes of the shape portal (seed {portal_seed()}, {loop.sites} sites, "
+             f"{loop.responses} responses, {loop.posts} of them POSTs)")
+    return [
+        {"name": "crawl-loop CPU per response", "value": ours, "unit": "ms",
+         "note": f"nianbao on {where}, measured in the process from the first request to the end; "
+                 f"median of {PAIRS} crawls"},
+        {"name": f"bare Scrapy crawl-loop CPU per response, CONCURRENT_ITEMS={CONCURRENT_ITEMS}", "value": tuned,
+         "unit": "ms", "note": f"the bare spider replaying the crawl's requests with the engine setting nianbao uses; "
+                               f"median of {PAIRS} runs"},
+        {"name": "crawl-loop CPU ratio to bare Scrapy", "value": _median(ratios) if ratios else float("nan"),
+         "unit": "×", "target": "≤ 1.5",
+         "note": f"on {where}; like for like (same requests, same concurrency, same CONCURRENT_ITEMS): what the "
+                 f"nianbao code adds to Scrapy; median of {PAIRS} pairs run back to back, "
+                 + ", ".join(f"{ratio:.2f}" for ratio in ratios)},
+        {"name": "bare Scrapy crawl-loop CPU per response, Scrapy's defaults", "value": loop.defaults, "unit": "ms",
+         "note": "CONCURRENT_ITEMS=100: 100 worker tasks per response, even for a callback that yields nothing"},
+        {"name": "crawl-loop CPU ratio to bare Scrapy with Scrapy's defaults",
+         "value": ours / loop.defaults if loop.defaults else float("nan"), "unit": "×",
+         "note": "no target: the defaults' idle tasks inflate the baseline"},
+    ]
 
 
 def run() -> list[dict]:
@@ -160,12 +228,11 @@ def run() -> list[dict]:
         (work / "sources" / "sandbox.yaml").write_text(yaml.safe_dump(sandbox, allow_unicode=True), encoding="utf-8")
 
         first, wall, cpu = _crawl(portal.url, work / "data", work / "sources")
-        gets = [portal.url + r.path for r in portal.requests if r.method == "GET"]
-        (work / "urls.txt").write_text("\n".join(gets), encoding="utf-8")
+        gets = [r for r in portal.requests if r.method == "GET"]
+        _write_requests(work / "gets.jsonl", portal.url, gets)
         bare_spider = work / "bare.py"
         bare_spider.write_text(BARE_SPIDER, encoding="utf-8")
-        bare_wall, bare_cpu, bare_loop_cpu = _bare(bare_spider, work / "urls.txt")
-        pairs = _loop_pairs(portal.url, work, first, bare_spider)
+        bare_wall, bare_cpu, _ = _bare(bare_spider, work / "gets.jsonl")
         idle_cpu, idle_responses, bare_idle_cpu = _startup(portal.url, work, sandbox, bare_spider)
 
         portal.clear_requests()
@@ -173,14 +240,11 @@ def run() -> list[dict]:
         documents = {path for item in (i for s in portal.sites for i in portal.items(s))
                      for path in ([item.attachment_url or item.article_url] + sorted(item.page_urls))}
         refetched = [r for r in portal.requests if r.path in documents and r.status not in (304, 0)]
+        shape_loop = _shape_loop(work, bare_spider)
 
     responses = first["responses"]
     ours = 1000 * cpu / max(responses, 1)
     bare = 1000 * bare_cpu / max(len(gets), 1)
-    ours_loop = _median([ours for ours, _ in pairs])
-    bare_loop = 1000 * bare_loop_cpu / max(len(gets), 1)
-    tuned_loop = _median([tuned for _, tuned in pairs])
-    ratios = sorted(ours / tuned for ours, tuned in pairs if tuned)
     ours_steady = 1000 * max(cpu - idle_cpu, 0.0) / max(responses - idle_responses, 1)
     bare_steady = 1000 * max(bare_cpu - bare_idle_cpu, 0.0) / max(len(gets) - 1, 1)
     return [
@@ -203,19 +267,7 @@ def run() -> list[dict]:
         {"name": "steady-state CPU ratio to bare Scrapy",
          "value": ours_steady / bare_steady if bare_steady else float("nan"), "unit": "×",
          "note": "by subtraction: noisy, the bare spider's steady-state CPU is a small difference of two large ones"},
-        {"name": "crawl-loop CPU per response", "value": ours_loop, "unit": "ms",
-         "note": f"nianbao, measured in the process from the first request to the end; median of {PAIRS} crawls"},
-        {"name": f"bare Scrapy crawl-loop CPU per response, CONCURRENT_ITEMS={CONCURRENT_ITEMS}", "value": tuned_loop,
-         "unit": "ms", "note": f"the bare spider with the engine setting nianbao uses; median of {PAIRS} runs"},
-        {"name": "crawl-loop CPU ratio to bare Scrapy", "value": _median(ratios) if ratios else float("nan"),
-         "unit": "×", "target": "≤ 1.5",
-         "note": f"like for like (same CONCURRENT_ITEMS): what the nianbao code adds to Scrapy; median of {PAIRS} "
-                 f"pairs run back to back, " + ", ".join(f"{ratio:.2f}" for ratio in ratios)},
-        {"name": "bare Scrapy crawl-loop CPU per response, Scrapy's defaults", "value": bare_loop, "unit": "ms",
-         "note": "CONCURRENT_ITEMS=100: 100 worker tasks per response, even for a callback that yields nothing"},
-        {"name": "crawl-loop CPU ratio to bare Scrapy with Scrapy's defaults",
-         "value": ours_loop / bare_loop if bare_loop else float("nan"), "unit": "×",
-         "note": "no target: the defaults' idle tasks inflate the baseline"},
+        *_shape_figures(shape_loop),
         {"name": "second crawl document bytes", "value": second["document_bytes"], "unit": "bytes", "target": "0",
          "note": f"{second['documents']['not_modified']} answered 304, {len(refetched)} documents re-sent"},
         {"name": "second crawl responses", "value": second["responses"], "unit": "",

@@ -49,8 +49,13 @@ RENDERED_COPIES = 9        # rendered sites (the eval style paged)
 SAMPLE_SECONDS = 0.2
 
 
+def portal_seed() -> int:
+    """The shape portal's seed (bench_crawl measures its CPU ratio on the same portal)."""
+    return int(os.environ.get("NIANBAO_REACH_SEED", "2026"))
+
+
 def run() -> list[dict]:
-    seed = int(os.environ.get("NIANBAO_REACH_SEED", "2026"))
+    seed = portal_seed()
     with tempfile.TemporaryDirectory(prefix="nianbao-reach-") as work:
         reach = crawl_shapes(Path(work), seed=seed, copies=COPIES, broken=BROKEN)
     weakest = ", ".join(f"{shape} {found}/{there}" for shape, (found, there) in reach.per_shape.items()

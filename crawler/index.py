@@ -40,6 +40,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
     create_engine,
     event,
     func,
@@ -191,14 +192,28 @@ class DocumentIndex:
         with self._engine.begin() as conn:
             yield conn
 
-    def _rows(self, statement: Any) -> list[dict[str, Any]]:
+    def _rows(self, statement: Any, **parameters: Any) -> list[dict[str, Any]]:
         with self._engine.connect() as conn:
-            return [dict(row._mapping) for row in conn.execute(statement)]
+            return _mappings(conn, statement, parameters)
+
+    def urls(self) -> set[str]:
+        """Every URL the index holds a row of: a document version, an article page, a quarantined URL."""
+        with self._engine.connect() as conn:
+            return {url for table in (documents, pages, quarantine_table)
+                    for url in conn.scalars(select(table.c.url).distinct())}
+
+    def known(self, url: str) -> tuple[DocumentVersion | None, dict[str, Any] | None, dict[str, Any] | None]:
+        """What the index holds of `url`, read on one connection: (`latest`, `page`, `quarantined`)."""
+        with self._engine.connect() as conn:
+            latest, page, held = (_mappings(conn, statement, {"url": url})
+                                  for statement in (_LATEST, _PAGE, _QUARANTINED))
+        return (_version(latest[0]) if latest else None, _page(page[0]) if page else None, held[0] if held else None)
 
     # ------------------------------------------------------------------ documents
     def record(self, *, url: str, sha256: str, source_id: str, agency: str, size: int, storage_key: str,
-               run_id: str, **fields: Any) -> str:
-        """Record that `url` served `sha256` now; returns new | changed | unchanged.
+               run_id: str, release: bool = False, **fields: Any) -> str:
+        """Record that `url` served `sha256` now; returns new | changed | unchanged. `release`: the URL
+        may be quarantined, and now serves a real document (`release`, in the same transaction).
 
         `parts` (a sequence of `Part`): the pages of a multipart document, whose sha256 is theirs."""
         unknown = set(fields) - _OPTIONAL_COLUMNS
@@ -212,15 +227,15 @@ class DocumentIndex:
                    "storage_key": storage_key, "run_id": run_id, "first_seen_at": now, "last_checked_at": now,
                    **fields}
         with self._tx() as conn:
-            earlier = conn.scalar(select(documents.c.id).where(documents.c.url == url).limit(1))
-            added = conn.scalar(_insert(conn, documents).values(columns)
-                                .on_conflict_do_nothing(index_elements=["url", "sha256"]).returning(documents.c.id))
+            if release:
+                conn.execute(_RELEASE, {"url": url})
+            earlier = conn.scalar(_EARLIER, {"url": url})
+            added = conn.scalar(_statements(conn).add_document, columns)
             if added is not None:
                 return "changed" if earlier is not None else "new"
-            conn.execute(update(documents).where(documents.c.url == url, documents.c.sha256 == sha256).values(
-                last_checked_at=now, etag=func.coalesce(fields.get("etag"), documents.c.etag),
-                last_modified=func.coalesce(fields.get("last_modified"), documents.c.last_modified),
-                parts=func.coalesce(fields.get("parts"), documents.c.parts)))   # the pages' newest validators
+            conn.execute(_STILL_THERE, {"at_url": url, "at_sha256": sha256, "now": now, "new_etag": fields.get("etag"),
+                                        "new_last_modified": fields.get("last_modified"),
+                                        "new_parts": fields.get("parts")})   # the pages' newest validators
             return "unchanged"
 
     def touch(self, url: str) -> None:
@@ -231,8 +246,7 @@ class DocumentIndex:
             conn.execute(update(documents).where(documents.c.id == newest).values(last_checked_at=utcnow()))
 
     def latest(self, url: str) -> DocumentVersion | None:
-        rows = self._rows(select(documents).where(documents.c.url == url).order_by(
-            documents.c.first_seen_at.desc(), documents.c.id.desc()).limit(1))
+        rows = self._rows(_LATEST, url=url)
         return _version(rows[0]) if rows else None
 
     def versions(self, since: datetime | str | None = None, source_id: str | None = None,
@@ -269,21 +283,15 @@ class DocumentIndex:
 
     # ------------------------------------------------------------------ article pages
     def page(self, url: str) -> dict[str, Any] | None:
-        rows = self._rows(select(pages).where(pages.c.url == url))
-        if not rows:
-            return None
-        page = rows[0]
-        page["children"] = json.loads(page["children"])
-        return page
+        rows = self._rows(_PAGE, url=url)
+        return _page(rows[0]) if rows else None
 
     def record_page(self, url: str, source_id: str, etag: str | None, last_modified: str | None,
                     children: list[dict[str, Any]]) -> None:
         values = {"url": url, "source_id": source_id, "etag": etag, "last_modified": last_modified,
                   "last_checked_at": utcnow(), "children": json.dumps(children, ensure_ascii=False)}
         with self._tx() as conn:
-            statement = _insert(conn, pages).values(values)
-            conn.execute(statement.on_conflict_do_update(index_elements=["url"], set_={
-                name: statement.excluded[name] for name in ("etag", "last_modified", "last_checked_at", "children")}))
+            conn.execute(_statements(conn).record_page, values)
 
     def touch_page(self, url: str) -> None:
         with self._tx() as conn:
@@ -302,7 +310,7 @@ class DocumentIndex:
                 name: statement.excluded[name] for name in values if name not in ("url", "source_id")}))
 
     def quarantined(self, url: str) -> dict[str, Any] | None:
-        rows = self._rows(select(quarantine_table).where(quarantine_table.c.url == url))
+        rows = self._rows(_QUARANTINED, url=url)
         return rows[0] if rows else None
 
     def touch_quarantine(self, url: str) -> None:
@@ -312,7 +320,7 @@ class DocumentIndex:
     def release(self, url: str) -> None:
         """The URL now serves a real document."""
         with self._tx() as conn:
-            conn.execute(quarantine_table.delete().where(quarantine_table.c.url == url))
+            conn.execute(_RELEASE, {"url": url})
 
     # ------------------------------------------------------------------ runs
     def start_run(self, run_id: str) -> None:
@@ -346,8 +354,8 @@ class DocumentIndex:
     def record_failure(self, run_id: str, source_id: str | None, url: str, kind: str, detail: str = "",
                        sha256: str | None = None, year: int | None = None) -> None:
         with self._tx() as conn:
-            conn.execute(insert(failures_table).values(run_id=run_id, source_id=source_id, url=url, kind=kind,
-                                                       detail=detail, sha256=sha256, year=year, at=utcnow()))
+            conn.execute(insert(failures_table), {"run_id": run_id, "source_id": source_id, "url": url, "kind": kind,
+                                                  "detail": detail, "sha256": sha256, "year": year, "at": utcnow()})
 
     def failures(self, run_id: str | None = None, kind: str | None = None) -> list[Failure]:
         query = select(*(failures_table.c[name] for name in Failure.__dataclass_fields__)).order_by(failures_table.c.id)
@@ -410,6 +418,56 @@ def _versions_query(since: datetime | str | None, source_id: str | None, url: st
     if url:
         query = query.where(documents.c.url == url)
     return query
+
+
+# the per-URL reads, built once (a crawl asks them for every link it follows)
+_LATEST = select(documents).where(documents.c.url == bindparam("url")).order_by(
+    documents.c.first_seen_at.desc(), documents.c.id.desc()).limit(1)
+_PAGE = select(pages).where(pages.c.url == bindparam("url"))
+_QUARANTINED = select(quarantine_table).where(quarantine_table.c.url == bindparam("url"))
+
+
+# the per-document writes, built once (a crawl writes them for every item)
+_EARLIER = select(documents.c.id).where(documents.c.url == bindparam("url")).limit(1)
+_STILL_THERE = update(documents).where(
+    documents.c.url == bindparam("at_url"), documents.c.sha256 == bindparam("at_sha256")).values(
+    last_checked_at=bindparam("now"), etag=func.coalesce(bindparam("new_etag"), documents.c.etag),
+    last_modified=func.coalesce(bindparam("new_last_modified"), documents.c.last_modified),
+    parts=func.coalesce(bindparam("new_parts", type_=Text), documents.c.parts))
+_RELEASE = quarantine_table.delete().where(quarantine_table.c.url == bindparam("url"))
+
+
+@dataclass(frozen=True)
+class _DialectStatements:
+    """The upserts of one dialect (PostgreSQL's or SQLite's INSERT … ON CONFLICT)."""
+
+    add_document: Any
+    record_page: Any
+
+    @classmethod
+    def of(cls, dialect: Any) -> _DialectStatements:
+        page = dialect.insert(pages)
+        return cls(
+            add_document=dialect.insert(documents).on_conflict_do_nothing(index_elements=["url", "sha256"])
+            .returning(documents.c.id),
+            record_page=page.on_conflict_do_update(index_elements=["url"], set_={
+                name: page.excluded[name] for name in ("etag", "last_modified", "last_checked_at", "children")}))
+
+
+_DIALECT_STATEMENTS = {name: _DialectStatements.of(dialect) for name, dialect in (("postgresql", postgresql),
+                                                                                 ("sqlite", sqlite))}
+
+
+def _statements(conn: Connection) -> _DialectStatements:
+    return _DIALECT_STATEMENTS["postgresql" if conn.dialect.name == "postgresql" else "sqlite"]
+
+
+def _mappings(conn: Connection, statement: Any, parameters: dict[str, Any]) -> list[dict[str, Any]]:
+    return [dict(row._mapping) for row in conn.execute(statement, parameters)]
+
+
+def _page(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, "children": json.loads(row["children"])}
 
 
 def _version(row: dict[str, Any]) -> DocumentVersion:

@@ -1,4 +1,10 @@
-"""What the crawl index knows of a URL, as the spider needs it to decide whether to ask again."""
+"""What the crawl index knows of a URL, as the spider needs it to decide whether to ask again.
+
+`KnownUrls` asks the index only about URLs it holds a row of: the set of those is read once, when
+the crawl starts, and grows with every row this crawl writes (the raw-store pipeline adds each URL
+it records), so a URL the index has never seen — every link of a first crawl — costs no query.
+A row another process writes for a URL during this crawl is not seen until the next crawl: that URL
+is fetched again, unconditionally, and its version recorded `unchanged`."""
 
 from __future__ import annotations
 
@@ -18,7 +24,7 @@ class KnownUrl:
 
     @classmethod
     def look_up(cls, index: DocumentIndex, url: str) -> KnownUrl:
-        return cls(index.latest(url), index.page(url), index.quarantined(url))
+        return cls(*index.known(url))
 
     def _rows(self) -> list[dict[str, Any]]:
         """Document first: its validators win over the page's and the quarantine's."""
@@ -44,3 +50,22 @@ class KnownUrl:
         """The quarantined URL's failure again, for this run (nothing when it is not quarantined)."""
         held = self.held
         return [Failed(source_id, url, held["kind"], f"{why}: {held['detail']}", held["sha256"])] if held else []
+
+
+UNKNOWN = KnownUrl(None, None, None)
+
+
+class KnownUrls:
+    """The spider's view of the crawl index: `look_up(url)` as `KnownUrl.look_up`, with no query for
+    a URL the index holds no row of."""
+
+    def __init__(self, index: DocumentIndex) -> None:
+        self.index = index
+        self.urls = index.urls()
+
+    def add(self, url: str) -> None:
+        """The index now holds a row of `url` (called once the row is committed)."""
+        self.urls.add(url)
+
+    def look_up(self, url: str) -> KnownUrl:
+        return KnownUrl.look_up(self.index, url) if url in self.urls else UNKNOWN

@@ -19,6 +19,7 @@ from twisted.python.threadpool import ThreadPool
 
 from crawler.index import DocumentIndex
 from crawler.items import ArticlePage, Document, Failed, NotModified, PagePart, Quarantined
+from crawler.known import KnownUrls
 from crawler.locations import index_url, raw_store_url
 from crawler.spiders.reports import ReportsSpider
 from crawler.store import RawStore, StoreError
@@ -35,6 +36,7 @@ class RawStorePipeline:
         self.pool: ThreadPool | None = None     # None: nothing to store (a probe, or another spider)
         self.index: DocumentIndex | None = None
         self.store: RawStore | None = None
+        self.known: KnownUrls | None = None     # the spider's: told of every URL a row is written for
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RawStorePipeline:
@@ -45,6 +47,7 @@ class RawStorePipeline:
         if not isinstance(spider, ReportsSpider) or spider.probe:
             return
         self.run_id = spider.run_id
+        self.known = spider.known
         self.pool = ThreadPool(minthreads=1, maxthreads=1, name="nianbao-raw-store")
         self.pool.start()
         settings = self.crawler.settings
@@ -104,9 +107,12 @@ class RawStorePipeline:
         assert self.index is not None and self.store is not None
         match item:
             case Document():
-                return self._document(item)
+                outcome = self._document(item)
+                self._known(item.url)
+                return outcome
             case ArticlePage():
                 self.index.record_page(item.url, item.source_id, item.etag, item.last_modified, item.children)
+                self._known(item.url)
             case NotModified():
                 self._not_modified(item)
             case Failed():
@@ -114,22 +120,30 @@ class RawStorePipeline:
                     item.sha256 = self.store.put(item.body) if item.body else None
                     self.index.quarantine(item.url, item.source_id or "", item.kind, item.detail, item.sha256,
                                           item.etag, item.last_modified)
+                    self._known(item.url)
                 self.index.record_failure(self.run_id, item.source_id, item.url, item.kind, item.detail, item.sha256)
         return None
+
+    def _may_be_held(self, url: str) -> bool:
+        """Whether the index may hold a quarantine row of `url` (not when it holds no row of it at all)."""
+        return self.known is None or url in self.known.urls
+
+    def _known(self, url: str) -> None:
+        if self.known is not None:
+            self.known.add(url)
 
     def _document(self, item: Document) -> str:
         """Bytes first, then the row; a multipart document's every page, then its one row."""
         assert self.index is not None and self.store is not None
         parts = [self._part(part) for part in item.parts]
         sha256 = parts_digest(parts) if parts else self.store.put(item.body)
-        self.index.release(item.url)
         listed = item.listed
         outcome = self.index.record(
             url=item.url, sha256=sha256, source_id=item.source_id, agency=item.agency, size=item.size,
             # a multipart document's bytes are its parts': the key is its first page's
             storage_key=RawStore.key(parts[0].sha256 if parts else sha256), run_id=self.run_id, parts=parts,
-            listing_title=listed.title, year=listed.year, listing_date=listed.listed,
-            content_type=item.content_type, real_kind=item.real_kind,
+            release=self._may_be_held(item.url), listing_title=listed.title, year=listed.year,
+            listing_date=listed.listed, content_type=item.content_type, real_kind=item.real_kind,
             filename=item.filename or listed.filename, etag=item.etag, last_modified=item.last_modified,
             referer=item.referer)
         return outcome

@@ -41,6 +41,7 @@ EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
     "scrapy.extensions.remote_control.RemoteControl": None,
     "crawler.extensions.RunSummary": 500,
+    "crawler.tuning.CrawlProcessTuning": 510,
 }
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.PrivateAddressGuard": 60,

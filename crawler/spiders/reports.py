@@ -38,7 +38,7 @@ from crawler.items import (
     PagePart,
     Quarantined,
 )
-from crawler.known import KnownUrl
+from crawler.known import KnownUrls
 from crawler.locations import crawl_config, index_url
 from crawler.middlewares import ChallengePage, GuardedResolver
 from crawler.parts import MAX_PARTS, next_part
@@ -75,6 +75,7 @@ class ReportsSpider(Spider):
     private_hosts: set[str]            # read by the private-address and redirect guards
     adapters: dict[str, Adapter]
     index: DocumentIndex | None        # read here; the raw-store pipeline writes it
+    known: KnownUrls | None = None      # what the index holds, asked per followed URL (None: no index)
     recheck: timedelta
     render_problem: str | None          # why sources with render: true cannot be rendered here (None: they can)
 
@@ -96,6 +97,7 @@ class ReportsSpider(Spider):
         spider.adapters = {sid: adapter_for(s) for sid, s in plan.sources.items()}
         where = index_url(crawler.settings)   # a probe writes nothing, not even an empty index
         spider.index = None if spider.probe and not DocumentIndex.exists(where) else DocumentIndex(where)
+        spider.known = KnownUrls(spider.index) if spider.index is not None and not spider.probe else None
         spider.recheck = timedelta(seconds=crawl_config(crawler.settings).recheck_interval)
         spider.render_problem = _render_problem(crawler, plan)
         return spider
@@ -175,8 +177,8 @@ class ReportsSpider(Spider):
             yield from self._follow(source, listing.url, info, role="target")
 
     def _follow(self, source: Source, url: str, info: Listed, role: str, referer: str | None = None):
-        assert self.index is not None
-        known = KnownUrl.look_up(self.index, url)
+        assert self.known is not None
+        known = self.known.look_up(url)
         due = self.full or (role == "target" and known.unfinished_article) or not known.checked_within(self.recheck)
         if not due:
             self.count(source, "not_due")
@@ -212,9 +214,9 @@ class ReportsSpider(Spider):
             yield self._keep(source, response, info, filename)
 
     def _not_modified(self, source: Source, response: Response, info: Listed):
-        assert self.index is not None
+        assert self.known is not None
         asked = asked_url(response)
-        known = KnownUrl.look_up(self.index, asked)
+        known = self.known.look_up(asked)
         self.count(source, "not_modified")
         if known.document:
             self.count(source, "unchanged")

@@ -24,6 +24,7 @@ class LoggedRequest(NamedTuple):
     path: str       # as requested, query included
     status: int     # 0: no answer at all (timeout fault)
     bytes: int      # body bytes actually sent
+    body: str = ""  # the request's own body (a POST's form) as Latin-1 text, so that a run can be replayed
 
 
 class Portal:
@@ -52,9 +53,9 @@ class Portal:
         return [item if isinstance(item, Document) else Document.from_entry(item) for item in entries]
 
     # ------------------------------------------------------------ request log
-    def log(self, method: str, path: str, status: int, sent: int) -> None:
+    def log(self, method: str, path: str, status: int, sent: int, body: str = "") -> None:
         with self.lock:
-            self._log.append(LoggedRequest(method, path, status, sent))
+            self._log.append(LoggedRequest(method, path, status, sent, body))
 
     @property
     def requests(self) -> list[LoggedRequest]:

@@ -204,6 +204,7 @@ class _Handler(BaseHTTPRequestHandler):
         portal = self.owner.portal
         self.status_sent = 0
         self.bytes_sent = 0  # per request: a keep-alive connection carries many
+        body = b""
         try:
             body = self.read_body()
             if self.path.startswith(CONTROL):
@@ -223,7 +224,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send(Response(500, f"sandbox error: {error}".encode(), "text/plain; charset=utf-8"), method)
         finally:
             if not self.path.startswith(CONTROL):
-                portal.log(method, self.path, self.status_sent, self.bytes_sent)
+                portal.log(method, self.path, self.status_sent, self.bytes_sent, body.decode("latin-1"))
 
     def conditional(self, response: Response, method: str) -> Response:
         """ETag and Last-Modified on every page and document; 304 when the client has it already."""
