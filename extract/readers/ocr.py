@@ -51,6 +51,8 @@ _PAGE_NUMBER = re.compile(r"^[-—–\s]*\d{1,3}[-—–\s]*$")
 # padded so that detection sees the paper around its lines.
 _BAND_GAP = 120
 _BAND_PAD = 16
+# Gaps of up to this many pixels in a ruling line are bridged (salt specks, fax dropouts).
+_RULE_GAP = 5
 # A table outline whose corners are this many pixels off a rectangle is seen in perspective.
 _FLAT = 4
 
@@ -288,8 +290,12 @@ def _ruling(grey: np.ndarray) -> np.ndarray:
 
     ink = (grey < 160).astype(np.uint8) * 255
     height, width = grey.shape
-    horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(width // 30, 20), 1)))
-    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(height // 80, 15))))
+    # A salt speck or a fax's dropout cuts a one-pixel rule: bridge short gaps along each
+    # direction before opening (glyph strokes stay far shorter than the opening's kernel).
+    along = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (_RULE_GAP, 1)))
+    down = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, _RULE_GAP)))
+    horizontal = cv2.morphologyEx(along, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(width // 30, 20), 1)))
+    vertical = cv2.morphologyEx(down, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(height // 80, 15))))
     grid: Any = cv2.dilate(cv2.bitwise_or(horizontal, vertical), np.ones((3, 3), np.uint8))
     return grid
 
@@ -402,6 +408,8 @@ def _table_rows(grey: np.ndarray, cells: list[tuple[int, int, int, int]], number
             if reading[0]:
                 results[i] = reading
         missed = [i for i in missed if not results[i][0]]
+    _reread_marks(results, raw_parts)
+    _reread_unsure_words(results, raw_parts)
     lines: dict[int, list[tuple[str, float]]] = {}
     for owner, (text, score) in zip(owners, results, strict=True):
         if text:
@@ -416,6 +424,52 @@ def _table_rows(grey: np.ndarray, cells: list[tuple[int, int, int, int]], number
         rows.append((float(top), Row(row_cells, number, _SPACE, gridded=True)))
     scores = [score for text, score in texts.values() if text]
     return rows, scores
+
+
+# Below this confidence a reading of words is checked against the crop as cut.
+_UNSURE = 0.9
+_FIGURE = re.compile(r"\d[\d,]*(\.\d+)?")
+_IDEOGRAPH = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _reread_marks(results: list[tuple[str, float]], raw_parts: list[np.ndarray]) -> None:
+    """A crop read as marks that are neither a figure nor words ('?' for a 3 with a speck stuck
+    to it, '}' for a 1 a fax has frayed): read again without the solid blobs thicker than the
+    print's strokes, then smoothed, then at twice the scale; a new reading is kept only if it
+    is a figure of as many characters (in place)."""
+    from extract.readers.image_prep import without_blobs, without_specks
+
+    def unblobbed(part: np.ndarray) -> np.ndarray:
+        return without_specks(without_blobs(part))
+
+    suspect = [i for i, (text, _) in enumerate(results) if text and _looks_misread(text)]
+    for variant in (unblobbed, _smoothed, _twice):
+        if not suspect:
+            return
+        again = _recognise([_trim_crop(variant(raw_parts[i])) for i in suspect])
+        for i, (text, score) in zip(suspect, again, strict=True):
+            # as many characters as first read: each mark a digit, none lost or made up
+            if text and _FIGURE.fullmatch(_digits(text)) and len(_digits(text)) == len(_digits(results[i][0])):
+                results[i] = (text, score)
+        suspect = [i for i in suspect if _looks_misread(results[i][0])]
+
+
+def _reread_unsure_words(results: list[tuple[str, float]], raw_parts: list[np.ndarray]) -> None:
+    """Words the recogniser is unsure of (a 自 read as 白 once a stroke broken by the scan has
+    been taken for specks) read again from the crop as cut; the surer reading is kept (in place)."""
+    unsure = [i for i, (text, score) in enumerate(results) if score < _UNSURE and _IDEOGRAPH.search(text)]
+    if not unsure:
+        return
+    again = _recognise([_trim_crop(raw_parts[i]) for i in unsure])
+    for i, (text, score) in zip(unsure, again, strict=True):
+        if text and score > results[i][1]:
+            results[i] = (text, score)
+
+
+def _looks_misread(text: str) -> bool:
+    """A figure cell's reading that is neither a figure nor words (an empty marker, a label)."""
+    read = _digits(text)
+    return bool(read) and not _FIGURE.fullmatch(read) and not _IDEOGRAPH.search(read) and read not in "-—/／"
 
 
 def _cell(text: str, box: tuple[int, int, int, int], read: CellRead) -> Cell:
@@ -453,11 +507,11 @@ def _smoothed(part: np.ndarray) -> np.ndarray:
 
 
 _DIGIT_LOOKALIKES = str.maketrans({"o": "0", "O": "0", "〇": "0", "D": "0", "C": "0", "c": "0", "Q": "0",
-                                   "l": "1", "I": "1", "|": "1",
+                                   "l": "1", "I": "1", "i": "1", "|": "1", "!": "1",
                                    "S": "5", "s": "5", "B": "8", "Z": "2", "z": "2", "，": ",", "。": "."})
 
 
-_DIGITISH = "oO〇DCcQlI|SsBZz.,，。-"
+_DIGITISH = "oO〇DCcQlIi|!SsBZz.,，。-"
 # What a speck left in a number cell reads as: never part of the figure at its ends.
 _SPECK_READINGS = ".,，。'\"`·:;_、"
 
@@ -467,6 +521,8 @@ def _digits(text: str) -> str:
     but only in a cell made of nothing else; a speck read as a mark before or after the
     figure ('5.', '"3') is dropped."""
     compact = "".join(text.split())
+    if compact and all(ch in _SPECK_READINGS for ch in compact):
+        return ""  # a speck read as a mark: no print
     stripped = compact.strip(_SPECK_READINGS).rstrip("-").replace('"', "").replace("'", "").replace("`", "")
     if stripped and any(ch.isdigit() for ch in stripped) and all(ch.isdigit() or ch in _DIGITISH for ch in stripped):
         compact = stripped
@@ -667,7 +723,7 @@ def reread(read: CellRead) -> list[tuple[str, float]]:
     that no reading gave."""
     import cv2
 
-    from extract.readers.image_prep import without_specks
+    from extract.readers.image_prep import without_blobs, without_specks
 
     def larger(part: np.ndarray) -> np.ndarray:
         return cv2.resize(without_specks(part), None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
@@ -679,9 +735,12 @@ def reread(read: CellRead) -> list[tuple[str, float]]:
     def thinner(part: np.ndarray) -> np.ndarray:
         return cv2.dilate(without_specks(part), np.ones((2, 2), np.uint8))
 
+    def unblobbed(part: np.ndarray) -> np.ndarray:
+        return without_specks(without_blobs(part))
+
     if not read.crops:
         return []  # a cell read without keeping its crops (a label, prose) has no other reading
-    variants = (larger, lambda part: part, binary, _thicker, thinner, _smoothed)
+    variants = (larger, lambda part: part, binary, _thicker, thinner, _smoothed, unblobbed)
     crops = [_trim_crop(variant(part)) for variant in variants for part in read.crops]
     results = _recognise(crops)
     width = len(read.crops)
