@@ -381,8 +381,9 @@ def _table_rows(grey: np.ndarray, cells: list[tuple[int, int, int, int]], number
             # Lines are cut where the ink profile has a gap: specks must not bridge it; pieces
             # much shorter than a line are parts of one figure (a thin stroke), not lines.
             cleaned = without_specks(crop)
-            # A strip of a speck or two below the last line is no line (a 一 has more ink).
-            strips = [(a, b) for a, b in _line_strips(cleaned) if int((cleaned[a:b] < _INK).sum()) >= _MIN_INK_PIXELS]
+            # A strip of a speck or two below the last line is no line (a 一 has more ink; faint
+            # ink counts: a blurred digit has few dark pixels).
+            strips = [(a, b) for a, b in _line_strips(cleaned) if int((cleaned[a:b] < _FAINT).sum()) >= _MIN_INK_PIXELS]
             shortest = min(0.45 * text_line, 0.6 * max((b - a for a, b in strips), default=0))
             if len(strips) >= 2 and all(b - a >= shortest for a, b in strips):
                 parts = [crop[a:b] for a, b in strips]
@@ -514,6 +515,7 @@ _DIGIT_LOOKALIKES = str.maketrans({"o": "0", "O": "0", "〇": "0", "D": "0", "C"
 _DIGITISH = "oO〇DCcQlIi|!SsBZz.,，。-"
 # What a speck left in a number cell reads as: never part of the figure at its ends.
 _SPECK_READINGS = ".,，。'\"`·:;_、"
+_SPECK_MARKS = "'\"`,，:;_、"
 
 
 def _digits(text: str) -> str:
@@ -521,8 +523,8 @@ def _digits(text: str) -> str:
     but only in a cell made of nothing else; a speck read as a mark before or after the
     figure ('5.', '"3') is dropped."""
     compact = "".join(text.split())
-    if compact and all(ch in _SPECK_READINGS for ch in compact):
-        return ""  # a speck read as a mark: no print
+    if compact and all(ch in _SPECK_MARKS for ch in compact):
+        return ""  # a speck read as a mark: no print (a blurred 0 may read as a dot: not dropped)
     stripped = compact.strip(_SPECK_READINGS).rstrip("-").replace('"', "").replace("'", "").replace("`", "")
     if stripped and any(ch.isdigit() for ch in stripped) and all(ch.isdigit() or ch in _DIGITISH for ch in stripped):
         compact = stripped
