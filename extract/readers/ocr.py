@@ -535,19 +535,43 @@ def _digits(text: str) -> str:
 
 
 def _trim_crop(crop: np.ndarray) -> np.ndarray:
-    """Cut the blank margin of a cell, leaving a little white around the ink (rec wants a line)."""
-    ink = crop < _INK
+    """Cut the blank margin of a cell, leaving a little white around the ink (rec wants a line).
+    The box is the dark ink's; faint ink widens it only when a whole faint glyph lies outside
+    (a blurred thin '3' has no dark pixel at all), not by the halo of the dark strokes."""
+    import cv2
+
+    box = _ink_box(crop < _INK)
+    faint = _ink_box(_strokes(crop))
+    pad = 6
+    if box is None or (faint is not None and max(abs(a - b) for a, b in zip(box, faint, strict=True)) > pad):
+        box = faint
+    if box is None:
+        return crop
+    top, bottom, left, right = box
+    y0, y1 = max(top - pad, 0), min(bottom + pad + 1, crop.shape[0])
+    x0, x1 = max(left - pad, 0), min(right + pad + 1, crop.shape[1])
+    trimmed = crop[y0:y1, x0:x1]
+    return cv2.cvtColor(np.ascontiguousarray(trimmed), cv2.COLOR_GRAY2BGR)
+
+
+def _ink_box(ink: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(top, bottom, left, right) of the ink, None without ink."""
     ys = np.where(ink.any(axis=1))[0]
     xs = np.where(ink.any(axis=0))[0]
     if len(ys) == 0 or len(xs) == 0:
-        return crop
-    pad = 6
-    y0, y1 = max(ys[0] - pad, 0), min(ys[-1] + pad + 1, crop.shape[0])
-    x0, x1 = max(xs[0] - pad, 0), min(xs[-1] + pad + 1, crop.shape[1])
-    trimmed = crop[y0:y1, x0:x1]
+        return None
+    return int(ys[0]), int(ys[-1]), int(xs[0]), int(xs[-1])
+
+
+def _strokes(crop: np.ndarray) -> np.ndarray:
+    """Ink (True) of a crop: dark pixels, and faint pieces of at least `_MIN_FAINT_PIXELS`."""
     import cv2
 
-    return cv2.cvtColor(np.ascontiguousarray(trimmed), cv2.COLOR_GRAY2BGR)
+    faint = (crop < _FAINT).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(faint, connectivity=8)
+    held = stats[:, cv2.CC_STAT_AREA] >= _MIN_FAINT_PIXELS
+    held[0] = False
+    return (crop < _INK) | held[labels]
 
 
 def _cell_bands(cells: list[tuple[int, int, int, int]], line_height: int) -> list[tuple[int, list[int]]]:
