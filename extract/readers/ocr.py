@@ -218,14 +218,7 @@ def deskew(grey: np.ndarray) -> np.ndarray:
     ink: Any = (small < _INK).astype(np.uint8) * 255
     # Only long horizontal strokes matter: open with a wide kernel before the Hough transform.
     ink = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (25, 1)))
-    lines = cv2.HoughLinesP(ink, 1, np.pi / 1800, threshold=100, minLineLength=small.shape[1] // 4, maxLineGap=4)
-    angles = []
-    if lines is not None:
-        for x1, y1, x2, y2 in np.asarray(lines).reshape(-1, 4):
-            if x2 != x1:
-                angle = np.degrees(np.arctan2(y2 - y1, x2 - x1))
-                if abs(angle) < 5:
-                    angles.append(angle)
+    angles = _rule_angles(ink, small.shape[1] // 4)
     if not angles:
         angles = _text_angles((small < _INK).astype(np.uint8) * 255)
     if not angles:
@@ -236,6 +229,26 @@ def deskew(grey: np.ndarray) -> np.ndarray:
     height, width = grey.shape
     matrix = cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0)
     return cv2.warpAffine(grey, matrix, (width, height), flags=cv2.INTER_LINEAR, borderValue=255)
+
+
+def _rule_angles(ink: np.ndarray, shortest: int) -> list[float]:
+    """The angle (degrees) of every long horizontal rule: each connected run of opened ink at
+    least `shortest` wide, fitted by least squares (a Hough transform over every angle costs
+    twenty times more for the same figure)."""
+    import cv2
+
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    angles = []
+    for index in range(1, count):
+        x, y, w, h, _area = stats[index]
+        if w < shortest or h > 0.1 * w:
+            continue
+        ys, xs = np.nonzero(labels[y:y + h, x:x + w] == index)
+        slope = float(np.polyfit(xs.astype(np.float64), ys.astype(np.float64), 1)[0])
+        angle = float(np.degrees(np.arctan(slope)))
+        if abs(angle) < 5:
+            angles.append(angle)
+    return angles
 
 
 def straighten(grey: np.ndarray) -> np.ndarray:
