@@ -41,7 +41,8 @@ def _use_pinned_fonts() -> None:
 
     _library_scope.destroy_lib()
     folder = ctypes.create_string_buffer(str(FONT_DIR).encode())
-    paths = (ctypes.POINTER(ctypes.c_char) * 2)(ctypes.cast(folder, ctypes.POINTER(ctypes.c_char)), None)
+    paths = (ctypes.POINTER(ctypes.c_char) * 2)()  # NULL-terminated: the second stays NULL
+    paths[0] = ctypes.cast(folder, ctypes.POINTER(ctypes.c_char))
     config = pdfium_c.FPDF_LIBRARY_CONFIG(version=2, m_pUserFontPaths=paths, m_pIsolate=None, m_v8EmbedderSlot=0)
     pdfium_c.FPDF_InitLibraryWithConfig(config)
     bases.LIBRARY_AVAILABLE = True
