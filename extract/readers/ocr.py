@@ -706,7 +706,10 @@ def _merge_broken_strips(strips: list[tuple[int, int]]) -> list[tuple[int, int]]
     for top, bottom in strips[1:]:
         last_top, last_bottom = merged[-1]
         short = min(bottom - top, last_bottom - last_top) < 0.75 * typical
-        if short and top - last_bottom < 0.35 * typical and bottom - last_top <= 1.2 * typical:
+        # strips that overlap (a gap of a faint stroke, thinner than their padding) are one glyph
+        # unless together they are as tall as two lines
+        touching = top <= last_bottom and bottom - last_top <= 1.5 * typical
+        if touching or (short and top - last_bottom < 0.35 * typical and bottom - last_top <= 1.2 * typical):
             merged[-1] = (last_top, bottom)
         else:
             merged.append((top, bottom))
