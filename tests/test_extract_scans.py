@@ -321,8 +321,8 @@ def test_a_correction_is_visible_on_the_cell_read_and_its_source() -> None:
 
 # ---------------------------------------------------------------- a class of degraded scans
 # The kinds that meet the target over these seeds so far; benchmarks/bench_extract.py measures
-# every kind (speckle, blur, fax and photo still miss cells on some seeds).
-KINDS = ["skew", "jpeg", "seal"]
+# every kind (speckle, fax and photo still miss cells on some seeds).
+KINDS = ["skew", "jpeg", "seal", "blur"]
 SEEDS = [3, 4]
 
 
