@@ -668,8 +668,13 @@ def _place_by_position(row: Row, columns: ColumnMap) -> tuple[list[tuple[Column 
     return list(placed.values()), labels
 
 
+_IDEOGRAPH = re.compile(r"[\u4e00-\u9fff]")
+
+
 def _looks_like_label(text: str) -> bool:
-    return len(normalise_text(text)) > 4
+    """Longer than a figure, or words (a figure cell prints digits or an empty marker, never
+    Chinese: a short line of prose under a table, 办理流程, is no figure of its columns)."""
+    return len(normalise_text(text)) > 4 or bool(_IDEOGRAPH.search(text))
 
 
 def _median_spacing(columns: ColumnMap) -> float:

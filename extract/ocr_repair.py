@@ -30,6 +30,8 @@ from report.values import parse_cell
 Reread = Callable[[CellRead], list[tuple[str, float]]]
 _MAX_PASSES = 3
 _MAX_SUSPECTS = 10
+# A first reading at least this sure is read again only when the unsure cells give no fix.
+_SURE = 0.95
 
 
 def repair(record: ReportRecord, reads: dict[str, CellRead], reread: Reread | None = None,
@@ -60,17 +62,37 @@ def repair(record: ReportRecord, reads: dict[str, CellRead], reread: Reread | No
             if not _fails(identity, cells, reads, blank):
                 continue  # mended by an earlier correction
             named = [key for key in identity.keys if key in reads and reads[key].crops and _is_count(key)]
-            suspects = sorted(named, key=lambda key: key not in blank)[:_MAX_SUSPECTS]  # blanks first
-            for key in suspects:
-                if key not in options:
-                    options[key] = _readings(key, reads[key], record, reread)
-            fix = _best_fix(identity, suspects, options, record, cells, reads, blank)
+            fix = None
+            suspects: list[str] = []
+            for tier in _tiers(named, cells, reads, blank):
+                suspects = (suspects + tier)[:_MAX_SUSPECTS]
+                for key in suspects:
+                    if key not in options:
+                        options[key] = _readings(key, reads[key], record, reread)
+                fix = _best_fix(identity, suspects, options, record, cells, reads, blank)
+                if fix:
+                    break
             if fix:
                 progress = True
                 for key, (value, raw, score) in fix.items():
                     _correct(record, reads, info, key, value, raw, score)
         if not progress:
             return
+
+
+def _tiers(named: list[str], cells: Cells, reads: dict[str, CellRead], blank: frozenset[str]) -> list[list[str]]:
+    """The cells of a failing identity in the order they are read again, most suspect first:
+    those that read as nothing over print or as no count, then those the recogniser was unsure
+    of, then the rest — only for an identity broken by readable figures (each re-reading costs
+    several recognitions: the sure cells of a long identity are read again only if the unsure
+    ones give no fix, and never for an identity no sure figure can mend)."""
+    unknown = [key for key in named if key in blank or cells.unreadable(key) or _not_a_count(cells.values.get(key))]
+    unsure = sorted((key for key in named if key not in unknown and reads[key].confidence < _SURE),
+                    key=lambda key: reads[key].confidence)
+    if unknown:
+        return [unknown, unsure] if unsure else [unknown]  # the sure cells cannot make an unknown figure known
+    sure = sorted((key for key in named if key not in unsure), key=lambda key: reads[key].confidence)
+    return [tier for tier in (unsure, sure) if tier]
 
 
 def _correct(record: ReportRecord, reads: dict[str, CellRead], info: dict[str, dict[str, Any]], key: str,

@@ -64,6 +64,17 @@ def test_the_benchmark_report_replaces_only_the_generated_table(tmp_path: Path) 
     assert "load at 2026-12-01T22:00:00 (3.5 s)" in written
 
 
+def test_the_benchmark_report_keeps_the_rows_of_a_benchmark_not_run_again(tmp_path: Path) -> None:
+    _result(tmp_path, "load", [{"name": "postgres bulk_load", "value": 1, "unit": "cells/s"}])
+    page = f"# Benchmarks\n\n{BEGIN}\n\n| benchmark | figure | value | unit | target | note |\n|---|---|---|---|---|---|\n" \
+           f"| crawl | responses per second | 42.3 | 1/s |  |  |\n| load | postgres bulk_load | 9 | cells/s |  |  |\n\n" \
+           f"Measured: crawl at 2026-12-02T02:02:28 (170 s); load at 2026-11-30T00:00:00 (1 s).\n\n{END}\n"
+    written = replace_block(page, render(load_results(tmp_path), page))
+    assert "| crawl | responses per second | 42.3 | 1/s |  |  |" in written
+    assert "| load | postgres bulk_load | 1 | cells/s |  |  |" in written and "| 9 |" not in written
+    assert "Measured: crawl at 2026-12-02T02:02:28 (170 s); load at 2026-12-01T22:00:00 (3.5 s)." in written
+
+
 def test_the_benchmark_report_refuses_missing_results_and_markers(tmp_path: Path) -> None:
     with pytest.raises(ReportError, match="make bench"):
         load_results(tmp_path)

@@ -70,11 +70,7 @@ def test_every_corpus_document_has_a_truth(document: Path) -> None:
 
 
 # Known regressions, each with the cell it gets wrong; strict: the day it reads right, the mark must go.
-KNOWN_WRONG = {
-    "chanhe-industry-2022-cid-pdf": "OCR misses the lone digit 1 of t4.review.upheld (page 2, x≈200–280 px, "
-                                    "y≈1471 px): the row is one cell short and the cell takes the next line's "
-                                    "text (办理流程); the identities would give 1 (3 = 1 + 0 + 2 + 0)",
-}
+KNOWN_WRONG: dict[str, str] = {}
 
 
 def _entries() -> list[object]:

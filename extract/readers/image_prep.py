@@ -200,3 +200,39 @@ def without_specks(crop: np.ndarray) -> np.ndarray:
     cleaned: Any = np.where(dropped > 0, 255, crop).astype(np.uint8)
     return cleaned
 
+
+
+def stroke_width(ink: np.ndarray) -> int:
+    """The print's stroke width in pixels: twice the median distance to the paper along the
+    strokes' middles (the ridge of the distance transform)."""
+    import cv2
+
+    distance = cv2.distanceTransform(ink.astype(np.uint8), cv2.DIST_L2, 3)
+    ridge = (distance > 0) & (distance >= cv2.dilate(distance, np.ones((3, 3), np.uint8)))
+    if not ridge.any():
+        return 0
+    return max(1, round(2 * float(np.median(distance[ridge]))))
+
+
+def without_blobs(crop: np.ndarray) -> np.ndarray:
+    """A cell's crop without the solid specks of toner stuck to its digits (a '3' with a square
+    dot on its shoulder reads as '?'): ink that a square a pixel wider than the stroke fits in
+    is no stroke of a figure. Kept only when what remains is digits (every glyph narrower than
+    tall): a character's dense knot of strokes is left as printed."""
+    import cv2
+
+    ink = (crop < _CELL_INK).astype(np.uint8)
+    stroke = stroke_width(ink)
+    if stroke == 0:
+        return crop
+    side = stroke + 1
+    blobs = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((side, side), np.uint8))
+    if not blobs.any():
+        return crop
+    wiped: Any = np.where(cv2.dilate(blobs, np.ones((3, 3), np.uint8)) > 0, 255, crop).astype(np.uint8)
+    count, _, stats, _ = cv2.connectedComponentsWithStats((wiped < _CELL_INK).astype(np.uint8), connectivity=8)
+    widths, heights = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
+    if count <= 1:
+        return wiped  # nothing but blobs: specks
+    tall = heights >= 0.45 * heights.max()
+    return wiped if bool(np.all(widths[tall] <= 0.85 * heights[tall])) else crop

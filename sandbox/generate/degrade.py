@@ -188,12 +188,10 @@ def degrade(pdf: bytes, kind: str, seed: int) -> bytes:
     damage = KINDS[kind]
     rng = np.random.default_rng([seed, ALL_KINDS.index(kind)])
     dpi = dpi_for(kind, rng)
-    document = pdfium.PdfDocument(pdf)
-    try:
-        pages = [damage(document[i].render(scale=dpi / POINTS_PER_INCH).to_pil().convert("RGB"), dpi, rng)
-                 for i in range(len(document))]
-    finally:
-        document.close()
+    from sandbox.generate.render_pinned import render_pages
+
+    # With the pinned CJK fonts, not the host's: a host without one would print blank labels.
+    pages = [damage(Image.fromarray(pixels), dpi, rng) for pixels in render_pages(pdf, dpi)]
     return _wrap(pages)
 
 
