@@ -311,3 +311,43 @@ def test_renaming_an_agency_rewrites_its_wide_rows(filled: dict, warehouse_engin
         names = set(conn.scalars(text("SELECT agency FROM report_facts WHERE agency_id = :a"),
                                  {"a": filled["county"]}))
     assert names == {"淮安市洪泽区人民政府办公室"}
+
+
+def test_a_multipart_reports_cell_is_marked_in_the_page_it_was_printed_on(filled: dict, warehouse_engine,
+                                                                           tmp_path) -> None:
+    """A report paginated over several HTML pages: each page is its own file in the raw store (the
+    document's sha256 is a digest of theirs); a cell's page names the part whose table shows it."""
+    import datetime as dt
+
+    from sqlalchemy import text
+
+    from crawler.store import RawStore
+    from extract.api import extract_parts
+    from nianbao.web.app import create_app
+    from report.document import Part, parts_digest, parts_to_json
+    from sandbox.corpus import CORPUS_DIR
+
+    pages = [path.read_bytes() for path in sorted((CORPUS_DIR / "jlp-erlang-2022-paged-html").glob("part-*.html"))]
+    store = RawStore(str(tmp_path / "raw"))
+    parts = [Part(f"http://127.0.0.1/article_{n}.html", store.put(body)) for n, body in enumerate(pages, 1)]
+    record = extract_parts(pages)
+    record.year = 2021
+    digest = parts_digest(parts)
+    report_id = _load(warehouse_engine, record, filled["county"], digest, "2022-01-20")
+    with warehouse_engine.begin() as conn:
+        conn.execute(text("UPDATE documents SET parts = :parts WHERE sha256 = :sha"),
+                     {"parts": parts_to_json(parts), "sha": digest})
+    key, source = next((k, s) for k, s in sorted(record.cell_sources.items())
+                       if s.unit == "grid" and (s.page or 1) > 1)
+    app = create_app(filled["url"], str(tmp_path / "raw"), today=dt.date(2025, 6, 1))
+    try:
+        with TestClient(app) as client:
+            page = client.get(f"/reports/{report_id}").text
+            assert all(f"/documents/{part.sha256}/original" in page for part in parts)
+            fragment = client.get(f"/reports/{report_id}/cells/{key}").text
+            assert 'id="source-grid"' in fragment
+            marked = fragment.split('id="source-cell">', 1)[1].split("</td>", 1)[0]
+            assert marked == source.text == record.raw[key]
+            assert client.get(f"/documents/{parts[source.page - 1].sha256}/original").content == pages[source.page - 1]
+    finally:
+        app.state.engine.dispose()

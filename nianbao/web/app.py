@@ -137,8 +137,9 @@ def create_app(url: str, raw_store: str, *, today: dt.date | None = None) -> Fas
                 flagged.setdefault(key, []).append(finding)
         tables = layout.form(found["format"])
         unplaced = sorted(set(found["cells"]) - layout.keys(tables))
+        original, _ = where_printed(found, 1)
         return page(request, "report.html", report=found, tables=tables, flagged=flagged, unplaced=unplaced,
-                    pages=originals.page_count(found["sha256"]), has_original=originals.get(found["sha256"]) is not None)
+                    pages=originals.page_count(original), has_original=originals.get(original) is not None)
 
     @app.get("/reports/{report_id}/cells/{key}", response_class=HTMLResponse, tags=["pages"])
     def cell_fragment(request: Request, conn: Conn, report_id: int, key: str) -> HTMLResponse:
@@ -147,17 +148,27 @@ def create_app(url: str, raw_store: str, *, today: dt.date | None = None) -> Fas
         found = _found(data.report(conn, report_id))
         cell = found["cells"].get(key) or {"value": None, "raw": None, "page": None, "bbox": None, "unit": None}
         page_number, box, grid = None, None, None
+        original, printed_page = where_printed(found, cell.get("page"))
         if cell.get("unit") == "grid" and cell.get("bbox") and cell.get("table"):
             x0, y0, _, _ = cell["bbox"]
-            grid = originals.grid(found["sha256"], cell.get("page"), cell["table"], int(y0), int(x0))
+            grid = originals.grid(original, printed_page, cell["table"], int(y0), int(x0))
         else:
-            image = originals.page(found["sha256"], cell.get("page") or 1)
+            image = originals.page(original, printed_page or 1)
             if image is not None:
-                page_number = cell.get("page") or 1
+                page_number = printed_page or 1
                 box = box_on_page(cell.get("bbox"), cell.get("unit"), image)
         findings = [f for f in found["findings"] if key in (f["cells"] or [])]
         return page(request, "cell.html", report=found, key=key, cell=cell, findings=findings, box=box, grid=grid,
-                    page_number=page_number, has_original=originals.get(found["sha256"]) is not None)
+                    page_number=page_number, original=original, has_original=originals.get(original) is not None)
+
+    def where_printed(found: dict[str, Any], page_number: int | None) -> tuple[str, int | None]:
+        """The raw-store sha256 of the file a page was printed in, and the page within it: a
+        multipart document's page N is its part N, a file of its own."""
+        parts = found.get("parts") or []
+        if not parts:
+            return found["sha256"], page_number
+        index = min(max((page_number or 1) - 1, 0), len(parts) - 1)
+        return parts[index]["sha256"], 1
 
     @app.get("/api/reports/{report_id}", tags=["api"])
     def report_api(conn: Conn, report_id: int) -> Any:

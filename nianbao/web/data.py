@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from report.agencies import deadline, today_in_china
+from report.document import parts_from_json
 from warehouse import regions, search
 from warehouse.dictionary import column_name, entries
 from warehouse.wide import timeliness
@@ -222,10 +223,15 @@ def report_head(conn: Connection, report_id: int) -> dict[str, Any] | None:
     """A report's agency, year, status and document, without its cells."""
     rows = _rows(conn, """SELECT r.id, r.agency_id, a.name AS agency, a.kind, a.region_code, r.year, r.format,
             r.status, r.is_current, r.title, r.reader, r.extractor_version, r.document_id, d.url, d.sha256,
-            d.content_type, d.listing_date AS published, d.storage_key
+            d.content_type, d.listing_date AS published, d.storage_key, d.parts
         FROM reports r JOIN agencies a ON a.id = r.agency_id JOIN documents d ON d.id = r.document_id
         WHERE r.id = :id""", {"id": report_id})
-    return rows[0] if rows else None
+    if not rows:
+        return None
+    # a multipart document (a report over several HTML pages): its sha256 is a digest; each page
+    # is in the raw store under its own, and a cell's page is the part it was read from
+    rows[0]["parts"] = [{"url": part.url, "sha256": part.sha256} for part in parts_from_json(rows[0]["parts"])]
+    return rows[0]
 
 
 def report(conn: Connection, report_id: int) -> dict[str, Any] | None:
