@@ -18,6 +18,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -80,11 +81,11 @@ def _region_rows() -> list[tuple[Any, ...]]:
 
 
 def _fact_row(report_id: int, agency: tuple[Any, ...], year: int, record: Any) -> dict[str, Any]:
-    from warehouse.models import deadline_for
-    from warehouse.wide import timeliness
+    from report.agencies import deadline as deadline_of
+    from warehouse.wide import fact_value, timeliness
 
-    code, kind = agency[3], agency[5]
-    published, deadline = _published(report_id, year), deadline_for(kind, year)
+    code, level, kind = agency[3], agency[4], agency[5]
+    published, deadline = _published(report_id, year), deadline_of(year, kind, level)
     row = {"report_id": report_id, "agency_id": agency[0], "agency_slug": agency[1], "agency": agency[2],
            "region_code": code, "province_code": regions.province_of(code),
            "prefecture_code": regions.prefecture_of(code), "level": agency[4], "kind": kind, "year": year,
@@ -95,8 +96,13 @@ def _fact_row(report_id: int, agency: tuple[Any, ...], year: int, record: Any) -
            "title": f"{agency[2]}{year}年政府信息公开工作年度报告", "published": published, "deadline": deadline,
            "timeliness": timeliness(published, deadline), "ocr_used": report_id % 17 == 0,
            "errors": 1 if report_id % 10 == 0 else 0, "warnings": 0, "converted": None}
-    row.update({column_name(key): record.cells.get(key) for key in _KEYS})
+    row.update({column_name(key): fact_value(key, _exact(record.cells.get(key))) for key in _KEYS})
     return row
+
+
+def _exact(value: Any) -> Decimal | None:
+    """A template's figure as the warehouse reads it back."""
+    return None if value is None else Decimal(str(value))
 
 
 _KEYS = [entry.key for entry in entries()]
@@ -201,8 +207,10 @@ def build_sqlite(path: Path) -> str:
 
 
 def _sqlite_values(row: Sequence[Any]) -> tuple[Any, ...]:
-    return tuple(value.isoformat(" ") if isinstance(value, dt.datetime) else
-                 value.isoformat() if isinstance(value, dt.date) else value for value in row)
+    """As the models bind them: timestamps and dates as ISO text, exact numbers as their decimal text."""
+    return tuple(value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ") if isinstance(value, dt.datetime) else
+                 value.isoformat() if isinstance(value, dt.date) else
+                 format(value, "f") if isinstance(value, Decimal) else value for value in row)
 
 
 def _insert_facts_sqlite(conn: sqlite3.Connection, facts: Iterator[dict[str, Any]]) -> None:

@@ -175,14 +175,14 @@ def _add_cells(conn: Connection, facts: dict[int, dict[str, Any]]) -> None:
         column = _KEY_COLUMNS.get(key)
         if column is None:
             continue  # a free label of a 2014-format report: long form only
-        facts[report_id][column] = _fact_value(key, value)
+        facts[report_id][column] = fact_value(key, value)
         if was_converted(key, raw):
             converted[report_id].append(key)
     for report_id, keys in converted.items():
         facts[report_id]["converted"] = " ".join(sorted(keys))
 
 
-def _fact_value(key: str, value: Decimal | None) -> int | Decimal | None:
+def fact_value(key: str, value: Decimal | None) -> int | Decimal | None:
     """A count column holds an int (a fractional count, which DOM flags, is kept out of it)."""
     if value is None or key not in _WHOLE_KEYS:
         return value
