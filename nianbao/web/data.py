@@ -355,8 +355,8 @@ def dictionary(conn: Connection) -> list[dict[str, Any]]:
 ALERTS_SHOWN = 200
 
 
-def _open_alerts(conn: Connection, today: dt.date, where: str = "1 = 1", params: dict[str, Any] | None = None,
-                 limit: int | None = ALERTS_SHOWN) -> list[dict[str, Any]]:
+def _open_alerts(conn: Connection, today: dt.date, where: str = "1 = 1", params: dict[str, Any] | None = None, *,
+                 limit: int | None) -> list[dict[str, Any]]:
     """Open alerts (by kind, newest first), each with its source: the agency's, or the one its details name."""
     from nianbao.alerts.messages import shown_text
 
@@ -395,7 +395,7 @@ def alerts(conn: Connection, today: dt.date | None = None) -> dict[str, Any]:
             "SELECT al.details FROM alerts al LEFT JOIN agencies a ON a.id = al.agency_id "
             "WHERE al.resolved_at IS NULL AND a.source_id IS NULL")):
         by_source[(_json(details) or {}).get("source_id") or "—"] += 1
-    shown = _open_alerts(conn, today)
+    shown = _open_alerts(conn, today, limit=ALERTS_SHOWN)
     return {"open": shown, "total": sum(by_kind.values()), "by_kind": dict(sorted(by_kind.items())),
             "by_source": dict(sorted(by_source.items()))}
 
