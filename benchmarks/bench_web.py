@@ -314,6 +314,8 @@ def add_operations(url: str) -> None:
                          [{"agency": agency, "source": _source_of(code)} for agency, code in agencies])
             conn.execute(insert(CrawlRun), [_run(sid, n) for sid in source_ids for n in range(RUNS_PER_SOURCE)])
             conn.execute(insert(Alert), _alerts(conn, source_ids))
+        with engine.connect() as conn:   # the planner's statistics as a live warehouse keeps them
+            conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
     finally:
         engine.dispose()
 

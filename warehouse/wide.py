@@ -114,6 +114,8 @@ Index("ix_report_facts_converted", report_facts.c.converted)
 # Coverage of a year, answered from the index alone (no wide row is read).
 Index("ix_report_facts_coverage", report_facts.c.year, report_facts.c.region_code, report_facts.c.kind,
       report_facts.c.timeliness, report_facts.c.status, report_facts.c.agency_id)
+# The coverage chart's reports per year and timeliness, counted in index order (0009).
+Index("ix_report_facts_year_timeliness", report_facts.c.year, report_facts.c.timeliness)
 # The SQL page's saved queries (nianbao.web.saved) read by year from these indexes alone (0009).
 Index("ix_report_facts_applications", report_facts.c.year, report_facts.c.province_code,
       report_facts.c.province_name, report_facts.c.t3_new_total)
