@@ -2,10 +2,12 @@
 
 A synthetic warehouse of N reports (default 100,000 ≈ 20 M cells; N/8 agencies over 8 years,
 spread over every county code of the shipped region list) is written straight into the
-tables (not through the loader: that is bench_load's business) once, and kept as a cache:
-var/bench/web-cache/warehouse-N.db and the PostgreSQL database bench_web_N. A later
-run reuses a cache that is complete. Each page and API call is then requested (in-process,
-through the ASGI app) REPEATS times after a warm-up; the figure is its p95 in ms.
+tables (not through the loader: that is bench_load's business), with one source per prefecture,
+its crawl runs and open alerts (`add_operations`), once, and kept as a cache:
+var/bench/web-cache/warehouse-N.db and the PostgreSQL database bench_web_N. A later run
+reuses a cache that is complete (brought to the latest migration). Each page and API call is
+then requested (in-process, through the ASGI app) REPEATS times after a warm-up; the figure is
+its p95 in ms.
 Environment: NIANBAO_BENCH_WEB_REPORTS, NIANBAO_BENCH_WEB_BACKENDS (sqlite,postgres),
 NIANBAO_TEST_PG_ADMIN (admin URL).
 """

@@ -2,11 +2,11 @@
 
 The SQL page's saved queries (applications by province and year, the share of 行政复议
 corrected) aggregate report_facts by year: these covering indexes answer them without reading
-the wide rows (on PostgreSQL an index-only scan: 450 ms → 25 ms over 100,000 reports). The
-coverage chart counts reports per year and timeliness in the order of an index (on SQLite
-120 ms → 10 ms, no temporary B-tree for the GROUP BY). A source's page lists its agencies by
-agencies.source_id. (0003 creates report_facts from the current model, which already carries
-the report_facts indexes: they are created here only if absent.)
+the wide rows (on PostgreSQL an index-only scan). The coverage chart counts reports per year
+and timeliness in the order of an index (on SQLite no temporary B-tree for the GROUP BY). A
+source's page lists its agencies by agencies.source_id. (0003 creates report_facts from the
+current model, which already carries the report_facts indexes: they are created here only if
+absent.)
 
 Revision ID: 0009_web_indexes
 Revises: 0008_alert_delivery
