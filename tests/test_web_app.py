@@ -224,6 +224,41 @@ def test_dictionary_ops_and_language(client: TestClient) -> None:
     assert client.get("/static/vendor/echarts.min.js").status_code == 200
 
 
+def test_open_alerts_are_counted_in_full_and_listed_a_page_at_a_time(filled: dict, warehouse_engine, client,
+                                                                     monkeypatch) -> None:
+    """Counts by kind and by source cover every open alert; the list stops at ALERTS_SHOWN; a source's
+    page has its agencies' alerts and the agency-less ones that name it."""
+    import datetime as dt
+
+    from sqlalchemy import insert, update
+
+    from nianbao.web import data
+    from warehouse.models import Agency, Alert, Source
+
+    opened = dt.datetime(2025, 5, 2, tzinfo=dt.UTC)
+    with warehouse_engine.begin() as conn:
+        conn.execute(insert(Source), [{"id": "huaian", "name": "淮安市政府信息公开平台"}])
+        conn.execute(update(Agency).where(Agency.id.in_([filled["county"], filled["bureau"]]))
+                     .values(source_id="huaian"))
+        conn.execute(insert(Alert), [
+            {"kind": "late", "cause_key": f"late:{agency}:2024", "agency_id": agency, "year": 2024,
+             "severity": "warning", "message": "逾期", "details": None, "opened_at": opened}
+            for agency in (filled["county"], filled["bureau"], filled["silent"])] + [
+            {"kind": "site_broken", "cause_key": "site_broken:huaian", "agency_id": None, "year": None,
+             "severity": "error", "message": "无法访问",
+             "details": {"source_id": "huaian"}, "opened_at": opened}])
+    monkeypatch.setattr(data, "ALERTS_SHOWN", 2)
+    found = client.get("/api/ops/alerts").json()
+    assert found["total"] == 4 and len(found["open"]) == 2
+    assert found["by_kind"] == {"late": 3, "site_broken": 1}
+    assert found["by_source"] == {"huaian": 3, "—": 1}
+    assert "alerts-cut" in client.get("/ops").text
+    source = client.get("/api/ops/sources/huaian").json()
+    assert sorted(a["cause_key"] for a in source["alerts"]) == sorted(
+        [f"late:{filled['bureau']}:2024", f"late:{filled['county']}:2024", "site_broken:huaian"])
+    assert source["healthy"] is False
+
+
 def test_a_cell_with_page_and_bbox_is_boxed_on_its_page(filled: dict, warehouse_engine, tmp_path) -> None:
     """A cell whose source is a box in PDF points is drawn on its page's image; an OCR'd cell's box
     in pixels is scaled from the reader's resolution; a cell without a box shows page 1 unmarked."""

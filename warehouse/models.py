@@ -196,7 +196,7 @@ class Agency(Base):
     expected: Mapped[bool] = mapped_column(Boolean, default=True)
     first_year: Mapped[int | None] = mapped_column(Integer)
     last_year: Mapped[int | None] = mapped_column(Integer)
-    source_id: Mapped[str | None] = mapped_column(ForeignKey("sources.id"))
+    source_id: Mapped[str | None] = mapped_column(ForeignKey("sources.id"), index=True)  # its source page (0009)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

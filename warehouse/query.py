@@ -108,14 +108,19 @@ def run_on(conn: Connection, sql: str, *, params: dict[str, Any] | None = None, 
     statement = single_statement(sql)
     try:
         with _time_limit(conn, timeout):
-            result = conn.execute(text(statement), params or {})
+            # On PostgreSQL a server-side cursor: only the rows kept cross the wire, and the
+            # planner favours plans that yield the first rows soon (an index read in order).
+            streamed = {"stream_results": True} if limit is not None and conn.dialect.name == "postgresql" else {}
+            result = conn.execute(text(statement), params or {}, execution_options=streamed)
             if not result.returns_rows:
                 return QueryResult([], [])
             rows = result.fetchmany(limit + 1) if limit is not None else result.fetchall()
+            columns = list(result.keys())
+            result.close()
     except SQLAlchemyError as exc:
         raise WarehouseError(_timeout_message(exc, timeout)) from exc
     truncated = limit is not None and len(rows) > limit
-    return QueryResult(list(result.keys()), [tuple(row) for row in rows[:limit]], truncated)
+    return QueryResult(columns, [tuple(row) for row in rows[:limit]], truncated)
 
 
 @contextmanager

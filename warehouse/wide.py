@@ -114,6 +114,13 @@ Index("ix_report_facts_converted", report_facts.c.converted)
 # Coverage of a year, answered from the index alone (no wide row is read).
 Index("ix_report_facts_coverage", report_facts.c.year, report_facts.c.region_code, report_facts.c.kind,
       report_facts.c.timeliness, report_facts.c.status, report_facts.c.agency_id)
+# The coverage chart's reports per year and timeliness, counted in index order (0009).
+Index("ix_report_facts_year_timeliness", report_facts.c.year, report_facts.c.timeliness)
+# The SQL page's saved queries (nianbao.web.saved) read by year from these indexes alone (0009).
+Index("ix_report_facts_applications", report_facts.c.year, report_facts.c.province_code,
+      report_facts.c.province_name, report_facts.c.t3_new_total)
+Index("ix_report_facts_review_outcomes", report_facts.c.year, report_facts.c.t4_review_corrected,
+      report_facts.c.t4_review_total, report_facts.c.t4_review_pending)
 
 _KEY_COLUMNS = {entry.key: column_name(entry.key) for entry in entries()}
 _WHOLE_KEYS = frozenset(entry.key for entry in entries() if entry.kind in _WHOLE_KINDS)
@@ -175,14 +182,14 @@ def _add_cells(conn: Connection, facts: dict[int, dict[str, Any]]) -> None:
         column = _KEY_COLUMNS.get(key)
         if column is None:
             continue  # a free label of a 2014-format report: long form only
-        facts[report_id][column] = _fact_value(key, value)
+        facts[report_id][column] = fact_value(key, value)
         if was_converted(key, raw):
             converted[report_id].append(key)
     for report_id, keys in converted.items():
         facts[report_id]["converted"] = " ".join(sorted(keys))
 
 
-def _fact_value(key: str, value: Decimal | None) -> int | Decimal | None:
+def fact_value(key: str, value: Decimal | None) -> int | Decimal | None:
     """A count column holds an int (a fractional count, which DOM flags, is kept out of it)."""
     if value is None or key not in _WHOLE_KEYS:
         return value

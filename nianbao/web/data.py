@@ -358,27 +358,52 @@ def dictionary(conn: Connection) -> list[dict[str, Any]]:
 
 
 # ---------------------------------------------------------------- operations
-def alerts(conn: Connection, today: dt.date | None = None) -> dict[str, Any]:
+ALERTS_SHOWN = 200
+
+
+def _open_alerts(conn: Connection, today: dt.date, where: str = "1 = 1", params: dict[str, Any] | None = None, *,
+                 limit: int | None) -> list[dict[str, Any]]:
+    """Open alerts (by kind, newest first), each with its source: the agency's, or the one its details name."""
     from nianbao.alerts.messages import shown_text
 
-    today = today or today_in_china()
-    rows = _rows(conn, """SELECT al.id, al.kind, al.cause_key, al.severity, al.year, al.message, al.opened_at,
+    cut = f" LIMIT {int(limit)}" if limit is not None else ""
+    rows = _rows(conn, f"""SELECT al.id, al.kind, al.cause_key, al.severity, al.year, al.message, al.opened_at,
             al.details, a.name AS agency, a.id AS agency_id, a.source_id
         FROM alerts al LEFT JOIN agencies a ON a.id = al.agency_id
-        WHERE al.resolved_at IS NULL ORDER BY al.kind, al.opened_at DESC LIMIT 1000""")
-    by_kind: dict[str, int] = defaultdict(int)
-    by_source: dict[str, int] = defaultdict(int)
+        WHERE al.resolved_at IS NULL AND {where} ORDER BY al.kind, al.opened_at DESC, al.id DESC{cut}""", params)
     for row in rows:
-        details = row.pop("details")
-        if isinstance(details, str):
-            import json
-
-            details = json.loads(details)
+        details = _json(row.pop("details"))
         row["source_id"] = row["source_id"] or (details or {}).get("source_id")
         row["message"] = shown_text(row["kind"], row["message"], details, today)   # a delay counted to today
-        by_kind[row["kind"]] += 1
-        by_source[row["source_id"] or "—"] += 1
-    return {"open": rows, "by_kind": dict(sorted(by_kind.items())), "by_source": dict(sorted(by_source.items()))}
+    return rows
+
+
+def _json(value: Any) -> Any:
+    """A JSON column as raw SQL gives it: SQLite returns its text."""
+    if isinstance(value, str):
+        import json
+
+        return json.loads(value)
+    return value
+
+
+def alerts(conn: Connection, today: dt.date | None = None) -> dict[str, Any]:
+    """Open alerts counted by kind and by source (all of them), and the first ALERTS_SHOWN listed."""
+    today = today or today_in_china()
+    by_kind = {kind: int(n) for kind, n in conn.execute(text(
+        "SELECT kind, COUNT(*) FROM alerts WHERE resolved_at IS NULL GROUP BY kind"))}
+    by_source: dict[str, int] = defaultdict(int)
+    for source_id, n in conn.execute(text(
+            "SELECT a.source_id, COUNT(*) FROM alerts al JOIN agencies a ON a.id = al.agency_id "
+            "WHERE al.resolved_at IS NULL AND a.source_id IS NOT NULL GROUP BY a.source_id")):
+        by_source[source_id] += int(n)
+    for (details,) in conn.execute(text(
+            "SELECT al.details FROM alerts al LEFT JOIN agencies a ON a.id = al.agency_id "
+            "WHERE al.resolved_at IS NULL AND a.source_id IS NULL")):
+        by_source[(_json(details) or {}).get("source_id") or "—"] += 1
+    shown = _open_alerts(conn, today, limit=ALERTS_SHOWN)
+    return {"open": shown, "total": sum(by_kind.values()), "by_kind": dict(sorted(by_kind.items())),
+            "by_source": dict(sorted(by_source.items()))}
 
 
 def last_runs(conn: Connection, limit: int = 20) -> list[dict[str, Any]]:
@@ -387,16 +412,11 @@ def last_runs(conn: Connection, limit: int = 20) -> list[dict[str, Any]]:
 
 
 def _run(row: dict[str, Any]) -> dict[str, Any]:
-    stats = row.pop("stats")
-    if isinstance(stats, str):
-        import json
-
-        stats = json.loads(stats)
-    row["stats"] = stats or {}
+    row["stats"] = _json(row.pop("stats")) or {}
     return row
 
 
-def source(conn: Connection, source_id: str) -> dict[str, Any] | None:
+def source(conn: Connection, source_id: str, today: dt.date | None = None) -> dict[str, Any] | None:
     rows = _rows(conn, "SELECT id, name, cms, base_url, region_code FROM sources WHERE id = :id", {"id": source_id})
     if not rows:
         return None
@@ -408,7 +428,9 @@ def source(conn: Connection, source_id: str) -> dict[str, Any] | None:
     found["documents"] = conn.scalar(text("SELECT COUNT(*) FROM documents WHERE source_id = :id"), {"id": source_id})
     found["last_checked"] = conn.scalar(text("SELECT MAX(last_checked_at) FROM documents WHERE source_id = :id"),
                                         {"id": source_id})
-    found["alerts"] = [a for a in alerts(conn)["open"] if a["source_id"] == source_id]
+    today = today or today_in_china()
+    found["alerts"] = _open_alerts(conn, today, "a.source_id = :id", {"id": source_id}, limit=None) + [
+        a for a in _open_alerts(conn, today, "a.source_id IS NULL", limit=None) if a["source_id"] == source_id]
     found["healthy"] = not any(a["kind"] == "site_broken" for a in found["alerts"])
     found["agencies"] = _rows(conn, "SELECT id, name FROM agencies WHERE source_id = :id", {"id": source_id})
     return found

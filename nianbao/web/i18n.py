@@ -89,6 +89,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "converted": ("元→万元转换", "Converted 元→万元"),
     "column": ("列名", "Column"),
     "open_alerts": ("未解除告警", "Open alerts"),
+    "alerts_cut": ("仅列出前 {n} 条（按类型，最新在前）。", "Only the first {n} are listed (by kind, newest first)."),
     "by_kind": ("按类型", "By kind"),
     "by_source": ("按来源", "By source"),
     "last_runs": ("最近抓取", "Last runs"),
