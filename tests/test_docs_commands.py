@@ -118,6 +118,8 @@ def clean_env(root: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NIANBAO_", "VIRTUAL_ENV", "PYTEST_"))}
     env["PATH"] = f"{root / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONPATH"] = str(root)
+    # the clone's own home (its demo warehouse), never the machine user's ~/.local/share/nianbao
+    env["NIANBAO_HOME"] = str(root / "var")
     return env
 
 

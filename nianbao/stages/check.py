@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from nianbao.alerts.model import AgencyExpectation, Alert, ReportFacts, SiteFacts, agency_key
 from nianbao.alerts.reconcile import reconcile
 from nianbao.alerts.rules import evaluate
-from nianbao.stages.context import StageContext, ensure_warehouse
+from nianbao.stages.context import StageContext, ensure_warehouse, read_crawl_index
 from nianbao.stages.crawl import sync_crawl_runs
 from report.agencies import latest_due_year, today_in_china
 
@@ -124,14 +124,8 @@ def gather_facts(session: Session, *, today: date, sources: Sequence[str] | None
 
 def unstored_listings(context: StageContext) -> list[tuple[str, int | None]]:
     """(source, listing year) of the documents the latest crawl of each source could not store."""
-    from crawler.index import DocumentIndex
-
-    index = DocumentIndex(context.crawl_index)
-    try:
-        return sorted({(f.source_id, f.year) for f in index.latest_failures("store_error") if f.source_id},
-                      key=lambda pair: (pair[0], pair[1] or 0))
-    finally:
-        index.close()
+    failures = read_crawl_index(context, lambda index: index.latest_failures("store_error"))
+    return sorted({(f.source_id, f.year) for f in failures if f.source_id}, key=lambda pair: (pair[0], pair[1] or 0))
 
 
 def _unstored_years(agencies: Sequence[Any], unstored: Sequence[tuple[str, int | None]],

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from nianbao.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from crawler.index import DocumentIndex
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -46,3 +53,19 @@ def ensure_warehouse(context: StageContext) -> None:
 
     with_retries(lambda: upgrade(context.warehouse_url))   # one transaction on PostgreSQL: run again whole
     _migrated.add(context.warehouse_url)
+
+
+def read_crawl_index(context: StageContext, read: Callable[[DocumentIndex], T]) -> T:
+    """`read` on the crawl index, run again whole after a dropped connection (on a cluster the
+    index lives in the shared PostgreSQL database)."""
+    from crawler.index import DocumentIndex
+    from warehouse.load import with_retries
+
+    def attempt() -> T:
+        index = DocumentIndex(context.crawl_index)
+        try:
+            return read(index)
+        finally:
+            index.close()
+
+    return with_retries(attempt)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from crawler.config import CrawlConfig
 from extract.lifetime import die_with_parent
 from nianbao.settings import child_environment
-from nianbao.stages.context import StageContext, ensure_warehouse
+from nianbao.stages.context import StageContext, ensure_warehouse, read_crawl_index
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -119,13 +119,8 @@ def sync_crawl_runs(context: StageContext) -> int:
     """Copy the crawl index's finished runs into the warehouse's crawl_runs — one row per source,
     each run once (by its run_id) — whoever ran the crawl (`nianbao crawl`, a harvest, a DAG task).
     Returns the number of rows added."""
-    from crawler.index import DocumentIndex
-
-    index = DocumentIndex(context.crawl_index)
-    try:
-        runs = [run for run in index.runs() if run.get("finished_at") and run.get("summary")]
-    finally:
-        index.close()
+    runs = [run for run in read_crawl_index(context, lambda index: index.runs())
+            if run.get("finished_at") and run.get("summary")]
     return _record_runs(context, runs) if runs else 0
 
 

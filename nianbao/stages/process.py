@@ -21,7 +21,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from extract.findings import Findings, ids_with_outcome
-from nianbao.stages.context import StageContext, ensure_warehouse
+from nianbao.stages.context import StageContext, ensure_warehouse, read_crawl_index
 from report.document import DocumentVersion
 from report.record import ReportRecord
 
@@ -79,18 +79,12 @@ def extractor_version() -> str:
 def pending_documents(context: StageContext, sources: Sequence[str] | None = None,
                       years: Sequence[int] | None = None) -> list[DocumentVersion]:
     """Crawl-index versions (of these sources and listing years) not yet processed by this extractor."""
-    from crawler.index import DocumentIndex
-
     ensure_warehouse(context)
     done = _processed_versions(context)
     wanted_years = set(years or ())
-    index = DocumentIndex(context.crawl_index)
-    try:
-        return [v for v in index.iter_versions(sources=sources)
-                if not (wanted_years and v.year is not None and v.year not in wanted_years)
-                and (v.url, v.sha256) not in done]
-    finally:
-        index.close()
+    return read_crawl_index(context, lambda index: [
+        v for v in index.iter_versions(sources=sources)
+        if not (wanted_years and v.year is not None and v.year not in wanted_years) and (v.url, v.sha256) not in done])
 
 
 def _processed_versions(context: StageContext) -> set[tuple[str, str]]:
