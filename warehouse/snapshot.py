@@ -37,9 +37,11 @@ NATURAL_KEYS = {
     "report_sections": "SELECT d.sha256, s.section, s.text FROM report_sections s "
                        "JOIN reports r ON r.id = s.report_id JOIN documents d ON d.id = r.document_id",
     "report_facts": "SELECT count(*) FROM report_facts",
-    "alerts": "SELECT al.kind, al.cause_key, al.severity, al.message, a.slug, al.year, al.resolved_at IS NULL "
+    # not the cause key: it names the agency by its row id (two agencies may share a name)
+    "alerts": "SELECT al.kind, a.slug, al.year, al.severity, al.message, al.resolved_at IS NULL "
               "FROM alerts al LEFT JOIN agencies a ON a.id = al.agency_id",
-    "open_alerts": "SELECT kind, cause_key, severity, message FROM alerts WHERE resolved_at IS NULL",
+    "open_alerts": "SELECT al.kind, a.slug, al.year, al.severity, al.message FROM alerts al "
+                   "LEFT JOIN agencies a ON a.id = al.agency_id WHERE al.resolved_at IS NULL",
 }
 
 
