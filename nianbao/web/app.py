@@ -53,6 +53,16 @@ def connection(request: Request) -> Iterator[Connection]:
 Conn = Annotated[Connection, Depends(connection)]
 
 
+def where_printed(found: dict[str, Any], page_number: int | None) -> tuple[str, int | None]:
+    """The raw-store sha256 of the file a page was printed in, and the page within it: a
+    multipart document's page N is its part N, a file of its own."""
+    parts = found.get("parts") or []
+    if not parts:
+        return found["sha256"], page_number
+    index = min(max((page_number or 1) - 1, 0), len(parts) - 1)
+    return parts[index]["sha256"], 1
+
+
 def create_app(url: str, raw_store: str, *, today: dt.date | None = None) -> FastAPI:
     """The application over the warehouse at `url`; originals are read from `raw_store`.
 
@@ -160,15 +170,6 @@ def create_app(url: str, raw_store: str, *, today: dt.date | None = None) -> Fas
         findings = [f for f in found["findings"] if key in (f["cells"] or [])]
         return page(request, "cell.html", report=found, key=key, cell=cell, findings=findings, box=box, grid=grid,
                     page_number=page_number, original=original, has_original=originals.get(original) is not None)
-
-    def where_printed(found: dict[str, Any], page_number: int | None) -> tuple[str, int | None]:
-        """The raw-store sha256 of the file a page was printed in, and the page within it: a
-        multipart document's page N is its part N, a file of its own."""
-        parts = found.get("parts") or []
-        if not parts:
-            return found["sha256"], page_number
-        index = min(max((page_number or 1) - 1, 0), len(parts) - 1)
-        return parts[index]["sha256"], 1
 
     @app.get("/api/reports/{report_id}", tags=["api"])
     def report_api(conn: Conn, report_id: int) -> Any:

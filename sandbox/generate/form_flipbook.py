@@ -13,9 +13,10 @@ import random
 import shutil
 from dataclasses import replace
 from pathlib import Path
+from typing import NamedTuple
 
 from report.record import ReportRecord
-from sandbox.agencies import Publication, agency, publications, seed_for
+from sandbox.agencies import Agency, Publication, agency, publications, seed_for
 from sandbox.corpus import Truth
 from sandbox.generate.html_grid import split_rows, table_three
 from sandbox.generate.html_pages import Page, encode_page
@@ -64,16 +65,32 @@ def _index(title: str, count: int) -> str:
             f'<ul class="pages">{items}</ul></div>')
 
 
-def build_flipbook(publication: Publication, out_dir: Path) -> Truth:
+class PagedReport(NamedTuple):
+    """A publication printed over several pages, before each form gives them its pager."""
+
+    who: Agency
+    style: HtmlStyle
+    record: ReportRecord
+    title: str
+    folder: Path
+    bodies: list[str]
+
+
+def paged_report(publication: Publication, out_dir: Path, seed_prefix: str) -> PagedReport:
+    """The report's pages (the style drawn from `seed_prefix` and the publication), and an empty folder for them."""
     who = agency(publication.slug)
-    style = replace(pick_style(random.Random(f"flipbook:{seed_for(publication.slug, publication.year)}")),
+    style = replace(pick_style(random.Random(f"{seed_prefix}:{seed_for(publication.slug, publication.year)}")),
                     t2_blocks=False, t3_split_at=None, t3_header="full")
     record = printed_record(publication)
-    title = record.title or ""
     folder = out_dir / publication.name
     shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir()
-    bodies = report_pages(record, style, who.name, publication.published)
+    folder.mkdir(parents=True)
+    return PagedReport(who, style, record, record.title or "", folder,
+                       report_pages(record, style, who.name, publication.published))
+
+
+def build_flipbook(publication: Publication, out_dir: Path) -> Truth:
+    who, style, record, title, folder, bodies = paged_report(publication, out_dir, "flipbook")
     for number, body in enumerate(bodies, start=1):
         page = Page(who, f"{title}（第{number}页）", publication.published,
                     f"{_pager(number, len(bodies))}\n{body}\n{_pager(number, len(bodies))}")

@@ -18,15 +18,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
-from sandbox.agencies import Publication, agency, publications, seed_for
+from sandbox.agencies import Publication, publications
 from sandbox.corpus import Truth
-from sandbox.generate.form_flipbook import T3_CUT_ROW, report_pages
+from sandbox.generate.form_flipbook import T3_CUT_ROW, paged_report
 from sandbox.generate.html_pages import Page, encode_page
-from sandbox.generate.html_render import pick_style
-from sandbox.generate.html_truth import MEDIA_TYPES, printed_record, report_truth, write_truth
+from sandbox.generate.html_truth import MEDIA_TYPES, report_truth, write_truth
 
 FORM = "paged-html"
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -87,17 +85,8 @@ def spelling_for(publication: Publication) -> str:
 
 def write_pages(publication: Publication, out_dir: Path, spelling: str) -> Truth:
     """The publication as a directory of article pages with `spelling`'s pager, and its truth."""
-    who = agency(publication.slug)
-    style = replace(pick_style(random.Random(f"paged:{seed_for(publication.slug, publication.year)}")),
-                    t2_blocks=False, t3_split_at=None, t3_header="full")
-    record = printed_record(publication)
-    title = record.title or ""
-    folder = out_dir / publication.name
-    folder.mkdir(parents=True, exist_ok=True)
-    for stale in folder.iterdir():
-        stale.unlink()
+    who, style, record, title, folder, bodies = paged_report(publication, out_dir, "paged")
     name_of, pager_of = SPELLINGS[spelling]
-    bodies = report_pages(record, style, who.name, publication.published)
     names = [name_of(number) for number in range(1, len(bodies) + 1)]
     for number, (name, body) in enumerate(zip(names, bodies, strict=True), start=1):
         page_title = title if number == 1 else f"{title}（{number}）"
