@@ -3,8 +3,8 @@
 Tables (`crawl_index_*`) in one SQL database, the warehouse's (SQLite by default, PostgreSQL in
 production), so that crawl tasks on any host see one index. The crawler owns these tables
 (SQLAlchemy Core, created here when missing); the warehouse's Alembic migrations leave them out.
-Written one committed transaction per document so a crawl killed at any point loses nothing and
-duplicates nothing: a row is unique per (url, sha256), every write is one `INSERT … ON CONFLICT`,
+Written in committed transactions (one per document, or one per group of documents the crawl
+stored together: `batch()`) so a crawl killed at any point loses nothing and duplicates nothing: a row is unique per (url, sha256), every write is one `INSERT … ON CONFLICT`,
 and the bytes are in the raw store before the row.
 
 The application layer reads it with:
@@ -168,6 +168,7 @@ class DocumentIndex:
     def __init__(self, where: str | Path) -> None:
         self.url = database_url(where)
         self._engine = _engine(self.url)
+        self._batch: Connection | None = None
         _create_tables(self._engine)
 
     @staticmethod
@@ -189,8 +190,22 @@ class DocumentIndex:
 
     @contextmanager
     def _tx(self) -> Iterator[Connection]:
+        if self._batch is not None:     # inside `batch()`: its transaction
+            yield self._batch
+            return
         with self._engine.begin() as conn:
             yield conn
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Every write inside it in one transaction, committed at its end, all or nothing (a group
+        commit, for a writer with many small rows; one thread's, as the index is not shared)."""
+        with self._engine.begin() as conn:
+            self._batch = conn
+            try:
+                yield
+            finally:
+                self._batch = None
 
     def _rows(self, statement: Any, **parameters: Any) -> list[dict[str, Any]]:
         with self._engine.connect() as conn:

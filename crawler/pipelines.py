@@ -3,8 +3,11 @@
 Storage is slow I/O (a local disk, or an object store behind `s3://…`): it runs on one worker
 thread, never on the reactor's. One thread keeps the items in the order the spider yielded
 them (an article's own document is committed before its page row, which a resumed crawl
-relies on). Each document is committed on its own: bytes first, then the row, so a crawl killed at
-any point loses and duplicates nothing. Bytes the store cannot keep (a full disk, a refused PUT)
+relies on). The items that queue up while the thread is busy are stored together, in one
+transaction (a group commit: a transaction per item was most of the pipeline's CPU): every item's
+bytes first, then the rows, so a crawl killed at any point loses and duplicates nothing — a row not
+committed is a URL the next crawl fetches again, its bytes already in the store. A group whose
+transaction fails is stored again item by item, so one item's error stays that item's. Bytes the store cannot keep (a full disk, a refused PUT)
 become a `store_error` failure of the run, never a silent gap: the item goes on as that failure.
 """
 
@@ -14,7 +17,9 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThreadPool
+from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
 from crawler.index import DocumentIndex
@@ -37,6 +42,8 @@ class RawStorePipeline:
         self.index: DocumentIndex | None = None
         self.store: RawStore | None = None
         self.known: KnownUrls | None = None     # the spider's: told of every URL a row is written for
+        self.queued: list[tuple[Any, Deferred]] = []   # items waiting for the worker thread
+        self.storing = False                    # a group is on the worker thread
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RawStorePipeline:
@@ -65,7 +72,7 @@ class RawStorePipeline:
     async def process_item(self, item: Any) -> Any:
         if self.pool is None or not isinstance(item, _STORED):
             return item
-        outcome = await self._in_thread(self._keep, item)
+        outcome = await maybe_deferred_to_future(self._queue(item))
         if isinstance(outcome, Failed):
             return outcome
         if isinstance(item, Document):
@@ -74,6 +81,34 @@ class RawStorePipeline:
             for name, value in ((outcome, 1), ("documents", 1), ("document_bytes", item.transferred)):
                 stats.inc_value(count_key(item.source_id, name), value)
         return item
+
+    def _queue(self, item: Any) -> Deferred:
+        """The item's outcome, once the group it joins is stored."""
+        stored: Deferred = Deferred()
+        self.queued.append((item, stored))
+        if not self.storing:
+            self._store_queued()
+        return stored
+
+    def _store_queued(self) -> None:
+        from twisted.internet import reactor
+
+        assert self.pool is not None
+        group, self.queued, self.storing = self.queued, [], True
+        done = deferToThreadPool(reactor, self.pool, self._keep_group, [item for item, _ in group])
+        done.addBoth(self._stored, [stored for _, stored in group])
+
+    def _stored(self, outcomes: Any, waiting: list[Deferred]) -> None:
+        self.storing = False
+        if not isinstance(outcomes, list):          # the worker thread itself failed: every item's error
+            outcomes = [outcomes] * len(waiting)
+        for stored, outcome in zip(waiting, outcomes, strict=True):
+            if isinstance(outcome, BaseException | Failure):
+                stored.errback(outcome)
+            else:
+                stored.callback(outcome)
+        if self.queued:
+            self._store_queued()
 
     async def _in_thread(self, function: Any, *args: Any) -> Any:
         from twisted.internet import reactor
@@ -89,6 +124,26 @@ class RawStorePipeline:
     def _close(self) -> None:
         if self.index is not None:
             self.index.close()
+
+    def _keep_group(self, items: list[Any]) -> list[Any]:
+        """Each item's outcome (`_keep`'s, or the exception it raised), the group in one transaction
+        when it can be; the spider learns of the URLs once their rows are committed."""
+        assert self.index is not None
+        try:
+            with self.index.batch():
+                outcomes = [self._keep(item) for item in items]
+        except Exception:
+            outcomes = [self._keep_alone(item) for item in items]
+        for item, outcome in zip(items, outcomes, strict=True):
+            if not isinstance(outcome, BaseException | Failed):    # Failed: its bytes could not be kept
+                self._known(item)
+        return outcomes
+
+    def _keep_alone(self, item: Any) -> Any:
+        try:
+            return self._keep(item)
+        except Exception as exc:   # noqa: BLE001 - handed to the item's own Deferred: Scrapy logs it
+            return exc
 
     def _keep(self, item: Any) -> str | Failed | None:
         """Store one item; for a document, whether its bytes are new, changed or unchanged; the
@@ -107,12 +162,9 @@ class RawStorePipeline:
         assert self.index is not None and self.store is not None
         match item:
             case Document():
-                outcome = self._document(item)
-                self._known(item.url)
-                return outcome
+                return self._document(item)
             case ArticlePage():
                 self.index.record_page(item.url, item.source_id, item.etag, item.last_modified, item.children)
-                self._known(item.url)
             case NotModified():
                 self._not_modified(item)
             case Failed():
@@ -120,7 +172,6 @@ class RawStorePipeline:
                     item.sha256 = self.store.put(item.body) if item.body else None
                     self.index.quarantine(item.url, item.source_id or "", item.kind, item.detail, item.sha256,
                                           item.etag, item.last_modified)
-                    self._known(item.url)
                 self.index.record_failure(self.run_id, item.source_id, item.url, item.kind, item.detail, item.sha256)
         return None
 
@@ -128,9 +179,10 @@ class RawStorePipeline:
         """Whether the index may hold a quarantine row of `url` (not when it holds no row of it at all)."""
         return self.known is None or url in self.known.urls
 
-    def _known(self, url: str) -> None:
-        if self.known is not None:
-            self.known.add(url)
+    def _known(self, item: Any) -> None:
+        """Tell the spider the index now holds a row of the item's URL (when it wrote one)."""
+        if self.known is not None and isinstance(item, Document | ArticlePage | Quarantined):
+            self.known.add(item.url)
 
     def _document(self, item: Document) -> str:
         """Bytes first, then the row; a multipart document's every page, then its one row."""

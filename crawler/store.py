@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import uuid
 
 import fsspec
@@ -24,6 +25,7 @@ class RawStore:
         self.url = str(url)
         self.fs, self.root = fsspec.core.url_to_fs(self.url)
         self._local = "file" in _protocols(self.fs)
+        self._folders: set[str] = set()      # local folders known to exist: one mkdir each per store
         if self._local:
             self.fs.makedirs(self.root, exist_ok=True)
 
@@ -49,21 +51,28 @@ class RawStore:
         return sha256
 
     def _put_local(self, path: str, data: bytes) -> None:
-        self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+        # plain os calls: the crawl stores every document on one thread, and fsspec's local layer
+        # costs more CPU than the write itself
+        folder = path.rsplit("/", 1)[0]
+        if folder not in self._folders:
+            os.makedirs(folder, exist_ok=True)
+            self._folders.add(folder)
         temporary = f"{path}.{uuid.uuid4().hex}.part"
         try:
-            self.fs.pipe_file(temporary, data)
-            self.fs.mv(temporary, path)
+            with open(temporary, "wb") as file:
+                file.write(data)
+            os.replace(temporary, path)
         except OSError:
             with contextlib.suppress(OSError):
-                self.fs.rm_file(temporary)
+                os.unlink(temporary)
             raise
 
     def get(self, sha256: str) -> bytes:
         return self.fs.cat_file(self._path(sha256))
 
     def exists(self, sha256: str) -> bool:
-        return bool(self.fs.exists(self._path(sha256)))
+        path = self._path(sha256)
+        return os.path.exists(path) if self._local else bool(self.fs.exists(path))
 
     def location(self, sha256: str) -> str:
         """A URL (or local path) of the stored bytes, for readers that want a file."""

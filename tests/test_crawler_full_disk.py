@@ -6,7 +6,7 @@ real small tmpfs (where the tests run as root and may mount)."""
 
 from __future__ import annotations
 
-import errno
+import builtins
 import os
 import sqlite3
 import subprocess
@@ -17,43 +17,24 @@ import pytest
 from typer.testing import CliRunner
 
 from crawler.store import RawStore, StoreError
+from tests.fixtures.full_disk import full_open
 from tests.fixtures.required import unavailable
 
 ROOT = Path(__file__).resolve().parents[1]
 ROOM = 250_000          # bytes left on the "disk": about two of hongze's seven documents
 # Loaded into every Python child (the crawl) through PYTHONPATH: writes under FULL_DISK_UNDER fail with
-# ENOSPC once ROOM bytes are used, after writing what fits, as a nearly full filesystem does.
+# ENOSPC once FULL_DISK_ROOM bytes are used (tests.fixtures.full_disk).
 SITECUSTOMIZE = """
-import errno, os
-under = os.environ.get("FULL_DISK_UNDER")
-if under:
-    from fsspec.implementations.local import LocalFileSystem
-    room = [int(os.environ["FULL_DISK_ROOM"])]
-    written = LocalFileSystem.pipe_file
-
-    def pipe_file(self, path, value, *args, **kwargs):
-        if not str(path).startswith(under) or len(value) <= room[0]:
-            room[0] -= len(value) if str(path).startswith(under) else 0
-            return written(self, path, value, *args, **kwargs)
-        written(self, path, value[:room[0]], *args, **kwargs)
-        room[0] = 0
-        raise OSError(errno.ENOSPC, "No space left on device", str(path))
-
-    LocalFileSystem.pipe_file = pipe_file
+import builtins, os
+if os.environ.get("FULL_DISK_UNDER"):
+    from tests.fixtures.full_disk import full_open
+    builtins.open = full_open(builtins.open, os.environ["FULL_DISK_UNDER"], int(os.environ["FULL_DISK_ROOM"]))
 """
 
 
 def test_a_failed_write_leaves_no_temporary_and_says_so(tmp_path: Path, monkeypatch) -> None:
-    from fsspec.implementations.local import LocalFileSystem
-
-    written = LocalFileSystem.pipe_file
-
-    def full(self, path, value, *args, **kwargs):  # type: ignore[no-untyped-def]
-        written(self, path, value[:3], *args, **kwargs)
-        raise OSError(errno.ENOSPC, "No space left on device", str(path))
-
     store = RawStore(str(tmp_path / "raw"))
-    monkeypatch.setattr(LocalFileSystem, "pipe_file", full)
+    monkeypatch.setattr(builtins, "open", full_open(builtins.open, str(tmp_path / "raw"), 3))
     for body in (b"%PDF-1.7 first", b"%PDF-1.7 second", b"<html>third</html>"):
         with pytest.raises(StoreError, match="No space left on device"):
             store.put(body)
@@ -67,7 +48,7 @@ def full_raw_store(request, tmp_path: Path, monkeypatch) -> Iterator[Path]:
     if request.param == "injected":
         (tmp_path / "inject").mkdir()
         (tmp_path / "inject" / "sitecustomize.py").write_text(SITECUSTOMIZE, encoding="utf-8")
-        monkeypatch.setenv("PYTHONPATH", str(tmp_path / "inject"))
+        monkeypatch.setenv("PYTHONPATH", os.pathsep.join((str(tmp_path / "inject"), str(ROOT))))
         monkeypatch.setenv("FULL_DISK_UNDER", str(raw))
         monkeypatch.setenv("FULL_DISK_ROOM", str(ROOM))
         yield raw

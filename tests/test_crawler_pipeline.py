@@ -1,5 +1,5 @@
 """The spider's collaborators on their own: the raw-store pipeline (storage on its worker thread,
-in the order the spider yielded), the challenge middleware and the run summary's schema."""
+in the order the spider yielded, the items that queued meanwhile in one transaction), the challenge middleware and the run summary's schema."""
 
 from __future__ import annotations
 
@@ -39,9 +39,19 @@ def recorded_put(self, body):
 
 def recorded_record(self, **fields):
     threads.append(("record", threading.current_thread().name))
+    if fields["url"].endswith("poisoned.pdf"):
+        raise RuntimeError("a row the database refuses")
     return record(self, **fields)
 
+groups = []
+keep_group = RawStorePipeline._keep_group
+
+def recorded_group(self, items):
+    groups.append([item.url for item in items])
+    return keep_group(self, items)
+
 RawStore.put, DocumentIndex.record = recorded_put, recorded_record
+RawStorePipeline._keep_group = recorded_group
 
 class Stats(dict):
     def inc_value(self, key, count=1):
@@ -61,9 +71,17 @@ async def run():
     held = Quarantined("s1", "http://x.gov.cn/c.pdf", "challenge", "a WAF page", body=b"<html>waf</html>")
     done = await defer.gatherResults([defer.Deferred.fromCoroutine(pipeline.process_item(item))
                                       for item in (report, article, page, held, Failed(None, "http://y/", "dns", "no"))])
+    first_groups = list(groups)
+    # a group whose transaction fails is stored again item by item: the poisoned row fails alone
+    later = [Document("s1", "某机关", f"http://x.gov.cn/{name}.pdf", f"%PDF-1.7 {name}".encode(), "pdf",
+                      Listed("报告", 2024)) for name in ("d1", "d2", "poisoned", "d3")]
+    outcomes = await defer.DeferredList([defer.Deferred.fromCoroutine(pipeline.process_item(item)) for item in later],
+                                        consumeErrors=True)
     await pipeline.close_spider()
     index = DocumentIndex(f"{data}/warehouse.db")
     print(json.dumps({"threads": threads, "main": threading.current_thread().name, "stats": Crawler.stats,
+                      "groups": first_groups, "later_groups": groups[len(first_groups):],
+                      "later": [type(o).__name__ if ok else o.getErrorMessage() for ok, o in outcomes],
                       "returned": [type(item).__name__ for item in done], "held_sha256": held.sha256,
                       "documents": [v.url for v in index.versions()], "page": index.page("http://x.gov.cn/b.html"),
                       "failures": [(f.url, f.kind, f.sha256) for f in index.failures()]}))
@@ -89,18 +107,32 @@ def test_storage_runs_on_the_pipeline_thread_not_the_reactor_thread(pipeline_run
 
 def test_every_item_is_kept_and_passed_on(pipeline_run: dict) -> None:
     assert pipeline_run["returned"] == ["Document", "Document", "ArticlePage", "Quarantined", "Failed"]
-    assert pipeline_run["documents"] == ["http://x.gov.cn/a.pdf", "http://x.gov.cn/b.html"]
+    assert pipeline_run["documents"][:2] == ["http://x.gov.cn/a.pdf", "http://x.gov.cn/b.html"]
     assert pipeline_run["page"]["children"][0]["url"] == "http://x.gov.cn/c.pdf"
     assert pipeline_run["held_sha256"] and pipeline_run["failures"] == [
         ["http://x.gov.cn/c.pdf", "challenge", pipeline_run["held_sha256"]], ["http://y/", "dns", None]]
     stats = pipeline_run["stats"]
-    assert stats[count_key("s1", "new")] == 2 and stats[count_key("s1", "documents")] == 2
-    assert stats[count_key("s1", "document_bytes")] == len(b"%PDF-1.7 report") + len(b"<html>body</html>")
+    later = len(b"%PDF-1.7 d1") * 3                     # and the later group's three stored documents
+    assert stats[count_key("s1", "new")] == 2 + 3 and stats[count_key("s1", "documents")] == 2 + 3
+    assert stats[count_key("s1", "document_bytes")] == len(b"%PDF-1.7 report") + len(b"<html>body</html>") + later
 
 
 def test_items_are_stored_in_the_order_yielded(pipeline_run: dict) -> None:
     # bytes first, then the row, document after document
-    assert [step for step, _ in pipeline_run["threads"]] == ["put", "record", "put", "record", "put"]
+    assert [step for step, _ in pipeline_run["threads"][:5]] == ["put", "record", "put", "record", "put"]
+
+
+def test_items_that_queue_while_the_thread_is_busy_are_stored_as_one_group(pipeline_run: dict) -> None:
+    # the first item goes at once; the four yielded meanwhile wait for it, then share a transaction
+    assert pipeline_run["groups"] == [["http://x.gov.cn/a.pdf"], ["http://x.gov.cn/b.html", "http://x.gov.cn/b.html",
+                                                                  "http://x.gov.cn/c.pdf", "http://y/"]]
+
+
+def test_a_group_whose_transaction_fails_is_stored_item_by_item(pipeline_run: dict) -> None:
+    assert [len(group) for group in pipeline_run["later_groups"]] == [1, 3]
+    assert pipeline_run["later"] == ["Document", "Document", "a row the database refuses", "Document"]
+    assert [url.rsplit("/", 1)[1] for url in pipeline_run["documents"]] == ["a.pdf", "b.html", "d1.pdf", "d2.pdf",
+                                                                           "d3.pdf"]
 
 
 CHALLENGE = "<html><title>安全验证</title><script>document.cookie='__jsl_clearance_s=1'</script></html>".encode()
