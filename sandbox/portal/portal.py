@@ -36,7 +36,7 @@ class Portal:
         self.faults = FaultSet(config.faults)
         self.sites: dict[str, Site] = {spec.slug: Site(spec, family(spec.family)) for spec in config.site_specs()}
         self.held_back: dict[str, Document] = {}
-        self._log: list[LoggedRequest] = []
+        self._log: list[list[LoggedRequest]] = []   # one slot per request, in arrival order
         for document in self._documents():
             if document.name in config.hold_back:
                 self.held_back[document.name] = document
@@ -53,14 +53,23 @@ class Portal:
         return [item if isinstance(item, Document) else Document.from_entry(item) for item in entries]
 
     # ------------------------------------------------------------ request log
-    def log(self, method: str, path: str, status: int, sent: int, body: str = "") -> None:
+    def arrived(self) -> list[LoggedRequest]:
+        """A place in the log, in the order requests arrive, that `log` fills once it is answered (a
+        client may send its next request before the thread that answered the last one logs it)."""
+        slot: list[LoggedRequest] = []
         with self.lock:
-            self._log.append(LoggedRequest(method, path, status, sent, body))
+            self._log.append(slot)
+        return slot
+
+    def log(self, slot: list[LoggedRequest], method: str, path: str, status: int, sent: int, body: str = "") -> None:
+        with self.lock:
+            slot.append(LoggedRequest(method, path, status, sent, body))
 
     @property
     def requests(self) -> list[LoggedRequest]:
+        """The requests answered, in the order they arrived."""
         with self.lock:
-            return list(self._log)
+            return [slot[0] for slot in self._log if slot]
 
     def clear_requests(self) -> None:
         with self.lock:

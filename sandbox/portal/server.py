@@ -205,6 +205,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.status_sent = 0
         self.bytes_sent = 0  # per request: a keep-alive connection carries many
         body = b""
+        slot = None if self.path.startswith(CONTROL) else portal.arrived()
         try:
             body = self.read_body()
             if self.path.startswith(CONTROL):
@@ -223,8 +224,8 @@ class _Handler(BaseHTTPRequestHandler):
             if not self.status_sent:
                 self.send(Response(500, f"sandbox error: {error}".encode(), "text/plain; charset=utf-8"), method)
         finally:
-            if not self.path.startswith(CONTROL):
-                portal.log(method, self.path, self.status_sent, self.bytes_sent, body.decode("latin-1"))
+            if slot is not None:
+                portal.log(slot, method, self.path, self.status_sent, self.bytes_sent, body.decode("latin-1"))
 
     def conditional(self, response: Response, method: str) -> Response:
         """ETag and Last-Modified on every page and document; 304 when the client has it already."""
