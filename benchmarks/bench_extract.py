@@ -39,6 +39,14 @@ def _compare(got: dict, truth: dict) -> int:
     return sum(1 for key, value in truth.items() if key in got and got[key] == value)
 
 
+def partial() -> str | None:
+    """What the environment left out of this run (None: the whole benchmark ran)."""
+    kinds = os.environ.get("NIANBAO_BENCH_EXTRACT_KINDS", "")
+    parts = (["degraded scans only"] if os.environ.get("NIANBAO_BENCH_EXTRACT_ONLY") == "scans" else []) + (
+        [f"kinds {kinds}"] if kinds else [])
+    return ", ".join(parts) or None
+
+
 def run() -> list[dict]:
     kinds = tuple(k for k in os.environ.get("NIANBAO_BENCH_EXTRACT_KINDS", "").split(",") if k) or None
     if os.environ.get("NIANBAO_BENCH_EXTRACT_ONLY") == "scans":

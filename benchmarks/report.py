@@ -1,7 +1,8 @@
 """`python -m benchmarks report`: write the figures of var/bench/*.json into docs/benchmarks.md.
 
 The table between the markers is generated; the prose around it is kept, and so are the rows of
-a benchmark that has no result in var/bench/ (run elsewhere, earlier). docs/benchmarks.md is
+a benchmark that has no result in var/bench/ (run elsewhere, earlier), and the rows a partial run
+(a result with `partial`: what it left out) did not measure. docs/benchmarks.md is
 the one place the project's figures are quoted: the README and the other docs link to it.
 Usage: python -m benchmarks report [--bench-dir var/bench] [--doc docs/benchmarks.md]
 """
@@ -62,12 +63,26 @@ def render(results: list[dict], earlier: str = "") -> str:
             result["benchmark"], figure.get("name", ""), shown(figure.get("value")), figure.get("unit", ""),
             figure.get("target", ""), figure.get("note", ""))) + " |" for figure in result["figures"]]
         measured = f"{result['benchmark']} at {result.get('at', '?')} ({shown(result.get('seconds', '?'))} s)"
+        if result.get("partial") and result["benchmark"] in entries:
+            rows = _merged(entries[result["benchmark"]][0], rows)
+            measured += f", {result['partial']}"
         entries[result["benchmark"]] = (rows, measured)
     lines = [BEGIN, "", "| benchmark | figure | value | unit | target | note |", "|---|---|---|---|---|---|"]
     for name in sorted(entries):
         lines += entries[name][0]
     lines += ["", "Measured: " + "; ".join(entries[name][1] for name in sorted(entries)) + ".", "", END]
     return "\n".join(lines)
+
+
+def _merged(earlier: list[str], rows: list[str]) -> list[str]:
+    """A partial run's rows over a benchmark's earlier rows: a figure it measured replaces the earlier
+    row in place, a new figure is added at the end, the figures it did not measure stay."""
+    def figure(row: str) -> str:
+        return row[2:].split(" | ", 2)[1]
+
+    fresh = {figure(row): row for row in rows}
+    merged = [fresh.pop(figure(row), row) for row in earlier]
+    return merged + [row for row in rows if figure(row) in fresh]
 
 
 def _earlier_entries(document: str) -> dict[str, tuple[list[str], str]]:

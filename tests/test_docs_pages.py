@@ -75,6 +75,34 @@ def test_the_benchmark_report_keeps_the_rows_of_a_benchmark_not_run_again(tmp_pa
     assert "Measured: crawl at 2026-12-02T02:02:28 (170 s); load at 2026-12-01T22:00:00 (3.5 s)." in written
 
 
+def test_a_partial_run_replaces_only_the_figures_it_measured(tmp_path: Path) -> None:
+    (tmp_path / "extract.json").write_text(json.dumps(
+        {"benchmark": "extract", "seconds": 9, "at": "2026-12-02T12:00:00", "partial": "kinds fax",
+         "figures": [{"name": "degraded fax: cells right", "value": 0.999, "unit": "fraction"},
+                     {"name": "degraded fax: new figure", "value": 2, "unit": ""}]}), encoding="utf-8")
+    page = f"# Benchmarks\n\n{BEGIN}\n\n| benchmark | figure | value | unit | target | note |\n|---|---|---|---|---|---|\n" \
+           f"| extract | degraded speckle: cells right | 0.995 | fraction |  |  |\n" \
+           f"| extract | degraded fax: cells right | 0.922 | fraction |  |  |\n\n" \
+           f"Measured: extract at 2026-12-01T00:00:00 (497 s).\n\n{END}\n"
+    written = replace_block(page, render(load_results(tmp_path), page))
+    rows = [line for line in written.splitlines() if line.startswith("| extract")]
+    assert rows == ["| extract | degraded speckle: cells right | 0.995 | fraction |  |  |",
+                    "| extract | degraded fax: cells right | 0.999 | fraction |  |  |",
+                    "| extract | degraded fax: new figure | 2 |  |  |  |"]
+    assert "extract at 2026-12-02T12:00:00 (9 s), kinds fax" in written
+
+
+def test_the_extract_benchmark_says_what_its_environment_left_out(monkeypatch) -> None:
+    from benchmarks import bench_extract
+
+    monkeypatch.delenv("NIANBAO_BENCH_EXTRACT_ONLY", raising=False)
+    monkeypatch.delenv("NIANBAO_BENCH_EXTRACT_KINDS", raising=False)
+    assert bench_extract.partial() is None
+    monkeypatch.setenv("NIANBAO_BENCH_EXTRACT_ONLY", "scans")
+    monkeypatch.setenv("NIANBAO_BENCH_EXTRACT_KINDS", "fax")
+    assert bench_extract.partial() == "degraded scans only, kinds fax"
+
+
 def test_the_benchmark_report_refuses_missing_results_and_markers(tmp_path: Path) -> None:
     with pytest.raises(ReportError, match="make bench"):
         load_results(tmp_path)
