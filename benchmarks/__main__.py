@@ -39,15 +39,17 @@ def main(argv: list[str]) -> int:
         if wanted and short not in wanted:
             continue
         started = time.perf_counter()
+        partial = None   # what a run restricted by its environment left out: the report keeps those figures
         try:
-            figures = importlib.import_module(f"benchmarks.{name}").run()
+            module = importlib.import_module(f"benchmarks.{name}")
+            partial = getattr(module, "partial", lambda: None)()
+            figures = module.run()
         except Exception as exc:  # a broken benchmark is reported, the others still run
             failed = True
             figures = [{"name": "error", "value": repr(exc), "unit": ""}]
         payload = {"benchmark": short, "seconds": round(time.perf_counter() - started, 2),
                    "at": time.strftime("%Y-%m-%dT%H:%M:%S"), "figures": figures}
-        partial = getattr(importlib.import_module(f"benchmarks.{name}"), "partial", lambda: None)()
-        if partial:   # a run restricted by its environment: the report keeps the figures it left out
+        if partial:
             payload["partial"] = partial
         (OUT / f"{short}.json").write_text(json.dumps(payload, ensure_ascii=False, indent=2))
         for figure in figures:

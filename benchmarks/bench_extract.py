@@ -39,17 +39,22 @@ def _compare(got: dict, truth: dict) -> int:
     return sum(1 for key, value in truth.items() if key in got and got[key] == value)
 
 
+def _restriction() -> tuple[bool, tuple[str, ...] | None]:
+    """From the environment: whether only the degraded scans run, and the kinds they are limited to."""
+    kinds = tuple(k for k in os.environ.get("NIANBAO_BENCH_EXTRACT_KINDS", "").split(",") if k) or None
+    return os.environ.get("NIANBAO_BENCH_EXTRACT_ONLY") == "scans", kinds
+
+
 def partial() -> str | None:
     """What the environment left out of this run (None: the whole benchmark ran)."""
-    kinds = os.environ.get("NIANBAO_BENCH_EXTRACT_KINDS", "")
-    parts = (["degraded scans only"] if os.environ.get("NIANBAO_BENCH_EXTRACT_ONLY") == "scans" else []) + (
-        [f"kinds {kinds}"] if kinds else [])
+    scans_only, kinds = _restriction()
+    parts = (["degraded scans only"] if scans_only else []) + ([f"kinds {','.join(kinds)}"] if kinds else [])
     return ", ".join(parts) or None
 
 
 def run() -> list[dict]:
-    kinds = tuple(k for k in os.environ.get("NIANBAO_BENCH_EXTRACT_KINDS", "").split(",") if k) or None
-    if os.environ.get("NIANBAO_BENCH_EXTRACT_ONLY") == "scans":
+    scans_only, kinds = _restriction()
+    if scans_only:
         return degraded_figures(kinds)
     return _corpus_figures() + degraded_figures(kinds)
 

@@ -4,8 +4,9 @@ Tables (`crawl_index_*`) in one SQL database, the warehouse's (SQLite by default
 production), so that crawl tasks on any host see one index. The crawler owns these tables
 (SQLAlchemy Core, created here when missing); the warehouse's Alembic migrations leave them out.
 Written in committed transactions (one per document, or one per group of documents the crawl
-stored together: `batch()`) so a crawl killed at any point loses nothing and duplicates nothing: a row is unique per (url, sha256), every write is one `INSERT … ON CONFLICT`,
-and the bytes are in the raw store before the row.
+stored together: `batch()`) so a crawl killed at any point loses nothing and duplicates nothing:
+a row is unique per (url, sha256), every write is one `INSERT … ON CONFLICT`, and the bytes are in
+the raw store before the row.
 
 The application layer reads it with:
 

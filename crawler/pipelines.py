@@ -7,8 +7,9 @@ relies on). The items that queue up while the thread is busy are stored together
 transaction (a group commit: a transaction per item was most of the pipeline's CPU): every item's
 bytes first, then the rows, so a crawl killed at any point loses and duplicates nothing — a row not
 committed is a URL the next crawl fetches again, its bytes already in the store. A group whose
-transaction fails is stored again item by item, so one item's error stays that item's. Bytes the store cannot keep (a full disk, a refused PUT)
-become a `store_error` failure of the run, never a silent gap: the item goes on as that failure.
+transaction fails is stored again item by item, so one item's error stays that item's. Bytes the
+store cannot keep (a full disk, a refused PUT) become a `store_error` failure of the run, never a
+silent gap: the item goes on as that failure.
 """
 
 from __future__ import annotations
