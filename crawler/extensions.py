@@ -23,6 +23,7 @@ from crawler.locations import index_url, summary_path
 from crawler.spiders.reports import ReportsSpider
 from crawler.summary import (
     COUNT_NAMES,
+    STORE_CPU_STAT,
     CrawlSummary,
     DocumentCounts,
     Flag,
@@ -113,6 +114,7 @@ class RunSummary:
             run_id=spider.run_id, mode="probe" if spider.probe else ("full" if spider.full else "incremental"),
             finish_reason=reason, seconds=round(time.monotonic() - self.started, 2),
             cpu_seconds=round(time.process_time() - self.cpu_started, 3),
+            store_cpu_seconds=round(stats.get(STORE_CPU_STAT, 0) / 1_000_000, 3),
             pages=Pages(list=totals["list_pages"], article=totals["article_pages"]),
             documents=DocumentCounts(**{name: totals[name] for name in DocumentCounts.model_fields}),
             document_bytes=totals["document_bytes"],

@@ -14,6 +14,7 @@ silent gap: the item goes on as that failure.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -29,7 +30,7 @@ from crawler.known import KnownUrls
 from crawler.locations import index_url, raw_store_url
 from crawler.spiders.reports import ReportsSpider
 from crawler.store import RawStore, StoreError
-from crawler.summary import count_key
+from crawler.summary import STORE_CPU_STAT, count_key
 from report.document import Part, parts_digest
 
 _STORED = (Document, ArticlePage, NotModified, Failed)
@@ -45,6 +46,7 @@ class RawStorePipeline:
         self.known: KnownUrls | None = None     # the spider's: told of every URL a row is written for
         self.queued: list[tuple[Any, Deferred]] = []   # items waiting for the worker thread
         self.storing = False                    # a group is on the worker thread
+        self.cpu_seconds = 0.0                  # the worker thread's CPU on the groups (the summary's store_cpu_seconds)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RawStorePipeline:
@@ -69,6 +71,7 @@ class RawStorePipeline:
         finally:
             self.pool.stop()
             self.pool = None
+            self.crawler.stats.inc_value(STORE_CPU_STAT, round(self.cpu_seconds * 1_000_000))
 
     async def process_item(self, item: Any) -> Any:
         if self.pool is None or not isinstance(item, _STORED):
@@ -130,6 +133,7 @@ class RawStorePipeline:
         """Each item's outcome (`_keep`'s, or the exception it raised), the group in one transaction
         when it can be; the spider learns of the URLs once their rows are committed."""
         assert self.index is not None
+        started = time.thread_time()
         try:
             with self.index.batch():
                 outcomes = [self._keep(item) for item in items]
@@ -138,6 +142,7 @@ class RawStorePipeline:
         for item, outcome in zip(items, outcomes, strict=True):
             if not isinstance(outcome, BaseException | Failed):    # Failed: its bytes could not be kept
                 self._known(item)
+        self.cpu_seconds += time.thread_time() - started
         return outcomes
 
     def _keep_alone(self, item: Any) -> Any:

@@ -64,6 +64,7 @@ class CrawlSummary(BaseModel):
     finish_reason: str
     seconds: float = 0.0
     cpu_seconds: float = 0.0    # this process's CPU from the first request to the end
+    store_cpu_seconds: float = 0.0   # of which the raw-store thread's (bytes and rows of the items)
     pages: Pages = Field(default_factory=Pages)
     documents: DocumentCounts = Field(default_factory=DocumentCounts)
     document_bytes: int = 0
@@ -83,6 +84,9 @@ class CrawlSummary(BaseModel):
 
 
 COUNT_NAMES = frozenset(SourceCounts.model_fields)
+
+
+STORE_CPU_STAT = "nianbao/store_cpu_us"   # the raw-store thread's CPU, in microseconds (a Scrapy stat)
 
 
 def count_key(source_id: str, name: str) -> str:

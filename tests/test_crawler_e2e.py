@@ -109,6 +109,7 @@ def test_second_crawl_transfers_no_document_bytes_then_finds_new_and_replaced(sa
     write_sources(tmp_path / "sources", sites)
     first = crawl(portal.url, tmp_path)
     assert first["documents"]["new"] > 0 and first["documents"]["changed"] == 0
+    assert 0 < first["store_cpu_seconds"] < first["cpu_seconds"]   # the storage thread's share of the CPU
 
     portal.clear_requests()
     second = crawl(portal.url, tmp_path, "--recheck-interval", "0")

@@ -13,7 +13,7 @@ from scrapy import Request
 from scrapy.http import HtmlResponse, Response
 
 from crawler.middlewares import ChallengeDetector, ChallengePage
-from crawler.summary import CrawlSummary, SourceSummary, count_key
+from crawler.summary import STORE_CPU_STAT, CrawlSummary, SourceSummary, count_key
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -115,6 +115,10 @@ def test_every_item_is_kept_and_passed_on(pipeline_run: dict) -> None:
     later = len(b"%PDF-1.7 d1") * 3                     # and the later group's three stored documents
     assert stats[count_key("s1", "new")] == 2 + 3 and stats[count_key("s1", "documents")] == 2 + 3
     assert stats[count_key("s1", "document_bytes")] == len(b"%PDF-1.7 report") + len(b"<html>body</html>") + later
+
+
+def test_the_storage_threads_cpu_is_counted(pipeline_run: dict) -> None:
+    assert pipeline_run["stats"][STORE_CPU_STAT] > 0
 
 
 def test_items_are_stored_in_the_order_yielded(pipeline_run: dict) -> None:
