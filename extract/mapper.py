@@ -37,7 +37,8 @@ from report.record import CellSource, CellValue
 from report.values import fold_number_text, parse_cell
 
 _NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?(?:万?元)?$")
-_T2_HEADING = re.compile(r"^第[二十]+条第[（(][一二三四五六七八九十]+[）)]项")
+# The item's numeral may come with a stray dash (a 一 that a 1-bit scan frayed reads as 一- or -).
+_T2_HEADING = re.compile(r"^第[二十]+条第[（(][一二三四五六七八九十\-—–－]{1,4}[）)]项")
 _FOOTER = re.compile(r"^[-—–－]\s*\d{1,3}\s*[-—–－]$|^第\d+页(?:共\d+页)?$|^\d+/\d+$")
 # A parenthetical cut by a line break: （区分处理的，只计这一情
 _UNCLOSED = re.compile(r"[（(][^）)]*$")
@@ -52,6 +53,9 @@ _SIGNATURE = re.compile(
 _HEADING_RUN_ON = re.compile(r"^\s*([一二三四五六七八九十]+[、.．][^。：:，,]{2,24}?)[。：:](.+)$")
 _PARENTHESISED = re.compile(r"[（(]([^（）()]{2,})[）)]")
 _BARE_NUMBER = re.compile(r"^\d{1,3}$")
+# An enumerator such as （一） whose thin strokes a 1-bit scan broke: the opening bracket, then
+# only marks (…, --, ．、), perhaps a closing bracket the recogniser took for another.
+_MANGLED_ENUMERATOR = re.compile(r"[（(][^\w（）()]{1,6}[）)」』\]}|]?")
 # Words that only ever appear in a header band.
 _HEADER_WORDS = frozenset(normalise_label(w) for w in (
     "信息内容", "申请人情况", "法人或其他组织", "行政诉讼", "行政复议", "指标", "单位", "统计数",
@@ -72,7 +76,11 @@ def resolve(label: str, table: str, axis: str, format: str | None = None) -> str
         known = _label_chars(table, axis)
         if sum(ch in known for ch in folded) < 0.25 * len(folded):
             return None
-    return _catalogue_resolve(label, table, axis, format)  # type: ignore[arg-type]
+    found = _catalogue_resolve(label, table, axis, format)  # type: ignore[arg-type]
+    enumerators = list(_MANGLED_ENUMERATOR.finditer(label))
+    if found is None and enumerators and label[enumerators[-1].end():].strip():
+        return resolve(label[enumerators[-1].end():], table, axis, format)  # the item's own words
+    return found
 
 
 @lru_cache(maxsize=16)

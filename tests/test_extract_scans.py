@@ -59,6 +59,16 @@ def test_a_speck_beside_a_figure_is_dropped_and_a_decimal_point_kept() -> None:
     assert (without_specks(only_specks) == 255).all()
 
 
+def test_a_decimal_point_a_little_apart_from_its_worn_digits_stays_on_the_page() -> None:
+    page = np.full((80, 120), 255, np.uint8)
+    page[20:38, 20:32] = 0   # a digit's ink
+    page[35:38, 40:44] = 0   # the point, 8 px along the line from it
+    page[20:38, 54:58] = 0   # the next digit
+    page[60:63, 40:44] = 0   # a speck as small, below the line
+    clean = clean_page(page)
+    assert clean[36, 41] < 128 and clean[61, 41] == 255
+
+
 @pytest.mark.parametrize(("read", "figure"), [("5.", "5"), ('"3', "3"), ("。12", "12"), ("o", "0"), ("0-", "0"),
                                               ("1O", "10"), ("8282.1", "8282.1"), ("属于国家秘密", "属于国家秘密"),
                                               ("!", "1"), ("2i", "21"), ('"', ""), ("、", ""), ("。", "。")])

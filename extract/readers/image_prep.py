@@ -23,6 +23,8 @@ _FAINT_INK = 232
 # Ink components smaller than this (pixels at 200 dpi) with no print close by are specks.
 _SPECK_AREA = 64
 _SPECK_SIDE = 9
+# The neighbourhood (rows, columns) of a glyph in which a small mark is part of the print.
+_NEAR_GLYPH = (15, 23)
 # In a cell: ink is anything not paper (the page is clean).
 _CELL_INK = 215
 
@@ -78,9 +80,10 @@ def despeckle(ink: np.ndarray) -> np.ndarray:
         return ink
     large = ~small
     large[0] = False
-    # Ink of the real glyphs, grown by half a character: what counts as "close by" (a decimal
-    # point sits that far from its digits).
-    glyphs = cv2.dilate(large[labels].astype(np.uint8), np.ones((15, 15), np.uint8))
+    # Ink of the real glyphs, grown by half a character, and farther along the line: what counts
+    # as "close by" (a decimal point sits up to half a digit's width from the ink on either
+    # side, more where a 1-bit scan has worn the digits' ends away).
+    glyphs = cv2.dilate(large[labels].astype(np.uint8), np.ones(_NEAR_GLYPH, np.uint8))
     near = np.zeros(count, dtype=bool)
     ys, xs = np.nonzero(small[labels] & (glyphs > 0))
     near[np.unique(labels[ys, xs])] = True
