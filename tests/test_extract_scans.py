@@ -59,14 +59,18 @@ def test_a_speck_beside_a_figure_is_dropped_and_a_decimal_point_kept() -> None:
     assert (without_specks(only_specks) == 255).all()
 
 
-def test_a_decimal_point_a_little_apart_from_its_worn_digits_stays_on_the_page() -> None:
-    page = np.full((80, 120), 255, np.uint8)
-    page[20:38, 20:32] = 0   # a digit's ink
-    page[35:38, 40:44] = 0   # the point, 8 px along the line from it
-    page[20:38, 54:58] = 0   # the next digit
-    page[60:63, 40:44] = 0   # a speck as small, below the line
+def test_a_decimal_point_a_little_apart_from_its_worn_digits_stays_and_a_speck_as_near_a_word_goes() -> None:
+    page = np.full((80, 160), 255, np.uint8)
+    page[20:38, 20:32] = 0    # a digit's ink
+    page[35:38, 39:43] = 0    # the point, 7 px along the baseline from it
+    page[20:38, 52:56] = 0    # the next digit, 9 px on
+    page[60:63, 40:44] = 0    # a speck as small, below the line
+    page[35:38, 74:78] = 0    # a speck on the baseline between a bracket and a character
+    page[20:38, 62:66] = 0
+    page[20:38, 86:104] = 0
     clean = clean_page(page)
-    assert clean[36, 41] < 128 and clean[61, 41] == 255
+    assert clean[36, 40] < 128
+    assert clean[61, 41] == 255 and clean[36, 75] == 255
 
 
 @pytest.mark.parametrize(("read", "figure"), [("5.", "5"), ('"3', "3"), ("。12", "12"), ("o", "0"), ("0-", "0"),

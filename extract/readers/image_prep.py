@@ -23,8 +23,11 @@ _FAINT_INK = 232
 # Ink components smaller than this (pixels at 200 dpi) with no print close by are specks.
 _SPECK_AREA = 64
 _SPECK_SIDE = 9
-# The neighbourhood (rows, columns) of a glyph in which a small mark is part of the print.
-_NEAR_GLYPH = (15, 23)
+# A small mark is part of the print within half a character of a glyph (rows, columns), or
+# on the baseline between two digits up to half a digit's width (rows, columns) from each (a
+# decimal point between digits that a 1-bit scan has worn thin).
+_NEAR_GLYPH = (15, 15)
+_ON_BASELINE = (7, 11)
 # In a cell: ink is anything not paper (the page is clean).
 _CELL_INK = 215
 
@@ -80,16 +83,35 @@ def despeckle(ink: np.ndarray) -> np.ndarray:
         return ink
     large = ~small
     large[0] = False
-    # Ink of the real glyphs, grown by half a character, and farther along the line: what counts
-    # as "close by" (a decimal point sits up to half a digit's width from the ink on either
-    # side, more where a 1-bit scan has worn the digits' ends away).
-    glyphs = cv2.dilate(large[labels].astype(np.uint8), np.ones(_NEAR_GLYPH, np.uint8))
-    near = np.zeros(count, dtype=bool)
-    ys, xs = np.nonzero(small[labels] & (glyphs > 0))
-    near[np.unique(labels[ys, xs])] = True
-    keep = large | (small & near)
+
+    def touching(zone: np.ndarray) -> np.ndarray:
+        """Per component: does a small one have a pixel in the zone?"""
+        touches = np.zeros(count, dtype=bool)
+        touches[np.unique(labels[small[labels] & (zone > 0)])] = True
+        return touches
+
+    ink_of_glyphs = large[labels].astype(np.uint8)
+    near = touching(cv2.dilate(ink_of_glyphs, np.ones(_NEAR_GLYPH, np.uint8)))
+    left, right = _beside_digits(large, labels, stats)
+    keep = large | (small & (near | (touching(left) & touching(right))))
     keep[0] = False
     return keep[labels]
+
+
+def _beside_digits(large: np.ndarray, labels: np.ndarray, stats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The baseline zones up to `_ON_BASELINE` columns to the right and to the left of the
+    narrow glyphs (digits) among the components `large` marks: a mark in both is a decimal point."""
+    import cv2
+
+    tops, heights = stats[:, cv2.CC_STAT_TOP], stats[:, cv2.CC_STAT_HEIGHT]
+    narrow = large & (stats[:, cv2.CC_STAT_WIDTH] <= 0.85 * heights)
+    feet = (narrow[labels] & (np.arange(labels.shape[0])[:, None] >= (tops + heights)[labels] - 3)).astype(np.uint8)
+    rows, reach = _ON_BASELINE
+    kernel = np.ones((rows, reach + 1), np.uint8)
+    # dilation with the anchor at the kernel's right end spreads the feet rightwards
+    right_of_digits = cv2.dilate(feet, kernel, anchor=(reach, rows // 2))
+    left_of_digits = cv2.dilate(feet, kernel, anchor=(0, rows // 2))
+    return right_of_digits, left_of_digits
 
 
 def clean_page(pixels: np.ndarray) -> np.ndarray:
