@@ -307,6 +307,29 @@ def test_crops_of_one_figure_are_recognised_once_and_others_apart() -> None:
     assert wide is None  # two digits (or a CJK character) are never taken for another crop
 
 
+def test_a_one_digit_crop_is_padded_less_than_a_wider_one_and_readings_keep_their_order(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import cv2
+
+    from extract.readers import ocr
+
+    seen: list[tuple[int, int]] = []
+
+    def read_lines(images: list[np.ndarray], narrowest: int) -> list[tuple[str, float]]:
+        seen.append((len(images), narrowest))
+        return [(f"{narrowest}:{image.shape[1]}", 0.9) for image in images]
+
+    monkeypatch.setattr(ocr, "_read_lines", read_lines)
+    digit = _figure("7")
+    digit = cv2.resize(digit, (int(digit.shape[1] * 0.6), digit.shape[0]), interpolation=cv2.INTER_AREA)
+    wide = _figure("10")
+    readings = ocr._recognise([wide, digit, wide])
+    assert sorted(seen) == [(1, ocr._NARROWEST_DIGIT), (2, ocr._NARROWEST_LINE)]
+    assert [text for text, _ in readings] == [f"{ocr._NARROWEST_LINE}:{wide.shape[1]}",
+                                              f"{ocr._NARROWEST_DIGIT}:{digit.shape[1]}",
+                                              f"{ocr._NARROWEST_LINE}:{wide.shape[1]}"]
+
+
 def test_a_header_word_misread_by_one_character_is_still_a_header_word() -> None:
     from extract.mapper import _header_word
     from report.labels import normalise_label

@@ -44,6 +44,11 @@ _BOX_EDGE = 6
 _PRINT_HEIGHT = 16
 _PRINT_WIDEST = 12
 _ALIKE = 0.05
+# The recogniser's minimum width (pixels at its height of 48) for a crop of one such narrow
+# print, and for any other crop (a single CJK character of a vertical label reads worse padded
+# less; a digit reads as well and costs a third less).
+_NARROWEST_DIGIT = 32
+_NARROWEST_LINE = 64
 # A line of only a number below this share of the page's height is its page number.
 _FOOTER = 0.88
 _PAGE_NUMBER = re.compile(r"^[-—–\s]*\d{1,3}[-—–\s]*$")
@@ -80,8 +85,8 @@ def engine() -> Any:
     ocr = RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1, det_limit_type="max",
                    det_limit_side_len=2000, rec_batch_num=1)
     # The recogniser pads every batch to at least 320 px wide (6.7 × its height); table cells
-    # are mostly one to five digits, so a narrow minimum saves most of the work.
-    ocr.text_rec.rec_image_shape = [3, 48, 64]
+    # are mostly one to five digits, so a narrow minimum saves most of the work (`_read_lines`).
+    ocr.text_rec.rec_image_shape = [3, 48, _NARROWEST_LINE]
     return ocr
 
 
@@ -658,11 +663,26 @@ def _recognise(crops: list[np.ndarray]) -> list[tuple[str, float]]:
     if not crops:
         return []
     images = [cv2.cvtColor(np.ascontiguousarray(c), cv2.COLOR_GRAY2BGR) if c.ndim == 2 else c for c in crops]
-    first = _first_alike([_glyph_print(image) for image in images])
+    prints = [_glyph_print(image) for image in images]
+    first = _first_alike(prints)
     distinct = sorted(set(first))
-    results, _ = engine().text_rec([images[i] for i in distinct])
-    read = {index: (str(text).strip(), float(score)) for index, (text, score) in zip(distinct, results, strict=True)}
+    read: dict[int, tuple[str, float]] = {}
+    for narrow in (True, False):
+        batch = [i for i in distinct if (prints[i] is not None) == narrow]
+        results = _read_lines([images[i] for i in batch], _NARROWEST_DIGIT if narrow else _NARROWEST_LINE)
+        read.update((index, (str(text).strip(), float(score))) for index, (text, score) in zip(batch, results, strict=True))
     return [read[index] for index in first]
+
+
+def _read_lines(images: list[np.ndarray], narrowest: int) -> list[tuple[str, float]]:
+    """The recogniser's readings, each image padded to at least `narrowest` pixels at the
+    recogniser's height of 48 (its work grows with the padded width)."""
+    if not images:
+        return []
+    recogniser = engine().text_rec
+    recogniser.rec_image_shape = [3, 48, narrowest]
+    results, _ = recogniser(images)
+    return list(results)
 
 
 def _glyph_print(image: np.ndarray) -> np.ndarray | None:
