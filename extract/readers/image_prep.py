@@ -81,37 +81,37 @@ def despeckle(ink: np.ndarray) -> np.ndarray:
     small[0] = False
     if not small.any():
         return ink
-    large = ~small
-    large[0] = False
-
-    def touching(zone: np.ndarray) -> np.ndarray:
-        """Per component: does a small one have a pixel in the zone?"""
-        touches = np.zeros(count, dtype=bool)
-        touches[np.unique(labels[small[labels] & (zone > 0)])] = True
-        return touches
-
-    ink_of_glyphs = large[labels].astype(np.uint8)
-    near = touching(cv2.dilate(ink_of_glyphs, np.ones(_NEAR_GLYPH, np.uint8)))
-    left, right = _beside_digits(large, labels, stats)
-    keep = large | (small & (near | (touching(left) & touching(right))))
+    specks = small[labels]
+    glyph_zone = cv2.dilate(((labels > 0) & ~specks).astype(np.uint8), np.ones(_NEAR_GLYPH, np.uint8))
+    near = np.zeros(count, dtype=bool)
+    near[np.unique(labels[specks & (glyph_zone > 0)])] = True
+    keep = ~small | (small & (near | _between_digits(stats, small)))
     keep[0] = False
     return keep[labels]
 
 
-def _beside_digits(large: np.ndarray, labels: np.ndarray, stats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The baseline zones up to `_ON_BASELINE` columns to the right and to the left of the
-    narrow glyphs (digits) among the components `large` marks: a mark in both is a decimal point."""
+def _between_digits(stats: np.ndarray, small: np.ndarray) -> np.ndarray:
+    """Per component: is it a small one on the baseline of a narrow glyph (a digit) ending up
+    to `_ON_BASELINE` columns to its left and of another starting as near to its right — a
+    decimal point?"""
     import cv2
 
-    tops, heights = stats[:, cv2.CC_STAT_TOP], stats[:, cv2.CC_STAT_HEIGHT]
-    narrow = large & (stats[:, cv2.CC_STAT_WIDTH] <= 0.85 * heights)
-    feet = (narrow[labels] & (np.arange(labels.shape[0])[:, None] >= (tops + heights)[labels] - 3)).astype(np.uint8)
+    lefts, tops = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+    widths, heights = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    narrow = ~small & (widths <= 0.85 * heights) & (heights > _SPECK_SIDE)
+    narrow[0] = False
     rows, reach = _ON_BASELINE
-    kernel = np.ones((rows, reach + 1), np.uint8)
-    # dilation with the anchor at the kernel's right end spreads the feet rightwards
-    right_of_digits = cv2.dilate(feet, kernel, anchor=(reach, rows // 2))
-    left_of_digits = cv2.dilate(feet, kernel, anchor=(0, rows // 2))
-    return right_of_digits, left_of_digits
+    marks, digits = np.flatnonzero(small), np.flatnonzero(narrow)
+    between = np.zeros(len(stats), dtype=bool)
+    if not len(marks) or not len(digits):
+        return between
+    mark_left, mark_right = lefts[marks][:, None], (lefts + widths)[marks][:, None]
+    on_baseline = np.abs((tops + heights)[marks][:, None] - (tops + heights)[digits][None, :]) <= rows // 2
+    before = on_baseline & (mark_left - (lefts + widths)[digits][None, :] >= 0) \
+        & (mark_left - (lefts + widths)[digits][None, :] <= reach)
+    after = on_baseline & (lefts[digits][None, :] - mark_right >= 0) & (lefts[digits][None, :] - mark_right <= reach)
+    between[marks] = before.any(axis=1) & after.any(axis=1)
+    return between
 
 
 def clean_page(pixels: np.ndarray) -> np.ndarray:
