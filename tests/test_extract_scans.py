@@ -404,3 +404,24 @@ def test_a_cell_read_without_crops_has_no_other_reading() -> None:
     from extract.readers.ocr import reread
 
     assert reread(CellRead(page=1, crops=(), confidence=0.9)) == []
+
+
+def test_a_cell_is_read_again_only_from_crops_unlike_its_first_one_and_each_other(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from extract.readers import ocr
+
+    given: list[np.ndarray] = []
+
+    def recognise(crops: list[np.ndarray]) -> list[tuple[str, float]]:
+        given.extend(crops)
+        return [("7", 0.9) for _ in crops]
+
+    monkeypatch.setattr(ocr, "_recognise", recognise)
+    clean = _figure("7")  # no speck, no blob: as cut and without blobs it is the first reading's crop
+    readings = ocr.reread(CellRead(page=1, crops=(clean,), confidence=0.9))
+    first = ocr._trim_crop(without_specks(clean))
+    keys = {(crop.shape, crop.tobytes()) for crop in given}
+    assert len(keys) == len(given) == len(readings) and (first.shape, first.tobytes()) not in keys
+    assert 0 < len(readings) < 7
+    speckled = _figure("7", specks=[(4, 4)])
+    assert len(ocr.reread(CellRead(page=1, crops=(speckled,), confidence=0.9))) > len(readings)  # as cut differs

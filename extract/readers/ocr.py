@@ -385,6 +385,7 @@ def _table_rows(grey: np.ndarray, cells: list[tuple[int, int, int, int]], number
     # cell is one crop, a multi-line (or vertical) cell one crop per printed line.
     crops: list[np.ndarray] = []
     raw_parts: list[np.ndarray] = []
+    clean_parts: list[np.ndarray] = []
     owners: list[int] = []
     texts: dict[int, tuple[str, float]] = {}
     kept: dict[int, tuple[np.ndarray, ...]] = {}
@@ -413,6 +414,7 @@ def _table_rows(grey: np.ndarray, cells: list[tuple[int, int, int, int]], number
                 continue  # only specks: an empty cell, never a figure
             crops.append(_trim_crop(part))
             raw_parts.append(raw)
+            clean_parts.append(part)
             owners.append(index)
     results = _recognise(crops)
     # A lone figure the recogniser returns nothing for (it sees a 0 as a circle): read the
@@ -422,12 +424,12 @@ def _table_rows(grey: np.ndarray, cells: list[tuple[int, int, int, int]], number
     for variant in (_as_cut, _twice, _thicker, _smoothed):
         if not missed:
             break
-        again = _recognise([_trim_crop(variant(raw_parts[i])) for i in missed])
+        again = _recognise([_trim_crop(variant(raw_parts[i], clean_parts[i])) for i in missed])
         for i, reading in zip(missed, again, strict=True):
             if reading[0]:
                 results[i] = reading
         missed = [i for i in missed if not results[i][0]]
-    _reread_marks(results, raw_parts)
+    _reread_marks(results, raw_parts, clean_parts)
     _reread_unsure_words(results, raw_parts)
     lines: dict[int, list[tuple[str, float]]] = {}
     for owner, (text, score) in zip(owners, results, strict=True):
@@ -451,21 +453,17 @@ _FIGURE = re.compile(r"\d[\d,]*(\.\d+)?")
 _IDEOGRAPH = re.compile(r"[\u4e00-\u9fff]")
 
 
-def _reread_marks(results: list[tuple[str, float]], raw_parts: list[np.ndarray]) -> None:
+def _reread_marks(results: list[tuple[str, float]], raw_parts: list[np.ndarray],
+                  clean_parts: list[np.ndarray]) -> None:
     """A crop read as marks that are neither a figure nor words ('?' for a 3 with a speck stuck
     to it, '}' for a 1 a fax has frayed): read again without the solid blobs thicker than the
     print's strokes, then smoothed, then at twice the scale; a new reading is kept only if it
     is a figure of as many characters (in place)."""
-    from extract.readers.image_prep import without_blobs, without_specks
-
-    def unblobbed(part: np.ndarray) -> np.ndarray:
-        return without_specks(without_blobs(part))
-
     suspect = [i for i, (text, _) in enumerate(results) if text and _looks_misread(text)]
-    for variant in (unblobbed, _smoothed, _twice):
+    for variant in (_unblobbed, _smoothed, _twice):
         if not suspect:
             return
-        again = _recognise([_trim_crop(variant(raw_parts[i])) for i in suspect])
+        again = _recognise([_trim_crop(variant(raw_parts[i], clean_parts[i])) for i in suspect])
         for i, (text, score) in zip(suspect, again, strict=True):
             # as many characters as first read: each mark a digit, none lost or made up
             if text and _FIGURE.fullmatch(_digits(text)) and len(_digits(text)) == len(_digits(results[i][0])):
@@ -497,32 +495,47 @@ def _cell(text: str, box: tuple[int, int, int, int], read: CellRead) -> Cell:
     return Cell(text, float(x0), float(x1), float(y0), float(y1), read=read)
 
 
-def _as_cut(part: np.ndarray) -> np.ndarray:
-    return part
+# Other preprocessing of a cell's crop, each from the crop as cut (`raw`) and the crop without
+# its specks (`clean`, computed once: image_prep.without_specks).
+def _as_cut(raw: np.ndarray, clean: np.ndarray) -> np.ndarray:
+    return raw
 
 
-def _twice(part: np.ndarray) -> np.ndarray:
+def _twice(raw: np.ndarray, clean: np.ndarray) -> np.ndarray:
     import cv2
 
-    from extract.readers.image_prep import without_specks
-
-    return cv2.resize(without_specks(part), None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+    return cv2.resize(clean, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
 
 
-def _thicker(part: np.ndarray) -> np.ndarray:
+def _thicker(raw: np.ndarray, clean: np.ndarray) -> np.ndarray:
     import cv2
 
-    from extract.readers.image_prep import without_specks
-
-    return cv2.erode(without_specks(part), np.ones((2, 2), np.uint8))
+    return cv2.erode(clean, np.ones((2, 2), np.uint8))
 
 
-def _smoothed(part: np.ndarray) -> np.ndarray:
+def _thinner(raw: np.ndarray, clean: np.ndarray) -> np.ndarray:
     import cv2
 
-    from extract.readers.image_prep import without_specks
+    return cv2.dilate(clean, np.ones((2, 2), np.uint8))
 
-    return cv2.GaussianBlur(without_specks(part), (3, 3), 0)
+
+def _smoothed(raw: np.ndarray, clean: np.ndarray) -> np.ndarray:
+    import cv2
+
+    return cv2.GaussianBlur(clean, (3, 3), 0)
+
+
+def _binary(raw: np.ndarray, clean: np.ndarray) -> np.ndarray:
+    import cv2
+
+    _, hard = cv2.threshold(clean, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return cv2.GaussianBlur(hard, (3, 3), 0)
+
+
+def _unblobbed(raw: np.ndarray, clean: np.ndarray) -> np.ndarray:
+    from extract.readers.image_prep import without_blobs, without_specks
+
+    return without_specks(without_blobs(raw))
 
 
 _DIGIT_LOOKALIKES = str.maketrans({"o": "0", "O": "0", "〇": "0", "D": "0", "C": "0", "c": "0", "Q": "0",
@@ -780,35 +793,31 @@ def has_print(read: CellRead) -> bool:
 
 def reread(read: CellRead) -> list[tuple[str, float]]:
     """Other readings of a cell, each from other preprocessing of its crops: twice the scale,
-    the crop as cut (specks and all), a hard binarisation, strokes thickened, thinned, smoothed.
-    For a cell the report's identities say is wrong (extract.ocr_repair); never a value
-    that no reading gave."""
-    import cv2
-
-    from extract.readers.image_prep import without_blobs, without_specks
-
-    def larger(part: np.ndarray) -> np.ndarray:
-        return cv2.resize(without_specks(part), None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
-
-    def binary(part: np.ndarray) -> np.ndarray:
-        _, hard = cv2.threshold(without_specks(part), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-        return cv2.GaussianBlur(hard, (3, 3), 0)
-
-    def thinner(part: np.ndarray) -> np.ndarray:
-        return cv2.dilate(without_specks(part), np.ones((2, 2), np.uint8))
-
-    def unblobbed(part: np.ndarray) -> np.ndarray:
-        return without_specks(without_blobs(part))
+    the crop as cut (specks and all), a hard binarisation, strokes thickened, thinned, smoothed,
+    solid specks taken off. For a cell the report's identities say is wrong (extract.ocr_repair);
+    never a value that no reading gave. A preprocessing that leaves every crop as first read
+    (no speck, no blob to take off) would only give the first reading again: it is not read."""
+    from extract.readers.image_prep import without_specks
 
     if not read.crops:
         return []  # a cell read without keeping its crops (a label, prose) has no other reading
-    variants = (larger, lambda part: part, binary, _thicker, thinner, _smoothed, unblobbed)
-    crops = [_trim_crop(variant(part)) for variant in variants for part in read.crops]
+    cleaned = [without_specks(part) for part in read.crops]
+    seen = [_crop_key([_trim_crop(clean) for clean in cleaned])]
+    crops: list[np.ndarray] = []
+    for variant in (_twice, _as_cut, _binary, _thicker, _thinner, _smoothed, _unblobbed):
+        lines = [_trim_crop(variant(part, clean)) for part, clean in zip(read.crops, cleaned, strict=True)]
+        if _crop_key(lines) not in seen:
+            seen.append(_crop_key(lines))
+            crops += lines
     results = _recognise(crops)
     width = len(read.crops)
     readings = []
     for start in range(0, len(results), width):
-        lines = results[start:start + width]
-        text = "\n".join(_digits(t) for t, _ in lines if t)
-        readings.append((text, float(np.mean([score for _, score in lines]))))
+        variant_lines = results[start:start + width]
+        text = "\n".join(_digits(t) for t, _ in variant_lines if t)
+        readings.append((text, float(np.mean([score for _, score in variant_lines]))))
     return readings
+
+
+def _crop_key(crops: list[np.ndarray]) -> tuple[tuple[tuple[int, ...], bytes], ...]:
+    return tuple((crop.shape, crop.tobytes()) for crop in crops)
