@@ -56,6 +56,10 @@ _BARE_NUMBER = re.compile(r"^\d{1,3}$")
 # An enumerator such as （一） whose thin strokes a 1-bit scan broke: the opening bracket, then
 # only marks (…, --, ．、), perhaps a closing bracket the recogniser took for another.
 _MANGLED_ENUMERATOR = re.compile(r"[（(][^\w（）()]{1,6}[）)」』\]}|]?")
+# Characters the recogniser mistakes for a look-alike (未 for 末 or 木, 自 for 白, …): none of
+# them is in any label of the catalogue, so a label that resolves to nothing is tried again with
+# each read as the look-alike that is.
+_OCR_LOOKALIKES = str.maketrans({"末": "未", "木": "未", "白": "自", "己": "已", "巳": "已", "入": "人"})
 # Words that only ever appear in a header band.
 _HEADER_WORDS = frozenset(normalise_label(w) for w in (
     "信息内容", "申请人情况", "法人或其他组织", "行政诉讼", "行政复议", "指标", "单位", "统计数",
@@ -77,10 +81,13 @@ def resolve(label: str, table: str, axis: str, format: str | None = None) -> str
         if sum(ch in known for ch in folded) < 0.25 * len(folded):
             return None
     found = _catalogue_resolve(label, table, axis, format)  # type: ignore[arg-type]
+    if found is not None:
+        return found
     enumerators = list(_MANGLED_ENUMERATOR.finditer(label))
-    if found is None and enumerators and label[enumerators[-1].end():].strip():
+    if enumerators and label[enumerators[-1].end():].strip():
         return resolve(label[enumerators[-1].end():], table, axis, format)  # the item's own words
-    return found
+    lookalikes = label.translate(_OCR_LOOKALIKES)
+    return resolve(lookalikes, table, axis, format) if lookalikes != label else None
 
 
 @lru_cache(maxsize=16)

@@ -211,3 +211,14 @@ def test_table_four_printed_with_its_groups_as_rows() -> None:
     assert out.cells["t4.suit_direct.corrected"] == 2
     assert out.cells["t4.suit_after_review.pending"] == 1
     assert len(out.cells) == 15
+
+
+def test_a_label_with_a_character_read_as_its_look_alike_still_resolves() -> None:
+    from extract.mapper import _OCR_LOOKALIKES, _label_chars, resolve
+
+    assert resolve("尚末\n审结", "t4", "column") == "pending"
+    assert resolve("尚木审结", "t4", "column") == "pending"
+    assert resolve("白然人", "t3", "column") == "natural_person"
+    printed = set().union(*(_label_chars(table, axis) for table in ("t2", "t3", "t4") for axis in ("row", "column")))
+    misread = {chr(code) for code in _OCR_LOOKALIKES}
+    assert not misread & printed  # only characters no label prints are read as another

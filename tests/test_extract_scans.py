@@ -425,3 +425,23 @@ def test_a_cell_is_read_again_only_from_crops_unlike_its_first_one_and_each_othe
     assert 0 < len(readings) < 7
     speckled = _figure("7", specks=[(4, 4)])
     assert len(ocr.reread(CellRead(page=1, crops=(speckled,), confidence=0.9))) > len(readings)  # as cut differs
+
+
+@pytest.mark.parametrize(("wide_reading", "kept"), [("0", "0"), ("(", "")])
+def test_a_figure_read_as_nothing_is_read_at_last_padded_as_a_text_line_and_kept_only_as_a_figure(
+        monkeypatch: pytest.MonkeyPatch, wide_reading: str, kept: str) -> None:
+    import cv2
+
+    from extract.readers import ocr
+
+    page = _table_image()
+    cv2.putText(page, "0", (190, 265), cv2.FONT_HERSHEY_SIMPLEX, 1.1, 0, 2)  # in the second cell of the top row
+    cells = ocr.find_tables(page)[0]
+
+    def recognise(crops: list[np.ndarray], padded: int | None = None) -> list[tuple[str, float]]:
+        return [(wide_reading if padded == ocr._TEXT_LINE_WIDTH else "", 0.8) for _ in crops]
+
+    monkeypatch.setattr(ocr, "_recognise", recognise)
+    rows, _ = ocr._table_rows(page, cells, 1)
+    [printed] = [cell for _, row in rows for cell in row.cells if cell.x0 < 200 < cell.x1 and cell.y0 < 250 < cell.y1]
+    assert printed.text == kept

@@ -49,6 +49,8 @@ _ALIKE = 0.05
 # less; a digit reads as well and costs a third less).
 _NARROWEST_DIGIT = 32
 _NARROWEST_LINE = 64
+# The recogniser's own minimum width: what it was trained on (a text line).
+_TEXT_LINE_WIDTH = 320
 # A line of only a number below this share of the page's height is its page number.
 _FOOTER = 0.88
 _PAGE_NUMBER = re.compile(r"^[-—–\s]*\d{1,3}[-—–\s]*$")
@@ -418,15 +420,17 @@ def _table_rows(grey: np.ndarray, cells: list[tuple[int, int, int, int]], number
             owners.append(index)
     results = _recognise(crops)
     # A lone figure the recogniser returns nothing for (it sees a 0 as a circle): read the
-    # crop as cut, at twice the scale, with strokes thickened, smoothed; ink is never
-    # silently an empty cell.
+    # crop as cut, at twice the scale, with strokes thickened, smoothed, and at last smoothed or
+    # thickened and padded as wide as a text line (a 1-bit scan's thin 0 reads only so) — there,
+    # a figure only; ink is never silently an empty cell.
     missed = [i for i, (text, _) in enumerate(results) if not text]
-    for variant in (_as_cut, _twice, _thicker, _smoothed):
+    for variant, padded in ((_as_cut, None), (_twice, None), (_thicker, None), (_smoothed, None),
+                            (_smoothed, _TEXT_LINE_WIDTH), (_thicker, _TEXT_LINE_WIDTH)):
         if not missed:
             break
-        again = _recognise([_trim_crop(variant(raw_parts[i], clean_parts[i])) for i in missed])
+        again = _recognise([_trim_crop(variant(raw_parts[i], clean_parts[i])) for i in missed], padded)
         for i, reading in zip(missed, again, strict=True):
-            if reading[0]:
+            if reading[0] and (padded is None or _FIGURE.fullmatch(_digits(reading[0]))):
                 results[i] = reading
         missed = [i for i in missed if not results[i][0]]
     _reread_marks(results, raw_parts, clean_parts)
@@ -667,10 +671,11 @@ def _detect_lines(grey: np.ndarray) -> list[tuple[int, int, int, int]]:
     return regions
 
 
-def _recognise(crops: list[np.ndarray]) -> list[tuple[str, float]]:
-    """The recogniser's reading of each crop. A table prints the same digit many times
-    ('0' in most cells of 表三): crops of one digit whose ink is all but identical are
-    recognised once."""
+def _recognise(crops: list[np.ndarray], padded: int | None = None) -> list[tuple[str, float]]:
+    """The recogniser's reading of each crop (each padded to at least `padded` pixels wide at
+    the recogniser's height, by default as narrow as its kind allows). A table prints the same
+    digit many times ('0' in most cells of 表三): crops of one digit whose ink is all but
+    identical are recognised once."""
     import cv2
 
     if not crops:
@@ -682,7 +687,7 @@ def _recognise(crops: list[np.ndarray]) -> list[tuple[str, float]]:
     read: dict[int, tuple[str, float]] = {}
     for narrow in (True, False):
         batch = [i for i in distinct if (prints[i] is not None) == narrow]
-        results = _read_lines([images[i] for i in batch], _NARROWEST_DIGIT if narrow else _NARROWEST_LINE)
+        results = _read_lines([images[i] for i in batch], padded or (_NARROWEST_DIGIT if narrow else _NARROWEST_LINE))
         read.update((index, (str(text).strip(), float(score))) for index, (text, score) in zip(batch, results, strict=True))
     return [read[index] for index in first]
 
