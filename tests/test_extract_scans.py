@@ -445,3 +445,19 @@ def test_a_figure_read_as_nothing_is_read_at_last_padded_as_a_text_line_and_kept
     rows, _ = ocr._table_rows(page, cells, 1)
     [printed] = [cell for _, row in rows for cell in row.cells if cell.x0 < 200 < cell.x1 and cell.y0 < 250 < cell.y1]
     assert printed.text == kept
+
+
+def test_a_table_read_leaves_no_rule_that_joins_the_prose_around_it_into_one_band() -> None:
+    import cv2
+
+    from extract.readers import ocr
+
+    page = _table_image()
+    cv2.putText(page, "PROSE ABOVE THE TABLE", (100, 120), cv2.FONT_HERSHEY_SIMPLEX, 1.1, 0, 2)
+    cv2.putText(page, "PROSE BELOW THE TABLE", (100, 1100), cv2.FONT_HERSHEY_SIMPLEX, 1.1, 0, 2)
+    grid = ocr._ruling(page)
+    [cells] = ocr.find_tables(page, grid)
+    prose = page.copy()
+    ocr._blank_table(prose, cells, grid)
+    bands = ocr._ink_bands(prose)
+    assert len(bands) == 2 and all(y1 - y0 < 120 for _, y0, _, y1 in bands)

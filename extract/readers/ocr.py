@@ -60,6 +60,8 @@ _BAND_GAP = 120
 _BAND_PAD = 16
 # Gaps of up to this many pixels in a ruling line are bridged (salt specks, fax dropouts).
 _RULE_GAP = 5
+# How far beyond its cells a table's outline rules reach (rule width and the grid's dilation).
+_BLANK_RULE_REACH = 12
 # A table outline whose corners are this many pixels off a rectangle is seen in perspective.
 _FLAT = 4
 
@@ -192,7 +194,8 @@ def read_image(data: bytes) -> Document:
 def ocr_grey(grey: np.ndarray, number: int) -> tuple[list[Row], float]:
     """Rows of one upright, cleaned page image (grey, uint8; `upright_page`) and the mean
     recognition confidence."""
-    tables = find_tables(grey)
+    grid = _ruling(grey)
+    tables = find_tables(grey, grid)
     placed: list[tuple[float, Row]] = []
     scores: list[float] = []
     prose = grey.copy()
@@ -200,11 +203,7 @@ def ocr_grey(grey: np.ndarray, number: int) -> tuple[list[Row], float]:
         rows, table_scores = _table_rows(grey, cells, number)
         placed += rows
         scores += table_scores
-        x0 = min(c[0] for c in cells)
-        y0 = min(c[1] for c in cells)
-        x1 = max(c[2] for c in cells)
-        y1 = max(c[3] for c in cells)
-        prose[max(y0 - 3, 0):y1 + 3, max(x0 - 3, 0):x1 + 3] = 255
+        _blank_table(prose, cells, grid)
     boxes = _detect_and_read(prose)
     scores += [b.score for b in boxes]
     for top, line in _box_lines(boxes):
@@ -214,6 +213,20 @@ def ocr_grey(grey: np.ndarray, number: int) -> tuple[list[Row], float]:
     placed.sort(key=lambda item: item[0])
     confidence = float(np.mean(scores)) if scores else 0.0
     return [row for _, row in placed], confidence
+
+
+def _blank_table(prose: np.ndarray, cells: list[tuple[int, int, int, int]], grid: np.ndarray) -> None:
+    """Make a table that has been read paper (in place), its outline's rules too: a rule left
+    standing would join the prose above and below it into one band as tall as the page, and
+    text detection's work grows with the band's area."""
+    x0 = max(min(c[0] for c in cells) - 3, 0)
+    y0 = max(min(c[1] for c in cells) - 3, 0)
+    x1 = max(c[2] for c in cells) + 3
+    y1 = max(c[3] for c in cells) + 3
+    prose[y0:y1, x0:x1] = 255
+    reach = _BLANK_RULE_REACH
+    around = (slice(max(y0 - reach, 0), y1 + reach), slice(max(x0 - reach, 0), x1 + reach))
+    prose[around][grid[around] > 0] = 255
 
 
 # ---------------------------------------------------------------- geometry
@@ -337,12 +350,12 @@ def _text_angles(ink: np.ndarray) -> list[float]:
     return [best]
 
 
-def find_tables(grey: np.ndarray) -> list[list[tuple[int, int, int, int]]]:
-    """Cells (x0, y0, x1, y1) of each ruled table on the page."""
+def find_tables(grey: np.ndarray, grid: np.ndarray | None = None) -> list[list[tuple[int, int, int, int]]]:
+    """Cells (x0, y0, x1, y1) of each ruled table on the page (`grid`: its `_ruling`, when known)."""
     import cv2
 
     height, width = grey.shape
-    grid = _ruling(grey)
+    grid = _ruling(grey) if grid is None else grid
     count, _, stats, _ = cv2.connectedComponentsWithStats(grid, connectivity=8)
     tables = []
     for index in range(1, count):
