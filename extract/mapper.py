@@ -37,7 +37,8 @@ from report.record import CellSource, CellValue
 from report.values import fold_number_text, parse_cell
 
 _NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?(?:万?元)?$")
-_T2_HEADING = re.compile(r"^第[二十]+条第[（(][一二三四五六七八九十]+[）)]项")
+# The item's numeral may come with a stray dash (a 一 that a 1-bit scan frayed reads as 一- or -).
+_T2_HEADING = re.compile(r"^第[二十]+条第[（(][一二三四五六七八九十\-—–－]{1,4}[）)]项")
 _FOOTER = re.compile(r"^[-—–－]\s*\d{1,3}\s*[-—–－]$|^第\d+页(?:共\d+页)?$|^\d+/\d+$")
 # A parenthetical cut by a line break: （区分处理的，只计这一情
 _UNCLOSED = re.compile(r"[（(][^）)]*$")
@@ -52,6 +53,13 @@ _SIGNATURE = re.compile(
 _HEADING_RUN_ON = re.compile(r"^\s*([一二三四五六七八九十]+[、.．][^。：:，,]{2,24}?)[。：:](.+)$")
 _PARENTHESISED = re.compile(r"[（(]([^（）()]{2,})[）)]")
 _BARE_NUMBER = re.compile(r"^\d{1,3}$")
+# An enumerator such as （一） whose thin strokes a 1-bit scan broke: the opening bracket, then
+# only marks (…, --, ．、), perhaps a closing bracket the recogniser took for another.
+_MANGLED_ENUMERATOR = re.compile(r"[（(][^\w（）()]{1,6}[）)」』\]}|]?")
+# Characters the recogniser mistakes for a look-alike (未 for 末 or 木, 自 for 白, …): none of
+# them is in any label of the catalogue, so a label that resolves to nothing is tried again with
+# each read as the look-alike that is.
+_OCR_LOOKALIKES = str.maketrans({"末": "未", "木": "未", "白": "自", "己": "已", "巳": "已", "入": "人"})
 # Words that only ever appear in a header band.
 _HEADER_WORDS = frozenset(normalise_label(w) for w in (
     "信息内容", "申请人情况", "法人或其他组织", "行政诉讼", "行政复议", "指标", "单位", "统计数",
@@ -72,7 +80,14 @@ def resolve(label: str, table: str, axis: str, format: str | None = None) -> str
         known = _label_chars(table, axis)
         if sum(ch in known for ch in folded) < 0.25 * len(folded):
             return None
-    return _catalogue_resolve(label, table, axis, format)  # type: ignore[arg-type]
+    found = _catalogue_resolve(label, table, axis, format)  # type: ignore[arg-type]
+    if found is not None:
+        return found
+    enumerators = list(_MANGLED_ENUMERATOR.finditer(label))
+    if enumerators and label[enumerators[-1].end():].strip():
+        return resolve(label[enumerators[-1].end():], table, axis, format)  # the item's own words
+    lookalikes = label.translate(_OCR_LOOKALIKES)
+    return resolve(lookalikes, table, axis, format) if lookalikes != label else None
 
 
 @lru_cache(maxsize=16)

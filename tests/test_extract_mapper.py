@@ -34,13 +34,24 @@ def t3_table(rows: list[list[str | None]], space: str = "g") -> list[Row]:
     return [line("三、收到和处理政府信息公开申请情况"), grid(["", "", *T3_HEADER], space)] + [grid(r, space) for r in rows]
 
 
-def test_labels_with_typos_and_group_prefixes_resolve() -> None:
+def test_labels_with_typos_group_prefixes_and_frayed_enumerators_resolve() -> None:
     out = run(t3_table([
         ["（三）不予公开", "2.其他法律行政止公开", "1", "0", "0", "0", "0", "0", "1"],
         ["三、本年度办理结果", "（四）无法提供 1.本机关不掌握相关政府信息", "31", "0", "0", "0", "0", "0", "31"],
+        # an enumerator （一）/（二） whose strokes a 1-bit scan broke into marks
+        ["本年度办理结果", "（…--」予以公开", "31", "0", "10", "7", "2", "0", "50"],
+        ["", "（．、卜部分公开（区分处理的，只计这一情形，不计其他情形)", "15", "0", "5", "5", "0", "0", "25"],
     ]))
     assert out.cells["t3.withheld.prohibited.natural_person"] == 1
     assert out.cells["t3.unavailable.not_held.total"] == 31
+    assert out.cells["t3.disclosed.total"] == 50
+    assert out.cells["t3.partly_disclosed.research"] == 5
+
+
+def test_a_t2_heading_whose_numeral_came_with_a_stray_dash_opens_table_two() -> None:
+    rows = [line("二、主动公开政府信息情况"), line("第二十条第（一-）项"),
+            grid(["信息内容", "本年制发件数", "本年废止件数", "现行有效件数"]), grid(["规章", "0", "1", "4"])]
+    assert run(rows).cells["t2.rules.in_force"] == 4
 
 
 def test_figures_go_by_column_not_by_count() -> None:
@@ -200,3 +211,14 @@ def test_table_four_printed_with_its_groups_as_rows() -> None:
     assert out.cells["t4.suit_direct.corrected"] == 2
     assert out.cells["t4.suit_after_review.pending"] == 1
     assert len(out.cells) == 15
+
+
+def test_a_label_with_a_character_read_as_its_look_alike_still_resolves() -> None:
+    from extract.mapper import _OCR_LOOKALIKES, _label_chars, resolve
+
+    assert resolve("尚末\n审结", "t4", "column") == "pending"
+    assert resolve("尚木审结", "t4", "column") == "pending"
+    assert resolve("白然人", "t3", "column") == "natural_person"
+    printed = set().union(*(_label_chars(table, axis) for table in ("t2", "t3", "t4") for axis in ("row", "column")))
+    misread = {chr(code) for code in _OCR_LOOKALIKES}
+    assert not misread & printed  # only characters no label prints are read as another

@@ -23,6 +23,11 @@ _FAINT_INK = 232
 # Ink components smaller than this (pixels at 200 dpi) with no print close by are specks.
 _SPECK_AREA = 64
 _SPECK_SIDE = 9
+# A small mark is part of the print within half a character of a glyph (rows, columns), or
+# on the baseline between two digits up to half a digit's width (rows, columns) from each (a
+# decimal point between digits that a 1-bit scan has worn thin).
+_NEAR_GLYPH = (15, 15)
+_ON_BASELINE = (7, 11)
 # In a cell: ink is anything not paper (the page is clean).
 _CELL_INK = 215
 
@@ -76,17 +81,37 @@ def despeckle(ink: np.ndarray) -> np.ndarray:
     small[0] = False
     if not small.any():
         return ink
-    large = ~small
-    large[0] = False
-    # Ink of the real glyphs, grown by half a character: what counts as "close by" (a decimal
-    # point sits that far from its digits).
-    glyphs = cv2.dilate(large[labels].astype(np.uint8), np.ones((15, 15), np.uint8))
+    specks = small[labels]
+    glyph_zone = cv2.dilate(((labels > 0) & ~specks).astype(np.uint8), np.ones(_NEAR_GLYPH, np.uint8))
     near = np.zeros(count, dtype=bool)
-    ys, xs = np.nonzero(small[labels] & (glyphs > 0))
-    near[np.unique(labels[ys, xs])] = True
-    keep = large | (small & near)
+    near[np.unique(labels[specks & (glyph_zone > 0)])] = True
+    keep = ~small | (small & (near | _between_digits(stats, small)))
     keep[0] = False
     return keep[labels]
+
+
+def _between_digits(stats: np.ndarray, small: np.ndarray) -> np.ndarray:
+    """Per component: is it a small one on the baseline of a narrow glyph (a digit) ending up
+    to `_ON_BASELINE` columns to its left and of another starting as near to its right — a
+    decimal point?"""
+    import cv2
+
+    lefts, tops = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+    widths, heights = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    narrow = ~small & (widths <= 0.85 * heights) & (heights > _SPECK_SIDE)
+    narrow[0] = False
+    rows, reach = _ON_BASELINE
+    marks, digits = np.flatnonzero(small), np.flatnonzero(narrow)
+    between = np.zeros(len(stats), dtype=bool)
+    if not len(marks) or not len(digits):
+        return between
+    mark_left, mark_right = lefts[marks][:, None], (lefts + widths)[marks][:, None]
+    on_baseline = np.abs((tops + heights)[marks][:, None] - (tops + heights)[digits][None, :]) <= rows // 2
+    before = on_baseline & (mark_left - (lefts + widths)[digits][None, :] >= 0) \
+        & (mark_left - (lefts + widths)[digits][None, :] <= reach)
+    after = on_baseline & (lefts[digits][None, :] - mark_right >= 0) & (lefts[digits][None, :] - mark_right <= reach)
+    between[marks] = before.any(axis=1) & after.any(axis=1)
+    return between
 
 
 def clean_page(pixels: np.ndarray) -> np.ndarray:

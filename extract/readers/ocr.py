@@ -44,6 +44,13 @@ _BOX_EDGE = 6
 _PRINT_HEIGHT = 16
 _PRINT_WIDEST = 12
 _ALIKE = 0.05
+# The recogniser's minimum width (pixels at its height of 48) for a crop of one such narrow
+# print, and for any other crop (a single CJK character of a vertical label reads worse padded
+# less; a digit reads as well and costs a third less).
+_NARROWEST_DIGIT = 32
+_NARROWEST_LINE = 64
+# The recogniser's own minimum width: what it was trained on (a text line).
+_TEXT_LINE_WIDTH = 320
 # A line of only a number below this share of the page's height is its page number.
 _FOOTER = 0.88
 _PAGE_NUMBER = re.compile(r"^[-—–\s]*\d{1,3}[-—–\s]*$")
@@ -53,6 +60,8 @@ _BAND_GAP = 120
 _BAND_PAD = 16
 # Gaps of up to this many pixels in a ruling line are bridged (salt specks, fax dropouts).
 _RULE_GAP = 5
+# How far beyond its cells a table's outline rules reach (rule width and the grid's dilation).
+_BLANK_RULE_REACH = 12
 # A table outline whose corners are this many pixels off a rectangle is seen in perspective.
 _FLAT = 4
 
@@ -80,8 +89,8 @@ def engine() -> Any:
     ocr = RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1, det_limit_type="max",
                    det_limit_side_len=2000, rec_batch_num=1)
     # The recogniser pads every batch to at least 320 px wide (6.7 × its height); table cells
-    # are mostly one to five digits, so a narrow minimum saves most of the work.
-    ocr.text_rec.rec_image_shape = [3, 48, 64]
+    # are mostly one to five digits, so a narrow minimum saves most of the work (`_read_lines`).
+    ocr.text_rec.rec_image_shape = [3, 48, _NARROWEST_LINE]
     return ocr
 
 
@@ -185,7 +194,8 @@ def read_image(data: bytes) -> Document:
 def ocr_grey(grey: np.ndarray, number: int) -> tuple[list[Row], float]:
     """Rows of one upright, cleaned page image (grey, uint8; `upright_page`) and the mean
     recognition confidence."""
-    tables = find_tables(grey)
+    grid = _ruling(grey)
+    tables = find_tables(grey, grid)
     placed: list[tuple[float, Row]] = []
     scores: list[float] = []
     prose = grey.copy()
@@ -193,11 +203,7 @@ def ocr_grey(grey: np.ndarray, number: int) -> tuple[list[Row], float]:
         rows, table_scores = _table_rows(grey, cells, number)
         placed += rows
         scores += table_scores
-        x0 = min(c[0] for c in cells)
-        y0 = min(c[1] for c in cells)
-        x1 = max(c[2] for c in cells)
-        y1 = max(c[3] for c in cells)
-        prose[max(y0 - 3, 0):y1 + 3, max(x0 - 3, 0):x1 + 3] = 255
+        _blank_table(prose, cells, grid)
     boxes = _detect_and_read(prose)
     scores += [b.score for b in boxes]
     for top, line in _box_lines(boxes):
@@ -207,6 +213,20 @@ def ocr_grey(grey: np.ndarray, number: int) -> tuple[list[Row], float]:
     placed.sort(key=lambda item: item[0])
     confidence = float(np.mean(scores)) if scores else 0.0
     return [row for _, row in placed], confidence
+
+
+def _blank_table(prose: np.ndarray, cells: list[tuple[int, int, int, int]], grid: np.ndarray) -> None:
+    """Make a table that has been read paper (in place), its outline's rules too: a rule left
+    standing would join the prose above and below it into one band as tall as the page, and
+    text detection's work grows with the band's area."""
+    x0 = max(min(c[0] for c in cells) - 3, 0)
+    y0 = max(min(c[1] for c in cells) - 3, 0)
+    x1 = max(c[2] for c in cells) + 3
+    y1 = max(c[3] for c in cells) + 3
+    prose[y0:y1, x0:x1] = 255
+    reach = _BLANK_RULE_REACH
+    around = (slice(max(y0 - reach, 0), y1 + reach), slice(max(x0 - reach, 0), x1 + reach))
+    prose[around][grid[around] > 0] = 255
 
 
 # ---------------------------------------------------------------- geometry
@@ -330,12 +350,12 @@ def _text_angles(ink: np.ndarray) -> list[float]:
     return [best]
 
 
-def find_tables(grey: np.ndarray) -> list[list[tuple[int, int, int, int]]]:
-    """Cells (x0, y0, x1, y1) of each ruled table on the page."""
+def find_tables(grey: np.ndarray, grid: np.ndarray | None = None) -> list[list[tuple[int, int, int, int]]]:
+    """Cells (x0, y0, x1, y1) of each ruled table on the page (`grid`: its `_ruling`, when known)."""
     import cv2
 
     height, width = grey.shape
-    grid = _ruling(grey)
+    grid = _ruling(grey) if grid is None else grid
     count, _, stats, _ = cv2.connectedComponentsWithStats(grid, connectivity=8)
     tables = []
     for index in range(1, count):
@@ -380,6 +400,7 @@ def _table_rows(grey: np.ndarray, cells: list[tuple[int, int, int, int]], number
     # cell is one crop, a multi-line (or vertical) cell one crop per printed line.
     crops: list[np.ndarray] = []
     raw_parts: list[np.ndarray] = []
+    clean_parts: list[np.ndarray] = []
     owners: list[int] = []
     texts: dict[int, tuple[str, float]] = {}
     kept: dict[int, tuple[np.ndarray, ...]] = {}
@@ -408,21 +429,24 @@ def _table_rows(grey: np.ndarray, cells: list[tuple[int, int, int, int]], number
                 continue  # only specks: an empty cell, never a figure
             crops.append(_trim_crop(part))
             raw_parts.append(raw)
+            clean_parts.append(part)
             owners.append(index)
     results = _recognise(crops)
     # A lone figure the recogniser returns nothing for (it sees a 0 as a circle): read the
-    # crop as cut, at twice the scale, with strokes thickened, smoothed; ink is never
-    # silently an empty cell.
+    # crop as cut, at twice the scale, with strokes thickened, smoothed, and at last smoothed or
+    # thickened and padded as wide as a text line (a 1-bit scan's thin 0 reads only so) — there,
+    # a figure only; ink is never silently an empty cell.
     missed = [i for i, (text, _) in enumerate(results) if not text]
-    for variant in (_as_cut, _twice, _thicker, _smoothed):
+    for variant, padded in ((_as_cut, None), (_twice, None), (_thicker, None), (_smoothed, None),
+                            (_smoothed, _TEXT_LINE_WIDTH), (_thicker, _TEXT_LINE_WIDTH)):
         if not missed:
             break
-        again = _recognise([_trim_crop(variant(raw_parts[i])) for i in missed])
+        again = _recognise([_trim_crop(variant(raw_parts[i], clean_parts[i])) for i in missed], padded)
         for i, reading in zip(missed, again, strict=True):
-            if reading[0]:
+            if reading[0] and (padded is None or _FIGURE.fullmatch(_digits(reading[0]))):
                 results[i] = reading
         missed = [i for i in missed if not results[i][0]]
-    _reread_marks(results, raw_parts)
+    _reread_marks(results, raw_parts, clean_parts)
     _reread_unsure_words(results, raw_parts)
     lines: dict[int, list[tuple[str, float]]] = {}
     for owner, (text, score) in zip(owners, results, strict=True):
@@ -446,21 +470,17 @@ _FIGURE = re.compile(r"\d[\d,]*(\.\d+)?")
 _IDEOGRAPH = re.compile(r"[\u4e00-\u9fff]")
 
 
-def _reread_marks(results: list[tuple[str, float]], raw_parts: list[np.ndarray]) -> None:
+def _reread_marks(results: list[tuple[str, float]], raw_parts: list[np.ndarray],
+                  clean_parts: list[np.ndarray]) -> None:
     """A crop read as marks that are neither a figure nor words ('?' for a 3 with a speck stuck
     to it, '}' for a 1 a fax has frayed): read again without the solid blobs thicker than the
     print's strokes, then smoothed, then at twice the scale; a new reading is kept only if it
     is a figure of as many characters (in place)."""
-    from extract.readers.image_prep import without_blobs, without_specks
-
-    def unblobbed(part: np.ndarray) -> np.ndarray:
-        return without_specks(without_blobs(part))
-
     suspect = [i for i, (text, _) in enumerate(results) if text and _looks_misread(text)]
-    for variant in (unblobbed, _smoothed, _twice):
+    for variant in (_unblobbed, _smoothed, _twice):
         if not suspect:
             return
-        again = _recognise([_trim_crop(variant(raw_parts[i])) for i in suspect])
+        again = _recognise([_trim_crop(variant(raw_parts[i], clean_parts[i])) for i in suspect])
         for i, (text, score) in zip(suspect, again, strict=True):
             # as many characters as first read: each mark a digit, none lost or made up
             if text and _FIGURE.fullmatch(_digits(text)) and len(_digits(text)) == len(_digits(results[i][0])):
@@ -492,32 +512,47 @@ def _cell(text: str, box: tuple[int, int, int, int], read: CellRead) -> Cell:
     return Cell(text, float(x0), float(x1), float(y0), float(y1), read=read)
 
 
-def _as_cut(part: np.ndarray) -> np.ndarray:
-    return part
+# Other preprocessing of a cell's crop, each from the crop as cut (`raw`) and the crop without
+# its specks (`clean`, computed once: image_prep.without_specks).
+def _as_cut(raw: np.ndarray, clean: np.ndarray) -> np.ndarray:
+    return raw
 
 
-def _twice(part: np.ndarray) -> np.ndarray:
+def _twice(raw: np.ndarray, clean: np.ndarray) -> np.ndarray:
     import cv2
 
-    from extract.readers.image_prep import without_specks
-
-    return cv2.resize(without_specks(part), None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+    return cv2.resize(clean, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
 
 
-def _thicker(part: np.ndarray) -> np.ndarray:
+def _thicker(raw: np.ndarray, clean: np.ndarray) -> np.ndarray:
     import cv2
 
-    from extract.readers.image_prep import without_specks
-
-    return cv2.erode(without_specks(part), np.ones((2, 2), np.uint8))
+    return cv2.erode(clean, np.ones((2, 2), np.uint8))
 
 
-def _smoothed(part: np.ndarray) -> np.ndarray:
+def _thinner(raw: np.ndarray, clean: np.ndarray) -> np.ndarray:
     import cv2
 
-    from extract.readers.image_prep import without_specks
+    return cv2.dilate(clean, np.ones((2, 2), np.uint8))
 
-    return cv2.GaussianBlur(without_specks(part), (3, 3), 0)
+
+def _smoothed(raw: np.ndarray, clean: np.ndarray) -> np.ndarray:
+    import cv2
+
+    return cv2.GaussianBlur(clean, (3, 3), 0)
+
+
+def _binary(raw: np.ndarray, clean: np.ndarray) -> np.ndarray:
+    import cv2
+
+    _, hard = cv2.threshold(clean, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return cv2.GaussianBlur(hard, (3, 3), 0)
+
+
+def _unblobbed(raw: np.ndarray, clean: np.ndarray) -> np.ndarray:
+    from extract.readers.image_prep import without_blobs, without_specks
+
+    return without_specks(without_blobs(raw))
 
 
 _DIGIT_LOOKALIKES = str.maketrans({"o": "0", "O": "0", "〇": "0", "D": "0", "C": "0", "c": "0", "Q": "0",
@@ -649,20 +684,36 @@ def _detect_lines(grey: np.ndarray) -> list[tuple[int, int, int, int]]:
     return regions
 
 
-def _recognise(crops: list[np.ndarray]) -> list[tuple[str, float]]:
-    """The recogniser's reading of each crop. A table prints the same digit many times
-    ('0' in most cells of 表三): crops of one digit whose ink is all but identical are
-    recognised once."""
+def _recognise(crops: list[np.ndarray], padded: int | None = None) -> list[tuple[str, float]]:
+    """The recogniser's reading of each crop (each padded to at least `padded` pixels wide at
+    the recogniser's height, by default as narrow as its kind allows). A table prints the same
+    digit many times ('0' in most cells of 表三): crops of one digit whose ink is all but
+    identical are recognised once."""
     import cv2
 
     if not crops:
         return []
     images = [cv2.cvtColor(np.ascontiguousarray(c), cv2.COLOR_GRAY2BGR) if c.ndim == 2 else c for c in crops]
-    first = _first_alike([_glyph_print(image) for image in images])
+    prints = [_glyph_print(image) for image in images]
+    first = _first_alike(prints)
     distinct = sorted(set(first))
-    results, _ = engine().text_rec([images[i] for i in distinct])
-    read = {index: (str(text).strip(), float(score)) for index, (text, score) in zip(distinct, results, strict=True)}
+    read: dict[int, tuple[str, float]] = {}
+    for narrow in (True, False):
+        batch = [i for i in distinct if (prints[i] is not None) == narrow]
+        results = _read_lines([images[i] for i in batch], padded or (_NARROWEST_DIGIT if narrow else _NARROWEST_LINE))
+        read.update((index, (str(text).strip(), float(score))) for index, (text, score) in zip(batch, results, strict=True))
     return [read[index] for index in first]
+
+
+def _read_lines(images: list[np.ndarray], narrowest: int) -> list[tuple[str, float]]:
+    """The recogniser's readings, each image padded to at least `narrowest` pixels at the
+    recogniser's height of 48 (its work grows with the padded width)."""
+    if not images:
+        return []
+    recogniser = engine().text_rec
+    recogniser.rec_image_shape = [3, 48, narrowest]
+    results, _ = recogniser(images)
+    return list(results)
 
 
 def _glyph_print(image: np.ndarray) -> np.ndarray | None:
@@ -760,35 +811,31 @@ def has_print(read: CellRead) -> bool:
 
 def reread(read: CellRead) -> list[tuple[str, float]]:
     """Other readings of a cell, each from other preprocessing of its crops: twice the scale,
-    the crop as cut (specks and all), a hard binarisation, strokes thickened, thinned, smoothed.
-    For a cell the report's identities say is wrong (extract.ocr_repair); never a value
-    that no reading gave."""
-    import cv2
-
-    from extract.readers.image_prep import without_blobs, without_specks
-
-    def larger(part: np.ndarray) -> np.ndarray:
-        return cv2.resize(without_specks(part), None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
-
-    def binary(part: np.ndarray) -> np.ndarray:
-        _, hard = cv2.threshold(without_specks(part), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-        return cv2.GaussianBlur(hard, (3, 3), 0)
-
-    def thinner(part: np.ndarray) -> np.ndarray:
-        return cv2.dilate(without_specks(part), np.ones((2, 2), np.uint8))
-
-    def unblobbed(part: np.ndarray) -> np.ndarray:
-        return without_specks(without_blobs(part))
+    the crop as cut (specks and all), a hard binarisation, strokes thickened, thinned, smoothed,
+    solid specks taken off. For a cell the report's identities say is wrong (extract.ocr_repair);
+    never a value that no reading gave. A preprocessing that leaves every crop as first read
+    (no speck, no blob to take off) would only give the first reading again: it is not read."""
+    from extract.readers.image_prep import without_specks
 
     if not read.crops:
         return []  # a cell read without keeping its crops (a label, prose) has no other reading
-    variants = (larger, lambda part: part, binary, _thicker, thinner, _smoothed, unblobbed)
-    crops = [_trim_crop(variant(part)) for variant in variants for part in read.crops]
+    cleaned = [without_specks(part) for part in read.crops]
+    seen = [_crop_key([_trim_crop(clean) for clean in cleaned])]
+    crops: list[np.ndarray] = []
+    for variant in (_twice, _as_cut, _binary, _thicker, _thinner, _smoothed, _unblobbed):
+        lines = [_trim_crop(variant(part, clean)) for part, clean in zip(read.crops, cleaned, strict=True)]
+        if _crop_key(lines) not in seen:
+            seen.append(_crop_key(lines))
+            crops += lines
     results = _recognise(crops)
     width = len(read.crops)
     readings = []
     for start in range(0, len(results), width):
-        lines = results[start:start + width]
-        text = "\n".join(_digits(t) for t, _ in lines if t)
-        readings.append((text, float(np.mean([score for _, score in lines]))))
+        variant_lines = results[start:start + width]
+        text = "\n".join(_digits(t) for t, _ in variant_lines if t)
+        readings.append((text, float(np.mean([score for _, score in variant_lines]))))
     return readings
+
+
+def _crop_key(crops: list[np.ndarray]) -> tuple[tuple[tuple[int, ...], bytes], ...]:
+    return tuple((crop.shape, crop.tobytes()) for crop in crops)
