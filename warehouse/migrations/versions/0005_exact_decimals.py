@@ -40,11 +40,29 @@ def _retype(*, exact: bool) -> None:
     with op.batch_alter_table("cells") as batch_op:
         batch_op.alter_column("value", type_=ExactNumber() if exact else numeric,
                               existing_type=numeric if exact else ExactNumber(), existing_nullable=True)
-    with op.batch_alter_table("report_facts") as batch_op:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(_retype_facts_statement(exact))
+        return
+    with op.batch_alter_table("report_facts") as batch_op:   # SQLite: the table is copied once
         for entry in dictionary.entries():
-            wanted = (sa.BigInteger() if entry.kind in _WHOLE else ExactNumber()) if exact else numeric
-            batch_op.alter_column(column_name(entry.key), type_=wanted, existing_nullable=True,
-                                  postgresql_using=_using(entry.kind, exact, column_name(entry.key)))
+            batch_op.alter_column(column_name(entry.key), type_=_wanted(entry.kind, exact), existing_nullable=True)
+
+
+def _wanted(kind: str, exact: bool) -> sa.types.TypeEngine:
+    return (sa.BigInteger() if kind in _WHOLE else ExactNumber()) if exact else sa.Numeric()
+
+
+def _retype_facts_statement(exact: bool) -> str:
+    """Every column of report_facts retyped in one ALTER TABLE: PostgreSQL then rewrites the table
+    once, where a statement per column rewrote it once per column (a minute on an empty table)."""
+    dialect = op.get_bind().dialect
+    clauses = []
+    for entry in dictionary.entries():
+        column = column_name(entry.key)
+        using = _using(entry.kind, exact, column)
+        clauses.append(f"ALTER COLUMN {column} TYPE {_wanted(entry.kind, exact).compile(dialect=dialect)}"
+                       + (f" USING {using}" if using else ""))
+    return "ALTER TABLE report_facts " + ", ".join(clauses)
 
 
 def _using(kind: str, exact: bool, column: str) -> str | None:
