@@ -18,8 +18,9 @@ static shapes of the seeded shape portal for the crawl-loop CPU ratio to a bare 
    and JSON APIs, bodies included; same URLs, same concurrency, a callback that does nothing).
    Both measure their own CPU (time.process_time) from their first request to the end of the
    crawl: the crawl-loop CPU per response, the steady-state cost without the noise of a
-   subtraction; of it, the raw-store thread's (the summary's store_cpu_seconds) is shown apart. Target: nianbao's crawl-loop cost ≤ 1.5× the bare spider's, like for like — the
-   bare spider with the engine setting nianbao changes (CONCURRENT_ITEMS). The crawl and that
+   subtraction; of it, the raw-store thread's (the summary's store_cpu_seconds) is shown apart.
+   Target: nianbao's crawl-loop cost ≤ 1.5× the bare spider's, like for like — the bare spider
+   with the engine setting nianbao changes (CONCURRENT_ITEMS). The crawl and that
    bare spider run PAIRS times, one after the other, and the figure is the median of the pairs'
    ratios: a pair shares the machine's load of its moment. The ratio to the bare spider with
    Scrapy's defaults is shown too, without a target: their CONCURRENT_ITEMS=100 makes the bare

@@ -712,7 +712,10 @@ def _read_lines(images: list[np.ndarray], narrowest: int) -> list[tuple[str, flo
         return []
     recogniser = engine().text_rec
     recogniser.rec_image_shape = [3, 48, narrowest]
-    results, _ = recogniser(images)
+    try:
+        results, _ = recogniser(images)
+    finally:   # the shared recogniser keeps its own minimum for every other caller (prose lines)
+        recogniser.rec_image_shape = [3, 48, _NARROWEST_LINE]
     return list(results)
 
 
