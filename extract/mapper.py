@@ -7,7 +7,7 @@ column with its horizontal extent), a label still waiting for its figures (a
 label broken over rows), and the current section for the prose.
 
 Figures are placed by the column whose extent they sit under, never by their
-count. Only a reader that knows no positions (a plain text layer) falls back to
+count; on another page of a scan, under the column carried there by the table's edges. Only a reader that knows no positions (a plain text layer) falls back to
 the catalogue's column order, and then only within one labelled row.
 """
 
@@ -121,6 +121,29 @@ class Column:
     group: str | None = None  # 表四: review / suit_direct / suit_after_review
 
 
+@dataclass(frozen=True)
+class Extent:
+    """A ruled table's left and right edges on one page. A scan or a photograph prints the
+    same table a little shifted and scaled on each page: the edges carry a column map found
+    on one page onto the next."""
+
+    page: int
+    x0: float
+    x1: float
+
+    def carry(self, onto: Extent) -> tuple[float, float] | None:
+        """(scale, offset) taking x on this page to x on `onto`'s; None when the two are not
+        one table's edges (their widths differ by more than a scan's distortion)."""
+        scale = (onto.x1 - onto.x0) / max(self.x1 - self.x0, 1e-6)
+        if abs(scale - 1) > _MOST_DISTORTION:
+            return None
+        return scale, onto.x0 - scale * self.x0
+
+
+# How much a page's scan may stretch or shrink one table compared with another page's.
+_MOST_DISTORTION = 0.1
+
+
 @dataclass
 class ColumnMap:
     table: str
@@ -128,10 +151,23 @@ class ColumnMap:
     space: str | None
     formats: set[str] = field(default_factory=set)
     unit: str | None = None
+    extent: Extent | None = None  # the table's edges where the columns' extents were read
 
     @property
     def positioned(self) -> bool:
         return all(c.x0 is not None for c in self.columns) and bool(self.columns)
+
+    def carried_onto(self, extent: Extent) -> ColumnMap | None:
+        """The same columns where the table sits on another page, or None if it cannot be told."""
+        if self.extent is None or not self.positioned:
+            return None
+        transform = self.extent.carry(extent)
+        if transform is None:
+            return None
+        scale, offset = transform
+        columns = [replace(c, x0=scale * c.x0 + offset, x1=None if c.x1 is None else scale * c.x1 + offset)
+                   for c in self.columns if c.x0 is not None]
+        return replace(self, columns=columns, extent=extent)
 
 
 @dataclass
@@ -173,11 +209,14 @@ class Mapper:
         self.header_rows: list[Row] = []
         self.pending: list[Cell] = []
         self.open_row: _OpenRow | None = None
+        self.extents: dict[int, Extent] = {}  # id(row) → its table's edges on its page
         # Figures whose label did not resolve yet: the label's end may be on the next line.
         self.awaiting: tuple[list[str], float | None, list[tuple[Column | None, Cell]], ColumnMap, Row] | None = None
 
     # ------------------------------------------------------------ driving
     def feed(self, rows: list[Row]) -> MappedTables:
+        rows = [replace(row, cells=[replace(c, text=_clean(c.text)) for c in row.cells]) for row in rows]
+        self.extents = _table_extents(rows)
         for row in rows:
             self._row(row)
         self._close_open_row()
@@ -186,7 +225,6 @@ class Mapper:
         return self.out
 
     def _row(self, row: Row) -> None:
-        row = replace(row, cells=[replace(c, text=_clean(c.text)) for c in row.cells])
         if not row.compact:
             if row.gridded and row.cells and self.header_rows and self.context == "t4":
                 self._finish_header()  # 表四's one row of figures, printed empty (a template shell)
@@ -292,7 +330,7 @@ class Mapper:
         return any(is_number_text(c.text) for c in row.cells)
 
     def _finish_header(self) -> None:
-        band = self.header_rows
+        band = self._band_on_last_page(self.header_rows)
         self.header_rows = []
         positioned = all(c.positioned for r in band for c in r.cells)
         best: ColumnMap | None = None
@@ -313,13 +351,36 @@ class Mapper:
             if any("万元" in t for t in labels):
                 best.unit = "万元"
         best.space = band[-1].space
+        best.extent = self.extents.get(id(band[-1]))
         self.columns = best
         self.context = best.table
         self.pending = []
 
+    def _band_on_last_page(self, band: list[Row]) -> list[Row]:
+        """A header band broken by a page (商业企 at the foot of one page, 业 at the top of the
+        next), its rows in the coordinates of its last page."""
+        last = self.extents.get(id(band[-1])) if band else None
+        if last is None:
+            return band
+        carried = []
+        for row in band:
+            extent = self.extents.get(id(row))
+            transform = extent.carry(last) if extent is not None and extent.page != last.page else None
+            carried.append(row if transform is None else _moved(row, *transform))
+        return carried
+
     # ------------------------------------------------------------ figures
-    def _data_row(self, row: Row) -> bool:
+    def _columns_for(self, row: Row) -> ColumnMap | None:
+        """The column map, carried onto the row's page when its table continues there."""
         columns = self.columns
+        extent = self.extents.get(id(row))
+        if columns is None or columns.extent is None or extent is None or extent.page == columns.extent.page:
+            return columns
+        self.columns = columns.carried_onto(extent) or columns
+        return self.columns
+
+    def _data_row(self, row: Row) -> bool:
+        columns = self._columns_for(row)
         if columns is None or not columns.positioned or not all(c.positioned for c in row.cells):
             return self._text_row(row, columns)
         placed, label_cells = self._place(row, columns)
@@ -521,6 +582,32 @@ class Mapper:
 
 
 # ---------------------------------------------------------------- helpers
+def _table_extents(rows: list[Row]) -> dict[int, Extent]:
+    """Each ruled table row's table edges on its page (id(row) → extent), over all the rows
+    that table has there."""
+    members: dict[tuple[int, str | None, int], list[Row]] = {}
+    for row in rows:
+        if row.gridded and row.table is not None and row.cells and all(c.positioned for c in row.cells):
+            members.setdefault((row.page, row.space, row.table), []).append(row)
+    extents: dict[int, Extent] = {}
+    for (page, _, _), table_rows in members.items():
+        lefts = [c.x0 for r in table_rows for c in r.cells if c.x0 is not None]
+        rights = [c.x1 for r in table_rows for c in r.cells if c.x1 is not None]
+        extent = Extent(page, min(lefts), max(rights))
+        extents.update((id(r), extent) for r in table_rows)
+    return extents
+
+
+def _moved(row: Row, scale: float, offset: float) -> Row:
+    return replace(row, cells=[_moved_cell(c, scale, offset) for c in row.cells])
+
+
+def _moved_cell(cell: Cell, scale: float, offset: float) -> Cell:
+    if cell.x0 is None or cell.x1 is None:
+        return cell
+    return replace(cell, x0=scale * cell.x0 + offset, x1=scale * cell.x1 + offset)
+
+
 def cell_source(cell: Cell, row: Row) -> CellSource:
     """Where a figure was printed: its row's page, its box when the reader knows all four
     edges (in the unit of the row's space), the text, and how sure the recogniser was."""
@@ -528,7 +615,8 @@ def cell_source(cell: Cell, row: Row) -> CellSource:
     if cell.x0 is not None and cell.y0 is not None and cell.x1 is not None and cell.y1 is not None:
         box = (round(cell.x0, 2), round(cell.y0, 2), round(cell.x1, 2), round(cell.y1, 2))
     read = cell.read
-    return CellSource(page=row.page, bbox=box, unit=row.unit if box else None, table=row.table if box else None,
+    return CellSource(page=row.page, bbox=box, unit=row.unit if box else None,
+                      table=row.table if box and row.unit == "grid" else None,
                       text=cell.text.strip(), confidence=None if read is None else round(read.confidence, 4),
                       corrected=bool(getattr(read, "corrected", False)))
 

@@ -61,7 +61,8 @@ class Row:
     space: str | None = None
     # True when the row is a line of a ruled/marked-up table (a box per cell).
     gridded: bool = False
-    # Grid tables (HTML/DOCX/sheets): the table's number on its page, 1-based in reading order.
+    # A ruled/marked-up table's number on its page, 1-based in reading order (the rows of one
+    # table on one page, whatever the reader).
     table: int | None = None
 
     @property

@@ -3,7 +3,10 @@ the column they sit under — never by their count."""
 
 from __future__ import annotations
 
+import random
 from decimal import Decimal
+
+import pytest
 
 from extract.mapper import Mapper, decide_format
 from extract.model import Cell, Row
@@ -222,3 +225,56 @@ def test_a_label_with_a_character_read_as_its_look_alike_still_resolves() -> Non
     printed = set().union(*(_label_chars(table, axis) for table in ("t2", "t3", "t4") for axis in ("row", "column")))
     misread = {chr(code) for code in _OCR_LOOKALIKES}
     assert not misread & printed  # only characters no label prints are read as another
+
+
+def scanned(page: int, texts: list[str | None], left: float, width: float, label_width: float = 4.0) -> Row:
+    """One ruled row of table three as a page image gives it: a label cell `label_width` columns
+    wide, then one cell per column, in pixels from the page's `left` edge (None: covered by a span)."""
+    edges = [left + width * (label_width + i) for i in range(len(T3_HEADER) + 1)]
+    cells = [Cell(texts[0] or "", left, edges[0])] if texts[0] is not None else []
+    cells += [Cell(text, edges[i], edges[i + 1]) for i, text in enumerate(texts[1:]) if text is not None]
+    return Row(cells, page, "ocr", gridded=True, table=1)
+
+
+def _page_shift(seed: int, width: float) -> tuple[float, float]:
+    """Where the next page's scan puts the table: shifted by more than half a column either way,
+    scaled by up to 4 %."""
+    rng = random.Random(seed)
+    return rng.choice((-1, 1)) * rng.uniform(0.55, 1.4) * width, rng.uniform(0.96, 1.04)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_header_band_broken_by_a_page_of_a_scan_still_maps_its_columns(seed: int) -> None:
+    left, width = 185.0, 49.0
+    shift, scale = _page_shift(seed, width)
+    head = Row([Cell("(本列数据的勾稽关系为：第一项加第二项之和等于第三项加第四项之和)", left, left + 4 * width),
+                Cell("申请人情况", left + 4 * width, left + 11 * width),
+                Cell("自然人", left + 4 * width, left + 5 * width),
+                Cell("法人或其他组织", left + 5 * width, left + 10 * width),
+                Cell("总计", left + 10 * width, left + 11 * width)], 1, "ocr", gridded=True, table=1)
+    rows = [line("三、收到和处理政府信息公开申请情况"), head,
+            scanned(1, [None, None, "商业企", "科研机", "社会公益", "法律服务", "其他", None], left, width)]
+    top = left + shift
+    rows += [scanned(2, ["", "", "业", "构", "组织", "机构", "", ""], top, width * scale),
+             scanned(2, ["本年新收政府信息公开申请数量", "3", "1", "4", "1", "5", "9", "23"], top, width * scale),
+             scanned(2, ["上年结转政府信息公开申请数量", "2", "6", "5", "3", "5", "8", "29"], top, width * scale)]
+    out = run(rows)
+    assert [out.cells[f"t3.new.{key}"] for key in
+            ("natural_person", "commercial", "research", "social_welfare", "legal_service", "other_org", "total")] == \
+        [3, 1, 4, 1, 5, 9, 23]
+    assert out.cells["t3.carried_over.research"] == 5
+    assert out.cells["t3.carried_over.total"] == 29
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_table_continued_on_the_next_page_of_a_scan_keeps_its_columns_though_the_page_moved(seed: int) -> None:
+    left, width = 200.0, 60.0
+    shift, scale = _page_shift(seed, width)
+    rows = [line("三、收到和处理政府信息公开申请情况"),
+            scanned(1, ["", *T3_HEADER], left, width),
+            scanned(1, ["本年新收政府信息公开申请数量", "3", "1", "4", "1", "5", "9", "23"], left, width),
+            scanned(2, ["上年结转政府信息公开申请数量", "2", "6", "5", "3", "5", "8", "29"], left + shift, width * scale)]
+    out = run(rows)
+    assert [out.cells[f"t3.carried_over.{key}"] for key in
+            ("natural_person", "commercial", "research", "social_welfare", "legal_service", "other_org", "total")] == \
+        [2, 6, 5, 3, 5, 8, 29]

@@ -442,7 +442,7 @@ def test_a_figure_read_as_nothing_is_read_at_last_padded_as_a_text_line_and_kept
         return [(wide_reading if padded == ocr._TEXT_LINE_WIDTH else "", 0.8) for _ in crops]
 
     monkeypatch.setattr(ocr, "_recognise", recognise)
-    rows, _ = ocr._table_rows(page, cells, 1)
+    rows, _ = ocr._table_rows(page, cells, 1, 1)
     [printed] = [cell for _, row in rows for cell in row.cells if cell.x0 < 200 < cell.x1 and cell.y0 < 250 < cell.y1]
     assert printed.text == kept
 

@@ -162,8 +162,8 @@ def ocr_picture_tables(page: Any, number: int) -> tuple[list[tuple[float, Row]],
     grey = deskew(clean_page(page.render(scale=DPI / 72).to_numpy()))
     placed: list[tuple[float, Row]] = []
     scores: list[float] = []
-    for cells in find_tables(grey):
-        rows, table_scores = _table_rows(grey, cells, number)
+    for table, cells in enumerate(find_tables(grey), start=1):
+        rows, table_scores = _table_rows(grey, cells, number, table)
         placed += [(top * 72 / DPI, row) for top, row in rows]
         scores += table_scores
     return placed, float(np.mean(scores)) if scores else 0.0
@@ -199,8 +199,8 @@ def ocr_grey(grey: np.ndarray, number: int) -> tuple[list[Row], float]:
     placed: list[tuple[float, Row]] = []
     scores: list[float] = []
     prose = grey.copy()
-    for cells in tables:
-        rows, table_scores = _table_rows(grey, cells, number)
+    for table, cells in enumerate(tables, start=1):
+        rows, table_scores = _table_rows(grey, cells, number, table)
         placed += rows
         scores += table_scores
         _blank_table(prose, cells, grid)
@@ -390,7 +390,7 @@ def _cells_in(grid: np.ndarray, offset_x: int, offset_y: int) -> list[tuple[int,
 
 
 # ---------------------------------------------------------------- reading cells
-def _table_rows(grey: np.ndarray, cells: list[tuple[int, int, int, int]], number: int) -> tuple[
+def _table_rows(grey: np.ndarray, cells: list[tuple[int, int, int, int]], number: int, table: int) -> tuple[
         list[tuple[float, Row]], list[float]]:
     from extract.readers.image_prep import without_specks
 
@@ -459,7 +459,7 @@ def _table_rows(grey: np.ndarray, cells: list[tuple[int, int, int, int]], number
     rows: list[tuple[float, Row]] = []
     for top, members in _cell_bands(cells, line_height):
         row_cells = [_cell(texts[i][0], cells[i], CellRead(number, kept.get(i, ()), texts[i][1])) for i in members]
-        rows.append((float(top), Row(row_cells, number, _SPACE, gridded=True)))
+        rows.append((float(top), Row(row_cells, number, _SPACE, gridded=True, table=table)))
     scores = [score for text, score in texts.values() if text]
     return rows, scores
 

@@ -320,11 +320,12 @@ def _plumber_rows(page: Any, number: int) -> Iterator[Row]:
         if all(sum(1 for bbox in row.cells if bbox is not None) <= 1 for row in table.rows):
             continue  # a framed text box, not a table: its lines are read as lines
         boxes.append(table.bbox)
+        number_on_page = len(boxes)
         for row_cells, texts in zip(table.rows, table.extract(), strict=False):
             cells = [Cell(text or "", float(bbox[0]), float(bbox[2]), y0=float(bbox[1]), y1=float(bbox[3]))
                      for bbox, text in zip(row_cells.cells, texts, strict=False) if bbox is not None]
             if cells:
-                placed.append((row_cells.bbox[1], Row(cells, number, "pdf", gridded=True)))
+                placed.append((row_cells.bbox[1], Row(cells, number, "pdf", gridded=True, table=number_on_page)))
     words = [w for w in page.extract_words(x_tolerance=1.5, y_tolerance=2, use_text_flow=False)
              if not any(b[0] - 1 <= (w["x0"] + w["x1"]) / 2 <= b[2] + 1 and b[1] - 1 <= (w["top"] + w["bottom"]) / 2 <= b[3] + 1
                         for b in boxes)]
