@@ -26,6 +26,7 @@ from report.catalogue import (
     T3_OTHER_SPLIT_ROWS,
     T4_COLUMNS,
     T4_ROWS,
+    Line,
     all_cell_specs,
     cell_specs,
     column_formats,
@@ -54,8 +55,8 @@ _HEADING_RUN_ON = re.compile(r"^\s*([一二三四五六七八九十]+[、.．][^
 _PARENTHESISED = re.compile(r"[（(]([^（）()]{2,})[）)]")
 _BARE_NUMBER = re.compile(r"^\d{1,3}$")
 # An enumerator such as （一） whose thin strokes a 1-bit scan broke: the opening bracket, then
-# only marks (…, --, ．、), perhaps a closing bracket the recogniser took for another.
-_MANGLED_ENUMERATOR = re.compile(r"[（(][^\w（）()]{1,6}[）)」』\]}|]?")
+# only marks (…, --, ．、), perhaps a bracket the recogniser took for another ({ for （).
+_MANGLED_ENUMERATOR = re.compile(r"[（({\[「『〔【][^\w（）()]{1,6}[）)」』\]}|]?")
 # Characters the recogniser mistakes for a look-alike (未 for 末 or 木, 自 for 白, …): none of
 # them is in any label of the catalogue, so a label that resolves to nothing is tried again with
 # each read as the look-alike that is.
@@ -65,6 +66,8 @@ _HEADER_WORDS = frozenset(normalise_label(w) for w in (
     "信息内容", "申请人情况", "法人或其他组织", "行政诉讼", "行政复议", "指标", "单位", "统计数",
 ))
 _TABLES = ("t2", "t3", "t4")
+# Tables whose columns the catalogue prints in one order, left to right.
+_ORDERED_COLUMNS = {"t3": T3_COLUMNS}
 _SECTION_TABLE = {"proactive": "t2", "applications": "t3", "review_litigation": "t4"}
 _T4_GROUPS = tuple(line.key for line in T4_ROWS)
 _EMPTY = frozenset({"", "/", "-", "—", "——", "－", "无", "─", "–", "空", "//"})
@@ -669,6 +672,10 @@ def _columns_from_band(band: list[Row], table: str, positioned: bool) -> ColumnM
         elif not _header_word(normalise_label(cell.text)) and len(normalise_text(cell.text)) <= 12:
             unresolved.append((index, cell))
     if positioned:
+        gridded = all(r.gridded for r in band)
+        if gridded:  # a grid's header cell whose text the scan lost still marks its column
+            unresolved += [(i, c) for i, r in enumerate(band) for c in r.cells if not c.text.strip()]
+        garbled: list[tuple[str, float, float]] = []
         for text, x0, x1 in _stacks(unresolved):
             key = resolve(text, table, "column")
             group = resolve(text, "t4", "row") if table == "t4" else None
@@ -676,15 +683,56 @@ def _columns_from_band(band: list[Row], table: str, positioned: bool) -> ColumnM
                 groups.append((group, x0, x1))
             elif key:
                 columns.append(Column(key, text, x0, x1))
+            else:
+                garbled.append((text, x0, x1))
         columns = _dedupe_positioned(columns)
         columns.sort(key=lambda c: c.x0 or 0.0)
-        gridded = all(r.gridded for r in band)
+        if gridded and table in _ORDERED_COLUMNS:
+            columns = _columns_in_their_gaps(columns, garbled, _ORDERED_COLUMNS[table])
         for col in columns:
             col.group = _group_of(col, groups, gridded)
     else:
         seen: set[str] = set()
         columns = [c for c in columns if not (c.key in seen or seen.add(c.key))]  # type: ignore[func-returns-value]
     return ColumnMap(table, columns, None)
+
+
+def _columns_in_their_gaps(columns: list[Column], garbled: list[tuple[str, float, float]],
+                           order: tuple[Line, ...]) -> list[Column]:
+    """A header the recogniser garbled (总计 read as 总vf) or lost: the catalogue prints the
+    table's columns in one order, so a header cell in a gap between the columns that resolved
+    is the column missing there, when the gap holds as many cells as columns are missing."""
+    keys = [line.key for line in order]
+    found = [keys.index(c.key) for c in columns if c.key in keys]
+    if len(found) != len(columns) or found != sorted(set(found)) or not 2 * len(found) >= len(keys) > len(found):
+        return columns  # too few, or not in the catalogue's order: nothing can be told from them
+    edges = [-1.0, *((c.x0 or 0) + (c.x1 or 0) for c in columns)]  # doubled centres
+    widest = max((c.x1 or 0) - (c.x0 or 0) for c in columns)
+    garbled = [c for c in garbled if c[2] - c[1] <= 1.6 * widest]  # not the row labels' column
+    slots = [*found, len(keys)]
+    filled = list(columns)
+    for gap in range(len(slots)):
+        first = slots[gap - 1] + 1 if gap else 0
+        missing = order[first:slots[gap]]
+        low, high = edges[gap], edges[gap + 1] if gap + 1 < len(edges) else float("inf")
+        cells = sorted((c for c in garbled if low < c[1] + c[2] < high
+                        and not any(_overlap(Column("", "", c[1], c[2]), k) > 0.5 for k in columns)),
+                       key=lambda c: c[1])
+        if missing and len(_stacked_extents(cells)) == len(missing):
+            filled += [Column(line.key, text, x0, x1) for line, (text, x0, x1) in zip(missing, _stacked_extents(cells),
+                                                                                     strict=True)]
+    return sorted(filled, key=lambda c: c.x0 or 0.0)
+
+
+def _stacked_extents(cells: list[tuple[str, float, float]]) -> list[tuple[str, float, float]]:
+    """Cells of one column (a header cell and the empty one under it) counted once."""
+    merged: list[tuple[str, float, float]] = []
+    for text, x0, x1 in cells:
+        if merged and min(x1, merged[-1][2]) - max(x0, merged[-1][1]) > 0.5 * min(x1 - x0, merged[-1][2] - merged[-1][1]):
+            merged[-1] = (merged[-1][0] + text, min(x0, merged[-1][1]), max(x1, merged[-1][2]))
+        else:
+            merged.append((text, x0, x1))
+    return merged
 
 
 def _group_of(col: Column, groups: list[tuple[str, float | None, float | None]], gridded: bool) -> str | None:

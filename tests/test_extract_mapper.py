@@ -44,6 +44,8 @@ def test_labels_with_typos_group_prefixes_and_frayed_enumerators_resolve() -> No
         # an enumerator （一）/（二） whose strokes a 1-bit scan broke into marks
         ["本年度办理结果", "（…--」予以公开", "31", "0", "10", "7", "2", "0", "50"],
         ["", "（．、卜部分公开（区分处理的，只计这一情形，不计其他情形)", "15", "0", "5", "5", "0", "0", "25"],
+        # the opening bracket read as its look-alike too
+        ["", "{“-）予以公开", "31", "0", "10", "7", "2", "0", "50"],
     ]))
     assert out.cells["t3.withheld.prohibited.natural_person"] == 1
     assert out.cells["t3.unavailable.not_held.total"] == 31
@@ -278,3 +280,27 @@ def test_a_table_continued_on_the_next_page_of_a_scan_keeps_its_columns_though_t
     assert [out.cells[f"t3.carried_over.{key}"] for key in
             ("natural_person", "commercial", "research", "social_welfare", "legal_service", "other_org", "total")] == \
         [2, 6, 5, 3, 5, 8, 29]
+
+
+T3_KEYS = ("natural_person", "commercial", "research", "social_welfare", "legal_service", "other_org", "total")
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_header_cell_the_scan_garbled_or_lost_is_the_column_its_neighbours_leave_for_it(seed: int) -> None:
+    rng = random.Random(seed)
+    header: list[str] = ["", *T3_HEADER]
+    for column in rng.sample(range(1, len(header)), rng.choice((1, 2))):
+        header[column] = rng.choice(("", "总\nvf", "杜\n云", "·", "vf"))
+    figures = ["本年新收政府信息公开申请数量", "3", "1", "4", "1", "5", "9", "23"]
+    out = run([line("三、收到和处理政府信息公开申请情况"), scanned(1, header, 185.0, 49.0), scanned(1, figures, 185.0, 49.0)])
+    assert [out.cells.get(f"t3.new.{key}") for key in T3_KEYS] == [3, 1, 4, 1, 5, 9, 23]
+
+
+def test_header_cells_in_the_wrong_order_are_not_given_the_missing_columns() -> None:
+    """Only the catalogue's order tells a garbled header what it is: when the headers that
+    resolved are not in that order, the garbled one stays unknown and its figures are no cell."""
+    header = ["", "商业企业", "自然人", "vf", "社会公益组织", "法律服务机构", "其他", "总计"]
+    figures = ["本年新收政府信息公开申请数量", "3", "1", "4", "1", "5", "9", "23"]
+    out = run([line("三、收到和处理政府信息公开申请情况"), scanned(1, header, 185.0, 49.0), scanned(1, figures, 185.0, 49.0)])
+    assert out.cells.get("t3.new.research") is None
+    assert out.cells["t3.new.commercial"] == 3
