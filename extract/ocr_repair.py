@@ -5,7 +5,9 @@ The hard identities (report/rules/identities.py) tie every figure of 表三 and 
 When one fails on OCR'd cells, each cell it names is recognised again from its crops with other
 preprocessing and a higher scale (`extract.readers.ocr.reread`); a reading is kept only if it
 makes that identity hold without breaking another, changing as few cells as it can, and only
-if the recogniser is at least as sure of it as of the first reading. Nothing is
+if the recogniser is surer of it than of the first reading and of every re-reading that gives
+the first figure again. Where two failing identities cross at a cell that one new value would
+mend in both, only that cell is read again. Nothing is
 invented: every candidate value is one some reading gave, and if none agrees the cells stay as
 first read and the validator reports the identity as usual. Per cell, the record keeps the
 reading's confidence and whether it was corrected, with the first reading, under
@@ -62,9 +64,10 @@ def repair(record: ReportRecord, reads: dict[str, CellRead], reread: Reread | No
             if not _fails(identity, cells, reads, blank):
                 continue  # mended by an earlier correction
             named = [key for key in identity.keys if key in reads and reads[key].crops and _is_count(key)]
+            culprit = _crossing_culprit(identity, named, failing, cells)
             fix = None
             suspects: list[str] = []
-            for tier in _tiers(named, cells, reads, blank):
+            for tier in [[culprit]] if culprit else _tiers(named, cells, reads, blank):
                 suspects = (suspects + tier)[:_MAX_SUSPECTS]
                 for key in suspects:
                     if key not in options:
@@ -78,6 +81,31 @@ def repair(record: ReportRecord, reads: dict[str, CellRead], reread: Reread | No
                     _correct(record, reads, info, key, value, raw, score)
         if not progress:
             return
+
+
+def _crossing_culprit(identity: Identity, named: list[str], failing: list[Identity], cells: Cells) -> str | None:
+    """The cell where this identity crosses another failing one that it would mend by the same
+    value in both (a 5 read as 3 leaves its row and its column 2 short): that cell, and no other
+    of the identity, is read again; no other cell may be bent to hide its error."""
+    for key in named:
+        wanted = _value_that_mends(identity, key, cells)
+        if wanted is None:
+            continue
+        if any(other.keys != identity.keys and key in other.keys and _value_that_mends(other, key, cells) == wanted
+               for other in failing):
+            return key
+    return None
+
+
+def _value_that_mends(identity: Identity, key: str, cells: Cells) -> int | None:
+    """The count `key` would have to hold for a broken identity to hold, all else as read."""
+    broken = identity.broken(cells)
+    current = cells.number(key)
+    if broken is None or not isinstance(current, int) or identity.keys.count(key) != 1:
+        return None
+    left, right = broken
+    wanted = current + (right - left) if key in identity.left else current + (left - right)
+    return wanted if isinstance(wanted, int) and wanted >= 0 and wanted != current else None
 
 
 def _tiers(named: list[str], cells: Cells, reads: dict[str, CellRead], blank: frozenset[str]) -> list[list[str]]:
@@ -130,14 +158,18 @@ def _not_a_count(value: Any) -> bool:
 def _readings(key: str, read: CellRead, record: ReportRecord, reread: Reread) -> list[tuple[int, str, float]]:
     """The distinct counts the other readings of a cell give (the first reading's excluded)."""
     current = record.cells.get(key)
+    readings = [(parse_cell(text, "count"), text, score) for text, score in reread(read)]
+    # The recogniser must be surer of a reading that replaces the first than of the first, and
+    # than of any other reading that gives the first's figure again.
+    surest_of_first = max([read.confidence, *(score for parsed, _, score in readings
+                                              if current is not None and parsed.value == current)])
     found: dict[int, tuple[int, str, float]] = {}
-    for text, score in reread(read):
-        parsed = parse_cell(text, "count")
+    for parsed, text, score in readings:
         value = parsed.value
         if parsed.problem or not isinstance(value, int) or value < 0 or value == current:
             continue
-        if score < read.confidence:
-            continue  # the recogniser must be at least as sure of a reading that replaces the first
+        if score < surest_of_first:
+            continue
         if value not in found or found[value][2] < score:
             found[value] = (value, text, score)
     return sorted(found.values(), key=lambda option: -option[2])

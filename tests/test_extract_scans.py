@@ -108,6 +108,28 @@ def test_a_faint_glyph_beside_dark_ink_stays_in_the_crop() -> None:
     assert _trim_crop(crop).shape[1] > _trim_crop(dark).shape[1] + 10
 
 
+def _pieces(crop: np.ndarray) -> int:
+    import cv2
+
+    return cv2.connectedComponents((crop < 128).astype(np.uint8), connectivity=8)[0] - 1
+
+
+def test_a_stroke_the_threshold_broke_is_joined_again_and_glyphs_side_by_side_stay_apart() -> None:
+    import cv2
+
+    from extract.readers.image_prep import with_strokes_rejoined
+
+    five = np.full((40, 60), 255, np.uint8)
+    cv2.rectangle(five, (10, 6), (22, 8), 0, -1)                     # the 5's bar, its stem lost
+    cv2.ellipse(five, (15, 24), (7, 8), 0, -150, 140, 0, 2)          # the bowl under it
+    cv2.rectangle(five, (40, 6), (42, 32), 0, -1)                    # a 1 beside it
+    assert _pieces(five) == 3
+    joined = with_strokes_rejoined(five)
+    assert _pieces(joined) == 2                                       # bar and bowl one glyph, the 1 apart
+    assert (joined[9:15, 8:14] < 128).any()                           # drawn where the stem was
+    assert np.array_equal(joined[:, 30:], five[:, 30:])
+
+
 # ---------------------------------------------------------------- identities guide recognition
 def _t4_record(upheld: int, total: int) -> ReportRecord:
     cells = {"t4.review.upheld": upheld, "t4.review.corrected": 0, "t4.review.other": 0, "t4.review.pending": 0,
@@ -141,6 +163,23 @@ def test_a_misread_figure_is_read_again_and_corrected_where_the_total_agrees() -
     assert info["t4.review.total"]["corrected"] is False and info["t4.review.total"]["confidence"] == 0.61
 
 
+def test_a_reading_replaces_the_first_only_if_surer_than_every_reading_that_gives_the_first_again() -> None:
+    """The total's 5 reads 3 once (0.95) but 5 again at 0.99: it is the 3 beside it, read 5
+    by other preprocessing, that is corrected."""
+    record = _t4_record(upheld=3, total=5)
+    keys = list(record.cells)
+
+    def reread(read: CellRead) -> list[tuple[str, float]]:
+        key = keys[read.page]
+        if key == "t4.review.total":
+            return [("3", 0.95), ("5", 0.99)]
+        return [("5", 0.9)] if key == "t4.review.upheld" else [(record.raw[key], 0.9)]
+
+    repair(record, _reads(record), reread)
+    assert record.cells["t4.review.total"] == 5 and record.cells["t4.review.upheld"] == 5
+    assert not _errors(record)
+
+
 def test_no_reading_that_agrees_leaves_the_cells_and_the_finding() -> None:
     record = _t4_record(upheld=3, total=5)
     upheld = list(record.cells).index("t4.review.upheld")
@@ -168,6 +207,44 @@ def test_a_figure_that_read_as_nothing_over_print_is_read_again_and_a_speck_is_n
     repair(record, reads, reread, has_print=lambda read: keys[read.page] in printed)
     assert record.cells["t4.review.corrected"] == 0 and reads["t4.review.corrected"].corrected
     assert record.cells["t4.review.other"] is None and not reads["t4.review.other"].corrected
+
+
+def _misread_t3(misread: str, first: int) -> ReportRecord:
+    """A whole 表三 as printed (a corpus report's truth), one figure of it read as `first`."""
+    truth = next(entry.truth.record for entry in load_corpus() if entry.name == "hongze-2024-word-pdf")
+    assert truth is not None
+    cells = {key: value for key, value in truth.cells.items() if key.startswith("t3.")}
+    record = ReportRecord(format="2021", year=2024, cells=cells, raw={k: "" if v is None else str(v) for k, v in cells.items()})
+    record.cells[misread], record.raw[misread] = first, str(first)
+    return record
+
+
+@pytest.mark.parametrize("misread_offers_the_figure", [False, True])
+def test_the_cell_where_two_failing_sums_cross_is_the_one_read_again(misread_offers_the_figure: bool) -> None:
+    """A 5 read as 3 leaves its row and its column 2 short. Another cell of the row whose
+    re-reading would make the row add up (its total read as 23) must not be bent to hide it:
+    the crossing cell is corrected when a reading of it gives the 5, else the findings stay."""
+    misread, total = "t3.partly_disclosed.social_welfare", "t3.partly_disclosed.total"
+    printed = _misread_t3(misread, 3)
+    record = _misread_t3(misread, 3)
+    # the grand total read as marks: the totals' column sum cannot say the row's total is right
+    record.cells["t3.result_total.total"], record.raw["t3.result_total.total"] = None, ">>4"
+    keys = list(record.cells)
+    truth = {misread: 5, total: printed.cells[total]}
+
+    def reread(read: CellRead) -> list[tuple[str, float]]:
+        key = keys[read.page]
+        if key == total:
+            return [(str(int(printed.cells[total]) - 2), 0.99)]  # a reading that would hide the error
+        if key == misread and misread_offers_the_figure:
+            return [("5", 0.97)]
+        return [(record.raw[key], 0.9)]
+
+    assert {"T3-ROW", "T3-RES"} <= set(_errors(record))
+    repair(record, _reads(record), reread)
+    assert record.cells[total] == truth[total]
+    assert record.cells[misread] == (5 if misread_offers_the_figure else 3)
+    assert ({"T3-ROW", "T3-RES"} <= set(_errors(record))) is not misread_offers_the_figure
 
 
 # ---------------------------------------------------------------- whole degraded reports

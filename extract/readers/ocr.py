@@ -549,6 +549,12 @@ def _binary(raw: np.ndarray, clean: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(hard, (3, 3), 0)
 
 
+def _rejoined(raw: np.ndarray, clean: np.ndarray) -> np.ndarray:
+    from extract.readers.image_prep import with_strokes_rejoined
+
+    return with_strokes_rejoined(clean)
+
+
 def _unblobbed(raw: np.ndarray, clean: np.ndarray) -> np.ndarray:
     from extract.readers.image_prep import without_blobs, without_specks
 
@@ -815,7 +821,7 @@ def has_print(read: CellRead) -> bool:
 def reread(read: CellRead) -> list[tuple[str, float]]:
     """Other readings of a cell, each from other preprocessing of its crops: twice the scale,
     the crop as cut (specks and all), a hard binarisation, strokes thickened, thinned, smoothed,
-    solid specks taken off. For a cell the report's identities say is wrong (extract.ocr_repair);
+    solid specks taken off, strokes a threshold broke joined again. For a cell the report's identities say is wrong (extract.ocr_repair);
     never a value that no reading gave. A preprocessing that leaves every crop as first read
     (no speck, no blob to take off) would only give the first reading again: it is not read."""
     from extract.readers.image_prep import without_specks
@@ -825,7 +831,7 @@ def reread(read: CellRead) -> list[tuple[str, float]]:
     cleaned = [without_specks(part) for part in read.crops]
     seen = [_crop_key([_trim_crop(clean) for clean in cleaned])]
     crops: list[np.ndarray] = []
-    for variant in (_twice, _as_cut, _binary, _thicker, _thinner, _smoothed, _unblobbed):
+    for variant in (_twice, _as_cut, _binary, _thicker, _thinner, _smoothed, _unblobbed, _rejoined):
         lines = [_trim_crop(variant(part, clean)) for part, clean in zip(read.crops, cleaned, strict=True)]
         if _crop_key(lines) not in seen:
             seen.append(_crop_key(lines))
