@@ -55,6 +55,12 @@ def repair(record: ReportRecord, reads: dict[str, CellRead], reread: Reread | No
     cells = Cells(record)
     blank = frozenset(key for key, read in reads.items() if read.crops and cells.blank(key) and has_print(read))
     options: dict[str, list[tuple[int, str, float]]] = {}
+
+    def options_of(key: str) -> list[tuple[int, str, float]]:
+        if key not in options:
+            options[key] = _readings(key, reads[key], record, reread)
+        return options[key]
+
     for _ in range(_MAX_PASSES):
         failing = [identity for identity in hard_identities(cells) if _fails(identity, cells, reads, blank)]
         if not failing:
@@ -70,9 +76,8 @@ def repair(record: ReportRecord, reads: dict[str, CellRead], reread: Reread | No
             for tier in [[culprit]] if culprit else _tiers(named, cells, reads, blank):
                 suspects = (suspects + tier)[:_MAX_SUSPECTS]
                 for key in suspects:
-                    if key not in options:
-                        options[key] = _readings(key, reads[key], record, reread)
-                fix = _best_fix(identity, suspects, options, record, cells, reads, blank)
+                    options_of(key)
+                fix = _best_fix(identity, suspects, options, record, cells, reads, blank, options_of)
                 if fix:
                     break
             if fix:
@@ -177,37 +182,64 @@ def _readings(key: str, read: CellRead, record: ReportRecord, reread: Reread) ->
 
 def _best_fix(identity: Identity, suspects: list[str], options: dict[str, list[tuple[int, str, float]]],
               record: ReportRecord, cells: Cells, reads: dict[str, CellRead],
-              blank: frozenset[str]) -> dict[str, tuple[int, str, float]] | None:
-    """The fewest re-readings that make `identity` hold and break nothing that held."""
+              blank: frozenset[str], options_of: Callable[[str], list[tuple[int, str, float]]]
+              ) -> dict[str, tuple[int, str, float]] | None:
+    """The fewest re-readings that make `identity` hold and break nothing that held. A single
+    re-reading that breaks one identity that held (two figures of a row misread alike, so the
+    row added up) may bring one more re-reading of that identity's cells to mend it."""
     candidates = [key for key in suspects if options.get(key)]
-    related = [other for other in hard_identities(cells) if set(other.keys) & set(candidates)]
-    before = {index for index, other in enumerate(related) if _fails(other, cells, reads, blank)}
+    every = list(hard_identities(cells))
+    before = {index for index, other in enumerate(every) if _fails(other, cells, reads, blank)}
     for size in (1, 2):
-        best: tuple[float, dict[str, tuple[int, str, float]]] | None = None
+        best: tuple[tuple[int, float], dict[str, tuple[int, str, float]]] | None = None
         for keys in combinations(candidates, size):
             for choice in product(*(options[key] for key in keys)):
                 change = dict(zip(keys, choice, strict=True))
-                if _holds(identity, related, change, record, cells, reads, before, blank):
-                    score = sum(option[2] for option in choice)
-                    if best is None or score > best[0]:
-                        best = (score, change)
+                broken = _newly_broken(identity, every, change, record, cells, reads, before, blank)
+                if broken and size == 1 and len(broken) == 1:
+                    change, broken = _mended(identity, every, change, broken[0], record, cells, reads, before, blank,
+                                             options_of)
+                if broken == []:  # fewest cells changed, then the surest readings
+                    rank = (-len(change), sum(option[2] for option in change.values()) / len(change))
+                    if best is None or rank > best[0]:
+                        best = (rank, change)
         if best is not None:
             return best[1]
     return None
 
 
-def _holds(identity: Identity, related: list[Identity], change: dict[str, tuple[int, str, float]],
-           record: ReportRecord, cells: Cells, reads: dict[str, CellRead], before: set[int],
-           blank: frozenset[str]) -> bool:
-    """With `change` applied: `identity` holds and every related identity that held still does."""
+def _mended(identity: Identity, every: list[Identity], change: dict[str, tuple[int, str, float]], broken: Identity,
+            record: ReportRecord, cells: Cells, reads: dict[str, CellRead], before: set[int], blank: frozenset[str],
+            options_of: Callable[[str], list[tuple[int, str, float]]]
+            ) -> tuple[dict[str, tuple[int, str, float]], list[Identity] | None]:
+    """`change` with one more re-reading, of a cell of the identity it broke, that leaves nothing
+    broken (the surest such); else `change` and what it broke."""
+    best: tuple[float, dict[str, tuple[int, str, float]]] | None = None
+    for key in broken.keys:
+        if key in change or key not in reads or not reads[key].crops or not _is_count(key):
+            continue
+        for option in options_of(key):
+            wider = {**change, key: option}
+            if _newly_broken(identity, every, wider, record, cells, reads, before, blank) == [] and (
+                    best is None or option[2] > best[0]):
+                best = (option[2], wider)
+    return (best[1], []) if best else (change, [broken])
+
+
+def _newly_broken(identity: Identity, every: list[Identity], change: dict[str, tuple[int, str, float]],
+                  record: ReportRecord, cells: Cells, reads: dict[str, CellRead], before: set[int],
+                  blank: frozenset[str]) -> list[Identity] | None:
+    """With `change` applied: None if `identity` still fails, else the identities that held
+    before and fail now."""
     saved = {key: (record.cells.get(key), record.raw.get(key, "")) for key in change}
     for key, (value, raw, _) in change.items():
         record.cells[key] = value
         record.raw[key] = raw
     try:
         if _fails(identity, cells, reads, blank):
-            return False
-        return all(index in before for index, other in enumerate(related) if _fails(other, cells, reads, blank))
+            return None
+        return [other for index, other in enumerate(every)
+                if index not in before and set(other.keys) & set(change) and _fails(other, cells, reads, blank)]
     finally:
         for key, (old_value, old_raw) in saved.items():
             record.cells[key] = old_value

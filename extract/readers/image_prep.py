@@ -268,14 +268,15 @@ def with_strokes_rejoined(crop: np.ndarray) -> np.ndarray:
     stacked over (or under) a bigger one of the same glyph is joined to it where they come
     nearest (a 1-bit fax drops the 5's thin stem: its bar floats over a bowl, and reads as 3).
     Pieces side by side are other glyphs and stay apart; a gap taller than 0.4 of the crop is
-    no broken stroke."""
+    no broken stroke, and a speck (shorter than two strokes) is no piece. Works on the crop as
+    cut: taking specks off first would take the 5's lone bar with them."""
     import cv2
 
     ink = (crop < _CELL_INK).astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    pieces = [i for i in range(1, count) if stats[i, cv2.CC_STAT_AREA] >= _LEAST_PIECE]
-    joined = crop.copy()
     stroke = max(stroke_width(ink), 1)
+    pieces = [i for i in range(1, count) if _a_stroke(stats[i], stroke)]
+    joined = crop.copy()
     for piece in pieces:
         bigger = [other for other in pieces if other != piece and _stacked(stats[piece], stats[other])
                   and stats[other, cv2.CC_STAT_AREA] >= stats[piece, cv2.CC_STAT_AREA]]
@@ -288,8 +289,15 @@ def with_strokes_rejoined(crop: np.ndarray) -> np.ndarray:
     return joined
 
 
-_LEAST_PIECE = 4  # pixels: a smaller piece is a speck
 _WIDEST_BREAK = 0.4
+
+
+def _a_stroke(stats: np.ndarray, stroke: int) -> bool:
+    """A piece of a glyph, not a speck: at least two strokes long and as much ink as that."""
+    import cv2
+
+    longest = max(stats[cv2.CC_STAT_WIDTH], stats[cv2.CC_STAT_HEIGHT])
+    return bool(longest >= 2 * stroke and stats[cv2.CC_STAT_AREA] >= 2 * stroke * stroke)
 
 
 def _stacked(a: np.ndarray, b: np.ndarray) -> bool:

@@ -552,7 +552,7 @@ def _binary(raw: np.ndarray, clean: np.ndarray) -> np.ndarray:
 def _rejoined(raw: np.ndarray, clean: np.ndarray) -> np.ndarray:
     from extract.readers.image_prep import with_strokes_rejoined
 
-    return with_strokes_rejoined(clean)
+    return with_strokes_rejoined(raw)
 
 
 def _unblobbed(raw: np.ndarray, clean: np.ndarray) -> np.ndarray:
@@ -690,18 +690,19 @@ def _detect_lines(grey: np.ndarray) -> list[tuple[int, int, int, int]]:
     return regions
 
 
-def _recognise(crops: list[np.ndarray], padded: int | None = None) -> list[tuple[str, float]]:
+def _recognise(crops: list[np.ndarray], padded: int | None = None, *, alike_once: bool = True) -> list[tuple[str, float]]:
     """The recogniser's reading of each crop (each padded to at least `padded` pixels wide at
     the recogniser's height, by default as narrow as its kind allows). A table prints the same
     digit many times ('0' in most cells of 表三): crops of one digit whose ink is all but
-    identical are recognised once."""
+    identical are recognised once — unless `alike_once` is off (variants of one crop differ by
+    design, sometimes by a stroke that decides the digit)."""
     import cv2
 
     if not crops:
         return []
     images = [cv2.cvtColor(np.ascontiguousarray(c), cv2.COLOR_GRAY2BGR) if c.ndim == 2 else c for c in crops]
     prints = [_glyph_print(image) for image in images]
-    first = _first_alike(prints)
+    first = _first_alike(prints) if alike_once else list(range(len(images)))
     distinct = sorted(set(first))
     read: dict[int, tuple[str, float]] = {}
     for narrow in (True, False):
@@ -836,7 +837,7 @@ def reread(read: CellRead) -> list[tuple[str, float]]:
         if _crop_key(lines) not in seen:
             seen.append(_crop_key(lines))
             crops += lines
-    results = _recognise(crops)
+    results = _recognise(crops, alike_once=False)
     width = len(read.crops)
     readings = []
     for start in range(0, len(results), width):
