@@ -71,13 +71,15 @@ class RawStore:
         """Make `folder` when this store has not yet; whether it made it (a new folder holds no file)."""
         if folder in self._folders:
             return False
+        parent = folder.rsplit("/", 1)[0]
+        if parent not in self._folders:
+            os.makedirs(parent, exist_ok=True)
+            self._folders.add(parent)
         made = True
         try:
             os.mkdir(folder)
         except FileExistsError:
             made = False
-        except FileNotFoundError:   # its parent is new too
-            os.makedirs(folder, exist_ok=True)
         self._folders.add(folder)
         return made
 
