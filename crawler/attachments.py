@@ -18,6 +18,7 @@ from report.titles import INTERPRETATION, normalise_title
 _DOWNLOAD_PATH = re.compile(r"downfile\.jsp|download\.jsp|filedownload|/download/|getfile|attachment", re.I)
 _VIEWER = re.compile(r"viewer\.html?|pdfjs|pdf\.js", re.I)
 _BOOK_PAGE = re.compile(r"^第\s*\d+\s*页$")
+_FILE_EXT = DOCUMENT_EXT | IMAGE_EXT
 _LINKS = etree.XPath(css2xpath("a, area, button, span[onclick], div[onclick]"))
 _FRAMES = etree.XPath(css2xpath("iframe[src], embed[src], object[data], frame[src]"))
 
@@ -33,24 +34,39 @@ def attachments(html: Selector, base_url: str) -> list[Attachment]:
     """Document links in an article page, in page order, without duplicates."""
     found: dict[str, Attachment] = {}
     for anchor in _LINKS(html.root):
-        url = link_target(anchor, base_url)
-        title = anchor_title(anchor)
-        if not url or INTERPRETATION.search(normalise_title(title)):
-            continue
-        document = document_url(url)
-        if document:
-            found.setdefault(document, Attachment(document, title))
-        elif _BOOK_PAGE.match(title.strip()) and url.split("?")[0].endswith((".html", ".htm", ".shtml")):
-            found.setdefault(url, Attachment(url, title.strip(), "page"))
+        attachment = _linked(anchor, base_url)
+        if attachment and not _interprets(attachment.title):
+            found.setdefault(attachment.url, attachment)
     for frame in _FRAMES(html.root):
         src = frame.get("src") or frame.get("data") or ""
         document = document_url(urljoin(base_url, src.strip()))
         if document:
             found.setdefault(document, Attachment(document, frame.get("title") or ""))
     for record in script_documents(html.root, base_url, document_url):   # onclick="downloadFile('1')", viewers
-        if not INTERPRETATION.search(normalise_title(record.title)):
+        if not _interprets(record.title):
             found.setdefault(record.url, Attachment(record.url, record.title))
     return list(found.values())
+
+
+def _linked(anchor: etree._Element, base_url: str) -> Attachment | None:
+    """The document or flipbook page a link leads to (its title read only then: most links of an
+    article page lead elsewhere)."""
+    url = link_target(anchor, base_url)
+    if not url:
+        return None
+    document = document_url(url)
+    if document:
+        return Attachment(document, anchor_title(anchor))
+    if url.split("?")[0].endswith((".html", ".htm", ".shtml")):
+        title = anchor_title(anchor).strip()
+        if _BOOK_PAGE.match(title):
+            return Attachment(url, title, "page")
+    return None
+
+
+def _interprets(title: str) -> bool:
+    """A link to an interpretation of the report (图解, 解读 …), not to the report."""
+    return bool(INTERPRETATION.search(normalise_title(title)))
 
 
 def page_images(html: Selector, base_url: str) -> list[Attachment]:
@@ -71,7 +87,7 @@ def document_url(url: str) -> str | None:
     if _VIEWER.search(parts.path):
         target = parse_qs(parts.query).get("file")
         return urljoin(url, unquote(target[0])) if target else None
-    if extension(url) in DOCUMENT_EXT or extension(url) in IMAGE_EXT:
+    if extension(url) in _FILE_EXT:
         return url
     if _DOWNLOAD_PATH.search(parts.path):
         return url

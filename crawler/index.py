@@ -227,9 +227,10 @@ class DocumentIndex:
 
     # ------------------------------------------------------------------ documents
     def record(self, *, url: str, sha256: str, source_id: str, agency: str, size: int, storage_key: str,
-               run_id: str, release: bool = False, **fields: Any) -> str:
+               run_id: str, release: bool = False, first: bool = False, **fields: Any) -> str:
         """Record that `url` served `sha256` now; returns new | changed | unchanged. `release`: the URL
         may be quarantined, and now serves a real document (`release`, in the same transaction).
+        `first`: the caller knows the index holds no version of `url`, so a version added is new unasked.
 
         `parts` (a sequence of `Part`): the pages of a multipart document, whose sha256 is theirs."""
         unknown = set(fields) - _OPTIONAL_COLUMNS
@@ -245,7 +246,7 @@ class DocumentIndex:
         with self._tx() as conn:
             if release:
                 conn.execute(_RELEASE, {"url": url})
-            earlier = conn.scalar(_EARLIER, {"url": url})
+            earlier = None if first else conn.scalar(_EARLIER, {"url": url})
             added = conn.scalar(_statements(conn).add_document, columns)
             if added is not None:
                 return "changed" if earlier is not None else "new"

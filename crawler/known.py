@@ -4,7 +4,8 @@
 the crawl starts, and grows with every row this crawl writes (the raw-store pipeline adds each URL
 it records), so a URL the index has never seen — every link of a first crawl — costs no query.
 A row another process writes for a URL during this crawl is not seen until the next crawl: that URL
-is fetched again, unconditionally, and its version recorded `unchanged`."""
+is fetched again, unconditionally, and its version recorded `unchanged` (or `new`, when its bytes differ:
+the raw-store pipeline asks the index for an earlier version only of a URL it holds a row of)."""
 
 from __future__ import annotations
 

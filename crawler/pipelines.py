@@ -181,8 +181,9 @@ class RawStorePipeline:
                 self.index.record_failure(self.run_id, item.source_id, item.url, item.kind, item.detail, item.sha256)
         return None
 
-    def _may_be_held(self, url: str) -> bool:
-        """Whether the index may hold a quarantine row of `url` (not when it holds no row of it at all)."""
+    def _may_hold(self, url: str) -> bool:
+        """Whether the index may hold a row of `url`: a version, a page, a quarantine row (the spider's
+        known URLs say when it holds none)."""
         return self.known is None or url in self.known.urls
 
     def _known(self, item: Any) -> None:
@@ -195,12 +196,12 @@ class RawStorePipeline:
         assert self.index is not None and self.store is not None
         parts = [self._part(part) for part in item.parts]
         sha256 = parts_digest(parts) if parts else self.store.put(item.body)
-        listed = item.listed
+        listed, may_hold = item.listed, self._may_hold(item.url)
         outcome = self.index.record(
             url=item.url, sha256=sha256, source_id=item.source_id, agency=item.agency, size=item.size,
             # a multipart document's bytes are its parts': the key is its first page's
             storage_key=RawStore.key(parts[0].sha256 if parts else sha256), run_id=self.run_id, parts=parts,
-            release=self._may_be_held(item.url), listing_title=listed.title, year=listed.year,
+            release=may_hold, first=not may_hold, listing_title=listed.title, year=listed.year,
             listing_date=listed.listed, content_type=item.content_type, real_kind=item.real_kind,
             filename=item.filename or listed.filename, etag=item.etag, last_modified=item.last_modified,
             referer=item.referer)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import os
 import uuid
 
@@ -26,6 +27,8 @@ class RawStore:
         self.fs, self.root = fsspec.core.url_to_fs(self.url)
         self._local = "file" in _protocols(self.fs)
         self._folders: set[str] = set()      # local folders known to exist: one mkdir each per store
+        # temporary names: this store's own prefix (unique across processes and hosts), then a count
+        self._writer, self._writes = uuid.uuid4().hex, itertools.count()
         if self._local:
             self.fs.makedirs(self.root, exist_ok=True)
 
@@ -38,26 +41,23 @@ class RawStore:
 
     def put(self, data: bytes) -> str:
         sha256 = hashlib.sha256(data).hexdigest()
-        if self.exists(sha256):
-            return sha256
         path = self._path(sha256)
         try:
             if self._local:
                 self._put_local(path, data)
-            else:
+            elif not self.fs.exists(path):
                 self.fs.pipe_file(path, data)
         except OSError as exc:
             raise StoreError(f"could not store {sha256} ({len(data)} bytes) in {self.url}: {exc}") from exc
         return sha256
 
     def _put_local(self, path: str, data: bytes) -> None:
-        # plain os calls: the crawl stores every document on one thread, and fsspec's local layer
-        # costs more CPU than the write itself
+        # plain os calls, as few as can be: the crawl stores every document on one thread, and each
+        # call hands the interpreter lock to the crawl's thread and back
         folder = path.rsplit("/", 1)[0]
-        if folder not in self._folders:
-            os.makedirs(folder, exist_ok=True)
-            self._folders.add(folder)
-        temporary = f"{path}.{uuid.uuid4().hex}.part"
+        if not self._made(folder) and os.path.exists(path):
+            return
+        temporary = f"{path}.{self._writer}-{next(self._writes)}.part"
         try:
             with open(temporary, "wb") as file:
                 file.write(data)
@@ -66,6 +66,22 @@ class RawStore:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
             raise
+
+    def _made(self, folder: str) -> bool:
+        """Make `folder` when this store has not yet; whether it made it (a new folder holds no file)."""
+        if folder in self._folders:
+            return False
+        parent = folder.rsplit("/", 1)[0]
+        if parent not in self._folders:
+            os.makedirs(parent, exist_ok=True)
+            self._folders.add(parent)
+        made = True
+        try:
+            os.mkdir(folder)
+        except FileExistsError:
+            made = False
+        self._folders.add(folder)
+        return made
 
     def get(self, sha256: str) -> bytes:
         return self.fs.cat_file(self._path(sha256))

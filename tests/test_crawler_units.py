@@ -83,6 +83,7 @@ def test_raw_store_is_content_addressed_and_idempotent(tmp_path: Path) -> None:
     assert sha == hashlib.sha256(data).hexdigest()
     assert (tmp_path / "raw" / "sha256" / sha[:2] / sha[2:4] / sha).read_bytes() == data
     assert store.put(data) == sha and store.exists(sha) and store.get(sha) == data
+    assert RawStore(str(tmp_path / "raw")).put(data) == sha   # another store, its folders already there
     assert not list((tmp_path / "raw").rglob("*.part"))
     assert not store.exists(hashlib.sha256(b"other").hexdigest())
 
@@ -115,6 +116,15 @@ def test_index_versions_new_changed_unchanged(tmp_path: Path) -> None:
     index.close()
     reader = DocumentIndex(f"sqlite:///{tmp_path / 'index.db'}")
     assert len(reader.versions(source_id="s")) == 3
+
+
+def test_index_records_a_first_version_without_asking_for_an_earlier_one(tmp_path: Path) -> None:
+    index = DocumentIndex(tmp_path / "index.db")
+    common = {"source_id": "s", "agency": "某局", "size": 3, "storage_key": "k", "run_id": "r1"}
+    assert index.record(url="http://x/a.pdf", sha256="1" * 64, first=True, **common) == "new"
+    assert index.record(url="http://x/a.pdf", sha256="1" * 64, first=True, **common) == "unchanged"
+    assert index.record(url="http://x/a.pdf", sha256="2" * 64, **common) == "changed"
+    index.close()
 
 
 def test_public_and_private_addresses() -> None:
