@@ -7,7 +7,8 @@ column with its horizontal extent), a label still waiting for its figures (a
 label broken over rows), and the current section for the prose.
 
 Figures are placed by the column whose extent they sit under, never by their
-count; on another page of a scan, under the column carried there by the table's edges. Only a reader that knows no positions (a plain text layer) falls back to
+count; on another page of a scan, under the column carried there by the table's
+edges. Only a reader that knows no positions (a plain text layer) falls back to
 the catalogue's column order, and then only within one labelled row.
 """
 
@@ -18,6 +19,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from typing import TypeVar
 
 from extract.model import Cell, CellRead, Row
 from report.catalogue import (
@@ -70,6 +72,7 @@ _TABLES = ("t2", "t3", "t4")
 _ORDERED_COLUMNS = {"t3": T3_COLUMNS}
 _SECTION_TABLE = {"proactive": "t2", "applications": "t3", "review_litigation": "t4"}
 _T4_GROUPS = tuple(line.key for line in T4_ROWS)
+_Box = TypeVar("_Box", Cell, "Column")
 _EMPTY = frozenset({"", "/", "-", "—", "——", "－", "无", "─", "–", "空", "//"})
 
 
@@ -167,10 +170,7 @@ class ColumnMap:
         transform = self.extent.carry(extent)
         if transform is None:
             return None
-        scale, offset = transform
-        columns = [replace(c, x0=scale * c.x0 + offset, x1=None if c.x1 is None else scale * c.x1 + offset)
-                   for c in self.columns if c.x0 is not None]
-        return replace(self, columns=columns, extent=extent)
+        return replace(self, columns=[_moved_box(c, *transform) for c in self.columns], extent=extent)
 
 
 @dataclass
@@ -602,13 +602,14 @@ def _table_extents(rows: list[Row]) -> dict[int, Extent]:
 
 
 def _moved(row: Row, scale: float, offset: float) -> Row:
-    return replace(row, cells=[_moved_cell(c, scale, offset) for c in row.cells])
+    return replace(row, cells=[_moved_box(c, scale, offset) for c in row.cells])
 
 
-def _moved_cell(cell: Cell, scale: float, offset: float) -> Cell:
-    if cell.x0 is None or cell.x1 is None:
-        return cell
-    return replace(cell, x0=scale * cell.x0 + offset, x1=scale * cell.x1 + offset)
+def _moved_box(box: _Box, scale: float, offset: float) -> _Box:
+    """A cell or a column with its horizontal extent taken to another page's coordinates."""
+    if box.x0 is None or box.x1 is None:
+        return box
+    return replace(box, x0=scale * box.x0 + offset, x1=scale * box.x1 + offset)
 
 
 def cell_source(cell: Cell, row: Row) -> CellSource:
@@ -718,21 +719,9 @@ def _columns_in_their_gaps(columns: list[Column], garbled: list[tuple[str, float
         cells = sorted((c for c in garbled if low < c[1] + c[2] < high
                         and not any(_overlap(Column("", "", c[1], c[2]), k) > 0.5 for k in columns)),
                        key=lambda c: c[1])
-        if missing and len(_stacked_extents(cells)) == len(missing):
-            filled += [Column(line.key, text, x0, x1) for line, (text, x0, x1) in zip(missing, _stacked_extents(cells),
-                                                                                     strict=True)]
+        if missing and len(cells) == len(missing):  # `_stacks` already joined a column's cells
+            filled += [Column(line.key, text, x0, x1) for line, (text, x0, x1) in zip(missing, cells, strict=True)]
     return sorted(filled, key=lambda c: c.x0 or 0.0)
-
-
-def _stacked_extents(cells: list[tuple[str, float, float]]) -> list[tuple[str, float, float]]:
-    """Cells of one column (a header cell and the empty one under it) counted once."""
-    merged: list[tuple[str, float, float]] = []
-    for text, x0, x1 in cells:
-        if merged and min(x1, merged[-1][2]) - max(x0, merged[-1][1]) > 0.5 * min(x1 - x0, merged[-1][2] - merged[-1][1]):
-            merged[-1] = (merged[-1][0] + text, min(x0, merged[-1][1]), max(x1, merged[-1][2]))
-        else:
-            merged.append((text, x0, x1))
-    return merged
 
 
 def _group_of(col: Column, groups: list[tuple[str, float | None, float | None]], gridded: bool) -> str | None:

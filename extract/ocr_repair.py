@@ -70,10 +70,8 @@ def repair(record: ReportRecord, reads: dict[str, CellRead], reread: Reread | No
             if not _fails(identity, cells, reads, blank):
                 continue  # mended by an earlier correction
             named = [key for key in identity.keys if key in reads and reads[key].crops and _is_count(key)]
-            culprit = _crossing_culprit(identity, named, failing, cells)
-            tiers = _tiers(named, cells, reads, blank)
-            if culprit and reads[culprit].confidence < _SURE and not reads[culprit].corrected:
-                tiers = [[culprit]]  # a sure or vouched-for culprit: the crossing is two errors elsewhere
+            culprit = _crossing_culprit(identity, named, failing, cells, reads)
+            tiers = [[culprit]] if culprit else _tiers(named, cells, reads, blank)
             fix = None
             suspects: list[str] = []
             for tier in tiers:
@@ -91,12 +89,14 @@ def repair(record: ReportRecord, reads: dict[str, CellRead], reread: Reread | No
             return
 
 
-def _crossing_culprit(identity: Identity, named: list[str], failing: list[Identity], cells: Cells) -> str | None:
+def _crossing_culprit(identity: Identity, named: list[str], failing: list[Identity], cells: Cells,
+                      reads: dict[str, CellRead]) -> str | None:
     """The cell where this identity crosses another failing one that it would mend by the same
     value in both (a 5 read as 3 leaves its row and its column 2 short): that cell, and no other
     of the identity, is read again (unless the recogniser was sure of it, or an identity already
-    had it corrected); no other cell may be bent to hide its error."""
-    for key in named:
+    had it corrected: the crossing is then two errors elsewhere); no other cell may be bent to
+    hide its error."""
+    for key in (key for key in named if reads[key].confidence < _SURE and not reads[key].corrected):
         wanted = _value_that_mends(identity, key, cells)
         if wanted is None:
             continue

@@ -822,8 +822,8 @@ def has_print(read: CellRead) -> bool:
 def reread(read: CellRead) -> list[tuple[str, float]]:
     """Other readings of a cell, each from other preprocessing of its crops: twice the scale,
     the crop as cut (specks and all), a hard binarisation, strokes thickened, thinned, smoothed,
-    solid specks taken off, strokes a threshold broke joined again. For a cell the report's identities say is wrong (extract.ocr_repair);
-    never a value that no reading gave. A preprocessing that leaves every crop as first read
+    solid specks taken off, strokes a threshold broke joined again. For a cell the report's
+    identities say is wrong (extract.ocr_repair); never a value that no reading gave. A preprocessing that leaves every crop as first read
     (no speck, no blob to take off) would only give the first reading again: it is not read."""
     from extract.readers.image_prep import without_specks
 
