@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Literal
 
-from report.labels import label_segments, normalise_label, strip_enumerators
+from report.labels import label_segments, leading_enumerator, normalise_label, strip_enumerators
 
 Format = Literal["2021", "2019", "2014", "unknown"]
 Kind = Literal["count", "decimal", "signed", "amount"]
@@ -268,6 +268,10 @@ def resolve(label: str, table: str, axis: Axis, format: str | None = None) -> st
         key = _fuzzy(candidate, index)
         if key:
             return key
+    for candidate in candidates:
+        key = _fuzzy_within_enumerator(candidate, table, axis, format)
+        if key:
+            return key
     return None
 
 
@@ -283,6 +287,41 @@ def _fuzzy(folded: str, index: dict[str, str]) -> str | None:
     best_score, best_key = scored[0]
     rival = next((score for score, key in scored[1:] if key != best_key), 0.0)
     return best_key if best_score - rival >= 0.05 else None
+
+
+# A label too short or too garbled for the fuzzy pass (（一）以公开, a character lost to a seal)
+# is still told by its enumerator: it is compared only with the spellings that open with the
+# same one, more leniently.
+_ENUMERATED_CUTOFF = 0.65
+
+
+@cache
+def _spellings_by_enumerator(table: str, axis: Axis, format: str | None) -> dict[str, tuple[tuple[str, str], ...]]:
+    """enumerator → (normalised spelling, key) of the spellings that open with it."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for st in subtables(format):
+        if st.table != table:
+            continue
+        for line in st.rows if axis == "row" else st.columns:
+            for spelling in line.spellings():
+                enumerator = leading_enumerator(spelling)
+                if enumerator:
+                    found.setdefault(enumerator, []).append((normalise_label(spelling), line.key))
+    return {enumerator: tuple(spellings) for enumerator, spellings in found.items()}
+
+
+def _fuzzy_within_enumerator(label: str, table: str, axis: Axis, format: str | None) -> str | None:
+    enumerator = leading_enumerator(label)
+    words = normalise_label(label)
+    if enumerator is None or len(words) < 2:
+        return None
+    scored = sorted(((difflib.SequenceMatcher(None, words, spelling).ratio(), key)
+                     for spelling, key in _spellings_by_enumerator(table, axis, format).get(enumerator, ())),
+                    reverse=True)
+    if not scored or scored[0][0] < _ENUMERATED_CUTOFF:
+        return None
+    rival = next((score for score, key in scored[1:] if key != scored[0][1]), 0.0)
+    return scored[0][1] if scored[0][0] - rival >= 0.05 else None
 
 
 @cache

@@ -36,6 +36,13 @@ def normalise_label(text: str) -> str:
     return _TRAILING_PUNCT.sub("", folded)
 
 
+def leading_enumerator(text: str) -> str | None:
+    """The enumerator a label opens with, folded so that its spellings compare equal
+    (（一） and (一) → '(一', 1. and 1、 and １． → '1'), or None."""
+    found = _ENUMERATOR.match(_SPACE.sub("", unicodedata.normalize("NFKC", text or "")))
+    return re.sub(r"[、.)]", "", found.group()) if found else None
+
+
 def strip_enumerators(text: str) -> str:
     while True:
         stripped = _ENUMERATOR.sub("", text, count=1)

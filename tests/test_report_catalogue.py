@@ -61,6 +61,20 @@ def test_group_labels_and_strangers_resolve_to_nothing(label: str) -> None:
     assert resolve(label, "t3", "row") is None
 
 
+@pytest.mark.parametrize(("label", "key"), [
+    ("（一）以公开", "disclosed"),          # a character lost under a seal
+    ("(一) 予以公", "disclosed"),
+    ("（二）部分公", "partly_disclosed"),
+    ("（七）总", None),                    # one character: too little to tell
+    ("以公开", None),                      # no enumerator: too short for the fuzzy pass
+    ("（九）以公开", None),                # an enumerator no spelling opens with
+    ("（二）以公开", None),                # the words belong to another enumerator's row
+    ("2.重复申", "not_processed.duplicate"),
+])
+def test_a_short_label_is_told_by_its_enumerator(label: str, key: str | None) -> None:
+    assert resolve(label, "t3", "row") == key
+
+
 def test_group_labels_are_recognised() -> None:
     assert is_t3_group_label("（五）不予处理")
     assert not is_t3_group_label("1.信访举报投诉类申请")
