@@ -7,9 +7,12 @@ preprocessing and a higher scale (`extract.readers.ocr.reread`); a reading is ke
 makes that identity hold without breaking another, changing as few cells as it can, and only
 if the recogniser is surer of it than of the first reading and of every re-reading that gives
 the first figure again. Where two failing identities cross at a cell that one new value would
-mend in both, only that cell is read again. Nothing is
-invented: every candidate value is one some reading gave, and if none agrees the cells stay as
-first read and the validator reports the identity as usual. Per cell, the record keeps the
+mend in both, only that cell is read again. A one-digit cell is also compared with the
+report's own prints of each digit (those the recogniser was sure of or the identities vouch
+for): a digit every preprocessing misreads alike (a fax's 5 with its stem broken off reads 3)
+is still nearest the report's other 5s. Nothing is invented: every candidate value is one some
+reading gave, and if none agrees the cells stay as first read and the validator reports the
+identity as usual. Per cell, the record keeps the
 reading's confidence and whether it was corrected, with the first reading, under
 `extraction.ocr_cells` (an additive key of the record JSON).
 """
@@ -30,22 +33,27 @@ from report.rules.identities import hard_identities
 from report.values import parse_cell
 
 Reread = Callable[[CellRead], list[tuple[str, float]]]
+Glyph = Callable[[CellRead], Any]
 _MAX_PASSES = 3
 _MAX_SUSPECTS = 10
 # A first reading at least this sure is read again only when the unsure cells give no fix.
 _SURE = 0.95
+# A one-digit cell is also read by the report's own print of each digit (see `_Font`): it is
+# that digit whose nearest prints are nearer than those of the first reading's digit by this share.
+_NEAREST_PRINTS = 3
+_CLEARLY_NEARER = 0.9
 
 
 def repair(record: ReportRecord, reads: dict[str, CellRead], reread: Reread | None = None,
-           has_print: Callable[[CellRead], bool] | None = None) -> None:
+           has_print: Callable[[CellRead], bool] | None = None, glyph: Glyph | None = None) -> None:
     """Correct the OCR'd figures the identities point at, in place; record every OCR'd cell's
     confidence and correction under `record.extraction["ocr_cells"]`. A figure cell that read
     as nothing although its crop holds print counts as unreadable (an identity over it is
     not known to hold)."""
-    if reread is None or has_print is None:
+    if reread is None or has_print is None or glyph is None:
         from extract.readers import ocr
 
-        reread, has_print = reread or ocr.reread, has_print or ocr.has_print
+        reread, has_print, glyph = reread or ocr.reread, has_print or ocr.has_print, glyph or ocr.glyph
     info: dict[str, dict[str, Any]] = {
         key: {"page": read.page, "confidence": round(read.confidence, 4), "corrected": False}
         for key, read in sorted(reads.items())}
@@ -55,10 +63,11 @@ def repair(record: ReportRecord, reads: dict[str, CellRead], reread: Reread | No
     cells = Cells(record)
     blank = frozenset(key for key, read in reads.items() if read.crops and cells.blank(key) and has_print(read))
     options: dict[str, list[tuple[int, str, float]]] = {}
+    font = _Font.of_the_report(record, cells, reads, blank, glyph)
 
     def options_of(key: str) -> list[tuple[int, str, float]]:
         if key not in options:
-            options[key] = _readings(key, reads[key], record, reread)
+            options[key] = _readings(key, reads[key], record, reread, font.reading(key, reads[key], record))
         return options[key]
 
     for _ in range(_MAX_PASSES):
@@ -164,8 +173,60 @@ def _not_a_count(value: Any) -> bool:
     return isinstance(value, Decimal) or (isinstance(value, int) and value < 0)
 
 
-def _readings(key: str, read: CellRead, record: ReportRecord, reread: Reread) -> list[tuple[int, str, float]]:
-    """The distinct counts the other readings of a cell give (the first reading's excluded)."""
+class _Font:
+    """The report's own print of each digit: the one-digit cells the recogniser was sure of or
+    that every identity over them vouches for. A fax's 5 whose top stroke broke away reads as 3
+    under every preprocessing, yet its print is nearer the report's other 5s than its 3s."""
+
+    def __init__(self, prints: dict[str, list[Any]], glyph: Glyph) -> None:
+        self.prints = prints
+        self.glyph = glyph
+
+    @classmethod
+    def of_the_report(cls, record: ReportRecord, cells: Cells, reads: dict[str, CellRead], blank: frozenset[str],
+                      glyph: Glyph) -> _Font:
+        vouched = _vouched(cells, reads, blank)
+        prints: dict[str, list[Any]] = {}
+        for key, read in reads.items():
+            text = record.raw.get(key, "")
+            if len(text) == 1 and text.isdigit() and (read.confidence >= _SURE or key in vouched):
+                found = glyph(read)
+                if found is not None:
+                    prints.setdefault(text, []).append(found)
+        return cls(prints, glyph)
+
+    def reading(self, key: str, read: CellRead, record: ReportRecord) -> tuple[str, float] | None:
+        """The digit whose prints are clearly nearest the cell's (its text and a score: 1 less
+        the mean distance of those prints), if not the digit first read."""
+        from extract.readers.ocr import glyph_distance
+
+        found = self.glyph(read) if self.prints else None
+        if found is None:
+            return None
+        distance = {digit: sum(sorted(glyph_distance(found, other) for other in prints)[:_NEAREST_PRINTS])
+                    / min(len(prints), _NEAREST_PRINTS) for digit, prints in self.prints.items()}
+        nearest = min(distance, key=distance.__getitem__)
+        first = record.raw.get(key, "")
+        rivals = [d for digit, d in distance.items() if digit != nearest]
+        if nearest == first or not rivals or distance[nearest] > _CLEARLY_NEARER * distance.get(first, min(rivals)):
+            return None
+        return nearest, 1.0 - distance[nearest]
+
+
+def _vouched(cells: Cells, reads: dict[str, CellRead], blank: frozenset[str]) -> set[str]:
+    """The cells named by at least one identity, every one of which holds."""
+    holds: dict[str, bool] = {}
+    for identity in hard_identities(cells):
+        held = not _fails(identity, cells, reads, blank)
+        for key in identity.keys:
+            holds[key] = holds.get(key, True) and held
+    return {key for key, held in holds.items() if held}
+
+
+def _readings(key: str, read: CellRead, record: ReportRecord, reread: Reread,
+              by_print: tuple[str, float] | None = None) -> list[tuple[int, str, float]]:
+    """The distinct counts the other readings of a cell give (the first reading's excluded),
+    with the digit the report's own prints give (`_Font`), which needs no surer score."""
     current = record.cells.get(key)
     readings = [(parse_cell(text, "count"), text, score) for text, score in reread(read)]
     # The recogniser must be surer of a reading that replaces the first than of the first, and
@@ -181,6 +242,9 @@ def _readings(key: str, read: CellRead, record: ReportRecord, reread: Reread) ->
             continue
         if value not in found or found[value][2] < score:
             found[value] = (value, text, score)
+    if by_print is not None and int(by_print[0]) != current:
+        value = int(by_print[0])
+        found[value] = max(found.get(value, (value, *by_print)), (value, *by_print), key=lambda option: option[2])
     return sorted(found.values(), key=lambda option: -option[2])
 
 

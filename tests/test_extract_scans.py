@@ -268,6 +268,41 @@ def test_the_cell_where_two_failing_sums_cross_is_the_one_read_again(misread_off
     assert ({"T3-ROW", "T3-RES"} <= set(_errors(record))) is not misread_offers_the_figure
 
 
+@pytest.mark.parametrize("print_of_the_misread", ["a 5 of the report", "between its 3 and its 5", "no other 5"])
+def test_a_figure_every_preprocessing_misreads_is_read_by_the_reports_own_prints(print_of_the_misread: str) -> None:
+    """A 5 that reads 3 under every preprocessing (a fax broke its stem): its print is compared
+    with the report's own prints of each digit (the cells every identity over them vouches for)
+    and takes the digit it is clearly nearest, if that mends the identities; never a digit the
+    report prints nowhere else, never when the print lies between two digits."""
+    misread = "t3.partly_disclosed.social_welfare"
+    record = _misread_t3(misread, 3)
+    keys = list(record.cells)
+    rng = np.random.default_rng(2026)
+    digit_prints = {str(digit): rng.random((16, 8)).astype(np.float32) for digit in range(10)}
+    fives = [key for key in keys if record.raw[key] == "5" and key != misread]
+    assert len(fives) >= 3
+
+    def glyph(read: CellRead) -> np.ndarray | None:
+        key = keys[read.page]
+        if key == misread:
+            if print_of_the_misread == "between its 3 and its 5":
+                return (digit_prints["3"] + digit_prints["5"]) / 2
+            return digit_prints["5"] + rng.normal(0, 0.03, (16, 8)).astype(np.float32)
+        if print_of_the_misread == "no other 5" and key in fives:
+            return None
+        text = record.raw[key]
+        return digit_prints[text] + rng.normal(0, 0.03, (16, 8)).astype(np.float32) if len(text) == 1 else None
+
+    def reread(read: CellRead) -> list[tuple[str, float]]:
+        return [(record.raw[keys[read.page]], 0.9)]
+
+    repair(record, _reads(record), reread, glyph=glyph)
+    corrected = print_of_the_misread == "a 5 of the report"
+    assert record.cells[misread] == (5 if corrected else 3)
+    assert record.extraction["ocr_cells"][misread]["corrected"] is corrected  # type: ignore[attr-defined]
+    assert bool({"T3-ROW", "T3-RES"} & set(_errors(record))) is not corrected
+
+
 # ---------------------------------------------------------------- whole degraded reports
 SOURCE = "chanhe-industry-2021-reportlab-pdf"
 

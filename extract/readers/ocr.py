@@ -847,5 +847,30 @@ def reread(read: CellRead) -> list[tuple[str, float]]:
     return readings
 
 
+def glyph(read: CellRead) -> np.ndarray | None:
+    """The print of a cell that holds one glyph on one line (its ink, specks dropped, at the
+    height prints are compared at), or None."""
+    import cv2
+
+    from extract.readers.image_prep import without_specks
+
+    if len(read.crops) != 1:
+        return None
+    crop = _trim_crop(without_specks(read.crops[0]))
+    return _glyph_print(crop if crop.ndim == 3 else cv2.cvtColor(np.ascontiguousarray(crop), cv2.COLOR_GRAY2BGR))
+
+
+def glyph_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean grey difference (0–1) of two prints, the narrower stretched to the wider's width."""
+    import cv2
+
+    width = max(a.shape[1], b.shape[1])
+    if a.shape[1] != width:
+        a = cv2.resize(a, (width, a.shape[0]), interpolation=cv2.INTER_LINEAR)
+    if b.shape[1] != width:
+        b = cv2.resize(b, (width, b.shape[0]), interpolation=cv2.INTER_LINEAR)
+    return float(np.mean(np.abs(a - b)))
+
+
 def _crop_key(crops: list[np.ndarray]) -> tuple[tuple[tuple[int, ...], bytes], ...]:
     return tuple((crop.shape, crop.tobytes()) for crop in crops)
