@@ -62,8 +62,16 @@ def repair(record: ReportRecord, reads: dict[str, CellRead], reread: Reread | No
     record.extraction = extraction  # type: ignore[attr-defined]
     cells = Cells(record)
     blank = frozenset(key for key, read in reads.items() if read.crops and cells.blank(key) and has_print(read))
-    options: dict[str, list[tuple[int, str, float]]] = {}
     font = _Font.of_the_report(record, cells, reads, blank, glyph)
+    # The report's own prints are asked first: they cost no recognition, which each of the
+    # other readings of a cell does several times over.
+    by_print: dict[str, list[tuple[int, str, float]]] = {}
+    options: dict[str, list[tuple[int, str, float]]] = {}
+
+    def print_options_of(key: str) -> list[tuple[int, str, float]]:
+        if key not in by_print:
+            by_print[key] = _readings(key, reads[key], record, lambda read: [], font.reading(key, reads[key], record))
+        return by_print[key]
 
     def options_of(key: str) -> list[tuple[int, str, float]]:
         if key not in options:
@@ -85,9 +93,12 @@ def repair(record: ReportRecord, reads: dict[str, CellRead], reread: Reread | No
             suspects: list[str] = []
             for tier in tiers:
                 suspects = (suspects + tier)[:_MAX_SUSPECTS]
-                for key in suspects:
-                    options_of(key)
-                fix = _best_fix(identity, suspects, options, record, cells, reads, blank, options_of)
+                for known, read_by in ((by_print, print_options_of), (options, options_of)):
+                    for key in suspects:
+                        read_by(key)
+                    fix = _best_fix(identity, suspects, known, record, cells, reads, blank, read_by)
+                    if fix:
+                        break
                 if fix:
                     break
             if fix:
