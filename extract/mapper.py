@@ -24,6 +24,8 @@ from typing import TypeVar
 from extract.model import Cell, CellRead, Row
 from report.catalogue import (
     CATALOGUE,
+    T3_2019,
+    T3_2021,
     T3_COLUMNS,
     T3_OTHER_SPLIT_ROWS,
     T4_COLUMNS,
@@ -41,7 +43,7 @@ from report.values import fold_number_text, parse_cell
 
 _NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?(?:万?元)?$")
 # The item's numeral may come with a stray dash (a 一 that a 1-bit scan frayed reads as 一- or -).
-_T2_HEADING = re.compile(r"^第[二十]+条第[（(][一二三四五六七八九十\-—–－]{1,4}[）)]项")
+_T2_HEADING = re.compile(r"^第[二十]+条第[（(][一二三四五六七八九十\-—–－]{1,4}[）)]?项")
 _FOOTER = re.compile(r"^[-—–－]\s*\d{1,3}\s*[-—–－]$|^第\d+页(?:共\d+页)?$|^\d+/\d+$")
 # A parenthetical cut by a line break: （区分处理的，只计这一情
 _UNCLOSED = re.compile(r"[（(][^）)]*$")
@@ -70,6 +72,9 @@ _HEADER_WORDS = frozenset(normalise_label(w) for w in (
 _TABLES = ("t2", "t3", "t4")
 # Tables whose columns the catalogue prints in one order, left to right.
 _ORDERED_COLUMNS = {"t3": T3_COLUMNS}
+# 表三's rows in the order each format prints them (2021's （六） in its three rows).
+_T3_ROW_ORDERS = (tuple(line.key for line in T3_2021.rows if line.key != "other"),
+                  tuple(line.key for line in T3_2019.rows))
 _SECTION_TABLE = {"proactive": "t2", "applications": "t3", "review_litigation": "t4"}
 _T4_GROUPS = tuple(line.key for line in T4_ROWS)
 _Box = TypeVar("_Box", Cell, "Column")
@@ -215,6 +220,10 @@ class Mapper:
         self.extents: dict[int, Extent] = {}  # id(row) → its table's edges on its page
         # Figures whose label did not resolve yet: the label's end may be on the next line.
         self.awaiting: tuple[list[str], float | None, list[tuple[Column | None, Cell]], ColumnMap, Row] | None = None
+        # 表三's rows read so far, and the ruled rows whose label resolved to nothing since the
+        # last of them: they may be the rows the order leaves between (`_rows_in_their_gap`).
+        self.t3_rows: list[str] = []
+        self.unplaced: list[tuple[str, list[tuple[Column | None, Cell]], ColumnMap, Row]] = []
 
     # ------------------------------------------------------------ driving
     def feed(self, rows: list[Row]) -> MappedTables:
@@ -223,6 +232,8 @@ class Mapper:
         for row in rows:
             self._row(row)
         self._close_open_row()
+        self._drop_awaiting()
+        self._give_up_unplaced()
         self.out.sections = {key: "".join(parts).strip() for key, parts in self.section_parts.items()
                              if key != _AFTER_REPORT}
         return self.out
@@ -279,6 +290,8 @@ class Mapper:
     def _enter_table(self, table: str | None) -> None:
         self._close_open_row()
         self._drop_awaiting()
+        self._give_up_unplaced()
+        self.t3_rows = []
         self.context = table
         self.columns = None
         self.header_rows = []
@@ -398,6 +411,8 @@ class Mapper:
             if candidates:  # the rest of the label may follow on the next line
                 anchor = label_cells[-1].x0 if label_cells else None
                 self.awaiting = (candidates, anchor, placed, columns, row)
+            elif columns.table == "t3" and row.gridded:
+                self.unplaced.append(("", placed, columns, row))  # its label read as nothing
             return True
         self._emit(row_key, placed, columns, row)
         return True
@@ -417,8 +432,36 @@ class Mapper:
 
     def _drop_awaiting(self) -> None:
         if self.awaiting is not None:
-            self.out.unresolved.append(self.awaiting[0][0])
+            candidates, _, placed, columns, row = self.awaiting
             self.awaiting = None
+            if columns.table == "t3" and row.gridded:
+                self.unplaced.append((candidates[0], placed, columns, row))
+            else:
+                self.out.unresolved.append(candidates[0])
+
+    def _give_up_unplaced(self) -> None:
+        self.out.unresolved += [label for label, *_ in self.unplaced if label]
+        self.unplaced = []
+
+    def _rows_in_their_gap(self, following: str) -> None:
+        """表三 prints its rows in the catalogue's order: ruled rows whose label was lost or
+        garbled (a seal over 一、本年新收…, `）总计`) between two rows that resolved are the rows
+        the order leaves there — when it leaves exactly as many, in one reading of the formats."""
+        if not self.unplaced:
+            return
+        previous = self.t3_rows[-1] if self.t3_rows else None
+        gaps = set()
+        for order in _T3_ROW_ORDERS:
+            if following in order and (previous is None or previous in order):
+                start = order.index(previous) + 1 if previous else 0
+                gaps.add(tuple(key for key in order[start:order.index(following)] if key not in self.t3_rows))
+        fitting = [gap for gap in gaps if len(gap) == len(self.unplaced)]
+        if len(fitting) != 1:
+            self._give_up_unplaced()
+            return
+        unplaced, self.unplaced = self.unplaced, []
+        for row_key, (_, placed, columns, row) in zip(fitting[0], unplaced, strict=True):
+            self._emit(row_key, placed, columns, row)
 
     def _label_only(self, cells: list[Cell], columns: ColumnMap | None) -> bool:
         """A row without figures: a label waiting for its figures, or prose."""
@@ -527,6 +570,9 @@ class Mapper:
                 self.out.subtable_formats.append(fmt)
         elif columns.table == "t3" and row_key in T3_OTHER_SPLIT_ROWS:
             self.out.subtable_formats.append("2021")  # the three （六） rows exist only since 2021
+        if columns.table == "t3" and row_key is not None:
+            self._rows_in_their_gap(row_key)
+            self.t3_rows.append(row_key)
         targets = [col for col in columns.columns if columns.table != "t4" or col.group or row_key]
         by_column = {id(col): cell for col, cell in placed if col is not None}
         complete = True

@@ -256,7 +256,9 @@ def resolve(label: str, table: str, axis: Axis, format: str | None = None) -> st
     candidates = [label]
     segments = label_segments(label)
     if len(segments) > 1:
-        candidates += list(reversed(segments))
+        # A label that ends in a numbered item (（六）其他处理 1.…) names that item: its group's
+        # words never stand in for an item too garbled to resolve.
+        candidates += [segments[-1]] if (leading_enumerator(segments[-1]) or "").isdigit() else list(reversed(segments))
     folded = [normalise_label(c) for c in candidates]
     if table == "t3" and axis == "row":
         folded = [f for f in folded if f not in _T3_PURE_GROUPS]
@@ -360,7 +362,13 @@ def sections_named(text: str) -> set[str]:
 
 def resolve_section(heading: str) -> str | None:
     folded = normalise_label(heading)
+    # 二主动公开政府信息情况: the recogniser lost the 、 after the numeral
+    bare = _BARE_NUMERAL.sub("", folded)
     for key, label, variants in SECTIONS:
-        if folded in {normalise_label(s) for s in (label, *variants)}:
+        spellings = {normalise_label(s) for s in (label, *variants)}
+        if folded in spellings or bare in spellings:
             return key
     return None
+
+
+_BARE_NUMERAL = re.compile(r"^[一二三四五六七八九十]{1,2}(?=[^、.])")

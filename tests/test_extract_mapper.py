@@ -304,3 +304,51 @@ def test_header_cells_in_the_wrong_order_are_not_given_the_missing_columns() -> 
     out = run([line("三、收到和处理政府信息公开申请情况"), scanned(1, header, 185.0, 49.0), scanned(1, figures, 185.0, 49.0)])
     assert out.cells.get("t3.new.research") is None
     assert out.cells["t3.new.commercial"] == 3
+
+
+def _t3_rows_in_order(fmt: str) -> list[tuple[str, str]]:
+    from report.catalogue import T3_2019, T3_2021
+
+    lines = (T3_2021 if fmt == "2021" else T3_2019).rows
+    return [(line.key, line.label) for line in lines if not (fmt == "2021" and line.key == "other")]
+
+
+def _t3_scan(labels: list[tuple[str, str]]) -> list[Row]:
+    """表三 as a scan gives it: its header, then each row's label and figures (row i prints i+1
+    natural persons and as many in its total)."""
+    rows = [line("三、收到和处理政府信息公开申请情况"), scanned(1, ["", *T3_HEADER], 185.0, 49.0)]
+    rows += [scanned(1, [label, str(i + 1), "0", "0", "0", "0", "0", str(i + 1)], 185.0, 49.0)
+             for i, (_, label) in enumerate(labels)]
+    return rows
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_rows_whose_labels_a_scan_lost_are_the_rows_the_order_leaves_between(seed: int) -> None:
+    rng = random.Random(seed)
+    fmt = rng.choice(("2021", "2019"))
+    labels = _t3_rows_in_order(fmt)
+    for index in rng.sample(range(len(labels) - 1), rng.choice((1, 2, 3))):
+        labels[index] = (labels[index][0], rng.choice(("", "本午效收改府信自公开中注数是等", "）总计", "{_）部分", "·")))
+    out = run(_t3_scan(labels))
+    for i, (key, _) in enumerate(labels):
+        assert out.cells.get(f"t3.{key}.natural_person") == i + 1, key
+        assert out.cells.get(f"t3.{key}.total") == i + 1, key
+
+
+def test_a_lost_label_is_not_guessed_where_the_order_leaves_more_rows_than_were_lost() -> None:
+    """部分公开 not printed at all and 属于国家秘密's label lost: two rows missing between 予以公开
+    and 其他法律行政法规禁止公开, one ruled row there — which one it is, nothing says."""
+    labels = [row for row in _t3_rows_in_order("2021") if row[0] != "partly_disclosed"]
+    secret = next(i for i, (key, _) in enumerate(labels) if key == "withheld.state_secret")
+    labels[secret] = ("withheld.state_secret", "本午效收改府信自")
+    out = run(_t3_scan(labels))
+    assert not any(key.startswith(("t3.partly_disclosed.", "t3.withheld.state_secret.")) for key in out.cells)
+    assert "本午效收改府信自" in out.unresolved
+    assert out.cells["t3.withheld.prohibited.total"] == secret + 2
+
+
+def test_a_heading_whose_enumerator_lost_its_comma_still_opens_its_section() -> None:
+    rows = [line("二主动公开政府信息情况"), line("第二十条第（一项"),
+            grid(["信息内容", "本年制发件数", "本年废止件数", "现行有效件数"]), grid(["规章", "0", "1", "4"])]
+    out = run(rows)
+    assert out.cells["t2.rules.in_force"] == 4 and "proactive" in out.sections

@@ -145,3 +145,15 @@ def test_parse_cell(raw: str | None, kind: str, unit: str | None, value: int | D
     assert parsed.raw == (raw or "")
     if value is not None:
         assert type(parsed.value) is type(value)
+
+
+def test_a_numbered_item_too_garbled_to_resolve_is_not_taken_for_its_group() -> None:
+    assert resolve("（六）其他处理 1.再人无正当理息期不补正行政机关", "t3", "row") is None
+    assert resolve("（六）其他处理 3.其他", "t3", "row") == "other.other"
+
+
+@pytest.mark.parametrize(("heading", "key"), [
+    ("二主动公开政府信息情况", "proactive"), ("四政府信息公开行政复议、行政诉讼情况", "review_litigation"),
+    ("三安全一稳定", None), ("二十主动公开", None)])
+def test_a_section_heading_whose_numeral_lost_its_comma_still_resolves(heading: str, key: str | None) -> None:
+    assert resolve_section(heading) == key
