@@ -15,7 +15,9 @@ _SPACE = re.compile(r"\s+")
 # Enumerators that open a label: 一、 (一) 1. 1、 1． ① (1)
 _ENUMERATOR = re.compile(r"^(?:[一二三四五六七八九十]+[、.]|\([一二三四五六七八九十\d]+\)|\d+[、.)]|[①-⑳])")
 _PARENTHETICAL = re.compile(r"\([^()]*\)")
-_TRAILING_PUNCT = re.compile(r"[:;,.、]+$")
+_TRAILING_PUNCT = re.compile(r"[:;,.、·•。`_]+$")
+# A speck a scan left beside a label reads as a mark no label opens with.
+_LEADING_MARKS = re.compile(r"^[:;,.、·•。`_]+")
 
 
 @lru_cache(maxsize=65536)
@@ -28,7 +30,7 @@ def normalise_label(text: str) -> str:
     """
     folded = unicodedata.normalize("NFKC", text or "")
     folded = _to_simplified.convert(folded)
-    folded = _SPACE.sub("", folded).translate(_QUOTES)
+    folded = _LEADING_MARKS.sub("", _SPACE.sub("", folded).translate(_QUOTES))
     folded = strip_enumerators(folded)
     previous = None
     while previous != folded:

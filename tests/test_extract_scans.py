@@ -37,6 +37,20 @@ def test_a_red_seal_turns_pale_and_the_print_under_it_stays_black() -> None:
     assert grey[15, 15] > 190 and grey[30, 30] < 40
 
 
+@pytest.mark.parametrize("red", [205, 160])
+def test_a_dark_seal_and_its_rims_become_paper_and_a_figure_under_it_stays(red: int) -> None:
+    """A deep red's brightest channel is grey, not white (cells under a seal read its strokes
+    as 1213): paper seen through the ink is lifted to white, and so are the rims the seal's
+    edge blends with the paper, while a figure's stroke under the seal stays dark."""
+    page = np.full((80, 80, 3), 255, np.uint8)
+    page[10:70, 20:30] = (red * 0.4, red * 0.4, red)             # one stroke of the seal's text
+    page[10:70, 30:32] = (215, 215, 245)                         # its rim, blended with the paper
+    page[40:44, 10:70] = (0, 0, 25)                              # print under the seal, a red tinge
+    clean = clean_page(page)
+    assert clean[20, 25] == 255 and clean[20, 31] == 255
+    assert clean[42, 25] < 80 and clean[42, 50] < 80
+
+
 def test_isolated_specks_and_bleed_through_become_paper() -> None:
     page = np.full((200, 200), 235, np.uint8)   # a grey photocopy background
     page[50:52, 20:180] = 30                     # a ruling line

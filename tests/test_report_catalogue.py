@@ -157,3 +157,10 @@ def test_a_numbered_item_too_garbled_to_resolve_is_not_taken_for_its_group() -> 
     ("三安全一稳定", None), ("二十主动公开", None)])
 def test_a_section_heading_whose_numeral_lost_its_comma_still_resolves(heading: str, key: str | None) -> None:
     assert resolve_section(heading) == key
+
+
+@pytest.mark.parametrize(("label", "table", "axis", "key"), [
+    ("规章·", "t2", "row", "rules"), (".信息内容", "t2", "column", None), ("`规 章。", "t2", "row", "rules"),
+    ("1.属于国家秘密·", "t3", "row", "withheld.state_secret")])
+def test_a_speck_beside_a_label_is_no_part_of_it(label: str, table: str, axis: str, key: str | None) -> None:
+    assert resolve(label, table, axis) == key

@@ -17,6 +17,8 @@ import numpy as np
 
 # A pixel this much more saturated than grey is coloured ink (a seal), not print.
 _COLOURED = 70
+# Beside coloured ink, a pixel this much more saturated than grey is its rim.
+_TINTED = 12
 # Ink this much darker than the paper around it is print; fainter is background or bleed-through.
 _CONTRAST = 0.72
 _FAINT_INK = 232
@@ -43,9 +45,16 @@ def to_grey(pixels: np.ndarray) -> np.ndarray:
     grey = cv2.cvtColor(colour, cv2.COLOR_BGR2GRAY)
     blue, green, red = cv2.split(colour)
     top = cv2.max(cv2.max(blue, green), red)
-    saturated = cv2.subtract(top, cv2.min(cv2.min(blue, green), red)) > _COLOURED
+    chroma = cv2.subtract(top, cv2.min(cv2.min(blue, green), red))
+    saturated = chroma > _COLOURED
     if saturated.any():
-        grey = np.where(saturated, top, grey)
+        # A dark seal's brightest channel is still grey (a deep red's is ~195): paper seen through
+        # its ink is that level, and is lifted to white, print under it stays dark. Its rims,
+        # blended with the paper, are tinted less: they are lifted too.
+        paper_through_ink = max(float(np.median(top[saturated])), 1.0)
+        rims = cv2.dilate(saturated.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool) & (chroma > _TINTED)
+        lifted = np.clip(top.astype(np.float32) * (255.0 / paper_through_ink), 0, 255).astype(np.uint8)
+        grey = np.where(saturated | rims, lifted, grey)
     return np.ascontiguousarray(grey)
 
 
