@@ -73,6 +73,30 @@ def test_a_speck_beside_a_figure_is_dropped_and_a_decimal_point_kept() -> None:
     assert (without_specks(only_specks) == 255).all()
 
 
+def test_a_decimal_point_beside_two_digits_a_blur_joined_stays() -> None:
+    """8282.1 photographed: the blur joins 8 and 2 (or 282) into one glyph as wide; the point
+    after them, further from either than a speck beside a word may be, is still a point."""
+    crop = np.full((50, 120), 255, np.uint8)
+    crop[16:35, 10:24] = 0      # 8
+    crop[16:34, 26:39] = 0      # 2
+    crop[16:35, 41:68] = 0      # 8 and 2 joined
+    crop[30:34, 76:80] = 0      # the point
+    crop[16:34, 90:97] = 0      # 1
+    assert (without_specks(crop)[31:33, 77:79] == 0).all()
+    three = crop.copy()
+    three[16:35, 26:68] = 0     # 282 joined
+    assert (without_specks(three)[31:33, 77:79] == 0).all()
+    word = crop.copy()
+    word[10:35, 41:68] = 0      # as wide, but taller than the digits: a character
+    assert (without_specks(word)[31:33, 77:79] == 255).all()
+    heading = np.full((50, 200), 255, np.uint8)       # 第（一）项: brackets are narrow, characters square
+    for left in (10, 40, 150, 172):
+        heading[12:36, left:left + 22] = 0
+    heading[12:38, 66:72] = heading[12:38, 128:134] = 0
+    heading[23:25, 76:124] = 0                        # 一: a flat stroke, no glyph of the line's height
+    assert (without_specks(heading)[23:25, 76:124] == 0).all()
+
+
 def test_a_decimal_point_a_little_apart_from_its_worn_digits_stays_and_a_speck_as_near_a_word_goes() -> None:
     page = np.full((80, 160), 255, np.uint8)
     page[20:38, 20:32] = 0    # a digit's ink

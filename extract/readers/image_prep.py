@@ -216,7 +216,7 @@ def without_specks(crop: np.ndarray) -> np.ndarray:
     glyph = (heights >= max(0.45 * tallest, 6)) & ~rule
     if not glyph.any():
         return np.full_like(crop, 255)  # nothing but specks
-    digits = bool(np.all(widths[glyph] <= 0.85 * heights[glyph]))
+    digits = _all_digits(widths[glyph], heights[glyph])
     baseline = int((ys + heights)[glyph].max())
     left, right = int(xs[glyph].min()), int((xs + widths)[glyph].max())
     keep = glyph.copy()
@@ -234,6 +234,17 @@ def without_specks(crop: np.ndarray) -> np.ndarray:
     cleaned: Any = np.where(dropped > 0, 255, crop).astype(np.uint8)
     return cleaned
 
+
+
+def _all_digits(widths: np.ndarray, heights: np.ndarray) -> bool:
+    """Are these glyphs (their boxes) digits: each narrower than tall, or as wide as the few
+    digits a blur or a heavy print joined (clearly wider than tall: a CJK character is about
+    square) and no taller than the narrow ones?"""
+    narrow = widths <= 0.85 * heights
+    if not narrow.any():
+        return False
+    joined = (widths > 1.2 * heights) & (widths <= 3 * heights) & (heights <= 1.1 * float(np.median(heights[narrow])))
+    return bool(np.all(narrow | joined))
 
 
 def stroke_width(ink: np.ndarray) -> int:
