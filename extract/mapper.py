@@ -42,8 +42,10 @@ from report.record import CellSource, CellValue
 from report.values import fold_number_text, parse_cell
 
 _NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?(?:万?元)?$")
-# The item's numeral may come with a stray dash (a 一 that a 1-bit scan frayed reads as 一- or -).
-_T2_HEADING = re.compile(r"^第[二十]+条第[（(][一二三四五六七八九十\-—–－]{1,4}[）)]?项")
+# 第二十条第（一）项, also as a scan gives it: the item's numeral with a stray dash (a 一 a 1-bit
+# scan frayed), lost (第二十条第（）项) or with its bracket (第二十条第（一项), the article's garbled
+# (第_十条第（五）项).
+_T2_HEADING = re.compile(r"^第[^条]{0,3}条第[（(][^）)项]{0,4}[）)]?项")
 _FOOTER = re.compile(r"^[-—–－]\s*\d{1,3}\s*[-—–－]$|^第\d+页(?:共\d+页)?$|^\d+/\d+$")
 # A parenthetical cut by a line break: （区分处理的，只计这一情
 _UNCLOSED = re.compile(r"[（(][^）)]*$")

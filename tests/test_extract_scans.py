@@ -476,6 +476,11 @@ def test_crops_of_one_figure_are_recognised_once_and_others_apart() -> None:
     assert _first_alike(prints) == [0, 1, 0]
     wide = _glyph_print(np.stack([_figure("10")] * 3, axis=2))
     assert wide is None  # two digits (or a CJK character) are never taken for another crop
+    blurred = _figure("13")
+    inked = np.flatnonzero((blurred < 250).any(axis=0))
+    three = int(inked[np.flatnonzero(np.diff(inked) > 1)[0] + 1])  # the 3's first column
+    blurred[:, three:] = np.where(blurred[:, three:] < 200, 175, blurred[:, three:])  # its 3 all faint
+    assert _glyph_print(np.stack([blurred] * 3, axis=2)) is None  # a 13 whose 3 is faint is no 1
 
 
 def test_a_one_digit_crop_is_padded_less_than_a_wider_one_and_readings_keep_their_order(
@@ -633,3 +638,16 @@ def test_a_table_read_leaves_no_rule_that_joins_the_prose_around_it_into_one_ban
     ocr._blank_table(prose, cells, grid)
     bands = ocr._ink_bands(prose)
     assert len(bands) == 2 and all(y1 - y0 < 120 for _, y0, _, y1 in bands)
+
+
+def test_a_table_whose_rules_a_blur_made_faint_is_still_found() -> None:
+    """A blurred thin rule is grey 150–200 along its middle, nowhere as dark as print."""
+    from extract.readers.ocr import find_tables
+
+    page = np.full((1400, 1000), 255, np.uint8)
+    for y in (300, 400, 500, 600):
+        page[y - 1:y + 2, 100:900] = 178
+    for x in (100, 400, 650, 900):
+        page[300:601, x - 1:x + 2] = 178
+    tables = find_tables(page)
+    assert len(tables) == 1 and len(tables[0]) == 9

@@ -60,6 +60,8 @@ _BAND_GAP = 120
 _BAND_PAD = 16
 # Gaps of up to this many pixels in a ruling line are bridged (salt specks, fax dropouts).
 _RULE_GAP = 5
+# A ruling line is no thicker than this (pixels at 200 dpi), blurred or not.
+_THICKEST_RULE = 8
 # How far beyond its cells a table's outline rules reach (rule width and the grid's dilation).
 _BLANK_RULE_REACH = 12
 # A table outline whose corners are this many pixels off a rectangle is seen in perspective.
@@ -321,16 +323,44 @@ def _ruling(grey: np.ndarray) -> np.ndarray:
     """The page's ruling lines (255), found by opening the ink with long thin kernels."""
     import cv2
 
-    ink = (grey < 160).astype(np.uint8) * 255
     height, width = grey.shape
+    # A blur spreads a thin rule into a faint one (grey 150–200 along its middle): faint ink
+    # is a rule only where it stays thin and runs further than any glyph — across a table's
+    # width (a quarter of the page: the halos of a bold heading's characters run together over
+    # a few of them), down twice as far as a dark rule must.
+    lines = [_rule_runs(grey < 160, width // 30, height // 80),
+             _rule_runs(grey < _FAINT, width // 4, height // 40, thickest=_THICKEST_RULE)]
+    grid: Any = cv2.dilate(cv2.bitwise_or(*lines), np.ones((3, 3), np.uint8))
+    return grid
+
+
+def _rule_runs(ink: np.ndarray, across: int, down: int, thickest: int | None = None) -> np.ndarray:
+    """The runs of `ink` at least `across` pixels long horizontally or `down` vertically (255),
+    when `thickest` is given only those no thicker."""
+    import cv2
+
+    mask = ink.astype(np.uint8) * 255
     # A salt speck or a fax's dropout cuts a one-pixel rule: bridge short gaps along each
     # direction before opening (glyph strokes stay far shorter than the opening's kernel).
-    along = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (_RULE_GAP, 1)))
-    down = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, _RULE_GAP)))
-    horizontal = cv2.morphologyEx(along, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(width // 30, 20), 1)))
-    vertical = cv2.morphologyEx(down, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(height // 80, 15))))
-    grid: Any = cv2.dilate(cv2.bitwise_or(horizontal, vertical), np.ones((3, 3), np.uint8))
-    return grid
+    along = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (_RULE_GAP, 1)))
+    upright = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, _RULE_GAP)))
+    horizontal = cv2.morphologyEx(along, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(across, 20), 1)))
+    vertical = cv2.morphologyEx(upright, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(down, 15))))
+    if thickest is not None:
+        horizontal = _thin_only(horizontal, cv2.CC_STAT_HEIGHT, thickest)
+        vertical = _thin_only(vertical, cv2.CC_STAT_WIDTH, thickest)
+    runs: Any = cv2.bitwise_or(horizontal, vertical)
+    return runs
+
+
+def _thin_only(runs: np.ndarray, thickness: int, thickest: int) -> np.ndarray:
+    import cv2
+
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
+    thin = stats[:, thickness] <= thickest
+    thin[0] = False
+    kept: Any = np.where(thin[labels], 255, 0).astype(np.uint8)
+    return kept
 
 
 def _text_angles(ink: np.ndarray) -> list[float]:
@@ -727,11 +757,12 @@ def _read_lines(images: list[np.ndarray], narrowest: int) -> list[tuple[str, flo
 
 
 def _glyph_print(image: np.ndarray) -> np.ndarray | None:
-    """A single digit's ink, cut to its box and scaled to a small fixed height (None for wider text)."""
+    """A single digit's ink, cut to its box and scaled to a small fixed height (None for wider text).
+    The box holds faint strokes too: a blurred 13 whose 3 is all faint is no 1."""
     import cv2
 
     grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    ink = grey < _INK
+    ink = _strokes(grey)
     rows, columns = np.where(ink.any(axis=1))[0], np.where(ink.any(axis=0))[0]
     if len(rows) == 0:
         return None
