@@ -738,6 +738,8 @@ def _columns_from_band(band: list[Row], table: str, positioned: bool) -> ColumnM
         columns.sort(key=lambda c: c.x0 or 0.0)
         if gridded and table in _ORDERED_COLUMNS:
             columns = _columns_in_their_gaps(columns, garbled, _ORDERED_COLUMNS[table])
+        elif gridded and table == "t4" and groups:
+            columns = _columns_in_each_group(columns, garbled, groups)
         for col in columns:
             col.group = _group_of(col, groups, gridded)
     else:
@@ -769,6 +771,22 @@ def _columns_in_their_gaps(columns: list[Column], garbled: list[tuple[str, float
                        key=lambda c: c[1])
         if missing and len(cells) == len(missing):  # `_stacks` already joined a column's cells
             filled += [Column(line.key, text, x0, x1) for line, (text, x0, x1) in zip(missing, cells, strict=True)]
+    return sorted(filled, key=lambda c: c.x0 or 0.0)
+
+
+def _columns_in_each_group(columns: list[Column], garbled: list[tuple[str, float, float]],
+                           groups: list[tuple[str, float | None, float | None]]) -> list[Column]:
+    """表四 prints its five columns in one order under each group (结果维持 … 总计): a garbled
+    header cell under a group (结果到正) is the column its neighbours there leave for it."""
+    members: dict[str | None, list[Column]] = {}
+    for col in columns:
+        members.setdefault(_group_of(col, groups, True), []).append(col)
+    strays: dict[str | None, list[tuple[str, float, float]]] = {}
+    for text, x0, x1 in garbled:
+        strays.setdefault(_group_of(Column("", text, x0, x1), groups, True), []).append((text, x0, x1))
+    filled = list(members.pop(None, []))
+    for group, group_columns in members.items():
+        filled += _columns_in_their_gaps(group_columns, strays.get(group, []), T4_COLUMNS)
     return sorted(filled, key=lambda c: c.x0 or 0.0)
 
 

@@ -207,17 +207,29 @@ class _Font:
         return cls(prints, glyph)
 
     def reading(self, key: str, read: CellRead, record: ReportRecord) -> tuple[str, float] | None:
-        """The digit whose prints are clearly nearest the cell's (its text and a score: 1 less
-        the mean distance of those prints), if not the digit first read."""
+        """The cell read line by line with, for each line of one glyph, the digit whose prints
+        are clearly nearest (13 over a 4 read as +), if that differs from the first reading; its
+        text and a score (1 less the greatest mean distance of the digits it took)."""
+        lines = record.raw.get(key, "").split("\n")
+        if not self.prints or len(lines) != len(read.crops):
+            return None
+        scores = []
+        for index, (text, crop) in enumerate(zip(lines, read.crops, strict=True)):
+            nearest = self._nearest(replace(read, crops=(crop,)), text) if len(text) <= 1 else None
+            if nearest is not None:
+                lines[index], score = nearest
+                scores.append(score)
+        return ("\n".join(lines), min(scores)) if scores else None
+
+    def _nearest(self, read: CellRead, first: str) -> tuple[str, float] | None:
         from extract.readers.ocr import glyph_distance
 
-        found = self.glyph(read) if self.prints else None
+        found = self.glyph(read)
         if found is None:
             return None
         distance = {digit: sum(sorted(glyph_distance(found, other) for other in prints)[:_NEAREST_PRINTS])
                     / min(len(prints), _NEAREST_PRINTS) for digit, prints in self.prints.items()}
         nearest = min(distance, key=distance.__getitem__)
-        first = record.raw.get(key, "")
         rivals = [d for digit, d in distance.items() if digit != nearest]
         if nearest == first or not rivals or distance[nearest] > _CLEARLY_NEARER * distance.get(first, min(rivals)):
             return None
@@ -253,9 +265,11 @@ def _readings(key: str, read: CellRead, record: ReportRecord, reread: Reread,
             continue
         if value not in found or found[value][2] < score:
             found[value] = (value, text, score)
-    if by_print is not None and int(by_print[0]) != current:
-        value = int(by_print[0])
-        found[value] = max(found.get(value, (value, *by_print)), (value, *by_print), key=lambda option: option[2])
+    printed = parse_cell(by_print[0], "count") if by_print is not None else None
+    if by_print is not None and printed is not None and isinstance(printed.value, int) and not printed.problem \
+            and printed.value != current:
+        option = (printed.value, *by_print)
+        found[printed.value] = max(found.get(printed.value, option), option, key=lambda known: known[2])
     return sorted(found.values(), key=lambda option: -option[2])
 
 

@@ -360,3 +360,21 @@ def test_a_heading_whose_enumerator_lost_its_comma_still_opens_its_section() -> 
             grid(["信息内容", "本年制发件数", "本年废止件数", "现行有效件数"]), grid(["规章", "0", "1", "4"])]
     out = run(rows)
     assert out.cells["t2.rules.in_force"] == 4 and "proactive" in out.sections
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_table_four_header_cell_the_scan_garbled_is_the_column_its_group_leaves_for_it(seed: int) -> None:
+    rng = random.Random(seed)
+    header_groups = Row([Cell("行政复议", 0, 5), Cell("行政诉讼", 5, 15)], 1, "t4", True)
+    header_mid = Row([Cell("结果\n维持", 0, 1), Cell("结果\n纠正", 1, 2), Cell("其他\n结果", 2, 3), Cell("尚未\n审结", 3, 4),
+                      Cell("总 计", 4, 5), Cell("未经复议直接起诉", 5, 10), Cell("复议后起诉", 10, 15)], 1, "t4", True)
+    low = ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"] * 2
+    for column in rng.sample(range(len(low)), 2):
+        low[column] = rng.choice(("结果\n到正", "其\n结果", "", "·"))
+    header_low = Row([Cell(t, 5 + i, 6 + i) for i, t in enumerate(low)], 1, "t4", True)
+    values = [1, 1, 0, 0, 2, 1, 0, 0, 0, 1, 2, 0, 1, 0, 3]
+    figures = Row([Cell(str(v), i, i + 1) for i, v in enumerate(values)], 1, "t4", True)
+    out = run([line("四、政府信息公开行政复议、行政诉讼情况"), header_groups, header_mid, header_low, figures])
+    keys = [f"t4.{group}.{column}" for group in ("review", "suit_direct", "suit_after_review")
+            for column in ("upheld", "corrected", "other", "pending", "total")]
+    assert [out.cells.get(key) for key in keys] == values

@@ -341,6 +341,30 @@ def test_a_figure_every_preprocessing_misreads_is_read_by_the_reports_own_prints
     assert bool({"T3-ROW", "T3-RES"} & set(_errors(record))) is not corrected
 
 
+def test_a_line_of_a_two_line_figure_is_read_by_the_reports_own_prints() -> None:
+    """134 printed over two lines in a narrow column, its 4 read as +: the line of one glyph
+    takes the digit the report's own 4s say, and the figure is whole again."""
+    misread = "t3.result_total.natural_person"
+    record = _misread_t3(misread, 134)
+    record.cells[misread], record.raw[misread] = None, "13\n+"
+    keys = list(record.cells)
+    rng = np.random.default_rng(7)
+    digit_prints = {str(digit): rng.random((16, 8)).astype(np.float32) for digit in range(10)}
+    reads = _reads(record)
+    top, bottom = np.full((4, 4), 1, np.uint8), np.full((4, 4), 2, np.uint8)  # told apart by their ink
+    reads[misread] = CellRead(page=keys.index(misread), crops=(top, bottom), confidence=0.61)
+
+    def glyph(read: CellRead) -> np.ndarray | None:
+        if read.crops[0] is bottom:
+            return digit_prints["4"] + rng.normal(0, 0.03, (16, 8)).astype(np.float32)
+        text = record.raw[keys[read.page]]
+        return digit_prints[text] + rng.normal(0, 0.03, (16, 8)).astype(np.float32) if len(text) == 1 else None
+
+    repair(record, reads, lambda read: [(record.raw[keys[read.page]], 0.9)], glyph=glyph)
+    assert record.cells[misread] == 134 and record.raw[misread] == "13\n4"
+    assert not {"T3-ROW", "T3-RES"} & set(_errors(record))
+
+
 # ---------------------------------------------------------------- whole degraded reports
 SOURCE = "chanhe-industry-2021-reportlab-pdf"
 
