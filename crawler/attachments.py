@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 from lxml import etree
@@ -79,6 +80,7 @@ def page_images(html: Selector, base_url: str) -> list[Attachment]:
     return list(found.values())
 
 
+@lru_cache(maxsize=8192)   # an article's menus and footer link the same URLs as every other article of its site
 def document_url(url: str) -> str | None:
     """The document behind a link: a file by extension, a download script, or a pdf.js viewer's file."""
     parts = urlsplit(url)

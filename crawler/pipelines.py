@@ -3,8 +3,9 @@
 Storage is slow I/O (a local disk, or an object store behind `s3://…`): it runs on one worker
 thread, never on the reactor's. One thread keeps the items in the order the spider yielded
 them (an article's own document is committed before its page row, which a resumed crawl
-relies on). The items that queue up while the thread is busy are stored together, in one
-transaction (a group commit: a transaction per item was most of the pipeline's CPU): every item's
+relies on). The items yielded within GROUP_WINDOW of the first one waiting, and those that queue
+up while the thread is busy, are stored together, in one transaction (a group commit: every
+transaction, and every hand-over of a group to the thread, costs CPU on both threads): every item's
 bytes first, then the rows, so a crawl killed at any point loses and duplicates nothing — a row not
 committed is a URL the next crawl fetches again, its bytes already in the store. A group whose
 transaction fails is stored again item by item, so one item's error stays that item's. Bytes the
@@ -20,6 +21,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
+from twisted.internet.task import deferLater
 from twisted.internet.threads import deferToThreadPool
 from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
@@ -34,6 +36,10 @@ from crawler.summary import STORE_CPU_STAT, count_key
 from report.document import Part, parts_digest
 
 _STORED = (Document, ArticlePage, NotModified, Failed)
+# Seconds a group waits, from its first item, for more before it goes to the thread: a fast crawl
+# yields a few items per reactor turn, and a group of two or three items cost almost as much CPU
+# again in its commit and hand-over as in storing them. A polite crawl's items arrive slower than that.
+GROUP_WINDOW = 0.1
 
 
 class RawStorePipeline:
@@ -46,6 +52,8 @@ class RawStorePipeline:
         self.known: KnownUrls | None = None     # the spider's: told of every URL a row is written for
         self.queued: list[tuple[Any, Deferred]] = []   # items waiting for the worker thread
         self.storing = False                    # a group is on the worker thread
+        self.first_queued_at = 0.0              # when the oldest item waiting was queued (time.monotonic)
+        self.due = False                        # the next group's start is set
         self.cpu_seconds = 0.0                  # the worker thread's CPU on the groups (the summary's store_cpu_seconds)
 
     @classmethod
@@ -90,15 +98,26 @@ class RawStorePipeline:
         """The item's outcome, once the group it joins is stored."""
         stored: Deferred = Deferred()
         self.queued.append((item, stored))
-        if not self.storing:
-            self._store_queued()
+        if len(self.queued) == 1:
+            self.first_queued_at = time.monotonic()
+        self._set_next_group()
         return stored
+
+    def _set_next_group(self) -> None:
+        """The items waiting go to the thread GROUP_WINDOW after the first of them was queued, or once
+        the group on the thread is stored, whichever is later."""
+        from twisted.internet import reactor
+
+        if self.queued and not self.storing and not self.due:
+            waited = time.monotonic() - self.first_queued_at
+            deferLater(reactor, max(GROUP_WINDOW - waited, 0.0), self._store_queued)
+            self.due = True
 
     def _store_queued(self) -> None:
         from twisted.internet import reactor
 
         assert self.pool is not None
-        group, self.queued, self.storing = self.queued, [], True
+        group, self.queued, self.storing, self.due = self.queued, [], True, False
         done = deferToThreadPool(reactor, self.pool, self._keep_group, [item for item, _ in group])
         done.addBoth(self._stored, [stored for _, stored in group])
 
@@ -111,8 +130,7 @@ class RawStorePipeline:
                 stored.errback(outcome)
             else:
                 stored.callback(outcome)
-        if self.queued:
-            self._store_queued()
+        self._set_next_group()
 
     async def _in_thread(self, function: Any, *args: Any) -> Any:
         from twisted.internet import reactor

@@ -6,10 +6,10 @@
   every 700 allocations, a few times per response. `gc.freeze()` moves the start-up objects out of
   the collector's sight, and the youngest generation is collected every YOUNG_THRESHOLD allocations.
   Objects are still freed by their reference counts, cycles still collected.
-- Logging. Scrapy leaves the root logger at NOTSET and filters in its handler, so every DEBUG call
-  of the engine (each response crawled, each item scraped) builds a log record that is then thrown
-  away. The root logger is set to LOG_LEVEL, so those calls stop at the level check; what is
-  logged does not change.
+- Logging. Scrapy leaves the root logger at NOTSET, sets its own `scrapy` logger to DEBUG, and
+  filters in its handler, so every DEBUG call of the engine (each response crawled, each item
+  scraped) builds a log record that is then thrown away. Both loggers are set to LOG_LEVEL, so
+  those calls stop at the level check; what is logged does not change.
 """
 
 from __future__ import annotations
@@ -37,4 +37,5 @@ class CrawlProcessTuning:
         gc.freeze()
         _, middle, oldest = gc.get_threshold()
         gc.set_threshold(YOUNG_THRESHOLD, middle, oldest)
-        logging.getLogger().setLevel(self.log_level)
+        for name in ("", "scrapy"):   # the root logger, and the one Scrapy's logging config sets to DEBUG
+            logging.getLogger(name).setLevel(self.log_level)

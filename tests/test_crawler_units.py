@@ -7,9 +7,11 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 
+from crawler.families.base import absolute_url
 from crawler.index import DocumentIndex
 from crawler.middlewares import GuardedResolver, _refusal, is_public, retry_after_seconds
 from crawler.recognise import infer_year, recognise
@@ -196,3 +198,14 @@ def test_settings_are_polite_and_safe_by_default() -> None:
 ])
 def test_challenge_pages_still_recognised(page: str, expected: bool) -> None:
     assert is_challenge(page.encode("utf-8")) is expected
+
+
+JOIN_BASES = ["http://x.gov.cn", "http://x.gov.cn/", "http://x.gov.cn/a/b/", "http://x.gov.cn/a/b.html?page=2#top",
+              "https://X.gov.cn:8443/a/b.html", "http://x.gov.cn/a/./b.html", "http://x.gov.cn//a/b.html",
+              "http://x.gov.cn/a/../b.html", "http://x.gov.cn/a;p/b.html", "http://x.gov.cn/.well/b", "http://x.gov.cn/a/b/."]
+JOIN_HREFS = ["c.html", "./c.html", "c.html?page=3", "?page=3", "/d/e.html", "../c.html", "//y.gov.cn/c.html", "c d.html"]
+
+
+@pytest.mark.parametrize("base", JOIN_BASES)
+def test_absolute_url_is_urljoin(base: str) -> None:
+    assert [absolute_url(base, href) for href in JOIN_HREFS] == [urljoin(base, href) for href in JOIN_HREFS]

@@ -34,7 +34,7 @@ def script_documents(root: HtmlElement, page_url: str, document_url: Callable[[s
     scripts = script_texts(root) if scripts is None else scripts
     functions = url_functions(scripts)
     found: dict[str, Record] = {}
-    for element in root.iter():
+    for element in root.iter() if functions else ():   # a call resolves only through the page's own functions
         if not isinstance(element.tag, str):
             continue
         code = (element.get("onclick") or "") + " " + (element.get("href") or "")

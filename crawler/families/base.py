@@ -40,6 +40,7 @@ _URL_CHARS = r"[\w\-.~%=&+,]"
 _PLAIN_ROOTED = re.compile(rf"/(?:{_URL_CHARS}|/)*(?:\?(?:{_URL_CHARS}|/)+)?")
 _PLAIN_SIBLING = re.compile(rf"(?:\./)?(?P<name>{_URL_CHARS}+)(?:\?(?:{_URL_CHARS}|/)+)?")
 _PLAIN_QUERY = re.compile(rf"\?(?:{_URL_CHARS}|/)+")
+_PLAIN_PATH = re.compile(rf"/(?:{_URL_CHARS}|/)*")   # a base URL's path of the same kind
 
 Node: TypeAlias = Selector | HtmlElement
 
@@ -137,7 +138,10 @@ def _join_prefixes(base_url: str) -> tuple[str, str, str] | None:
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return None
-    return f"{parts.scheme}://{parts.netloc}", urljoin(base_url, "x")[:-1], urljoin(base_url, "?x")[:-2]
+    origin, path = f"{parts.scheme}://{parts.netloc}", parts.path
+    if _PLAIN_PATH.fullmatch(path) and "//" not in path and "/." not in path:   # urljoin would only cut the leaf
+        return origin, origin + path[:path.rfind("/") + 1], origin + path
+    return origin, urljoin(base_url, "x")[:-1], urljoin(base_url, "?x")[:-2]
 
 
 def absolute_url(base_url: str, href: str) -> str:
