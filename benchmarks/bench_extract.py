@@ -158,7 +158,7 @@ def _corpus_figures() -> list[dict]:
 # number columns that wrap) and a reportlab grid layout; each seed makes one more sample of
 # every kind's damage (the sample per kind is sources × seeds).
 DEGRADED_SOURCES = ("hongze-2024-word-pdf", "chanhe-industry-2021-reportlab-pdf")
-DEGRADED_SEEDS = (2026, 7)
+DEGRADED_SEEDS = (2026, 7, 11, 42)
 DEGRADED_DIR = ROOT / "var" / "bench" / "degraded"
 
 

@@ -41,6 +41,8 @@ _SURE = 0.95
 # A one-digit cell is also read by the report's own print of each digit (see `_Font`): it is
 # that digit whose nearest prints are nearer than those of the first reading's digit by this share.
 _NEAREST_PRINTS = 3
+# The surest prints of a digit kept (a report prints hundreds of 0s).
+_MOST_PRINTS = 12
 _CLEARLY_NEARER = 0.9
 
 
@@ -197,10 +199,12 @@ class _Font:
     def of_the_report(cls, record: ReportRecord, cells: Cells, reads: dict[str, CellRead], blank: frozenset[str],
                       glyph: Glyph) -> _Font:
         vouched = _vouched(cells, reads, blank)
+        sure_first = sorted(reads.items(), key=lambda item: -item[1].confidence)
         prints: dict[str, list[Any]] = {}
-        for key, read in reads.items():
+        for key, read in sure_first:
             text = record.raw.get(key, "")
-            if len(text) == 1 and text.isdigit() and (read.confidence >= _SURE or key in vouched):
+            if len(text) == 1 and text.isdigit() and (read.confidence >= _SURE or key in vouched) \
+                    and len(prints.get(text, ())) < _MOST_PRINTS:
                 found = glyph(read)
                 if found is not None:
                     prints.setdefault(text, []).append(found)
@@ -221,14 +225,20 @@ class _Font:
                 scores.append(score)
         return ("\n".join(lines), min(scores)) if scores else None
 
-    def _nearest(self, read: CellRead, first: str) -> tuple[str, float] | None:
+    def _distances(self, read: CellRead) -> dict[str, float] | None:
+        """Per digit, the mean distance of its nearest prints to the cell's (one glyph) print."""
         from extract.readers.ocr import glyph_distance
 
-        found = self.glyph(read)
+        found = self.glyph(read) if self.prints else None
         if found is None:
             return None
-        distance = {digit: sum(sorted(glyph_distance(found, other) for other in prints)[:_NEAREST_PRINTS])
-                    / min(len(prints), _NEAREST_PRINTS) for digit, prints in self.prints.items()}
+        return {digit: sum(sorted(glyph_distance(found, other) for other in prints)[:_NEAREST_PRINTS])
+                / min(len(prints), _NEAREST_PRINTS) for digit, prints in self.prints.items()}
+
+    def _nearest(self, read: CellRead, first: str) -> tuple[str, float] | None:
+        distance = self._distances(read)
+        if distance is None:
+            return None
         nearest = min(distance, key=distance.__getitem__)
         rivals = [d for digit, d in distance.items() if digit != nearest]
         if nearest == first or not rivals or distance[nearest] > _CLEARLY_NEARER * distance.get(first, min(rivals)):

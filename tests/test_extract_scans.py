@@ -73,6 +73,19 @@ def test_a_speck_beside_a_figure_is_dropped_and_a_decimal_point_kept() -> None:
     assert (without_specks(only_specks) == 255).all()
 
 
+def test_a_bar_a_fax_broke_off_a_5_stays_and_a_speck_over_a_digit_goes() -> None:
+    import cv2
+
+    five = np.full((44, 40), 255, np.uint8)
+    cv2.rectangle(five, (10, 7), (22, 9), 0, -1)                     # the 5's bar, its stem lost
+    cv2.ellipse(five, (15, 25), (7, 9), 0, -150, 140, 0, 2)          # the bowl under it
+    assert (without_specks(five)[7:10, 10:23] == 0).all()
+    speck = five.copy()
+    speck[5:10, 10:23] = 255
+    speck[7:10, 14:17] = 0                                            # a speck where the bar was
+    assert (without_specks(speck)[7:10, 14:17] == 255).all()
+
+
 def test_a_decimal_point_beside_two_digits_a_blur_joined_stays() -> None:
     """8282.1 photographed: the blur joins 8 and 2 (or 282) into one glyph as wide; the point
     after them, further from either than a speck beside a word may be, is still a point."""

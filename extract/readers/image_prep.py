@@ -224,7 +224,8 @@ def without_specks(crop: np.ndarray) -> np.ndarray:
     for index in np.nonzero(~glyph & ~rule)[0]:
         x, y, w, h = int(xs[index]), int(ys[index]), int(widths[index]), int(heights[index])
         if digits:
-            keep[index] = left < x and x + w < right and abs(y + h - baseline) <= reach
+            keep[index] = (left < x and x + w < right and abs(y + h - baseline) <= reach) \
+                or _a_bar_over_a_glyph(x, y, w, h, xs[glyph], ys[glyph], widths[glyph], tallest)
         else:
             keep[index] = bool(np.any((xs[glyph] - reach <= x + w) & (x <= xs[glyph] + widths[glyph] + reach)
                                       & (ys[glyph] - reach <= y + h) & (y <= ys[glyph] + heights[glyph] + reach)))
@@ -234,6 +235,17 @@ def without_specks(crop: np.ndarray) -> np.ndarray:
     cleaned: Any = np.where(dropped > 0, 255, crop).astype(np.uint8)
     return cleaned
 
+
+
+def _a_bar_over_a_glyph(x: int, y: int, w: int, h: int, xs: np.ndarray, ys: np.ndarray, widths: np.ndarray,
+                        tallest: int) -> bool:
+    """Is this small mark a flat stroke just above a digit, over its width (a 5's bar a 1-bit
+    scan broke off its stem: dropped, the 5 reads as 3)? A speck is no wider than tall."""
+    if w < 2 * h:
+        return False
+    over = (np.minimum(xs + widths, x + w) - np.maximum(xs, x)) >= 0.5 * w
+    above = (ys - (y + h) >= -1) & (ys - (y + h) <= 0.3 * tallest)
+    return bool(np.any(over & above))
 
 
 def _all_digits(widths: np.ndarray, heights: np.ndarray) -> bool:
