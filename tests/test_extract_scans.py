@@ -344,11 +344,15 @@ def test_a_figure_every_preprocessing_misreads_is_read_by_the_reports_own_prints
         text = record.raw[key]
         return digit_prints[text] + rng.normal(0, 0.03, (16, 8)).astype(np.float32) if len(text) == 1 else None
 
+    reread_cells: list[str] = []
+
     def reread(read: CellRead) -> list[tuple[str, float]]:
+        reread_cells.append(keys[read.page])
         return [(record.raw[keys[read.page]], 0.9)]
 
     repair(record, _reads(record), reread, glyph=glyph)
     corrected = print_of_the_misread == "a 5 of the report"
+    assert (not reread_cells) is corrected  # the prints cost no recognition: asked first
     assert record.cells[misread] == (5 if corrected else 3)
     assert record.extraction["ocr_cells"][misread]["corrected"] is corrected  # type: ignore[attr-defined]
     assert bool({"T3-ROW", "T3-RES"} & set(_errors(record))) is not corrected
