@@ -99,4 +99,4 @@ def document_url(url: str) -> str | None:
 def body_text(html: Selector) -> str:
     """The page's visible text (scripts and styles left out)."""
     texts = html.root.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]", smart_strings=False)
-    return " ".join(t.strip() for t in texts if t.strip())
+    return " ".join(filter(None, (t.strip() for t in texts)))

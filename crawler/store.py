@@ -13,6 +13,7 @@ import hashlib
 import itertools
 import os
 import uuid
+from typing import BinaryIO
 
 import fsspec
 
@@ -59,8 +60,8 @@ class RawStore:
             return
         temporary = f"{path}.{self._writer}-{next(self._writes)}.part"
         try:
-            with open(temporary, "wb") as file:
-                file.write(data)
+            with open(temporary, "wb", buffering=0) as file:   # unbuffered: no buffer object, no lseek
+                _write_all(file, data)
             os.replace(temporary, path)
         except OSError:
             with contextlib.suppress(OSError):
@@ -73,7 +74,12 @@ class RawStore:
             return False
         parent = folder.rsplit("/", 1)[0]
         if parent not in self._folders:
-            os.makedirs(parent, exist_ok=True)
+            try:
+                os.mkdir(parent)   # one call where os.makedirs would first look for the parent's parent
+            except FileExistsError:
+                pass
+            except FileNotFoundError:
+                os.makedirs(parent, exist_ok=True)
             self._folders.add(parent)
         made = True
         try:
@@ -95,6 +101,13 @@ class RawStore:
         protocol = _protocols(self.fs)[0]
         path = self._path(sha256)
         return path if self._local else f"{protocol}://{path}"
+
+
+def _write_all(file: BinaryIO, data: bytes) -> None:
+    """Write every byte to an unbuffered file, whose one write may write only some of them."""
+    view = memoryview(data)
+    while view:
+        view = view[file.write(view):]
 
 
 def _protocols(fs: fsspec.AbstractFileSystem) -> tuple[str, ...]:

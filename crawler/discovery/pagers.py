@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 from crawler.discovery.model import Follow
@@ -119,6 +120,10 @@ def _calls_pager_function(anchor: HtmlElement, functions: dict[str, UrlFunction]
 
 def total_pager(root: HtmlElement, page_url: str, functions: dict[str, UrlFunction], limit: int = MAX_PAGES) -> list[str]:
     """共N页 with a template to number: a query parameter of the page (1…N) or the page's pager function."""
+    # every _TOTAL match holds 页, which most list pages never print: libxml2's own text of the page
+    # (no separators, its tail too) tells so before the Python join the pattern needs
+    if "页" not in etree.tostring(root, method="text", encoding="unicode"):
+        return []
     total = _TOTAL.search(" ".join(root.itertext()))
     if not total:
         return []

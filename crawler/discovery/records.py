@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import chompjs
@@ -97,12 +98,15 @@ def row_date(anchor: HtmlElement, dates: dict[HtmlElement, str | None],
 
 
 def _other_titled_link(node: HtmlElement, anchor: HtmlElement, titled: set[HtmlElement] | None) -> bool:
+    # node.iter("a") is page_anchors(node) read lazily: a list's container holds every link of the
+    # page, and the first other titled one settles it
     if titled is not None:
-        return any(other is not anchor and other in titled for other in page_anchors(node))
+        return any(other is not anchor and other in titled for other in node.iter("a"))
     return any(other is not anchor and len(anchor_title(other).strip()) >= _SHORT_TITLE
-               for other in page_anchors(node))
+               for other in node.iter("a"))
 
 
+@lru_cache(maxsize=16384)   # a page's links are keyed twice (its records, then their unique list)
 def column_key(url: str) -> str:
     """One spelling of a column URL: no fragment, no trailing index.html/default.htm, no trailing slash."""
     bare = url.split("#", 1)[0]
