@@ -145,6 +145,45 @@ def test_killed_backend_during_bulk_load_is_retried_without_duplicates(postgres_
     engine.dispose()
 
 
+def test_a_loader_that_finds_an_old_version_best_waits_for_one_settling_the_same_year(
+        warehouse_engine: Engine, warehouse_url: str) -> None:
+    """The interleaving a race may or may not hit, made to happen: a loader settles the year
+    while another has a better version in its open transaction. Not seeing it, it finds the old
+    version best — nothing to promote, no unique-index conflict — and left its own pointing at
+    a report that the other then superseded. It must settle after the other commits."""
+    import threading
+
+    from sqlalchemy.orm import Session
+
+    from warehouse.db import make_engine
+
+    register_agency(warehouse_engine)
+    old = load_report(warehouse_engine, make_record(80), agency_id="hongze", document_sha256="1" * 64,
+                      document_url="https://example.gov.cn/b.pdf")
+    late: dict[str, int] = {}
+
+    def worse_version() -> None:
+        engine = make_engine(warehouse_url)
+        try:
+            late["id"] = load_report(engine, make_record(81), agency_id="hongze", document_sha256="3" * 64,
+                                     document_url="https://example.gov.cn/a.pdf").report_id
+        finally:
+            engine.dispose()
+
+    with Session(warehouse_engine) as session, session.begin():
+        best = load_report(session, make_record(82), agency_id="hongze", document_sha256="2" * 64,
+                           document_url="https://example.gov.cn/c.pdf")
+        loader = threading.Thread(target=worse_version)
+        loader.start()
+        loader.join(timeout=1.5)  # it waits for this transaction (or, wrongly, finishes now)
+    loader.join(timeout=60)
+    with warehouse_engine.connect() as conn:
+        rows = {row.id: row for row in conn.execute(text("SELECT id, is_current, superseded_by_id FROM reports"))}
+    assert rows[best.report_id].is_current
+    assert rows[old.report_id].superseded_by_id == best.report_id
+    assert rows[late["id"]].superseded_by_id == best.report_id
+
+
 def test_concurrent_loads_of_one_agency_year_leave_one_current_report(warehouse_engine: Engine,
                                                                        warehouse_url: str) -> None:
     """Four loaders race with four versions of the same report; the losers of a race retry."""

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -651,6 +651,7 @@ def settle_current(conn: Connection, agency_years: set[tuple[int, int]]) -> set[
     """
     if not agency_years:
         return set()
+    _settle_in_turn(conn, agency_years)
     agencies = {agency for agency, _ in agency_years}
     years = {year for _, year in agency_years}
     rows = conn.execute(
@@ -677,6 +678,18 @@ def settle_current(conn: Connection, agency_years: set[tuple[int, int]]) -> set[
         if batch:
             conn.execute(statement, batch)
     return current
+
+
+def _settle_in_turn(conn: Connection, agency_years: set[tuple[int, int]]) -> None:
+    """Two loaders settling one agency-year take turns (PostgreSQL: a transaction's advisory lock
+    per agency-year, taken in one order). Without it each reads the versions the other has not
+    committed yet, and one that finds an old version best (no promotion, so no unique-index
+    conflict to make it retry) leaves its own pointing at a report that is no longer current.
+    SQLite has one writer at a time already."""
+    if conn.dialect.name != "postgresql":
+        return
+    for agency, year in sorted(agency_years):
+        conn.execute(text("SELECT pg_advisory_xact_lock(:agency, :year)"), {"agency": agency, "year": year})
 
 
 def _is_current(conn: Connection, report_id: int) -> bool:
