@@ -7,10 +7,10 @@ preprocessing and a higher scale (`extract.readers.ocr.reread`); a reading is ke
 makes that identity hold without breaking another, changing as few cells as it can, and only
 if the recogniser is surer of it than of the first reading and of every re-reading that gives
 the first figure again. Where two failing identities cross at a cell that one new value would
-mend in both, only that cell is read again. A one-digit cell is also compared with the
-report's own prints of each digit (those the recogniser was sure of or the identities vouch
-for): a digit every preprocessing misreads alike (a fax's 5 with its stem broken off reads 3)
-is still nearest the report's other 5s. Nothing is invented: every candidate value is one some
+mend in both, only that cell is read again. A cell's lines of one glyph are also compared with
+the report's own prints of each digit (those the recogniser was sure of or the identities vouch
+for), before any re-reading: a digit every preprocessing misreads alike (a fax's 5 with its
+stem broken off reads 3) is still nearest the report's other 5s. Nothing is invented: every candidate value is one some
 reading gave, and if none agrees the cells stay as first read and the validator reports the
 identity as usual. Per cell, the record keeps the
 reading's confidence and whether it was corrected, with the first reading, under
@@ -38,12 +38,13 @@ _MAX_PASSES = 3
 _MAX_SUSPECTS = 10
 # A first reading at least this sure is read again only when the unsure cells give no fix.
 _SURE = 0.95
-# A one-digit cell is also read by the report's own print of each digit (see `_Font`): it is
-# that digit whose nearest prints are nearer than those of the first reading's digit by this share.
+# A line of one glyph is also read by the report's own print of each digit (see `_Font`): it is
+# the digit whose `_NEAREST_PRINTS` nearest prints are nearer than those of the first reading's
+# digit by `_CLEARLY_NEARER`; of each digit the `_MOST_PRINTS` surest are kept (a report prints
+# hundreds of 0s).
 _NEAREST_PRINTS = 3
-# The surest prints of a digit kept (a report prints hundreds of 0s).
-_MOST_PRINTS = 12
 _CLEARLY_NEARER = 0.9
+_MOST_PRINTS = 12
 
 
 def repair(record: ReportRecord, reads: dict[str, CellRead], reread: Reread | None = None,
@@ -69,15 +70,21 @@ def repair(record: ReportRecord, reads: dict[str, CellRead], reread: Reread | No
     # other readings of a cell does several times over.
     by_print: dict[str, list[tuple[int, str, float]]] = {}
     options: dict[str, list[tuple[int, str, float]]] = {}
+    printed: dict[str, tuple[str, float] | None] = {}
+
+    def print_reading(key: str) -> tuple[str, float] | None:
+        if key not in printed:
+            printed[key] = font.reading(key, reads[key], record)
+        return printed[key]
 
     def print_options_of(key: str) -> list[tuple[int, str, float]]:
         if key not in by_print:
-            by_print[key] = _readings(key, reads[key], record, lambda read: [], font.reading(key, reads[key], record))
+            by_print[key] = _readings(key, reads[key], record, lambda read: [], print_reading(key))
         return by_print[key]
 
     def options_of(key: str) -> list[tuple[int, str, float]]:
         if key not in options:
-            options[key] = _readings(key, reads[key], record, reread, font.reading(key, reads[key], record))
+            options[key] = _readings(key, reads[key], record, reread, print_reading(key))
         return options[key]
 
     for _ in range(_MAX_PASSES):
@@ -275,11 +282,11 @@ def _readings(key: str, read: CellRead, record: ReportRecord, reread: Reread,
             continue
         if value not in found or found[value][2] < score:
             found[value] = (value, text, score)
-    printed = parse_cell(by_print[0], "count") if by_print is not None else None
-    if by_print is not None and printed is not None and isinstance(printed.value, int) and not printed.problem \
-            and printed.value != current:
-        option = (printed.value, *by_print)
-        found[printed.value] = max(found.get(printed.value, option), option, key=lambda known: known[2])
+    if by_print is not None:
+        printed = parse_cell(by_print[0], "count")
+        if isinstance(printed.value, int) and not printed.problem and printed.value != current:
+            option = (printed.value, *by_print)
+            found[printed.value] = max(found.get(printed.value, option), option, key=lambda known: known[2])
     return sorted(found.values(), key=lambda option: -option[2])
 
 

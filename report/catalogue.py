@@ -280,11 +280,15 @@ def resolve(label: str, table: str, axis: Axis, format: str | None = None) -> st
 def _fuzzy(folded: str, index: dict[str, str]) -> str | None:
     if len(folded) < 4:
         return None
-    scored = sorted(
-        ((difflib.SequenceMatcher(None, folded, spelling).ratio(), key) for spelling, key in index.items()),
-        reverse=True,
-    )
-    if not scored or scored[0][0] < _FUZZY_CUTOFF:
+    return _closest(folded, index.items(), _FUZZY_CUTOFF)
+
+
+def _closest(folded: str, spellings: Iterable[tuple[str, str]], cutoff: float) -> str | None:
+    """The key of the spelling most like `folded`, if alike by `cutoff` and clearly more than
+    any other key's."""
+    scored = sorted(((difflib.SequenceMatcher(None, folded, spelling).ratio(), key) for spelling, key in spellings),
+                    reverse=True)
+    if not scored or scored[0][0] < cutoff:
         return None
     best_score, best_key = scored[0]
     rival = next((score for score, key in scored[1:] if key != best_key), 0.0)
@@ -317,13 +321,7 @@ def _fuzzy_within_enumerator(label: str, table: str, axis: Axis, format: str | N
     words = normalise_label(label)
     if enumerator is None or len(words) < 2:
         return None
-    scored = sorted(((difflib.SequenceMatcher(None, words, spelling).ratio(), key)
-                     for spelling, key in _spellings_by_enumerator(table, axis, format).get(enumerator, ())),
-                    reverse=True)
-    if not scored or scored[0][0] < _ENUMERATED_CUTOFF:
-        return None
-    rival = next((score for score, key in scored[1:] if key != scored[0][1]), 0.0)
-    return scored[0][1] if scored[0][0] - rival >= 0.05 else None
+    return _closest(words, _spellings_by_enumerator(table, axis, format).get(enumerator, ()), _ENUMERATED_CUTOFF)
 
 
 @cache
@@ -360,15 +358,15 @@ def sections_named(text: str) -> set[str]:
             if any(spelling in squeezed for spelling in (strip_enumerators(label), *variants))}
 
 
+# 二主动公开政府信息情况: the recogniser lost the 、 after the numeral
+_BARE_NUMERAL = re.compile(r"^[一二三四五六七八九十]{1,2}(?=[^、.])")
+
+
 def resolve_section(heading: str) -> str | None:
     folded = normalise_label(heading)
-    # 二主动公开政府信息情况: the recogniser lost the 、 after the numeral
     bare = _BARE_NUMERAL.sub("", folded)
     for key, label, variants in SECTIONS:
         spellings = {normalise_label(s) for s in (label, *variants)}
         if folded in spellings or bare in spellings:
             return key
     return None
-
-
-_BARE_NUMERAL = re.compile(r"^[一二三四五六七八九十]{1,2}(?=[^、.])")

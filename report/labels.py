@@ -15,9 +15,10 @@ _SPACE = re.compile(r"\s+")
 # Enumerators that open a label: 一、 (一) 1. 1、 1． ① (1)
 _ENUMERATOR = re.compile(r"^(?:[一二三四五六七八九十]+[、.]|\([一二三四五六七八九十\d]+\)|\d+[、.)]|[①-⑳])")
 _PARENTHETICAL = re.compile(r"\([^()]*\)")
-_TRAILING_PUNCT = re.compile(r"[:;,.、·•。`_]+$")
-# A speck a scan left beside a label reads as a mark no label opens with.
-_LEADING_MARKS = re.compile(r"^[:;,.、·•。`_]+")
+# Punctuation that ends a label, and what a speck a scan left beside one reads as (no label opens with it).
+_MARKS = r"[:;,.、·•。`_]+"
+_TRAILING_PUNCT = re.compile(_MARKS + "$")
+_LEADING_MARKS = re.compile("^" + _MARKS)
 
 
 @lru_cache(maxsize=65536)

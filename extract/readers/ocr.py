@@ -328,8 +328,10 @@ def _ruling(grey: np.ndarray) -> np.ndarray:
     # is a rule only where it stays thin and runs further than any glyph — across a table's
     # width (a quarter of the page: the halos of a bold heading's characters run together over
     # a few of them), down twice as far as a dark rule must.
-    lines = [_rule_runs(grey < 160, width // 30, height // 80), _faint_rules(grey < _FAINT)]
-    grid: Any = cv2.dilate(cv2.bitwise_or(*lines), np.ones((3, 3), np.uint8))
+    dark = grey < 160
+    rules = cv2.bitwise_or(cv2.bitwise_or(_runs(dark, True, width // 30), _runs(dark, False, height // 80)),
+                           _faint_rules(grey < _FAINT))
+    grid: Any = cv2.dilate(rules, np.ones((3, 3), np.uint8))
     return grid
 
 
@@ -341,33 +343,30 @@ def _faint_rules(faint: np.ndarray) -> np.ndarray:
 
     height, width = faint.shape
     gap = (_RULE_GAP + 1) // 2
-    horizontal = _rule_runs(faint[:, ::2], width // 8, 0, thickest=_THICKEST_RULE, only="horizontal", gap=gap)
-    vertical = _rule_runs(faint[::2, :], 0, height // 80, thickest=_THICKEST_RULE, only="vertical", gap=gap)
+    horizontal = _runs(faint[:, ::2], True, width // 8, gap, thickest=_THICKEST_RULE)
+    vertical = _runs(faint[::2, :], False, height // 80, gap, thickest=_THICKEST_RULE)
     rules: Any = cv2.bitwise_or(np.repeat(horizontal, 2, axis=1)[:, :width], np.repeat(vertical, 2, axis=0)[:height])
     return rules
 
 
-def _rule_runs(ink: np.ndarray, across: int, down: int, thickest: int | None = None, only: str | None = None,
-               gap: int = _RULE_GAP) -> np.ndarray:
-    """The runs of `ink` at least `across` pixels long horizontally or `down` vertically (255),
-    gaps of up to `gap` pixels bridged; when `thickest` is given only those no thicker; `only`
-    one direction."""
+def _runs(ink: np.ndarray, along: bool, length: int, gap: int = _RULE_GAP, thickest: int | None = None
+          ) -> np.ndarray:
+    """The runs of `ink` (255) at least `length` pixels long (at least 20 along, 15 down), along
+    the page or down it, gaps of up to `gap` pixels bridged; when `thickest` is given, only those
+    no thicker across."""
     import cv2
 
-    mask = ink.astype(np.uint8) * 255
-    found = []
-    # A salt speck or a fax's dropout cuts a one-pixel rule: bridge short gaps along each
-    # direction before opening (glyph strokes stay far shorter than the opening's kernel).
-    if only != "vertical":
-        along = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (gap, 1)))
-        horizontal = cv2.morphologyEx(along, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(across, 20), 1)))
-        found.append(horizontal if thickest is None else _thin_only(horizontal, (1, thickest + 1), cv2.CC_STAT_HEIGHT, thickest))
-    if only != "horizontal":
-        upright = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, gap)))
-        vertical = cv2.morphologyEx(upright, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(down, 15))))
-        found.append(vertical if thickest is None else _thin_only(vertical, (thickest + 1, 1), cv2.CC_STAT_WIDTH, thickest))
-    runs: Any = found[0] if len(found) == 1 else cv2.bitwise_or(*found)
-    return runs
+    def line(pixels: int) -> np.ndarray:
+        return cv2.getStructuringElement(cv2.MORPH_RECT, (pixels, 1) if along else (1, pixels))
+
+    # A salt speck or a fax's dropout cuts a one-pixel rule: bridge short gaps before opening
+    # (glyph strokes stay far shorter than the opening's kernel).
+    bridged = cv2.morphologyEx(ink.astype(np.uint8) * 255, cv2.MORPH_CLOSE, line(gap))
+    runs: Any = cv2.morphologyEx(bridged, cv2.MORPH_OPEN, line(max(length, 20 if along else 15)))
+    if thickest is None:
+        return runs
+    across = (1, thickest + 1) if along else (thickest + 1, 1)
+    return _thin_only(runs, across, cv2.CC_STAT_HEIGHT if along else cv2.CC_STAT_WIDTH, thickest)
 
 
 def _thin_only(runs: np.ndarray, across: tuple[int, int], thickness: int, thickest: int) -> np.ndarray:
@@ -780,11 +779,11 @@ def _read_lines(images: list[np.ndarray], narrowest: int) -> list[tuple[str, flo
 
 
 def _glyph_print(image: np.ndarray) -> np.ndarray | None:
-    """A single digit's ink, cut to its box and scaled to a small fixed height (None for wider text).
-    The box holds faint strokes too: a blurred 13 whose 3 is all faint is no 1."""
+    """A single digit's ink (a grey or BGR crop), cut to its box and scaled to a small fixed height
+    (None for wider text). The box holds faint strokes too: a blurred 13 whose 3 is all faint is no 1."""
     import cv2
 
-    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     ink = _strokes(grey)
     rows, columns = np.where(ink.any(axis=1))[0], np.where(ink.any(axis=0))[0]
     if len(rows) == 0:
@@ -904,14 +903,11 @@ def reread(read: CellRead) -> list[tuple[str, float]]:
 def glyph(read: CellRead) -> np.ndarray | None:
     """The print of a cell that holds one glyph on one line (its ink, specks dropped, at the
     height prints are compared at), or None."""
-    import cv2
-
     from extract.readers.image_prep import without_specks
 
     if len(read.crops) != 1:
         return None
-    crop = _trim_crop(without_specks(read.crops[0]))
-    return _glyph_print(crop if crop.ndim == 3 else cv2.cvtColor(np.ascontiguousarray(crop), cv2.COLOR_GRAY2BGR))
+    return _glyph_print(_trim_crop(without_specks(read.crops[0])))
 
 
 def glyph_distance(a: np.ndarray, b: np.ndarray) -> float:
