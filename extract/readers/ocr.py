@@ -109,22 +109,33 @@ class _Box:
 def ocr_pdf_page(page: Any, number: int) -> tuple[list[Row], float]:
     # In colour, so that a seal can be told from the print; pdfium honours /Rotate.
     pixels = page.render(scale=DPI / 72).to_numpy()
-    return ocr_grey(upright_page(pixels), number)
+    grey, grid = _upright_and_ruled(pixels)
+    return ocr_grey(grey, number, grid)
 
 
 def upright_page(pixels: np.ndarray) -> np.ndarray:
     """A rendered or scanned page (grey or BGR), cleaned (image_prep) and turned to its
     reading orientation: sideways text lines by their profile, upside down by the recogniser's
     direction classifier on a sample of text lines."""
+    return _upright_and_ruled(pixels)[0]
+
+
+def _upright_and_ruled(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """`upright_page`, with its ruling lines when straightening found them on the page as it is
+    returned (a page flattened or turned upside down is ruled again)."""
     from extract.readers.image_prep import clean_page, sideways
 
     grey = clean_page(pixels)
     if sideways(grey):
         grey = np.ascontiguousarray(np.rot90(grey))
-    grey = straighten(deskew(grey))
+    level = deskew(grey)
+    grid: np.ndarray | None = _ruling(level)
+    grey = straighten(level, grid)
+    if grey is not level:
+        grid = None
     if _upside_down(grey):
-        grey = np.ascontiguousarray(np.rot90(grey, 2))
-    return grey
+        grey, grid = np.ascontiguousarray(np.rot90(grey, 2)), None
+    return grey, grid
 
 
 def _upside_down(grey: np.ndarray) -> bool:
@@ -187,16 +198,17 @@ def read_image(data: bytes) -> Document:
     import cv2
 
     pixels = cv2.cvtColor(np.asarray(image.convert("RGB")), cv2.COLOR_RGB2BGR)
-    rows, confidence = ocr_grey(upright_page(pixels), 1)
+    grey, grid = _upright_and_ruled(pixels)
+    rows, confidence = ocr_grey(grey, 1, grid)
     from report.record import OcrPage
 
     return Document(rows=rows, reader="image-ocr", pages=1, ocr_pages=[OcrPage(page=1, confidence=round(confidence, 4))])
 
 
-def ocr_grey(grey: np.ndarray, number: int) -> tuple[list[Row], float]:
-    """Rows of one upright, cleaned page image (grey, uint8; `upright_page`) and the mean
-    recognition confidence."""
-    grid = _ruling(grey)
+def ocr_grey(grey: np.ndarray, number: int, grid: np.ndarray | None = None) -> tuple[list[Row], float]:
+    """Rows of one upright, cleaned page image (grey, uint8; `upright_page`; `grid` its `_ruling`
+    when known) and the mean recognition confidence."""
+    grid = _ruling(grey) if grid is None else grid
     tables = find_tables(grey, grid)
     placed: list[tuple[float, Row]] = []
     scores: list[float] = []
@@ -273,12 +285,13 @@ def _rule_angles(ink: np.ndarray, shortest: int) -> list[float]:
     return angles
 
 
-def straighten(grey: np.ndarray) -> np.ndarray:
+def straighten(grey: np.ndarray, grid: np.ndarray | None = None) -> np.ndarray:
     """Undo the perspective of a photographed page: the largest ruled table is a rectangle on
-    paper, so the homography that makes its outline one again makes the whole page flat."""
+    paper, so the homography that makes its outline one again makes the whole page flat
+    (`grid`: the page's `_ruling`, when known)."""
     import cv2
 
-    corners = _table_outline(grey)
+    corners = _table_outline(grey, grid)
     if corners is None:
         return grey
     top_left, top_right, bottom_right, bottom_left = corners
@@ -292,12 +305,12 @@ def straighten(grey: np.ndarray) -> np.ndarray:
     return cv2.warpPerspective(grey, matrix, (grey.shape[1], grey.shape[0]), flags=cv2.INTER_LINEAR, borderValue=255)
 
 
-def _table_outline(grey: np.ndarray) -> np.ndarray | None:
+def _table_outline(grey: np.ndarray, grid: np.ndarray | None = None) -> np.ndarray | None:
     """The four corners (top-left, top-right, bottom-right, bottom-left) of the largest ruled
     table, when its outline is a quadrilateral."""
     import cv2
 
-    grid = _ruling(grey)
+    grid = _ruling(grey) if grid is None else grid
     contours, _ = cv2.findContours(grid, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     if not contours:
         return None
