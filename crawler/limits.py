@@ -25,6 +25,7 @@ from scrapy.http import HtmlResponse, Response
 DEFAULT_DEADLINE_SECONDS = 1800.0
 # libxml2 stops at 2048 levels; a tree reaching this deep has most likely been cut there
 PARSER_DEPTH_LIMIT = 2000
+_IMPLIED_ELEMENTS = 8
 _ELEMENTS = etree.XPath("count(//*)")
 _AT_DEPTH_LIMIT = etree.XPath(f"boolean(//*[count(ancestor::*) >= {PARSER_DEPTH_LIMIT}])")
 
@@ -43,8 +44,8 @@ class Unparsable(IgnoreRequest):
 
 def cut_by_parser(response: Response) -> bool:
     """True when the page's tree reaches the parser's nesting limit (the rest of it was dropped)."""
-    if not isinstance(response, HtmlResponse):
-        return False
+    if not isinstance(response, HtmlResponse) or response.body.count(b"<") < PARSER_DEPTH_LIMIT - _IMPLIED_ELEMENTS:
+        return False   # every element but the few the parser implies (html, head, body) opens with a "<"
     root = response.selector.root   # parsed once: the adapter reuses this tree
     if not isinstance(root, etree._Element) or _ELEMENTS(root) < PARSER_DEPTH_LIMIT:
         return False

@@ -9,7 +9,7 @@ from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
 from crawler.families import adapter_for
-from crawler.limits import SourceLimits, Unparsable
+from crawler.limits import PARSER_DEPTH_LIMIT, SourceLimits, Unparsable
 from crawler.registry import Source
 
 URL = "http://www.example.gov.cn/xxgk/nb/index.html"
@@ -49,3 +49,10 @@ def test_a_list_page_deeper_than_the_parser_reads_is_refused_with_the_reason(dep
     assert listed(response) == ["023.html"]            # what the parser alone would silently give
     with pytest.raises(Unparsable, match="levels deep"):
         through_the_middleware(response)
+
+
+def test_a_page_just_past_the_limit_with_its_closing_tags_left_out_is_refused() -> None:
+    # the fewest "<" a page this deep can have: one per element, no closing tags
+    body = "<html><body>" + "<div>" * (PARSER_DEPTH_LIMIT + 2) + "<a href='/x.html'>2024年政府信息公开工作年度报告</a>"
+    with pytest.raises(Unparsable, match="levels deep"):
+        through_the_middleware(HtmlResponse(URL, body=body.encode(), encoding="utf-8"))
