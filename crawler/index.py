@@ -170,6 +170,7 @@ class DocumentIndex:
         self.url = database_url(where)
         self._engine = _engine(self.url)
         self._batch: Connection | None = None
+        self._batch_pages: list[dict[str, Any]] = []   # the batch's article-page rows, written at its end
         _create_tables(self._engine)
 
     @staticmethod
@@ -200,13 +201,16 @@ class DocumentIndex:
     @contextmanager
     def batch(self) -> Iterator[None]:
         """Every write inside it in one transaction, committed at its end, all or nothing (a group
-        commit, for a writer with many small rows; one thread's, as the index is not shared)."""
+        commit, for a writer with many small rows; one thread's, as the index is not shared). The
+        article-page rows of the batch go in at its end, in one statement run over all of them."""
         with self._engine.begin() as conn:
-            self._batch = conn
+            self._batch, self._batch_pages = conn, []
             try:
                 yield
+                if self._batch_pages:
+                    conn.execute(_statements(conn).record_page, self._batch_pages)
             finally:
-                self._batch = None
+                self._batch, self._batch_pages = None, []
 
     def _rows(self, statement: Any, **parameters: Any) -> list[dict[str, Any]]:
         with self._engine.connect() as conn:
@@ -307,6 +311,9 @@ class DocumentIndex:
                     children: list[dict[str, Any]]) -> None:
         values = {"url": url, "source_id": source_id, "etag": etag, "last_modified": last_modified,
                   "last_checked_at": utcnow(), "children": json.dumps(children, ensure_ascii=False)}
+        if self._batch is not None:
+            self._batch_pages.append(values)
+            return
         with self._tx() as conn:
             conn.execute(_statements(conn).record_page, values)
 

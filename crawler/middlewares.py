@@ -1,5 +1,6 @@
 """Safety and politeness plumbing: the private-address guard (a middleware and a resolver), the
-redirect guard, a retry that backs off and honours Retry-After, and the challenge-page detector."""
+redirect guard, a retry that backs off and honours Retry-After, the challenge-page detector, and
+the Referer middleware that works out a page's referrer once."""
 
 from __future__ import annotations
 
@@ -16,9 +17,15 @@ from urllib.parse import urljoin, urlsplit
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.resolver import CachingThreadedResolver
+from scrapy.settings import BaseSettings
+from scrapy.spidermiddlewares.referer import (
+    NoReferrerWhenDowngradePolicy,
+    RefererMiddleware,
+    ReferrerPolicy,
+)
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 from twisted.internet.error import DNSLookupError
@@ -246,3 +253,43 @@ class ChallengeDetector:
                 and real_kind(response.body) in ("html", "text") and is_challenge(response.body)):
             raise ChallengePage(response)
         return response
+
+
+class PageReferer(RefererMiddleware):
+    """Scrapy's Referer spider middleware, the page's referrer policy worked out once per page.
+
+    A list page yields dozens of requests, and Scrapy's middleware resolved the policy (the
+    request's meta, the page's Referrer-Policy header) and parsed the page's URL again for each.
+    Under a policy of the no-referrer-when-downgrade family (Scrapy's default among them) the
+    referrer depends on the request only through its scheme, so it is kept per page and scheme;
+    any other policy, or a request naming its own, is asked per request as before.
+    """
+
+    def __init__(self, settings: BaseSettings) -> None:
+        super().__init__(settings)
+        self._page: Response | None = None
+        self._page_policy: ReferrerPolicy | None = None
+        self._referrers: dict[bool, str | None] = {}   # request is https → the referrer sent
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PageReferer:
+        if not crawler.settings.getbool("REFERER_ENABLED"):
+            raise NotConfigured
+        return cls(crawler.settings)
+
+    def get_processed_request(self, request: Request, response: Response | None) -> Request | None:
+        if response is None or "referrer_policy" in request.meta:
+            return super().get_processed_request(request, response)
+        if response is not self._page:
+            self._page, self._page_policy, self._referrers = response, self.policy(response, request), {}
+        assert self._page_policy is not None
+        if not isinstance(self._page_policy, NoReferrerWhenDowngradePolicy):
+            referrer = self._page_policy.referrer(response.url, request.url)
+        else:
+            secure = request.url.startswith("https:")
+            if secure not in self._referrers:
+                self._referrers[secure] = self._page_policy.referrer(response.url, request.url)
+            referrer = self._referrers[secure]
+        if referrer is not None:
+            request.headers.setdefault("Referer", referrer)
+        return request

@@ -51,9 +51,14 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.ChallengeDetector": 580,   # below HttpCompression (590): reads decoded bodies
     "crawler.middlewares.RedirectGuard": 620,
 }
+SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
+    "crawler.middlewares.PageReferer": 700,   # Scrapy's, its policy resolved once per page
+}
 ITEM_PIPELINES = {"crawler.pipelines.RawStorePipeline": 300}
 TWISTED_DNS_RESOLVER = "crawler.middlewares.GuardedResolver"
 HTTPCACHE_ENABLED = False
+REQUEST_FINGERPRINTER_CLASS = "crawler.fingerprints.ExactRequestFingerprinter"   # duplicates by method, URL, body
 # Scrapy starts CONCURRENT_ITEMS worker tasks for every callback's output, and its default of 100
 # made that the largest per-response cost of the engine. Most output is requests (scheduled
 # synchronously); the items go to one storage thread in order, so 8 loses nothing.

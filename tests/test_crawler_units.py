@@ -209,3 +209,78 @@ JOIN_HREFS = ["c.html", "./c.html", "c.html?page=3", "?page=3", "/d/e.html", "..
 @pytest.mark.parametrize("base", JOIN_BASES)
 def test_absolute_url_is_urljoin(base: str) -> None:
     assert [absolute_url(base, href) for href in JOIN_HREFS] == [urljoin(base, href) for href in JOIN_HREFS]
+
+
+def test_the_crawls_duplicate_filter_keeps_one_request_per_method_url_and_body() -> None:
+    from scrapy import Request
+    from scrapy.dupefilters import RFPDupeFilter
+    from scrapy.utils.test import get_crawler
+
+    from crawler import settings as crawler_settings
+
+    settings = {name: getattr(crawler_settings, name) for name in dir(crawler_settings) if name.isupper()}
+    crawler = get_crawler(settings_dict=settings)
+    seen = RFPDupeFilter.from_crawler(crawler)
+    page = "http://gov.example/xxgk/ndbg/index_2.html"
+    assert not seen.request_seen(Request(page))
+    assert seen.request_seen(Request(page + "#top"))                  # a fragment never reaches the server
+    assert seen.request_seen(Request("http://gov.example/xxgk/ndbg/index_2.html"))
+    assert not seen.request_seen(Request(page, method="POST", body=b"__EVENTARGUMENT=2"))
+    assert seen.request_seen(Request(page, method="POST", body=b"__EVENTARGUMENT=2"))
+    assert not seen.request_seen(Request(page, method="POST", body=b"__EVENTARGUMENT=3"))
+    assert not seen.request_seen(Request("http://gov.example/xxgk/ndbg/index_3.html"))
+    assert not seen.request_seen(Request("http://gov.example/xxgk/ndbg/报告.pdf"))
+    assert seen.request_seen(Request("http://gov.example/xxgk/ndbg/%E6%8A%A5%E5%91%8A.pdf"))   # one safe form
+
+
+def test_a_pages_requests_carry_the_referrer_scrapys_policy_gives() -> None:
+    from scrapy import Request
+    from scrapy.http import HtmlResponse
+    from scrapy.spidermiddlewares.referer import RefererMiddleware
+    from scrapy.utils.test import get_crawler
+
+    from crawler.middlewares import PageReferer
+
+    crawler = get_crawler()
+    ours, scrapys = PageReferer.from_crawler(crawler), RefererMiddleware.from_crawler(crawler)
+    pages = [HtmlResponse("https://user:pw@gov.example/xxgk/index.html#list", body=b"<html></html>"),
+             HtmlResponse("http://gov.example/xxgk/index_2.html", body=b"<html></html>"),
+             HtmlResponse("https://gov.example/a.html", body=b"<html></html>",
+                          headers={"Referrer-Policy": "same-origin"})]
+    targets = ["https://gov.example/t1.html", "http://gov.example/t2.pdf", "https://other.example/t3.pdf",
+               "https://gov.example/t4.html"]
+    sent = []
+    for page in pages:
+        for url in targets:
+            for meta in ({}, {"referrer_policy": "no-referrer"}):
+                mine, theirs = Request(url, meta=dict(meta)), Request(url, meta=dict(meta))
+                ours.get_processed_request(mine, page)
+                scrapys.get_processed_request(theirs, page)
+                assert mine.headers.get("Referer") == theirs.headers.get("Referer"), (page.url, url, meta)
+                sent.append(mine.headers.get("Referer"))
+    assert sent[0] == b"https://gov.example/xxgk/index.html"      # credentials and fragment stripped
+    assert sent[1] is None and sent[2] is None                     # no-referrer; a downgrade to http
+    assert sent[8] == b"http://gov.example/xxgk/index_2.html"
+    assert sent[16] == b"https://gov.example/a.html" and sent[20] is None   # same-origin: other.example gets none
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_batchs_article_pages_are_written_with_it_or_not_at_all(backend: str, tmp_path: Path,
+                                                                   request: pytest.FixtureRequest) -> None:
+    where = tmp_path / "index.db" if backend == "sqlite" else request.getfixturevalue("postgres_url")
+    index = DocumentIndex(where)
+    child = [{"url": "http://x/a.pdf", "title": "附件"}]
+    with index.batch():
+        index.record_page("http://x/1.html", "s", '"e1"', None, [])
+        index.record_page("http://x/2.html", "s", None, "Mon, 01 Jan 2024 00:00:00 GMT", child)
+        index.record_page("http://x/1.html", "s", '"e2"', None, child)     # the later row of a URL wins
+        assert index.page("http://x/1.html") is None                       # not before the batch ends
+    assert index.page("http://x/1.html")["etag"] == '"e2"' and index.page("http://x/1.html")["children"] == child
+    assert index.page("http://x/2.html")["last_modified"] == "Mon, 01 Jan 2024 00:00:00 GMT"
+    with pytest.raises(RuntimeError), index.batch():
+        index.record_page("http://x/3.html", "s", None, None, [])
+        raise RuntimeError("the group failed")
+    assert index.page("http://x/3.html") is None
+    index.record_page("http://x/3.html", "s", None, None, child)               # outside a batch: at once
+    assert index.page("http://x/3.html")["children"] == child
+    index.close()
