@@ -72,7 +72,9 @@ def script_pager(scripts: list[str], page_url: str, limit: int = MAX_PAGES) -> l
         count = _number(call.group(1), text)
         name, ext = call.group(3), call.group(4)
     else:
-        counted, named, extended = _WCM_COUNT.search(text), _WCM_NAME.search(text), _WCM_EXT.search(text)
+        counted = _WCM_COUNT.search(text)
+        named = counted and _WCM_NAME.search(text)
+        extended = named and _WCM_EXT.search(text)
         if counted and named and extended:
             count, name, ext = int(counted.group(1)), named.group(1), extended.group(1)
     if not count or not name or not ext:
