@@ -27,7 +27,9 @@ from crawler.discovery.pagers import link_pager, postback_pager, script_pager, t
 from crawler.discovery.records import data_records, js_values, link_records, page_count, row_date
 from crawler.discovery.scripts import (
     PAGE,
+    balanced,
     data_requests,
+    function_definitions,
     markup_calls,
     resolve_call,
     url_functions,
@@ -166,6 +168,42 @@ def test_variables_and_url_functions_with_a_first_page_branch() -> None:
     assert resolve_call(next(markup_calls("goPage(3)")), functions) == "index_3.html"
     assert resolve_call(next(markup_calls("goPage(1)")), functions) == "index.html"
     assert resolve_call(next(markup_calls("unknown(1)")), functions) is None
+
+
+@pytest.mark.parametrize(("script", "expected"), [
+    ("function goPage(n) {", [("goPage", ["n"])]),
+    ("function  go ( a , b ) {", [("go", ["a", "b"])]),
+    ("window.goPage = function(n){ location.href = 'index_' + n + '.html'; }", [("window.goPage", ["n"])]),
+    ("var $go=function (p){}", [("$go", ["p"])]),
+    ("$(x).fn = function(n) {", [("fn", ["n"])]),
+    ("a = b = function(n){", [("b", ["n"])]),
+    ("f = function\n(n)\n{", [("f", ["n"])]),
+    ("var f = (n) => { return n }", [("f", ["n"])]),
+    ("g = n => {", [("g", ["n"])]),
+    ("obj.fn = (a, b) => {", [("fn", ["a", "b"])]),
+    ("q=\n(a)\n=>\n{", [("q", ["a"])]),
+    ("k=(  )=>{", [("k", [""])]),
+    ("a == function(n){", []), ("x == (y) => {", []), ("myfunction foo(n) {", [("foo", ["n"])]),
+    ("var f = function(i){ var g = function(j){} }", [("f", ["i"]), ("g", ["j"])]),
+    ("l = async (n) => {", []), ("var s = 'no functions here, just => an arrow in prose';", []),
+])
+def test_function_definitions_are_read_around_their_keyword_or_arrow(script: str, expected: list) -> None:
+    assert [(name, parameters) for name, parameters, _ in function_definitions(script)] == expected
+
+
+def test_a_pager_function_is_found_in_a_long_inline_script() -> None:
+    filler = "$(function(){ $('.nav li').hover(function(){ $(this).addClass('on'); }); var totalCount = 12; });\n"
+    script = filler * 800 + "function goPage(n) { location.href = 'list_' + n + '.html'; }\n" + filler * 800
+    assert len(script) > 150_000
+    functions = url_functions([script])
+    assert resolve_call(next(markup_calls("goPage(4)")), functions) == "list_4.html"
+
+
+def test_balanced_skips_brackets_in_strings_and_escapes() -> None:
+    text = "{ a: '}', b: \"\\\"}\", c: `${x}`, d: { e: 1 } } tail"
+    assert balanced(text, 1, "{", "}") == text[1:text.rindex("}")]
+    assert balanced("(a, (b), ')') rest", 1) == "a, (b), ')'"
+    assert balanced("(never closed", 1) == "never closed"
 
 
 def test_js_literals_and_json_give_records_with_any_key_spelling() -> None:
