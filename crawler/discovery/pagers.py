@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin
 
 from lxml import etree
 from lxml.html import HtmlElement
@@ -20,7 +19,7 @@ from lxml.html import HtmlElement
 from crawler.discovery.model import Follow
 from crawler.discovery.records import PageLink, page_links
 from crawler.discovery.scripts import UrlFunction, markup_calls, script_texts, url_functions
-from crawler.families.base import LAST_TEXTS, NEXT_TEXTS, page_template
+from crawler.families.base import LAST_TEXTS, NEXT_TEXTS, absolute_url, page_template
 
 _CREATE_PAGE = re.compile(r"createPageHTML\(\s*([\w'\"]+)\s*,\s*([\w'\"]+)\s*,\s*['\"]([\w-]+)['\"]\s*,"
                           r"\s*['\"](\w+)['\"]")
@@ -31,6 +30,12 @@ _POSTBACK = re.compile(r"__doPostBack\(\s*['\"]([^'\"]+)['\"]\s*,\s*['\"]([^'\"]
 _TOTAL = re.compile(r"共\s*(\d{1,4})\s*页|页次\s*[:：]?\s*\d+\s*/\s*(\d{1,4})|第\s*\d+\s*/\s*(\d{1,4})\s*页|"
                     r"\b\d+\s*/\s*(\d{1,4})\s*页")
 MAX_PAGES = 500
+# the elements that can call a page function, found by libxml2 (a Python proxy per element of the
+# page was most of the cost of the readers that looked at every one)
+_CODE_CARRIERS = etree.XPath("descendant-or-self::*[contains(@href, '(') or contains(@onclick, '(')]")   # calls
+_POSTBACK_CARRIERS = etree.XPath("descendant-or-self::*[self::a or self::input or self::span or self::button]"
+                                 "[contains(@href, '__doPostBack') or contains(@onclick, '__doPostBack')]")
+_TEXTS = etree.XPath("descendant-or-self::text()", smart_strings=False)   # what itertext() gives, without proxies
 
 
 def pager_follows(root: HtmlElement, page_url: str, scripts: list[str], functions: dict[str, UrlFunction],
@@ -80,7 +85,8 @@ def script_pager(scripts: list[str], page_url: str, limit: int = MAX_PAGES) -> l
     if not count or not name or not ext:
         return []
     pages = min(count, limit)
-    return [urljoin(page_url, f"{name}.{ext}")] + [urljoin(page_url, f"{name}_{n}.{ext}") for n in range(1, pages)]
+    return [absolute_url(page_url, f"{name}.{ext}")] + [absolute_url(page_url, f"{name}_{n}.{ext}")
+                                                         for n in range(1, pages)]
 
 
 def _number(token: str, text: str) -> int | None:
@@ -126,7 +132,7 @@ def total_pager(root: HtmlElement, page_url: str, functions: dict[str, UrlFuncti
     # (no separators, its tail too) tells so before the Python join the pattern needs
     if "页" not in etree.tostring(root, method="text", encoding="unicode"):
         return []
-    total = _TOTAL.search(" ".join(root.itertext()))
+    total = _TOTAL.search(" ".join(_TEXTS(root)))
     if not total:
         return []
     count = min(int(next(g for g in total.groups() if g)), limit)
@@ -135,13 +141,13 @@ def total_pager(root: HtmlElement, page_url: str, functions: dict[str, UrlFuncti
         return [template.replace("{n}", str(n)) for n in range(1, count + 1)]
     pager = _pager_function(root, functions)
     if pager is not None:
-        return [urljoin(page_url, pager.url_for(str(n))) for n in range(1, count + 1)]
+        return [absolute_url(page_url, pager.url_for(str(n))) for n in range(1, count + 1)]
     return []
 
 
 def _pager_function(root: HtmlElement, functions: dict[str, UrlFunction]) -> UrlFunction | None:
     """The page function the pager calls with a page number (or, with no calls, the only list-page builder)."""
-    for element in root.iter():
+    for element in _CODE_CARRIERS(root):
         code = (element.get("href") or "") + " " + (element.get("onclick") or "")
         for call in markup_calls(code):
             if call.name in functions and call.args and call.args[0].isdigit():
@@ -172,7 +178,7 @@ def visible_pager(root: HtmlElement) -> str | None:
 def postback_pager(root: HtmlElement, page_url: str) -> list[Follow]:
     """ASP.NET pager links: a POST of the link's form per page, as `__doPostBack(target, argument)` sends it."""
     follows = []
-    for element in root.iter("a", "input", "span", "button"):
+    for element in _POSTBACK_CARRIERS(root):
         code = (element.get("href") or "") + " " + (element.get("onclick") or "")
         match = _POSTBACK.search(code)
         if not match:
@@ -180,7 +186,7 @@ def postback_pager(root: HtmlElement, page_url: str) -> list[Follow]:
         form = _form_of(element, root)
         if form is None:
             continue
-        action = urljoin(page_url, form.get("action") or page_url)
+        action = absolute_url(page_url, form.get("action") or page_url)
         fields = [(name, value) for name, value in _hidden_fields(form)
                   if name not in ("__EVENTTARGET", "__EVENTARGUMENT")]
         fields += [("__EVENTTARGET", match.group(1)), ("__EVENTARGUMENT", match.group(2))]

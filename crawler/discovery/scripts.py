@@ -187,20 +187,28 @@ class UrlFunction:
 
 def url_functions(scripts: list[str]) -> dict[str, UrlFunction]:
     """Functions whose body builds a URL from one of their parameters (pagers, downloads, viewers)."""
-    known = variables(scripts)
+    known = tuple(variables(scripts).items())
     found: dict[str, UrlFunction] = {}
     for text in scripts:
-        for dotted, params, body_start in function_definitions(text):
-            name = dotted.rsplit(".", 1)[-1]
-            body = balanced(text, body_start, "{", "}")
-            for index, param in enumerate(params):
-                if not param:
-                    continue
-                template = _built_url(body, known, param)
-                if template:
-                    found[name] = UrlFunction(name, template, index, _special_cases(body, known, param))
-                    break
+        found.update(_url_functions_in(text, known))
     return found
+
+
+@lru_cache(maxsize=128)   # the pages of one site carry the same scripts (a few MB at most)
+def _url_functions_in(text: str, known_variables: tuple[tuple[str, str], ...]) -> tuple[tuple[str, UrlFunction], ...]:
+    known = dict(known_variables)
+    found = []
+    for dotted, params, body_start in function_definitions(text):
+        name = dotted.rsplit(".", 1)[-1]
+        body = balanced(text, body_start, "{", "}")
+        for index, param in enumerate(params):
+            if not param:
+                continue
+            template = _built_url(body, known, param)
+            if template:
+                found.append((name, UrlFunction(name, template, index, _special_cases(body, known, param))))
+                break
+    return tuple(found)
 
 
 def _built_url(body: str, known: dict[str, str], param: str) -> str | None:
