@@ -83,7 +83,9 @@ class Bare(scrapy.Spider):
 
 FILLERS = 300        # news items per sandbox site: ~760 responses, 627 of them list pages
 STARTUP_RUNS = 3
-PAIRS = 5            # crawl-loop pairs on the shape portal (nianbao, then the like-for-like bare spider)
+# crawl-loop pairs on the shape portal (nianbao, then the like-for-like bare spider): on a shared machine one
+# pair's ratio moves by ±15 % and more (1.34–1.92 in one run of five pairs), the median of nine much less
+PAIRS = 9
 
 
 def _child_cpu() -> float:

@@ -51,9 +51,14 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.ChallengeDetector": 580,   # below HttpCompression (590): reads decoded bodies
     "crawler.middlewares.RedirectGuard": 620,
 }
+# Every spider middleware wraps every request and item a callback yields; two of Scrapy's do nothing
+# for this crawl: the depth counter (no DEPTH_LIMIT, no depth priority, nothing reads it) and the
+# developer's warning about meta keys copied from a response (the spider builds every meta itself).
 SPIDER_MIDDLEWARES = {
     "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
     "crawler.middlewares.PageReferer": 700,   # Scrapy's, its policy resolved once per page
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+    "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
 }
 ITEM_PIPELINES = {"crawler.pipelines.RawStorePipeline": 300}
 TWISTED_DNS_RESOLVER = "crawler.middlewares.GuardedResolver"
