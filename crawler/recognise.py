@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from report.titles import (
     VERSION,
@@ -78,6 +79,7 @@ def _report_year_for(published: date) -> int:
     return published.year - 1 if published.month <= 9 else published.year
 
 
+@lru_cache(maxsize=8192)   # a site's side lists (latest news, other columns) repeat on each of its list pages
 def recognise(title: str, url: str = "", listed: str | None = None,
               extra_pattern: str | None = None) -> Recognition | None:
     if not looks_like_report(title, extra_pattern, url):
