@@ -70,7 +70,8 @@ def variables(scripts: list[str]) -> dict[str, str]:
 
 def _literal(token: str) -> str:
     if token[:1] in "'\"`":
-        return re.sub(r"\\(.)", r"\1", token[1:-1])
+        inner = token[1:-1]
+        return re.sub(r"\\(.)", r"\1", inner) if "\\" in inner else inner
     return token
 
 

@@ -209,6 +209,10 @@ def _date_in(node: HtmlElement, dates: dict[HtmlElement, str | None]) -> str | N
     return dates[node]
 
 
+_NUMBERED_LEAF = re.compile(r"(?P<stem>.*?)(?:_(?P<n>\d{1,4}))?(?P<ext>\.s?html?)")   # index_3.html, list.html
+_NUMBER_LEAF = re.compile(r"\d{1,4}\.s?html?")                                        # 3.html
+
+
 @lru_cache(maxsize=16384)
 def page_template(url: str) -> str | None:
     """The URL with its page number replaced by {n}: index_3.html, 3.html, ?page=3 → one template.
@@ -223,10 +227,10 @@ def page_template(url: str) -> str | None:
             query[position] = (name, "{n}")
             return urlunsplit(parts._replace(query=urlencode(query, safe="{}")))
     head, _, leaf = parts.path.rpartition("/")
-    match = re.fullmatch(r"(?P<stem>.*?)(?:_(?P<n>\d{1,4}))?(?P<ext>\.s?html?)", leaf)
+    match = _NUMBERED_LEAF.fullmatch(leaf)
     if match and match.group("n") or match and match.group("stem") in ("index", "default", "list"):
         leaf = f"{match.group('stem')}_{{n}}{match.group('ext')}"
-    elif re.fullmatch(r"\d{1,4}\.s?html?", leaf):
+    elif _NUMBER_LEAF.fullmatch(leaf):
         leaf = re.sub(r"^\d+", "{n}", leaf)
     else:
         return None
