@@ -12,14 +12,9 @@ from __future__ import annotations
 import hashlib
 
 from scrapy import Request
-from scrapy.crawler import Crawler
 
 
 class ExactRequestFingerprinter:
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> ExactRequestFingerprinter:
-        return cls()
-
     def fingerprint(self, request: Request) -> bytes:
         url = request.url.partition("#")[0]
         return hashlib.sha1(b"\n".join((request.method.encode("ascii"), url.encode("utf-8"), request.body)),

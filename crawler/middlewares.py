@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.resolver import CachingThreadedResolver
 from scrapy.settings import BaseSettings
@@ -270,12 +270,6 @@ class PageReferer(RefererMiddleware):
         self._page: Response | None = None
         self._page_policy: ReferrerPolicy | None = None
         self._referrers: dict[bool, str | None] = {}   # request is https → the referrer sent
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> PageReferer:
-        if not crawler.settings.getbool("REFERER_ENABLED"):
-            raise NotConfigured
-        return cls(crawler.settings)
 
     def get_processed_request(self, request: Request, response: Response | None) -> Request | None:
         if response is None or "referrer_policy" in request.meta:

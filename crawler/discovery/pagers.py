@@ -19,7 +19,7 @@ from lxml.html import HtmlElement
 from crawler.discovery.model import Follow
 from crawler.discovery.records import PageLink, page_links
 from crawler.discovery.scripts import UrlFunction, markup_calls, script_texts, url_functions
-from crawler.families.base import LAST_TEXTS, NEXT_TEXTS, absolute_url, page_template
+from crawler.families.base import LAST_TEXTS, NEXT_TEXTS, absolute_url, node_text, page_template
 
 _CREATE_PAGE = re.compile(r"createPageHTML\(\s*([\w'\"]+)\s*,\s*([\w'\"]+)\s*,\s*['\"]([\w-]+)['\"]\s*,"
                           r"\s*['\"](\w+)['\"]")
@@ -35,7 +35,6 @@ MAX_PAGES = 500
 _CODE_CARRIERS = etree.XPath("descendant-or-self::*[contains(@href, '(') or contains(@onclick, '(')]")   # calls
 _POSTBACK_CARRIERS = etree.XPath("descendant-or-self::*[self::a or self::input or self::span or self::button]"
                                  "[contains(@href, '__doPostBack') or contains(@onclick, '__doPostBack')]")
-_TEXTS = etree.XPath("descendant-or-self::text()", smart_strings=False)   # what itertext() gives, without proxies
 
 
 def pager_follows(root: HtmlElement, page_url: str, scripts: list[str], functions: dict[str, UrlFunction],
@@ -119,10 +118,15 @@ def _same_folder(url: str, page_url: str) -> bool:
     return url.split("?", 1)[0].rsplit("/", 1)[0] == page_url.split("?", 1)[0].rsplit("/", 1)[0]
 
 
+def _markup_code(element: HtmlElement) -> str:
+    """The script an element runs when clicked: its href and its onclick."""
+    return (element.get("href") or "") + " " + (element.get("onclick") or "")
+
+
 def _calls_pager_function(anchor: HtmlElement, functions: dict[str, UrlFunction]) -> bool:
     if not functions:
         return False
-    code = (anchor.get("href") or "") + " " + (anchor.get("onclick") or "")
+    code = _markup_code(anchor)
     return any(call.name in functions and call.args and call.args[0].isdigit() for call in markup_calls(code))
 
 
@@ -132,7 +136,7 @@ def total_pager(root: HtmlElement, page_url: str, functions: dict[str, UrlFuncti
     # (no separators, its tail too) tells so before the Python join the pattern needs
     if "页" not in etree.tostring(root, method="text", encoding="unicode"):
         return []
-    total = _TOTAL.search(" ".join(_TEXTS(root)))
+    total = _TOTAL.search(" ".join(node_text(root)))   # what itertext() gives, without a proxy per element
     if not total:
         return []
     count = min(int(next(g for g in total.groups() if g)), limit)
@@ -148,7 +152,7 @@ def total_pager(root: HtmlElement, page_url: str, functions: dict[str, UrlFuncti
 def _pager_function(root: HtmlElement, functions: dict[str, UrlFunction]) -> UrlFunction | None:
     """The page function the pager calls with a page number (or, with no calls, the only list-page builder)."""
     for element in _CODE_CARRIERS(root):
-        code = (element.get("href") or "") + " " + (element.get("onclick") or "")
+        code = _markup_code(element)
         for call in markup_calls(code):
             if call.name in functions and call.args and call.args[0].isdigit():
                 return functions[call.name]
@@ -179,7 +183,7 @@ def postback_pager(root: HtmlElement, page_url: str) -> list[Follow]:
     """ASP.NET pager links: a POST of the link's form per page, as `__doPostBack(target, argument)` sends it."""
     follows = []
     for element in _POSTBACK_CARRIERS(root):
-        code = (element.get("href") or "") + " " + (element.get("onclick") or "")
+        code = _markup_code(element)
         match = _POSTBACK.search(code)
         if not match:
             continue

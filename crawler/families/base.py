@@ -29,6 +29,8 @@ NEXT_TEXTS = {"下一页", "下页", "后一页", "下一頁", "next", ">", ">>"
 LAST_TEXTS = {"尾页", "末页", "最后一页", "尾頁", "last", ">|", "»|"}
 _WINDOW_OPEN = re.compile(r"""(?:window\.open|location\.href\s*=|location\s*=)\s*\(?\s*['"]([^'"]+)['"]""")
 _PAGE_PARAM = re.compile(r"^(page|pageno|pagenum|page_no|pageindex|p|curpage|currentpage|pn)$", re.IGNORECASE)
+_NUMBERED_LEAF = re.compile(r"(?P<stem>.*?)(?:_(?P<n>\d{1,4}))?(?P<ext>\.s?html?)")   # index_3.html, list.html
+_NUMBER_LEAF = re.compile(r"\d{1,4}\.s?html?")                                        # 3.html
 # Links are read from the lxml tree directly, with compiled XPath: the same expressions parsel
 # would build, without a Selector object per node (that wrapping was most of a list page's cost).
 _ANCHORS = etree.XPath(css2xpath("a"))
@@ -207,10 +209,6 @@ def _date_in(node: HtmlElement, dates: dict[HtmlElement, str | None]) -> str | N
         found = parse_date(" ".join(node_text(node)))
         dates[node] = found.isoformat() if found else None
     return dates[node]
-
-
-_NUMBERED_LEAF = re.compile(r"(?P<stem>.*?)(?:_(?P<n>\d{1,4}))?(?P<ext>\.s?html?)")   # index_3.html, list.html
-_NUMBER_LEAF = re.compile(r"\d{1,4}\.s?html?")                                        # 3.html
 
 
 @lru_cache(maxsize=16384)
