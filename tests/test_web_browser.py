@@ -94,9 +94,10 @@ def page(browser, server: str) -> Iterator:
     context = browser.new_context(base_url=server, accept_downloads=True, viewport={"width": 1400, "height": 1000})
     opened = context.new_page()
     failed: list[str] = []
-    # A download ends its navigation with net::ERR_ABORTED: that is the browser saving it, not a failure.
-    opened.on("requestfailed", lambda request: None if "/sql/download." in request.url
-              else failed.append(request.url))
+    # net::ERR_ABORTED is the browser cancelling a request itself — a download ending its navigation,
+    # a favicon still loading when the page navigates or the context closes — not the server failing it.
+    opened.on("requestfailed", lambda request: None if "ERR_ABORTED" in (request.failure or "")
+              else failed.append(f"{request.url} ({request.failure})"))
     opened.on("response", lambda response: failed.append(response.url) if response.status >= 500 else None)
     try:
         yield opened
