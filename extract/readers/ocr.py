@@ -72,7 +72,8 @@ _threads = 1
 
 
 def set_threads(threads: int) -> None:
-    """Threads of the OCR engine, as the application's settings say (before the workers start)."""
+    """Threads of the OCR engine (recogniser and image preprocessing), as the application's
+    settings say (before the workers start)."""
     global _threads
     _threads = max(1, int(threads))
     engine.cache_clear()
@@ -85,7 +86,12 @@ def engine() -> Any:
     os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
     from rapidocr_onnxruntime import RapidOCR
 
+    import cv2
+
     threads = _threads
+    # OpenCV runs the page preprocessing on a pool of every core by default: on a worker that
+    # owns one core its threads only contend (measured: 5–8% more CPU per scanned page).
+    cv2.setNumThreads(threads)
     # One crop per recognition call: batching pads every crop to the widest of its batch,
     # and cells range from one digit to a whole label (measured: batch 1 is ~3× cheaper than 24).
     ocr = RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1, det_limit_type="max",
