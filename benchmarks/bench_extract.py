@@ -135,15 +135,15 @@ def _corpus_figures() -> list[dict]:
     figures += _reference(extract_file)
 
     # Speed of the text-layer path against the plain pypdfium2 text of the same PDFs.
-    extract_cpu, extract_pages = _timed_extract(text_pdfs, extract_bytes)
-    baseline_cpu = _pdfium_text(text_pdfs)
+    extract_cpu, extract_pages, baseline_cpu, ratios = _text_layer_pairs(text_pdfs, extract_bytes)
     figures.append({"name": "text-layer PDF: CPU per page", "value": round(1000 * extract_cpu / max(extract_pages, 1), 2),
                     "unit": "ms", "target": "< 100", "note": f"{len(text_pdfs)} PDFs, {extract_pages} pages, label cache cold"})
     figures.append({"name": "text-layer PDF: CPU per report", "value": round(1000 * extract_cpu / max(len(text_pdfs), 1), 1),
                     "unit": "ms", "target": "<= 100 (10 reports/s/core)"})
-    figures.append({"name": "text-layer PDF: ratio to plain pypdfium2 text", "value": round(extract_cpu / max(baseline_cpu, 1e-9), 2),
+    figures.append({"name": "text-layer PDF: ratio to plain pypdfium2 text", "value": round(_median(ratios), 2),
                     "unit": "x", "target": "<= 10",
-                    "note": f"pypdfium2 {1000 * baseline_cpu / max(len(text_pdfs), 1):.1f} ms per report"})
+                    "note": f"pypdfium2 {1000 * baseline_cpu / max(len(text_pdfs), 1):.1f} ms per report; median of "
+                            f"{TEXT_PAIRS} pairs run back to back, " + ", ".join(f"{r:.2f}" for r in sorted(ratios))})
     figures.append({"name": "reports per second per core (text layer)", "value": round(len(text_pdfs) / max(extract_cpu, 1e-9), 1),
                     "unit": "reports/s", "target": ">= 10"})
     if ocr_pages:
@@ -230,6 +230,29 @@ def _kind_figures(kind: str, row: dict[str, float]) -> list[dict]:
         {"name": f"degraded {kind}: peak RSS of a worker", "value": round(row["peak_mb"], 1), "unit": "MB",
          "target": "<= 500", "note": "isolated worker, the kind's first sample"},
     ]
+
+
+# The baseline reads the same PDFs in a tenth of the time, so one pass of each is at the mercy of the
+# machine's moment: the ratio is the median of pairs run back to back (each pair shares its moment).
+TEXT_PAIRS = 5
+
+
+def _text_layer_pairs(pdfs: list[bytes], extract_bytes) -> tuple[float, int, float, list[float]]:  # type: ignore[no-untyped-def]
+    """Median CPU of the text-layer pass and of the pypdfium2 baseline over TEXT_PAIRS pairs, the
+    pages read, and each pair's ratio."""
+    ours, baseline, ratios, pages = [], [], [], 0
+    for _ in range(TEXT_PAIRS):
+        cpu, pages = _timed_extract(pdfs, extract_bytes)
+        plain = _pdfium_text(pdfs)
+        ours.append(cpu)
+        baseline.append(plain)
+        ratios.append(cpu / max(plain, 1e-9))
+    return _median(ours), pages, _median(baseline), ratios
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2]
 
 
 def _timed_extract(pdfs: list[bytes], extract_bytes) -> tuple[float, int]:  # type: ignore[no-untyped-def]
