@@ -84,9 +84,8 @@ def engine() -> Any:
     # onnxruntime's telemetry writes a session file into $TMPDIR at import (and would upload
     # events); only this variable, set before the import, turns all of it off
     os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
-    from rapidocr_onnxruntime import RapidOCR
-
     import cv2
+    from rapidocr_onnxruntime import RapidOCR
 
     threads = _threads
     # OpenCV runs the page preprocessing on a pool of every core by default: on a worker that
