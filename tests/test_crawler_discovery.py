@@ -35,6 +35,7 @@ from crawler.discovery.scripts import (
     url_functions,
     variables,
 )
+from crawler.families.base import document_base
 from sandbox.portal.shapes import SHAPES, ShapePortalServer
 from sandbox.portal.site import Site
 
@@ -111,6 +112,42 @@ def test_the_column_linking_to_itself_is_not_a_record(shape: str, seed: int) -> 
 
 
 # ---------------------------------------------------------------- links and rows
+def test_the_seeds_draw_list_pages_that_declare_a_base_href() -> None:
+    # the walk above then reads rows written relative to <base href>, not to the page
+    based = [(shape, seed) for shape in LIST_SHAPES for seed in SEEDS if shape_site(shape, seed).family.declares_base]
+    assert len(based) >= 3, based
+    site = shape_site(*based[0])
+    page = answer(site, Follow(HOST + site.list_url))[2]
+    assert f'<base href="{site.prefix}/">' in page and 'href="xxgk/ndbg/' in page.replace("'", '"')
+
+
+@pytest.mark.parametrize(("page", "expected"), [
+    ('<head><base href="/site/"></head><a href="x.html">x</a>', "http://h.test/site/"),
+    ('<head><base href="../up/"></head>', "http://h.test/col/up/"),
+    ('<head><base href="http://cdn.test/a/"></head>', "http://cdn.test/a/"),
+    ('<head><base target="_blank"></head>', "http://h.test/col/list/index.html"),   # no href: the page
+    ('<head><base href="javascript:void(0)"></head>', "http://h.test/col/list/index.html"),
+    ("<p>no base</p>", "http://h.test/col/list/index.html"),
+])
+def test_the_document_base_is_the_base_href_resolved_against_the_page(page: str, expected: str) -> None:
+    assert document_base(tree(page), "http://h.test/col/list/index.html") == expected
+
+
+def test_list_and_article_links_resolve_against_the_base_href_and_the_page_stays_the_page() -> None:
+    page = ('<html><head><base href="/site/"></head><body><ul>'
+            '<li><a href="xxgk/ndbg/index.html">政府信息公开年报</a></li>'
+            '<li><a href="xxgk/ndbg/2024/t1.html">某某县2023年政府信息公开工作年度报告</a><span>2024-01-05</span></li>'
+            '</ul><div class="pager"><a href="/site/xxgk/ndbg/index_2.html">下一页</a></div></body></html>')
+    found = discover_page(tree(page), "http://h.test/site/xxgk/ndbg/index.html")
+    records = {r.url: r.date for r in found.records}
+    assert records["http://h.test/site/xxgk/ndbg/2024/t1.html"] == "2024-01-05"
+    assert "http://h.test/site/xxgk/ndbg/index.html" not in records       # the column itself, by the base
+    assert [f.url for f in found.follows] == ["http://h.test/site/xxgk/ndbg/index_2.html"]
+    article = '<html><head><base href="/up/"></head><body><a href="2024/report.pdf">附件：年度报告</a></body></html>'
+    base = document_base(Selector(text=article), "http://h.test/site/xxgk/ndbg/2024/t1.html")
+    assert [a.url for a in attachments(Selector(text=article), base)] == ["http://h.test/up/2024/report.pdf"]
+
+
 def test_row_date_reads_a_sibling_cell_but_never_a_neighbouring_row() -> None:
     root = tree('<div class="list"><div class="row"><div class="t"><a href="/a.html">甲机关2024年政府信息公开工作年度报告</a>'
                 '</div><div class="d">2025-01-20</div></div><div class="row"><div class="t">'

@@ -27,7 +27,7 @@ from crawler.discovery.scripts import (
     size_param,
     url_functions,
 )
-from crawler.families.base import absolute_url
+from crawler.families.base import absolute_url, document_base
 
 _COLUMN_PARAM = re.compile(r"channel|column|^col|cat|node|^lm|classid|^cid$|^chnl", re.IGNORECASE)
 
@@ -40,19 +40,20 @@ def discover_page(root: HtmlElement, page_url: str, columns: Iterable[str] = (),
     no dated rows itself — and a request only when it names a page or a column: a page that lists
     its rows keeps its weather frame and visitor counter, which would answer with no rows.
     """
+    base = document_base(root, page_url)   # what relative URLs are resolved against; page_url is the page
     scripts = script_texts(root)
     functions = url_functions(scripts)
-    links = page_links(root, page_url, functions)
+    links = page_links(root, base, functions)
     records = link_records(root, page_url, functions, columns, links)
     shell = not any(record.date for record in records)
     for text in scripts:
         for value in js_values(text):
-            records += data_records(value, page_url)
+            records += data_records(value, base)
     follows = pager_follows(root, page_url, scripts, functions, limit, links)
     follows += year_column_follows(root, page_url, links)
     if shell:
-        follows += frame_follows(root, page_url) + script_follows(root, page_url)
-        follows += [data_follow(request, 1, page_url) for request in data_requests(scripts) if _asks_for_rows(request)]
+        follows += frame_follows(root, base) + script_follows(root, base)
+        follows += [data_follow(request, 1, base) for request in data_requests(scripts) if _asks_for_rows(request)]
     return Found(_unique(records, page_url, columns), follows)
 
 

@@ -34,6 +34,7 @@ _NUMBER_LEAF = re.compile(r"\d{1,4}\.s?html?")                                  
 # Links are read from the lxml tree directly, with compiled XPath: the same expressions parsel
 # would build, without a Selector object per node (that wrapping was most of a list page's cost).
 _ANCHORS = etree.XPath(css2xpath("a"))
+_BASE_HREF = etree.XPath("(//base[@href])[1]/@href", smart_strings=False)
 _TEXTS = etree.XPath(css2xpath("::text"), smart_strings=False)
 ROW_TAGS = ("li", "tr", "dd", "p")   # the row or list item a link's date is printed in
 # Hrefs that urljoin would only prefix (site-rooted /a/b.html, sibling ./b.html or b.html?page=2,
@@ -162,6 +163,17 @@ def absolute_url(base_url: str, href: str) -> str:
             if sibling and sibling["name"] not in (".", ".."):
                 return directory + href.removeprefix("./")
     return urljoin(base_url, href)
+
+
+def document_base(root: Node, page_url: str) -> str:
+    """The URL a page's relative links are resolved against: its `<base href>` (itself relative
+    to the page), as a browser does, else the page's own URL."""
+    hrefs = _BASE_HREF(_element(root))
+    href = str(hrefs[0]).strip() if hrefs else ""
+    if not href or href.lower().startswith(("javascript:", "data:")):
+        return page_url
+    base = urljoin(page_url, href)
+    return base if urlsplit(base).scheme in ("http", "https") else page_url
 
 
 def link_target(anchor: Node, base_url: str) -> str | None:

@@ -13,7 +13,7 @@ from scrapy.http import TextResponse
 
 from crawler.discovery.lists import discover_page, discover_text
 from crawler.discovery.model import Follow
-from crawler.families.base import Adapter, Listing, ListPage, page_links
+from crawler.families.base import Adapter, Listing, ListPage, document_base, page_links
 
 if TYPE_CHECKING:
     from crawler.registry import Source
@@ -43,8 +43,9 @@ class GenericAdapter(Adapter):
         listings = [Listing(record.url, record.title, record.date) for record in found.records]
         if self.source.overrides.list_selector and is_html(response):
             # the source names the list's area: its links, plus what scripts hold
-            anchors = {link.url for link in page_links(response.selector, response.url)}
-            listings = self.listings_in(response.selector, response.url) + [
+            base = document_base(response.selector, response.url)
+            anchors = {link.url for link in page_links(response.selector, base)}
+            listings = self.listings_in(response.selector, base) + [
                 listing for listing in listings if listing.url not in anchors]
         return ListPage(listings, [self._request(f) for f in found.follows if self._fresh(f, response.url)])
 

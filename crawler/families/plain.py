@@ -6,7 +6,14 @@ import re
 
 from scrapy.http import TextResponse
 
-from crawler.families.base import Adapter, ListPage, page_links, page_template, pager_links
+from crawler.families.base import (
+    Adapter,
+    ListPage,
+    document_base,
+    page_links,
+    page_template,
+    pager_links,
+)
 
 _TOTAL_PAGES = re.compile(r"共\s*(\d+)\s*页|totalPages?\s*[=:]\s*(\d+)", re.IGNORECASE)
 
@@ -15,8 +22,9 @@ class PlainAdapter(Adapter):
     family = "plain"
 
     def parse_list(self, response: TextResponse) -> ListPage:
-        links = page_links(response.selector, response.url)
-        page = ListPage(self.listings_in(response.selector, response.url, links))
+        base = document_base(response.selector, response.url)
+        links = page_links(response.selector, base)
+        page = ListPage(self.listings_in(response.selector, base, links))
         urls = pager_links(response.selector, response.url, links)
         template = page_template(response.url)
         total = _TOTAL_PAGES.search(response.text)

@@ -7,7 +7,7 @@ from urllib.parse import urljoin
 
 from scrapy.http import TextResponse
 
-from crawler.families.base import Adapter, ListPage, page_links, pager_links
+from crawler.families.base import Adapter, ListPage, document_base, page_links, pager_links
 
 _CREATE_PAGE = re.compile(
     r"createPageHTML\(\s*['\"]?(\w+)['\"]?\s*,\s*['\"]?(\w+)['\"]?\s*,\s*['\"]([\w-]+)['\"]\s*,\s*['\"](\w+)['\"]")
@@ -18,8 +18,9 @@ class TrsAdapter(Adapter):
     family = "trs"
 
     def parse_list(self, response: TextResponse) -> ListPage:
-        links = page_links(response.selector, response.url)
-        page = ListPage(self.listings_in(response.selector, response.url, links))
+        base = document_base(response.selector, response.url)
+        links = page_links(response.selector, base)
+        page = ListPage(self.listings_in(response.selector, base, links))
         urls = self._pager_urls(response) or pager_links(response.selector, response.url, links)
         page.next_pages = self.page_requests(urls, response.url)
         return page

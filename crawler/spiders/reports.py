@@ -26,6 +26,7 @@ from crawler.attachments import Attachment, attachments, body_text, page_images
 from crawler.discovery.pagers import visible_pager
 from crawler.failures import classify_failure
 from crawler.families import Adapter, Listing, adapter_for
+from crawler.families.base import document_base
 from crawler.families.generic import FOLLOW_META
 from crawler.index import DocumentIndex
 from crawler.items import (
@@ -227,7 +228,7 @@ class ReportsSpider(Spider):
 
     def _article(self, source: Source, response: TextResponse, info: Listed):
         self.count(source, "article_pages")
-        found = attachments(response.selector, response.url)
+        found = attachments(response.selector, document_base(response.selector, response.url))
         holds_report = is_report_text(body_text(response.selector))
         book = [a.url for a in found if a.kind == "page"]
         if book or (holds_report and next_part(response.selector, response.url, 1, {response.url})):
@@ -239,7 +240,7 @@ class ReportsSpider(Spider):
             return
         if not found and info.version == "图片版":
             # the report is the pictures in the page: keep the page and every image in it
-            found, holds_report = page_images(response.selector, response.url), True
+            found, holds_report = page_images(response.selector, document_base(response.selector, response.url)), True
         if holds_report:
             yield self._keep(source, response, info, None)
         if not found and not holds_report:

@@ -70,10 +70,10 @@ def attr(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def page_shell(site: Site, title: str, content: str, script: str = "") -> str:
+def page_shell(site: Site, title: str, content: str, script: str = "", head: str = "") -> str:
     return (
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-        f"<title>{esc(title)}_{esc(site.spec.name)}</title></head>\n<body>\n"
+        f"<title>{esc(title)}_{esc(site.spec.name)}</title>{head}</head>\n<body>\n"
         f'<div class="header"><a href="{site.prefix}/">{esc(site.spec.name)}</a>'
         f' <a href="{site.prefix}/search/?q=%E5%B9%B4%E5%BA%A6%E6%8A%A5%E5%91%8A">站内搜索</a></div>\n'
         f"{content}\n{script}\n"

@@ -29,10 +29,16 @@ class ShapeFamily(Family):
 
     name = "shape"
     list_leaf = "index.html"
+    # A list page may declare `<base href>` (the site's root) and write its rows relative to it, as
+    # some CMS templates do; only shapes whose every other URL on the page is site-rooted may, since
+    # a browser resolves every relative URL of the page (a script's pager, a form's action) against it.
+    may_declare_base = False
 
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
         self.spelling = Spelling.draw(rng)
+        # from the spelling's own seed: one more draw would shift every later choice of the portal
+        self.declares_base = self.may_declare_base and self.spelling.seed % 3 == 0
 
     # ------------------------------------------------------------ placing items
     @property
@@ -46,17 +52,22 @@ class ShapeFamily(Family):
 
     # ------------------------------------------------------------ markup
     def row(self, site: Site, item: Item) -> str:
-        return self.spelling.row(item.article_url, item.title, item.published)
+        return self.spelling.row(self.row_href(site, item.article_url), item.title, item.published)
 
-    def page(self, site: Site, title: str, content: str, script: str = "") -> Response:
+    def row_href(self, site: Site, url: str) -> str:
+        """A row's link as the page writes it: site-rooted, or relative to its `<base href>`."""
+        return url.removeprefix(f"{site.prefix}/") if self.declares_base else url
+
+    def page(self, site: Site, title: str, content: str, script: str = "", head: str = "") -> Response:
         nav = (f'<div class="side-nav"><a href="{attr(site.prefix + self.list_path)}">政府信息公开年报</a>'
                f'<a href="{site.prefix}/xxgk/zn/">政府信息公开指南</a></div>')
-        return Response.html(page_shell(site, title, nav + content, script), site.last_modified())
+        return Response.html(page_shell(site, title, nav + content, script, head), site.last_modified())
 
     def list_page(self, site: Site, items: list[Item], pager: str = "", script: str = "") -> Response:
         rows = self.spelling.rows([self.row(site, item) for item in items])
         content = f'<div class="column"><h2>政府信息公开年报</h2>{rows}<div class="pager">{pager}</div></div>'
-        return self.page(site, "政府信息公开年报", content, script)
+        head = f'<base href="{attr(site.prefix)}/">' if self.declares_base else ""
+        return self.page(site, "政府信息公开年报", content, script, head)
 
     def pages_of(self, site: Site) -> list[list[Item]]:
         return site.pages()
@@ -149,6 +160,7 @@ class LinkPager(NumberedPages):
 
     name = "numbered"
     first_index = 2
+    may_declare_base = True   # its pager links, and those of its subclasses, are site-rooted or scripts
 
     def __init__(self, rng: random.Random) -> None:
         super().__init__(rng)
