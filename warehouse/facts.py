@@ -139,7 +139,7 @@ def agency_of(session: Session, slug: str) -> Agency | None:
     return session.scalar(select(Agency).where(Agency.slug == slug))
 def agency_ids(session: Session, slugs: Iterable[str]) -> dict[str, int]:
     """The ids of the agencies of these slugs (those registered)."""
-    return dict(session.execute(select(Agency.slug, Agency.id).where(Agency.slug.in_(list(slugs)))).tuples().all())
+    return dict(session.execute(select(Agency.slug, Agency.id).where(Agency.slug.in_(list(slugs)))).all())
 
 
 def previous_record(session: Session, agency_slug: str, year: int) -> ReportRecord | None:

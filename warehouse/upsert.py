@@ -34,12 +34,13 @@ def insert_missing(bind: Session | Connection, table: Table, rows: Sequence[Mapp
     `where` names the partial unique index of the key (e.g. open alerts only)."""
     if not rows:
         return []
-    statement: Insert = insert_for(bind, table).values(list(rows)).on_conflict_do_nothing(
-        index_elements=list(key), index_where=where)
+    # The rows as parameters of one statement (SQLAlchemy sends them as multi-row VALUES batches,
+    # compiled once), not as literal values of a statement compiled anew for every call.
+    statement: Insert = insert_for(bind, table).on_conflict_do_nothing(index_elements=list(key), index_where=where)
     wanted = [table.c[name] for name in returning]
     if wanted:
-        return list(bind.execute(statement.returning(*wanted)).all())
-    bind.execute(statement)
+        return list(bind.execute(statement.returning(*wanted), list(rows)).all())
+    bind.execute(statement, list(rows))
     return []
 
 
