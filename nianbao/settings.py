@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     browser: str = Field(default=DEFAULT_BROWSER, description=(
         "The Chromium executable that sources with `render: true` are loaded in (headless); "
         "without it such a source is recorded as broken (`needs_browser`)."))
-    ocr_threads: int = Field(default=1, ge=1, description="Threads of one OCR engine (one engine per extraction worker).")
+    ocr_threads: int = Field(default=1, ge=1, description="Threads of one OCR engine: its recogniser and OpenCV's image preprocessing (one engine per extraction worker).")
     # ------------------------------------------------------------ alerts (see nianbao/alerts/notifiers.py)
     alert_webhook_url: SecretStr | None = Field(default=None, description=(
         "Webhook for alerts (DingTalk, Feishu, WeCom, Slack or generic JSON); its query may hold a token."))
