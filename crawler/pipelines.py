@@ -142,6 +142,7 @@ class RawStorePipeline:
     def _open(self, index: Any, store: str) -> None:
         self.index = DocumentIndex(index)
         self.store = RawStore(store)
+        self.store.prepare_for_writing()
 
     def _close(self) -> None:
         if self.index is not None:

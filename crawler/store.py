@@ -33,6 +33,18 @@ class RawStore:
         if self._local:
             self.fs.makedirs(self.root, exist_ok=True)
 
+    def prepare_for_writing(self) -> None:
+        """Make the store's 256 first folders (`sha256/00` … `sha256/ff`) if it has not got them
+        yet — once in a store's life, one look afterwards — so that a writer makes at most the
+        second-level folder of each file (a crawl writes its documents across all of them)."""
+        if not self._local:
+            return
+        first = [f"{self.root.rstrip('/')}/sha256/{number:02x}" for number in range(256)]
+        if not os.path.isdir(first[-1]):
+            for folder in first:
+                os.makedirs(folder, exist_ok=True)
+        self._folders.update(first)
+
     @staticmethod
     def key(sha256: str) -> str:
         return f"sha256/{sha256[:2]}/{sha256[2:4]}/{sha256}"
@@ -86,6 +98,8 @@ class RawStore:
             os.mkdir(folder)
         except FileExistsError:
             made = False
+        except FileNotFoundError:   # its parent was removed since this store knew it
+            os.makedirs(folder)
         self._folders.add(folder)
         return made
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -88,6 +89,25 @@ def test_raw_store_is_content_addressed_and_idempotent(tmp_path: Path) -> None:
     assert RawStore(str(tmp_path / "raw")).put(data) == sha   # another store, its folders already there
     assert not list((tmp_path / "raw").rglob("*.part"))
     assert not store.exists(hashlib.sha256(b"other").hexdigest())
+
+
+def test_a_store_prepared_for_writing_makes_only_each_files_own_folder(tmp_path: Path, monkeypatch) -> None:
+    store = RawStore(str(tmp_path / "raw"))
+    store.prepare_for_writing()
+    assert len(list((tmp_path / "raw" / "sha256").iterdir())) == 256
+    made: list[str] = []
+    real_mkdir = os.mkdir
+    monkeypatch.setattr("crawler.store.os.mkdir", lambda path, *a: (made.append(path), real_mkdir(path, *a))[1])
+    shas = [store.put(f"document {n}".encode()) for n in range(20)]
+    assert len(made) == len({sha[:4] for sha in shas})      # one second-level folder per new one, no first
+    again = RawStore(str(tmp_path / "raw"))
+    made.clear()
+    again.prepare_for_writing()                             # a store that has them: one look, nothing made
+    assert made == []
+    empty = next(f"{n:02x}" for n in range(256) if f"{n:02x}" not in {sha[:2] for sha in shas})
+    (tmp_path / "raw" / "sha256" / empty).rmdir()           # a first folder removed by hand since
+    data = next(d for d in (f"x{n}".encode() for n in range(100_000)) if hashlib.sha256(d).hexdigest()[:2] == empty)
+    assert store.get(store.put(data)) == data
 
 
 def test_raw_store_works_over_any_fsspec_url() -> None:
