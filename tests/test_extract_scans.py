@@ -692,3 +692,18 @@ def test_a_table_whose_rules_a_blur_made_faint_is_still_found() -> None:
         page[300:601, x - 1:x + 2] = 178
     tables = find_tables(page)
     assert len(tables) == 1 and len(tables[0]) == 9
+
+
+def test_a_faint_decimal_point_between_blurred_digits_stays_and_a_faint_speck_alone_goes() -> None:
+    # A blur leaves the point of 8282.1 lighter than any stroke and parted from its digits by paper,
+    # and joins the digits before it into one mark: no dark-ink rule keeps it; its place does.
+    page = np.full((200, 400), 255, np.uint8)
+    for x0, x1 in ((80, 114), (131, 141)):       # "8282" joined by the blur, then "1": halo and ink
+        page[48:71, x0:x1 + 1] = 200
+        page[50:69, x0 + 2:x1 - 1] = 80
+    page[66:69, 121:125] = 90                     # the point, on their baseline, 8 px from each
+    page[66:69, 150:154] = 90                     # a mark past the last digit: nothing to its right
+    page[100:103, 300:303] = 150                  # a faint speck far from any print
+    clean = clean_page(page)
+    assert clean[66:69, 121:125].max() < 200, "the decimal point was dropped"
+    assert clean[66:69, 150:154].min() == 255 and clean[100:103, 300:303].min() == 255

@@ -99,15 +99,17 @@ def despeckle(ink: np.ndarray) -> np.ndarray:
     return keep[labels]
 
 
-def _between_digits(stats: np.ndarray, small: np.ndarray) -> np.ndarray:
+def _between_digits(stats: np.ndarray, small: np.ndarray, *, joined: bool = False) -> np.ndarray:
     """Per component: is it a small one on the baseline of a narrow glyph (a digit) ending up
     to `_ON_BASELINE` columns to its left and of another starting as near to its right — a
-    decimal point?"""
+    decimal point? (`joined`: a glyph as wide as a few digits joined counts as digits too; a
+    Chinese character, about square, never does.)"""
     import cv2
 
     lefts, tops = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
     widths, heights = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
-    narrow = ~small & (widths <= 0.85 * heights) & (heights > _SPECK_SIDE)
+    digit_like = (widths <= 0.85 * heights) | (joined & (widths > 1.2 * heights) & (widths <= 4 * heights))
+    narrow = ~small & (heights > _SPECK_SIDE) & digit_like
     narrow[0] = False
     rows, reach = _ON_BASELINE
     marks, digits = np.flatnonzero(small), np.flatnonzero(narrow)
@@ -132,12 +134,27 @@ def clean_page(pixels: np.ndarray) -> np.ndarray:
     # Hysteresis: every faint stroke joined to kept print stays (a serif, a thin bar of 5,
     # the anti-aliased edge); faint marks joined to none (bleed-through, shadows) become paper.
     faint = cv2.dilate((flat < _FAINT_INK).astype(np.uint8), np.ones((3, 3), np.uint8))
-    count, labels = cv2.connectedComponents(faint, connectivity=8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(faint, connectivity=8)
     held = np.zeros(count, dtype=bool)
     held[np.unique(labels[ink])] = True
     held[0] = False
+    held |= _faint_decimal_points(stats, held)
     clean: Any = np.where(held[labels], flat, 255).astype(np.uint8)
     return np.ascontiguousarray(clean)
+
+
+def _faint_decimal_points(stats: np.ndarray, held: np.ndarray) -> np.ndarray:
+    """Faint marks joined to no print that are a decimal point all the same: small, on the
+    baseline between two digits kept (a blur leaves the point of 8282.1 lighter than any stroke)."""
+    import cv2
+
+    widths, heights = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    small = ~held & (stats[:, cv2.CC_STAT_AREA] < _SPECK_AREA) & (widths <= _SPECK_SIDE) & (heights <= _SPECK_SIDE)
+    small[0] = False
+    if not small.any():
+        return small
+    # Beside kept print only (at this threshold a blurred figure's digits join into one mark).
+    return _between_digits(np.where((small | held)[:, None], stats, 0), small, joined=True)
 
 
 # ---------------------------------------------------------------- orientation
