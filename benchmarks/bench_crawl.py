@@ -40,6 +40,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
 from typing import NamedTuple
 
 import yaml
@@ -137,10 +138,6 @@ def _write_requests(path: Path, portal_url: str, requests: list[LoggedRequest]) 
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
-def _median(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[len(ordered) // 2]
-
 
 def _startup(portal_url: str, work: Path, sandbox: list[dict], bare_spider: Path) -> tuple[float, int, float]:
     """Start-up CPU of each process (median of STARTUP_RUNS runs that fetch one page): nianbao's
@@ -157,7 +154,7 @@ def _startup(portal_url: str, work: Path, sandbox: list[dict], bare_spider: Path
         ours.append(cpu)
         responses = summary["responses"]
         bare.append(_bare(bare_spider, work / "one.jsonl")[1])
-    return _median(ours), responses, _median(bare)
+    return median(ours), responses, median(bare)
 
 
 class ShapeLoop(NamedTuple):
@@ -198,8 +195,8 @@ def _shape_loop(work: Path, bare_spider: Path) -> ShapeLoop:
 
 
 def _shape_figures(loop: ShapeLoop) -> list[dict]:
-    ours = _median([ours for ours, _ in loop.pairs])
-    tuned = _median([tuned for _, tuned in loop.pairs])
+    ours = median([ours for ours, _ in loop.pairs])
+    tuned = median([tuned for _, tuned in loop.pairs])
     ratios = sorted(ours / tuned for ours, tuned in loop.pairs if tuned)
     where = (f"the static shapes of the shape portal (seed {portal_seed()}, {loop.sites} sites, "
              f"{loop.responses} responses, {loop.posts} of them POSTs)")
@@ -207,13 +204,13 @@ def _shape_figures(loop: ShapeLoop) -> list[dict]:
         {"name": "crawl-loop CPU per response", "value": ours, "unit": "ms",
          "note": f"nianbao on {where}, measured in the process from the first request to the end; "
                  f"median of {PAIRS} crawls"},
-        {"name": "crawl-loop CPU per response, of which the raw-store thread", "value": _median(loop.store),
+        {"name": "crawl-loop CPU per response, of which the raw-store thread", "value": median(loop.store),
          "unit": "ms", "note": "hashing, writing and indexing the documents and article pages (summary's "
                                "store_cpu_seconds); the rest is the reactor thread's: Scrapy, parsing, discovery"},
         {"name": f"bare Scrapy crawl-loop CPU per response, CONCURRENT_ITEMS={CONCURRENT_ITEMS}", "value": tuned,
          "unit": "ms", "note": f"the bare spider replaying the crawl's requests with the engine setting nianbao uses; "
                                f"median of {PAIRS} runs"},
-        {"name": "crawl-loop CPU ratio to bare Scrapy", "value": _median(ratios) if ratios else float("nan"),
+        {"name": "crawl-loop CPU ratio to bare Scrapy", "value": median(ratios) if ratios else float("nan"),
          "unit": "×", "target": "≤ 1.5",
          "note": f"on {where}; like for like (same requests, same concurrency, same CONCURRENT_ITEMS): what the "
                  f"nianbao code adds to Scrapy; median of {PAIRS} pairs run back to back, "

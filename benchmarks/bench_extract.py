@@ -24,6 +24,7 @@ import os
 import time
 from collections import defaultdict
 from pathlib import Path
+from statistics import median
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT.parent / "shared" / "reference"
@@ -140,7 +141,7 @@ def _corpus_figures() -> list[dict]:
                     "unit": "ms", "target": "< 100", "note": f"{len(text_pdfs)} PDFs, {extract_pages} pages, label cache cold"})
     figures.append({"name": "text-layer PDF: CPU per report", "value": round(1000 * extract_cpu / max(len(text_pdfs), 1), 1),
                     "unit": "ms", "target": "<= 100 (10 reports/s/core)"})
-    figures.append({"name": "text-layer PDF: ratio to plain pypdfium2 text", "value": round(_median(ratios), 2),
+    figures.append({"name": "text-layer PDF: ratio to plain pypdfium2 text", "value": round(median(ratios), 2),
                     "unit": "x", "target": "<= 10",
                     "note": f"pypdfium2 {1000 * baseline_cpu / max(len(text_pdfs), 1):.1f} ms per report; median of "
                             f"{TEXT_PAIRS} pairs run back to back, " + ", ".join(f"{r:.2f}" for r in sorted(ratios))})
@@ -247,12 +248,8 @@ def _text_layer_pairs(pdfs: list[bytes], extract_bytes) -> tuple[float, int, flo
         ours.append(cpu)
         baseline.append(plain)
         ratios.append(cpu / max(plain, 1e-9))
-    return _median(ours), pages, _median(baseline), ratios
+    return median(ours), pages, median(baseline), ratios
 
-
-def _median(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[len(ordered) // 2]
 
 
 def _timed_extract(pdfs: list[bytes], extract_bytes) -> tuple[float, int]:  # type: ignore[no-untyped-def]

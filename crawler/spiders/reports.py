@@ -228,7 +228,8 @@ class ReportsSpider(Spider):
 
     def _article(self, source: Source, response: TextResponse, info: Listed):
         self.count(source, "article_pages")
-        found = attachments(response.selector, document_base(response.selector, response.url))
+        base = document_base(response.selector, response.url)
+        found = attachments(response.selector, base)
         holds_report = is_report_text(body_text(response.selector))
         book = [a.url for a in found if a.kind == "page"]
         if book or (holds_report and next_part(response.selector, response.url, 1, {response.url})):
@@ -240,7 +241,7 @@ class ReportsSpider(Spider):
             return
         if not found and info.version == "图片版":
             # the report is the pictures in the page: keep the page and every image in it
-            found, holds_report = page_images(response.selector, document_base(response.selector, response.url)), True
+            found, holds_report = page_images(response.selector, base), True
         if holds_report:
             yield self._keep(source, response, info, None)
         if not found and not holds_report:

@@ -85,9 +85,7 @@ def despeckle(ink: np.ndarray) -> np.ndarray:
     count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
     if count <= 1:
         return ink
-    widths, heights, areas = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_AREA]
-    small = (areas < _SPECK_AREA) & (widths <= _SPECK_SIDE) & (heights <= _SPECK_SIDE)
-    small[0] = False
+    small = _speck_sized(stats)
     if not small.any():
         return ink
     specks = small[labels]
@@ -99,17 +97,29 @@ def despeckle(ink: np.ndarray) -> np.ndarray:
     return keep[labels]
 
 
-def _between_digits(stats: np.ndarray, small: np.ndarray, *, joined: bool = False) -> np.ndarray:
+def _speck_sized(stats: np.ndarray) -> np.ndarray:
+    """Per component (of connectedComponentsWithStats): is it no bigger than a speck?"""
+    import cv2
+
+    widths, heights = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    small = (stats[:, cv2.CC_STAT_AREA] < _SPECK_AREA) & (widths <= _SPECK_SIDE) & (heights <= _SPECK_SIDE)
+    small[0] = False   # the background
+    return small
+
+
+def _between_digits(stats: np.ndarray, small: np.ndarray, glyphs: np.ndarray | None = None, *,
+                    joined: bool = False) -> np.ndarray:
     """Per component: is it a small one on the baseline of a narrow glyph (a digit) ending up
     to `_ON_BASELINE` columns to its left and of another starting as near to its right — a
-    decimal point? (`joined`: a glyph as wide as a few digits joined counts as digits too; a
-    Chinese character, about square, never does.)"""
+    decimal point? `glyphs`: the components that may be those digits (default: all not small);
+    `joined`: a glyph as wide as a few digits joined counts as digits too (a Chinese character,
+    about square, never does)."""
     import cv2
 
     lefts, tops = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
     widths, heights = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
     digit_like = (widths <= 0.85 * heights) | (joined & (widths > 1.2 * heights) & (widths <= 4 * heights))
-    narrow = ~small & (heights > _SPECK_SIDE) & digit_like
+    narrow = (~small if glyphs is None else glyphs) & (heights > _SPECK_SIDE) & digit_like
     narrow[0] = False
     rows, reach = _ON_BASELINE
     marks, digits = np.flatnonzero(small), np.flatnonzero(narrow)
@@ -146,15 +156,11 @@ def clean_page(pixels: np.ndarray) -> np.ndarray:
 def _faint_decimal_points(stats: np.ndarray, held: np.ndarray) -> np.ndarray:
     """Faint marks joined to no print that are a decimal point all the same: small, on the
     baseline between two digits kept (a blur leaves the point of 8282.1 lighter than any stroke)."""
-    import cv2
-
-    widths, heights = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
-    small = ~held & (stats[:, cv2.CC_STAT_AREA] < _SPECK_AREA) & (widths <= _SPECK_SIDE) & (heights <= _SPECK_SIDE)
-    small[0] = False
+    small = _speck_sized(stats) & ~held
     if not small.any():
         return small
     # Beside kept print only (at this threshold a blurred figure's digits join into one mark).
-    return _between_digits(np.where((small | held)[:, None], stats, 0), small, joined=True)
+    return _between_digits(stats, small, held, joined=True)
 
 
 # ---------------------------------------------------------------- orientation
